@@ -1,0 +1,11 @@
+/* cmd_functions.c - 'lambdeck functions': placeholder until its issue lands; the owner replaces it. */
+#include <stdio.h>
+
+#include "cli/commands.h"
+
+int cmd_functions(int argc, char **argv, const struct global_opts *g)
+{
+	(void)argc, (void)argv, (void)g;
+	fprintf(stderr, "lambdeck: 'functions' is not available in this build yet\n");
+	return 2;
+}

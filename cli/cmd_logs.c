@@ -1,0 +1,11 @@
+/* cmd_logs.c - 'lambdeck logs': placeholder until its issue lands; the owner replaces it. */
+#include <stdio.h>
+
+#include "cli/commands.h"
+
+int cmd_logs(int argc, char **argv, const struct global_opts *g)
+{
+	(void)argc, (void)argv, (void)g;
+	fprintf(stderr, "lambdeck: 'logs' is not available in this build yet\n");
+	return 2;
+}

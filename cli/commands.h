@@ -1,0 +1,44 @@
+/* commands.h - the headless subcommands. Each takes argc/argv after the subcommand name
+ * (argv[0] is the subcommand) and the global options already parsed, and returns the exit
+ * status: 0 success, 1 failure of the operation, 2 usage error. */
+#ifndef LAMBDECK_CLI_COMMANDS_H
+#define LAMBDECK_CLI_COMMANDS_H
+
+#include <stdbool.h>
+
+/* Options every subcommand and the console share (parsed before the subcommand). */
+struct global_opts {
+	const char *project_dir; /* --project DIR, default "." */
+	const char *profile;     /* --profile */
+	const char *region;      /* --region */
+	const char *endpoint;    /* --endpoint-url */
+	bool force_aws;          /* --aws */
+	bool force_local;        /* --local */
+	bool keep_emulator;      /* --keep-emulator */
+	bool ascii;              /* --ascii */
+	bool read_only;          /* --read-only */
+	bool low_bandwidth;      /* --low-bandwidth */
+	const char *keymap;      /* --keymap FILE */
+};
+
+struct command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv, const struct global_opts *g);
+};
+
+int cmd_functions(int argc, char **argv, const struct global_opts *g);
+int cmd_build(int argc, char **argv, const struct global_opts *g);
+int cmd_deploy(int argc, char **argv, const struct global_opts *g);
+int cmd_invoke(int argc, char **argv, const struct global_opts *g);
+int cmd_events(int argc, char **argv, const struct global_opts *g);
+int cmd_replay(int argc, char **argv, const struct global_opts *g);
+int cmd_logs(int argc, char **argv, const struct global_opts *g);
+int cmd_test(int argc, char **argv, const struct global_opts *g);
+int cmd_emulate(int argc, char **argv, const struct global_opts *g);
+int cmd_doctor(int argc, char **argv, const struct global_opts *g);
+
+/* The console (tui/app.c): runs until quit; returns the exit status. */
+int console_main(const struct global_opts *g);
+
+#endif

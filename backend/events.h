@@ -76,7 +76,7 @@ struct event_list {
 	size_t n;
 };
 
-/* Lists events/<function>/*.json (not *.snapshot.json). A missing directory is an empty
+/* Lists events/<function>/NAME.json (not NAME.snapshot.json). A missing directory is an empty
  * list, not an error. */
 int events_list(const char *project_dir, const char *function, struct event_list *out,
                 struct lk_error *err);

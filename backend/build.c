@@ -1020,8 +1020,8 @@ static void prepare_work(uv_work_t *w)
 	struct lk_error *err = &j->res.err;
 
 	if (!j->buildable || j->problem) {
-		fail(j, "NotBuildable", "%s: %s", j->function,
-		     j->problem ? j->problem : "not buildable (inline code or container image)");
+		fail(j, "NotBuildable", "%s: cannot be built by lambdeck (%s)", j->function,
+		     j->problem ? j->problem : "no local code");
 		return;
 	}
 	if (!j->code_dir || !util_is_dir(j->code_dir)) {
@@ -1503,7 +1503,7 @@ static struct build_job *start_job(uv_loop_t *loop, const struct project *p,
 	j->function = xstrdup(fn->name);
 	j->code_dir = xstrdup(fn->code_dir);
 	j->runtime = xstrdup(fn->runtime);
-	j->problem = xstrdup(fn->problem);
+	j->problem = xstrdup(fn->not_buildable);
 	j->buildable = fn->buildable;
 	if (fn->n_exclude) {
 		j->exclude = xcalloc(fn->n_exclude, sizeof(*j->exclude));

@@ -781,6 +781,7 @@ struct build_job {
 	int64_t proc_status;
 	int proc_signal;
 	bool proc_started;
+	bool spawn_failed;
 	struct buf out_tail;
 	/* state */
 	atomic_bool cancel;
@@ -1111,7 +1112,11 @@ static void proc_handle_closed(uv_handle_t *h)
 {
 	struct build_job *j = h->data;
 
-	if (--j->proc_pending == 0)
+	if (--j->proc_pending > 0)
+		return;
+	if (j->spawn_failed)
+		finish(j);
+	else
 		installer_finished(j);
 }
 
@@ -1192,9 +1197,6 @@ static void start_installer(struct build_job *j)
 	free(req);
 	free(lock);
 	if (rc < 0) {
-		for (int i = 0; i < 2; i++)
-			uv_close((uv_handle_t *)&j->pipes[i], NULL);
-		uv_close((uv_handle_t *)&j->proc, NULL);
 		if (rc == UV_ENOENT)
 			fail(j, "ToolNotFound",
 			     "%s: %s is needed to install the dependencies in %s but was not found "
@@ -1206,9 +1208,12 @@ static void start_installer(struct build_job *j)
 		else
 			fail(j, "InstallFailed", "%s: cannot start %s: %s", j->function, argv[0],
 			     uv_strerror(rc));
-		/* the handles close on the next loop pass; finish after that */
-		j->proc_pending = 0;
-		finish(j);
+		/* finish once the three handles are closed (proc_handle_closed) */
+		j->spawn_failed = true;
+		j->proc_pending = 3;
+		for (int i = 0; i < 2; i++)
+			uv_close((uv_handle_t *)&j->pipes[i], proc_handle_closed);
+		uv_close((uv_handle_t *)&j->proc, proc_handle_closed);
 		return;
 	}
 	j->proc_started = true;

@@ -1602,3 +1602,58 @@ void build_result_free(struct build_result *res)
 	free(res->zip_path);
 	memset(res, 0, sizeof(*res));
 }
+
+/* ---- badges */
+
+int build_status_get(const struct project *p, const struct project_function *fn,
+                     struct build_status *out, struct lk_error *err)
+{
+	char *art = build_artifact_dir(p->dir, fn->name);
+	char *mp = util_path_join(art, "manifest.json");
+	char *zp = util_path_join(art, "code.zip");
+	struct manifest m, now = {0};
+	struct entry_list list = {0};
+	bool npm_deps = false;
+	size_t k = 0;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!manifest_load(mp, &m))
+		goto done;
+	out->built = stat_zip(zp, &now) == 0 && now.zip_size == m.zip_size &&
+	             now.zip_mtime_sec == m.zip_mtime_sec && now.zip_mtime_nsec == m.zip_mtime_nsec;
+	if (out->built) {
+		snprintf(out->code_sha256, sizeof(out->code_sha256), "%s", m.code_sha256);
+		out->built_at_ms = m.built_at_ms;
+	}
+	for (size_t i = 0; i < m.entries.n; i++)
+		npm_deps |= m.entries.v[i].origin == ORIGIN_DEPS &&
+		            !strncmp(m.entries.v[i].path, "node_modules/", 13);
+	if (!fn->code_dir || scan_tree(fn->code_dir, "", ORIGIN_CODE, fn->exclude, fn->n_exclude,
+	                               npm_deps, &list, NULL, err) < 0) {
+		out->modified = true;
+		rc = -1;
+		goto done;
+	}
+	if (list.n)
+		qsort(list.v, list.n, sizeof(*list.v), entry_cmp);
+	for (size_t i = 0; i < m.entries.n && !out->modified; i++) {
+		const struct entry *e = &m.entries.v[i];
+
+		if (e->origin != ORIGIN_CODE)
+			continue;
+		out->modified = k >= list.n || strcmp(list.v[k].path, e->path) != 0 ||
+		                !same_stat(&list.v[k], e);
+		k++;
+	}
+	if (k != list.n)
+		out->modified = true;
+done:
+	if (out->built || rc < 0)
+		manifest_free(&m);
+	entry_list_free(&list);
+	free(art);
+	free(mp);
+	free(zp);
+	return rc;
+}

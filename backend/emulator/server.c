@@ -364,7 +364,26 @@ void emu_server_free(struct emu_server *s)
 {
 	if (!s)
 		return;
+	/* MHD refuses to stop with suspended connections: answer every waiting request (after
+	 * telling its owner) and let MHD process the resumptions first. */
+	for (struct emu_request *r = s->requests; r; r = r->next) {
+		if (r->suspended && !r->answered) {
+			void (*fn)(void *) = r->abort_fn;
+
+			r->abort_fn = NULL;
+			if (fn)
+				fn(r->abort_user);
+			emu_respond_error(r, 503, "ServiceException",
+			                  "the server is shutting down");
+		} else if (r->stream && r->stream->suspended) {
+			r->stream->ended = true;
+			r->stream->suspended = false;
+			MHD_resume_connection(r->conn);
+		}
+	}
 	s->closing = true;
+	MHD_run(s->mhd);
+	MHD_run(s->mhd);
 	uv_close((uv_handle_t *)s->poll, (uv_close_cb)free);
 	uv_close((uv_handle_t *)s->timer, (uv_close_cb)free);
 	/* Resumes suspended connections and closes everything; on_completed runs the abort

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "backend/aws/eventstream.h"
+#include "backend/emulator/emu_http.h"
+#include "backend/emulator/emu_internal.h"
 #include "backend/emulator/filter.h"
 
 #define MAX_RESPONSE_BYTES (1024 * 1024)
@@ -1160,4 +1162,63 @@ void logs_tail_stop(struct logs_tail_session *s)
 	uv_timer_stop(&s->tick);
 	uv_close((uv_handle_t *)&s->flush, on_timer_closed);
 	uv_close((uv_handle_t *)&s->tick, on_timer_closed);
+}
+
+/* --- the HTTP glue (emu_http.h) --- */
+
+struct tail_conn {
+	struct emu_stream *stream;
+	struct logs_tail_session *session;
+};
+
+static void conn_write(void *user, const void *data, size_t len)
+{
+	struct tail_conn *c = user;
+	emu_stream_write(c->stream, data, len);
+}
+
+static void conn_end(void *user)
+{
+	struct tail_conn *c = user;
+	emu_stream_end(c->stream); /* on_close follows and stops the session */
+}
+
+static void conn_closed(void *user)
+{
+	struct tail_conn *c = user;
+	logs_tail_stop(c->session);
+	free(c);
+}
+
+void logs_api_handle(struct emulator *emu, struct emu_request *req, const char *operation)
+{
+	struct logs_api_ctx ctx = {.store = emu->logs,
+				   .loop = emu->loop,
+				   .region = emu->opt.region ? emu->opt.region : "us-east-1",
+				   .account = EMU_ACCOUNT_ID};
+	size_t len = 0;
+	const char *body = emu_request_body(req, &len);
+	struct lk_error err;
+	lk_error_clear(&err);
+	if (!strcmp(operation, "StartLiveTail")) {
+		struct logs_tail_session *s = logs_tail_new(&ctx, body, len, &err);
+		if (!s) {
+			emu_respond_error(req, err.status ? err.status : 400, err.code, "%s",
+					  err.message);
+			return;
+		}
+		struct tail_conn *c = xcalloc(1, sizeof(*c));
+		c->session = s;
+		c->stream = emu_stream_begin(req, 200, "application/vnd.amazon.eventstream",
+					     conn_closed, c);
+		logs_tail_run(s, conn_write, conn_end, c);
+		return;
+	}
+	struct buf out = {0};
+	int status = logs_api_call(&ctx, operation, body, len, &out, &err);
+	if (status == 200)
+		emu_respond(req, 200, "application/x-amz-json-1.1", NULL, out.data, out.len);
+	else
+		emu_respond_error(req, status, err.code, "%s", err.message);
+	buf_free(&out);
 }

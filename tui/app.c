@@ -731,7 +731,7 @@ static void app_relayout(struct app *a)
 }
 
 /* Reads the terminal size from the tty and resizes curses to it. */
-static void app_resize(struct app *a)
+static void app_resize(struct app *a, bool force)
 {
 	struct winsize ws;
 
@@ -739,8 +739,13 @@ static void app_resize(struct app *a)
 		a->editor_resize_pending = true;
 		return;
 	}
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+	/* resizeterm queues a KEY_RESIZE when the size changed; that comes back here through
+	 * handle_key and then finds nothing to do, so this never loops. */
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0 &&
+	    is_term_resized(ws.ws_row, ws.ws_col))
 		resizeterm(ws.ws_row, ws.ws_col);
+	if (a->rows == LINES && a->cols == COLS && !force)
+		return;
 	a->rows = LINES;
 	a->cols = COLS;
 	app_relayout(a);
@@ -1088,7 +1093,7 @@ static void handle_key(struct app *a, int ch)
 	enum request req;
 
 	if (ch == KEY_RESIZE) {
-		app_resize(a);
+		app_resize(a, false);
 		return;
 	}
 	if (a->prompt.active) {
@@ -1120,7 +1125,9 @@ static void stdin_cb(uv_poll_t *h, int status, int events)
 		app_quit_now(a, 129); /* the terminal went away */
 		return;
 	}
-	while (!a->editor_running && !a->quitting && (ch = wgetch(a->input_win)) != ERR) {
+	/* Bounded, so a flood of input never starves the rest of the loop. */
+	while (n < 512 && !a->editor_running && !a->quitting &&
+	       (ch = wgetch(a->input_win)) != ERR) {
 		n++;
 		handle_key(a, ch);
 	}
@@ -1135,7 +1142,7 @@ static void signal_cb(uv_signal_t *h, int signum)
 	struct app *a = h->data;
 
 	if (signum == SIGWINCH) {
-		app_resize(a);
+		app_resize(a, false);
 		return;
 	}
 	if (signum == SIGINT && a->editor_running)
@@ -1151,7 +1158,7 @@ static void editor_return(struct app *a)
 	a->editor_running = false;
 	reset_prog_mode();
 	uv_poll_start(&a->stdin_poll, UV_READABLE | UV_DISCONNECT, stdin_cb);
-	app_resize(a); /* the size may have changed meanwhile; also forces a full redraw */
+	app_resize(a, true); /* the size may have changed meanwhile; also forces a full redraw */
 	a->editor_resize_pending = false;
 }
 

@@ -57,7 +57,7 @@ struct invoke_op {
 	char *event_name;
 	char *payload;
 	size_t payload_len;
-	bool no_history, no_update, retried;
+	bool no_history, no_update, retried, deploy_retried;
 	invoke_done_fn cb;
 	void *user;
 	int64_t started_ms;
@@ -335,6 +335,7 @@ static void finish_error(struct invoke_op *op, const char *code, const char *fmt
 /* ---- the steps ----------------------------------------------------------------------- */
 
 static void step(struct invoke_op *op);
+static void start_deploy(struct invoke_op *op);
 
 static void on_invoked(void *user, struct aws_result *r)
 {
@@ -394,6 +395,14 @@ static void on_deploy_done(void *user, const struct deploy_result *results, size
 	}
 	if (op->cancelled) {
 		finish_error(op, "Cancelled", "%s", "cancelled");
+		return;
+	}
+	/* Another process (a second console in a pair session) may have created or updated the
+	 * function at the same moment: one more round sees its state and settles. */
+	if (n == 1 && failures && !op->deploy_retried &&
+	    strstr(results[0].err.message, "ResourceConflictException")) {
+		op->deploy_retried = true;
+		start_deploy(op);
 		return;
 	}
 	if (n < 1 || failures) {
@@ -493,14 +502,8 @@ static void on_mode_ready(void *user, const struct mode_config *cfg, const struc
 			lk_error_set(&c->mode_err, "ModeError", "cannot reach the %s",
 			             c->local ? "local emulator" : "AWS endpoint");
 	} else {
-		struct aws_options o = {
-		    .profile = cfg->profile,
-		    .region = cfg->region,
-		    .endpoint_url = cfg->endpoint,
-		    .credentials_file = cfg->credentials_file,
-		    .config_file = cfg->kind == MODE_LOCAL ? "/dev/null" : NULL,
-		    .ignore_env_credentials = cfg->kind == MODE_LOCAL,
-		};
+		struct aws_options o;
+		mode_aws_options(cfg, &o);
 		c->local = cfg->kind == MODE_LOCAL;
 		if (!(c->client = aws_client_new(c->loop, &o, &c->mode_err)))
 			c->mode_state = MODE_FAILED;

@@ -112,7 +112,7 @@ ui_keys() {
 
 # ui_type TEXT : literal text.
 ui_type() {
-	ui_tmux send-keys -t ui -l "$1"
+	ui_tmux send-keys -t ui -l -- "$1"
 }
 
 # ui_wait_for TEXT [SECONDS] : until the screen contains TEXT (fixed string).
@@ -185,7 +185,7 @@ ui_wait_exit() {
 	ui_assert_contains "lambdeck-exit=$want"
 	: >"$UI_PIDFILE"
 	tag="ui-shell-ok-$RANDOM"
-	ui_tmux send-keys -t ui -l "clear; stty -a | tr ' ;' '\n\n' | grep -xE -- '-?(icanon|echo)' | tr '\n' ' '; echo $tag"
+	ui_tmux send-keys -t ui -l "stty -a | tr ' ;' '\n\n' | grep -xE -- '-?(icanon|echo)' | tr '\n' ' '; echo $tag"
 	ui_tmux send-keys -t ui Enter
 	ui_wait_line "^icanon echo $tag"
 }

@@ -88,6 +88,8 @@ ui_start() {
 	ui_tmux set -g status off
 	ui_tmux resize-window -t ui -x "$UI_COLS" -y "$UI_ROWS" 2>/dev/null || true
 	ui_wait_for "${UI_PROMPT% }"
+	ui_tmux send-keys -t ui -l "ulimit -c 0"
+	ui_tmux send-keys -t ui Enter
 	ui_run_console "$@"
 	ui_wait_for "1 Functions"
 }

@@ -269,13 +269,10 @@ static void api_handle(void *user, struct emu_request *req)
 		}
 	}
 	if (target && !strncmp(target, "Logs_20140328.", 14) && !strcmp(path, "/")) {
-		/* routed to logs_api_handle once logs_api.c (emulogs) is merged */
-		emu_respond_error(req, 400, "UnknownOperationException",
-		                  "CloudWatch Logs is not in this build yet");
+		logs_api_handle(emu, req, target + 14);
 		return;
 	}
-	if (!strncmp(path, "/2015-03-31/functions", 21) || !strncmp(path, "/2017-03-31/", 12) ||
-	    !strncmp(path, "/2016-08-19/account-settings", 28)) {
+	if (!strncmp(path, "/2015-03-31/functions", 21)) {
 		lambda_api_handle(emu, req);
 		return;
 	}

@@ -49,6 +49,7 @@ struct row {
 	const struct fnode *node;
 	const char *text; /* ROW_PROBLEM / ROW_TEXT: points into the project or the state */
 	enum theme_role role;
+	bool cont; /* a wrapped continuation line */
 };
 
 struct scan_job {
@@ -94,6 +95,8 @@ struct functions {
 	bool publish_pending; /* publish the first selection once every pane is up */
 	struct badge *badges;
 	size_t n_badges;
+	char **wrapped; /* text of wrapped rows, rebuilt with the rows */
+	size_t n_wrapped;
 };
 
 static const char *const skip_names[] = {".git",      ".lambdeck",     "__pycache__",
@@ -192,7 +195,8 @@ static void scan_dir(struct fnode *n, int depth, size_t *budget, bool *truncated
 		}
 	}
 	closedir(d);
-	qsort(n->kids, n->n_kids, sizeof(*n->kids), fnode_cmp);
+	if (n->n_kids > 1)
+		qsort(n->kids, n->n_kids, sizeof(*n->kids), fnode_cmp);
 	for (size_t i = 0; i < n->n_kids; i++)
 		if (n->kids[i].dir && !n->kids[i].deps && depth < SCAN_MAX_DEPTH)
 			scan_dir(&n->kids[i], depth + 1, budget, truncated);
@@ -475,6 +479,40 @@ static void push_row(struct functions *st, struct row r)
 	st->rows[st->n_rows++] = r;
 }
 
+/* Adds text as rows wrapped at the pane's width (word boundaries when possible). */
+static void push_text(struct functions *st, struct row r)
+{
+	int width = (st->p->cols > 20 ? st->p->cols : 20) - r.depth * 2 - 2;
+	const char *s = r.text;
+	bool first = true;
+
+	while (*s) {
+		size_t chars = 0, cut = 0, last_space = 0;
+		const char *q = s;
+		while (*q && chars < (size_t)width) {
+			if (((unsigned char)*q & 0xC0) != 0x80)
+				chars++;
+			if (*q == ' ')
+				last_space = (size_t)(q - s);
+			q++;
+		}
+		while (*q && ((unsigned char)*q & 0xC0) == 0x80)
+			q++; /* finish a UTF-8 sequence */
+		cut = (size_t)(q - s);
+		if (*q && last_space > 0)
+			cut = last_space;
+		st->wrapped = xrealloc(st->wrapped, (st->n_wrapped + 1) * sizeof(char *));
+		st->wrapped[st->n_wrapped] = xstrndup(s, cut);
+		r.text = st->wrapped[st->n_wrapped++];
+		r.cont = !first;
+		push_row(st, r);
+		first = false;
+		s += cut;
+		while (*s == ' ')
+			s++;
+	}
+}
+
 /* Adds the children of n; with a filter that the function name does not match, only the
  * subtrees holding a match, opened. */
 static void push_children(struct functions *st, size_t fi, const struct fnode *n, int depth,
@@ -505,21 +543,24 @@ static void rebuild_rows(struct functions *st)
 	const char *needle = st->filter.len ? st->filter.data : NULL;
 
 	st->n_rows = 0;
+	for (size_t i = 0; i < st->n_wrapped; i++)
+		free(st->wrapped[i]);
+	st->n_wrapped = 0;
 	if (st->load_error) {
-		push_row(st, (struct row){.kind = ROW_TEXT,
-		                          .text = st->load_error,
-		                          .role = THEME_FAIL,
-		                          .fn = (size_t)-1});
-		push_row(st,
-		         (struct row){.kind = ROW_TEXT,
-		                      .text = "Fix the file: the tree reloads when it is saved.",
-		                      .role = THEME_DIM,
-		                      .fn = (size_t)-1});
+		push_text(st, (struct row){.kind = ROW_TEXT,
+		                           .text = st->load_error,
+		                           .role = THEME_FAIL,
+		                           .fn = (size_t)-1});
+		push_text(st,
+		          (struct row){.kind = ROW_TEXT,
+		                       .text = "Fix the file: the tree reloads when it is saved.",
+		                       .role = THEME_DIM,
+		                       .fn = (size_t)-1});
 	} else if (proj->n_functions == 0) {
-		push_row(st, (struct row){.kind = ROW_TEXT,
-		                          .text = project_empty_hint(),
-		                          .role = THEME_DIM,
-		                          .fn = (size_t)-1});
+		push_text(st, (struct row){.kind = ROW_TEXT,
+		                           .text = project_empty_hint(),
+		                           .role = THEME_DIM,
+		                           .fn = (size_t)-1});
 	}
 	for (size_t i = 0; i < proj->n_functions; i++) {
 		const struct project_function *f = &proj->functions[i];
@@ -534,31 +575,31 @@ static void rebuild_rows(struct functions *st)
 		if (!open)
 			continue;
 		if (f->problem)
-			push_row(st, (struct row){.kind = ROW_PROBLEM,
-			                          .depth = 1,
-			                          .fn = i,
-			                          .text = f->problem,
-			                          .role = THEME_FAIL});
+			push_text(st, (struct row){.kind = ROW_PROBLEM,
+			                           .depth = 1,
+			                           .fn = i,
+			                           .text = f->problem,
+			                           .role = THEME_FAIL});
 		if (!f->buildable && f->not_buildable)
-			push_row(st, (struct row){.kind = ROW_PROBLEM,
-			                          .depth = 1,
-			                          .fn = i,
-			                          .text = f->not_buildable,
-			                          .role = THEME_DIM});
+			push_text(st, (struct row){.kind = ROW_PROBLEM,
+			                           .depth = 1,
+			                           .fn = i,
+			                           .text = f->not_buildable,
+			                           .role = THEME_DIM});
 		if (root)
 			push_children(st, i, root, 1, fmatch ? NULL : needle);
 		if (truncated)
-			push_row(st, (struct row){.kind = ROW_PROBLEM,
-			                          .depth = 1,
-			                          .fn = i,
-			                          .text = "(more files not listed)",
-			                          .role = THEME_DIM});
+			push_text(st, (struct row){.kind = ROW_PROBLEM,
+			                           .depth = 1,
+			                           .fn = i,
+			                           .text = "(more files not listed)",
+			                           .role = THEME_DIM});
 	}
 	if (needle && st->n_rows == 0)
-		push_row(st, (struct row){.kind = ROW_TEXT,
-		                          .text = "No match.",
-		                          .role = THEME_DIM,
-		                          .fn = (size_t)-1});
+		push_text(st, (struct row){.kind = ROW_TEXT,
+		                           .text = "No match.",
+		                           .role = THEME_DIM,
+		                           .fn = (size_t)-1});
 	/* Put the cursor back on the same item. */
 	if (st->cursor_key) {
 		for (size_t i = 0; i < st->n_rows; i++) {
@@ -676,6 +717,9 @@ static void functions_destroy(struct pane *p)
 	free(st->expanded);
 	buf_free(&st->filter);
 	free(st->load_error);
+	for (size_t i = 0; i < st->n_wrapped; i++)
+		free(st->wrapped[i]);
+	free(st->wrapped);
 	for (size_t i = 0; i < st->n_badges; i++) {
 		free(st->badges[i].fn);
 		for (int s = 0; s < FUNCTIONS_BADGE_COUNT_; s++)
@@ -822,8 +866,12 @@ static void draw_row(struct functions *st, const struct row *r, int y, bool cur)
 	if (r->kind == ROW_TEXT || r->kind == ROW_PROBLEM) {
 		wattrset(w, theme_attr(cur ? THEME_SELECTED : r->role));
 		if (r->kind == ROW_PROBLEM && r->role == THEME_FAIL) {
-			waddstr(w, theme_glyph(THEME_GLYPH_CROSS));
-			waddch(w, ' ');
+			if (r->cont)
+				waddstr(w, "  ");
+			else {
+				waddstr(w, theme_glyph(THEME_GLYPH_CROSS));
+				waddch(w, ' ');
+			}
 		}
 		put_text(w, r->text, cols - getcurx(w));
 		return;
@@ -859,6 +907,12 @@ static void draw_row(struct functions *st, const struct row *r, int y, bool cur)
 		wattrset(w, theme_attr(cur ? THEME_SELECTED : THEME_DIM));
 		put_text(w, h, cols - getcurx(w));
 	}
+}
+
+static void functions_resize(struct pane *p)
+{
+	if (p->state)
+		rebuild_rows(p->state); /* text rows wrap at the width */
 }
 
 static void functions_draw(struct pane *p)
@@ -1149,6 +1203,7 @@ const struct pane_ops pane_functions_ops = {
     .title = "Functions",
     .init = functions_init,
     .destroy = functions_destroy,
+    .resize = functions_resize,
     .draw = functions_draw,
     .request = functions_request,
     .key = functions_key,

@@ -1,0 +1,1659 @@
+/* build.c - quick build: manifest, stat pre-filter, deterministic zip patched with libzip,
+ * dependency installs into a cached staging dir. See build.h. */
+#include "backend/build.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+#include <zip.h>
+
+#define MANIFEST_VERSION 1
+#define ZIP_LEVEL                                                                                  \
+	9 /* libzip 1.7.3 resets the level of a replaced entry to its default, 9: use it           \
+	     everywhere */
+#define MAX_DEPTH 48
+
+/* Paths never packaged, whatever lambdeck.json says. Build outputs of the other tools
+ * (.aws-sam, .serverless) are there so a SAM or serverless project never zips itself. */
+static const char *const default_excludes[] = {
+    ".git", ".lambdeck", "__pycache__", "*.pyc", ".aws-sam", ".serverless", NULL,
+};
+
+const char *build_phase_name(enum build_phase phase)
+{
+	switch (phase) {
+	case BUILD_PHASE_SCAN:
+		return "scan";
+	case BUILD_PHASE_HASH:
+		return "hash";
+	case BUILD_PHASE_DEPS:
+		return "deps";
+	case BUILD_PHASE_ZIP:
+		return "zip";
+	case BUILD_PHASE_DONE:
+		return "done";
+	}
+	return "?";
+}
+
+const char *build_outcome_name(enum build_outcome o)
+{
+	switch (o) {
+	case BUILD_OK:
+		return "built";
+	case BUILD_UNCHANGED:
+		return "unchanged";
+	case BUILD_FAILED:
+		return "failed";
+	case BUILD_CANCELLED:
+		return "cancelled";
+	}
+	return "?";
+}
+
+/* ---------------------------------------------------------------- entries */
+
+enum origin { ORIGIN_CODE, ORIGIN_DEPS };
+
+struct entry {
+	char *path; /* name in the zip, '/'-separated, relative */
+	char *src;  /* absolute file to read (NULL for manifest entries) */
+	uint64_t size;
+	uint32_t mode; /* permission bits */
+	int64_t mtime_sec;
+	long mtime_nsec;
+	uint64_t ino;
+	unsigned char sha[32];
+	bool hashed;
+	int origin;
+	long old_index; /* index in the previous zip with the same path, -1 if none */
+	bool changed;   /* content or mode differs from the previous build */
+};
+
+struct entry_list {
+	struct entry *v;
+	size_t n, cap;
+};
+
+static struct entry *entry_push(struct entry_list *l)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	memset(&l->v[l->n], 0, sizeof(l->v[0]));
+	l->v[l->n].old_index = -1;
+	return &l->v[l->n++];
+}
+
+static void entry_list_free(struct entry_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].path);
+		free(l->v[i].src);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *)a)->path, ((const struct entry *)b)->path);
+}
+
+static long entry_find(const struct entry_list *l, const char *path)
+{
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(l->v[mid].path, path);
+
+		if (c == 0)
+			return (long)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* ---------------------------------------------------------------- manifest */
+
+struct manifest {
+	struct entry_list entries;
+	uint64_t zip_size;
+	int64_t zip_mtime_sec;
+	long zip_mtime_nsec;
+	uint64_t zip_ino;
+	char code_sha256[48];
+	char deps_key[72];
+	int64_t built_at_ms;
+};
+
+static void manifest_free(struct manifest *m)
+{
+	entry_list_free(&m->entries);
+	memset(m, 0, sizeof(*m));
+}
+
+static bool hex_to_sha(const char *hex, unsigned char out[32])
+{
+	if (!hex || strlen(hex) != 64)
+		return false;
+	for (int i = 0; i < 32; i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return false;
+		out[i] = (unsigned char)v;
+	}
+	return true;
+}
+
+static double jnum(const cJSON *o, const char *key)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(it) ? it->valuedouble : 0;
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+/* Loads a manifest; returns false (and an empty manifest) if absent or not ours. */
+static bool manifest_load(const char *path, struct manifest *m)
+{
+	struct buf b = {0};
+	cJSON *root, *entries, *it;
+	bool ok = false;
+
+	memset(m, 0, sizeof(*m));
+	if (util_read_file(path, &b, NULL) < 0)
+		return false;
+	root = cJSON_ParseWithLength(b.data, b.len);
+	buf_free(&b);
+	if (!root)
+		return false;
+	if (jnum(root, "version") != MANIFEST_VERSION)
+		goto out;
+	m->zip_size = (uint64_t)jnum(root, "zip_size");
+	m->zip_mtime_sec = (int64_t)jnum(root, "zip_mtime_sec");
+	m->zip_mtime_nsec = (long)jnum(root, "zip_mtime_nsec");
+	m->zip_ino = (uint64_t)jnum(root, "zip_ino");
+	m->built_at_ms = (int64_t)jnum(root, "built_at_ms");
+	snprintf(m->code_sha256, sizeof(m->code_sha256), "%s",
+	         jstr(root, "code_sha256") ? jstr(root, "code_sha256") : "");
+	snprintf(m->deps_key, sizeof(m->deps_key), "%s",
+	         jstr(root, "deps_key") ? jstr(root, "deps_key") : "");
+	entries = cJSON_GetObjectItemCaseSensitive(root, "entries");
+	if (!cJSON_IsArray(entries))
+		goto out;
+	cJSON_ArrayForEach(it, entries)
+	{
+		/* [path, size, mode, mtime_sec, mtime_nsec, ino, sha256hex, origin] */
+		struct entry *e;
+		cJSON *f[8];
+
+		if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) != 8)
+			goto out;
+		for (int i = 0; i < 8; i++)
+			f[i] = cJSON_GetArrayItem(it, i);
+		if (!cJSON_IsString(f[0]) || !cJSON_IsString(f[6]))
+			goto out;
+		e = entry_push(&m->entries);
+		e->path = xstrdup(f[0]->valuestring);
+		e->size = (uint64_t)f[1]->valuedouble;
+		e->mode = (uint32_t)f[2]->valuedouble;
+		e->mtime_sec = (int64_t)f[3]->valuedouble;
+		e->mtime_nsec = (long)f[4]->valuedouble;
+		e->ino = (uint64_t)f[5]->valuedouble;
+		e->origin = (int)f[7]->valuedouble;
+		if (!hex_to_sha(f[6]->valuestring, e->sha))
+			goto out;
+		e->hashed = true;
+		if (m->entries.n > 1 && strcmp(m->entries.v[m->entries.n - 2].path, e->path) >= 0)
+			goto out; /* must be sorted and unique */
+	}
+	ok = true;
+out:
+	cJSON_Delete(root);
+	if (!ok)
+		manifest_free(m);
+	return ok;
+}
+
+static int manifest_save(const char *path, const struct manifest *m, const struct entry_list *l,
+                         struct lk_error *err)
+{
+	struct buf b = {0};
+	int rc;
+
+	buf_printf(
+	    &b,
+	    "{\"version\":%d,\"built_at_ms\":%lld,\"zip_size\":%llu,\"zip_mtime_sec\":%lld,"
+	    "\"zip_mtime_nsec\":%ld,\"zip_ino\":%llu,\"code_sha256\":\"%s\",\"deps_key\":\"%s\","
+	    "\"entries\":[",
+	    MANIFEST_VERSION, (long long)m->built_at_ms, (unsigned long long)m->zip_size,
+	    (long long)m->zip_mtime_sec, m->zip_mtime_nsec, (unsigned long long)m->zip_ino,
+	    m->code_sha256, m->deps_key);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct entry *e = &l->v[i];
+		char hex[65];
+		cJSON *s = cJSON_CreateString(e->path);
+		char *qs = cJSON_PrintUnformatted(s);
+
+		util_hex(e->sha, 32, hex);
+		buf_printf(&b, "%s\n[%s,%llu,%u,%lld,%ld,%llu,\"%s\",%d]", i ? "," : "", qs,
+		           (unsigned long long)e->size, e->mode, (long long)e->mtime_sec,
+		           e->mtime_nsec, (unsigned long long)e->ino, hex, e->origin);
+		cJSON_free(qs);
+		cJSON_Delete(s);
+	}
+	buf_puts(&b, "]}\n");
+	rc = util_write_atomic(path, b.data, b.len, 0644, err);
+	buf_free(&b);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- hashing */
+
+static int sha256_file(const char *path, unsigned char out[32], uint64_t *size_read,
+                       atomic_bool *cancel, struct lk_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	EVP_MD_CTX *ctx;
+	char buf[1 << 16];
+	uint64_t total = 0;
+	ssize_t r;
+	int rc = 0;
+
+	if (fd < 0)
+		return lk_error_set(err, "ReadError", "cannot read %s: %s", path, strerror(errno));
+	ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		lk_fatal("out of memory (EVP_MD_CTX_new)");
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	while ((r = read(fd, buf, sizeof(buf))) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = lk_error_set(err, "ReadError", "cannot read %s: %s", path,
+			                  strerror(errno));
+			break;
+		}
+		EVP_DigestUpdate(ctx, buf, (size_t)r);
+		total += (uint64_t)r;
+		if (cancel && atomic_load(cancel)) {
+			rc = lk_error_set(err, "Cancelled", "cancelled");
+			break;
+		}
+	}
+	EVP_DigestFinal_ex(ctx, out, NULL);
+	EVP_MD_CTX_free(ctx);
+	close(fd);
+	if (size_read)
+		*size_read = total;
+	return rc;
+}
+
+int build_file_code_sha256(const char *path, char out[48], struct lk_error *err)
+{
+	unsigned char sha[32];
+	char *b64;
+
+	out[0] = '\0';
+	if (sha256_file(path, sha, NULL, NULL, err) < 0)
+		return -1;
+	b64 = util_base64(sha, 32);
+	snprintf(out, 48, "%s", b64);
+	free(b64);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- scanning */
+
+struct scan {
+	const char *root;   /* directory being scanned (absolute) */
+	char *root_real;    /* its realpath */
+	const char *prefix; /* prepended to zip names ("" or "node_modules/") */
+	int origin;
+	char *const *exclude; /* user globs */
+	size_t n_exclude;
+	bool skip_node_modules; /* dependencies come from the staging dir instead */
+	struct entry_list *out;
+	atomic_bool *cancel;
+	struct lk_error *err;
+};
+
+static bool glob_match(const char *glob, const char *rel, const char *base)
+{
+	size_t gl = strlen(glob);
+	char *g;
+	bool m;
+
+	if (gl == 0)
+		return false;
+	/* "dir/" means the directory dir; "**" works like "*" because FNM_PATHNAME is off. */
+	g = xstrdup(glob);
+	while (gl > 1 && g[gl - 1] == '/')
+		g[--gl] = '\0';
+	if (!strncmp(g, "./", 2))
+		memmove(g, g + 2, strlen(g + 2) + 1);
+	m = fnmatch(g, rel, 0) == 0 || (!strchr(g, '/') && fnmatch(g, base, 0) == 0);
+	if (!m && gl > 3 && !strcmp(g + gl - 3, "/**")) {
+		g[gl - 3] = '\0';
+		m = fnmatch(g, rel, 0) == 0;
+	}
+	free(g);
+	return m;
+}
+
+static bool is_excluded(const struct scan *s, const char *rel, const char *base, bool is_dir)
+{
+	for (int i = 0; default_excludes[i]; i++)
+		if (fnmatch(default_excludes[i], base, 0) == 0)
+			return true;
+	if (is_dir && s->skip_node_modules && !strcmp(rel, "node_modules"))
+		return true;
+	for (size_t i = 0; i < s->n_exclude; i++)
+		if (s->exclude[i] && glob_match(s->exclude[i], rel, base))
+			return true;
+	return false;
+}
+
+static bool path_inside(const char *real, const char *root_real)
+{
+	size_t n = strlen(root_real);
+
+	if (!strcmp(root_real, "/"))
+		return true;
+	return !strncmp(real, root_real, n) && (real[n] == '/' || real[n] == '\0');
+}
+
+static int scan_dir(struct scan *s, const char *abs, const char *rel, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+	int rc = 0;
+
+	if (depth > MAX_DEPTH)
+		return lk_error_set(s->err, "BuildError",
+		                    "%s: directories nested too deep (a symlink loop?)", abs);
+	d = opendir(abs);
+	if (!d)
+		return lk_error_set(s->err, "ReadError", "cannot read directory %s: %s", abs,
+		                    strerror(errno));
+	while (rc == 0 && (de = readdir(d))) {
+		const char *name = de->d_name;
+		char *child_abs, *child_rel;
+		struct stat st;
+
+		if (!strcmp(name, ".") || !strcmp(name, ".."))
+			continue;
+		if (s->cancel && atomic_load(s->cancel)) {
+			rc = lk_error_set(s->err, "Cancelled", "cancelled");
+			break;
+		}
+		child_abs = util_path_join(abs, name);
+		child_rel = rel[0] ? xasprintf("%s/%s", rel, name) : xstrdup(name);
+		if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			rc = lk_error_set(s->err, "ReadError", "cannot stat %s: %s", child_abs,
+			                  strerror(errno));
+		} else if (S_ISLNK(st.st_mode)) {
+			char *real = realpath(child_abs, NULL);
+
+			if (!real) {
+				rc = lk_error_set(s->err, "BuildError",
+				                  "%s%s: broken symlink (%s); fix or exclude it",
+				                  s->prefix, child_rel, strerror(errno));
+			} else if (!path_inside(real, s->root_real)) {
+				rc = lk_error_set(
+				    s->err, "SymlinkOutside",
+				    "%s%s: symlink points outside the code directory (to "
+				    "%s); refusing to package it — copy the file in or "
+				    "exclude the link",
+				    s->prefix, child_rel, real);
+			} else if (stat(child_abs, &st) < 0) {
+				rc = lk_error_set(s->err, "ReadError", "cannot stat %s: %s",
+				                  child_abs, strerror(errno));
+			}
+			free(real);
+		}
+		if (rc == 0 && S_ISDIR(st.st_mode)) {
+			if (!is_excluded(s, child_rel, name, true))
+				rc = scan_dir(s, child_abs, child_rel, depth + 1);
+		} else if (rc == 0 && S_ISREG(st.st_mode) &&
+		           !is_excluded(s, child_rel, name, false)) {
+			struct entry *e = entry_push(s->out);
+
+			e->path = xasprintf("%s%s", s->prefix, child_rel);
+			e->src = child_abs;
+			child_abs = NULL;
+			e->size = (uint64_t)st.st_size;
+			e->mode = st.st_mode & 07777;
+			e->mtime_sec = st.st_mtim.tv_sec;
+			e->mtime_nsec = st.st_mtim.tv_nsec;
+			e->ino = (uint64_t)st.st_ino;
+			e->origin = s->origin;
+		}
+		/* sockets, fifos and devices are not packaged */
+		free(child_abs);
+		free(child_rel);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int scan_tree(const char *root, const char *prefix, int origin, char *const *exclude,
+                     size_t n_exclude, bool skip_node_modules, struct entry_list *out,
+                     atomic_bool *cancel, struct lk_error *err)
+{
+	struct scan s = {
+	    .root = root,
+	    .prefix = prefix,
+	    .origin = origin,
+	    .exclude = exclude,
+	    .n_exclude = n_exclude,
+	    .skip_node_modules = skip_node_modules,
+	    .out = out,
+	    .cancel = cancel,
+	    .err = err,
+	};
+	int rc;
+
+	s.root_real = realpath(root, NULL);
+	if (!s.root_real || !util_is_dir(s.root_real)) {
+		free(s.root_real);
+		return lk_error_set(err, "CodeDirMissing", "code directory %s does not exist",
+		                    root);
+	}
+	rc = scan_dir(&s, s.root_real, "", 0);
+	free(s.root_real);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- small fs helpers */
+
+static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void rm_rf(const char *path)
+{
+	nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *build_artifact_dir(const char *project_dir, const char *function)
+{
+	return xasprintf("%s/.lambdeck/build/%s", project_dir, function);
+}
+
+char *build_zip_path(const char *project_dir, const char *function)
+{
+	return xasprintf("%s/.lambdeck/build/%s/code.zip", project_dir, function);
+}
+
+/* The fixed timestamp of every entry: 1980-01-01 00:00:00 local time, the DOS epoch, so the
+ * stored DOS date/time is the same whatever the time zone. */
+static time_t fixed_mtime(void)
+{
+	struct tm tm = {.tm_year = 80, .tm_mon = 0, .tm_mday = 1, .tm_hour = 0, .tm_isdst = -1};
+
+	return mktime(&tm);
+}
+
+/* ---------------------------------------------------------------- zip writing */
+
+struct zip_progress {
+	void (*fn)(void *ctx, uint64_t done, uint64_t total);
+	void *ctx;
+	uint64_t total;
+};
+
+static void zip_progress_cb(zip_t *za, double fraction, void *ud)
+{
+	struct zip_progress *p = ud;
+
+	(void)za;
+	if (p->fn)
+		p->fn(p->ctx, (uint64_t)(fraction * (double)p->total), p->total);
+}
+
+static int zip_fail(zip_t *za, const char *what, const char *path, struct lk_error *err)
+{
+	return lk_error_set(err, "ZipError", "%s %s: %s", what, path, zip_strerror(za));
+}
+
+static int set_entry_attrs(zip_t *za, zip_uint64_t idx, uint32_t mode, time_t mtime)
+{
+	if (zip_set_file_compression(za, idx, ZIP_CM_DEFLATE, ZIP_LEVEL) < 0)
+		return -1;
+	if (zip_file_set_mtime(za, idx, mtime, 0) < 0)
+		return -1;
+	return zip_file_set_external_attributes(za, idx, 0, ZIP_OPSYS_UNIX,
+	                                        ((zip_uint32_t)(S_IFREG | (mode & 07777))) << 16);
+}
+
+static zip_source_t *file_source(zip_t *za, const struct entry *e)
+{
+	return zip_source_file(za, e->src, 0, -1);
+}
+
+/* Writes every entry of l into a new archive at zip_path (libzip writes a temp file and
+ * renames it over zip_path on success; on failure nothing is touched). */
+static int zip_write_full(const char *zip_path, const struct entry_list *l,
+                          struct zip_progress *prog, struct lk_error *err)
+{
+	int zerr = 0;
+	zip_t *za = zip_open(zip_path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+	time_t mt = fixed_mtime();
+
+	if (!za) {
+		zip_error_t ze;
+
+		zip_error_init_with_code(&ze, zerr);
+		lk_error_set(err, "ZipError", "cannot create %s: %s", zip_path,
+		             zip_error_strerror(&ze));
+		zip_error_fini(&ze);
+		return -1;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		const struct entry *e = &l->v[i];
+		zip_source_t *src = file_source(za, e);
+		zip_int64_t idx;
+
+		if (!src) {
+			zip_fail(za, "cannot read", e->src, err);
+			goto fail;
+		}
+		idx = zip_file_add(za, e->path, src, ZIP_FL_ENC_UTF_8);
+		if (idx < 0) {
+			zip_source_free(src);
+			zip_fail(za, "cannot add", e->path, err);
+			goto fail;
+		}
+		if (set_entry_attrs(za, (zip_uint64_t)idx, e->mode, mt) < 0) {
+			zip_fail(za, "cannot set attributes of", e->path, err);
+			goto fail;
+		}
+	}
+	prog->total = l->n;
+	zip_register_progress_callback_with_state(za, 0.02, zip_progress_cb, NULL, prog);
+	if (zip_close(za) < 0) {
+		zip_fail(za, "cannot write", zip_path, err);
+		goto fail;
+	}
+	return 0;
+fail:
+	zip_discard(za);
+	return -1;
+}
+
+/* Patches the previous archive (whose entries are exactly old, in order) into the archive
+ * of l: entry i of the result is l->v[i]. Entries whose name and content are unchanged at
+ * the same index are left alone (libzip copies them raw); shifted unchanged entries are
+ * re-pointed at the old archive's compressed bytes (raw copy, no recompression); changed
+ * and new entries are compressed from their files. */
+static int zip_write_patch(const char *zip_path, const struct entry_list *old,
+                           const struct entry_list *l, struct zip_progress *prog,
+                           struct lk_error *err)
+{
+	int zerr = 0;
+	zip_t *za, *ro;
+	time_t mt = fixed_mtime();
+	size_t nold = old->n, n = l->n, common = nold < n ? nold : n;
+	bool *rename = NULL;
+	int rc = -1;
+
+	ro = zip_open(zip_path, ZIP_RDONLY, &zerr);
+	za = ro ? zip_open(zip_path, 0, &zerr) : NULL;
+	if (!za) {
+		if (ro)
+			zip_discard(ro);
+		return lk_error_set(err, "ZipError", "cannot open %s (error %d)", zip_path, zerr);
+	}
+	rename = xcalloc(n ? n : 1, sizeof(*rename));
+	/* 1. drop the tail, 2. move renamed entries to unique temporary names (the names
+	 * never reach the disk), 3. give them their final names, 4. append the rest. */
+	for (size_t i = n; i < nold; i++)
+		if (zip_delete(za, i) < 0) {
+			zip_fail(za, "cannot delete", old->v[i].path, err);
+			goto out;
+		}
+	for (size_t i = 0; i < common; i++) {
+		const struct entry *e = &l->v[i];
+		bool same_name = !strcmp(old->v[i].path, e->path);
+		zip_source_t *src;
+
+		if (same_name && !e->changed)
+			continue;
+		if (!e->changed && e->old_index >= 0)
+			src = zip_source_zip(za, ro, (zip_uint64_t)e->old_index, ZIP_FL_COMPRESSED,
+			                     0, -1);
+		else
+			src = file_source(za, e);
+		if (!src || zip_file_replace(za, i, src, 0) < 0) {
+			zip_source_free(src);
+			zip_fail(za, "cannot replace", e->path, err);
+			goto out;
+		}
+		if (set_entry_attrs(za, i, e->mode, mt) < 0) {
+			zip_fail(za, "cannot set attributes of", e->path, err);
+			goto out;
+		}
+		if (!same_name) {
+			char tmp[64];
+
+			rename[i] = true;
+			for (unsigned k = 0;; k++) {
+				snprintf(tmp, sizeof(tmp), ".lambdeck-rename/%zu-%u", i, k);
+				if (zip_name_locate(za, tmp, ZIP_FL_ENC_RAW) < 0)
+					break;
+			}
+			if (zip_file_rename(za, i, tmp, ZIP_FL_ENC_UTF_8) < 0) {
+				zip_fail(za, "cannot rename", e->path, err);
+				goto out;
+			}
+		}
+	}
+	for (size_t i = 0; i < common; i++)
+		if (rename[i] && zip_file_rename(za, i, l->v[i].path, ZIP_FL_ENC_UTF_8) < 0) {
+			zip_fail(za, "cannot rename", l->v[i].path, err);
+			goto out;
+		}
+	for (size_t i = common; i < n; i++) {
+		const struct entry *e = &l->v[i];
+		zip_source_t *src;
+		zip_int64_t idx;
+
+		if (!e->changed && e->old_index >= 0)
+			src = zip_source_zip(za, ro, (zip_uint64_t)e->old_index, ZIP_FL_COMPRESSED,
+			                     0, -1);
+		else
+			src = file_source(za, e);
+		if (!src) {
+			zip_fail(za, "cannot read", e->path, err);
+			goto out;
+		}
+		idx = zip_file_add(za, e->path, src, ZIP_FL_ENC_UTF_8);
+		if (idx < 0 || (zip_uint64_t)idx != i) {
+			if (idx < 0)
+				zip_source_free(src);
+			zip_fail(za, "cannot add", e->path, err);
+			goto out;
+		}
+		if (set_entry_attrs(za, (zip_uint64_t)idx, e->mode, mt) < 0) {
+			zip_fail(za, "cannot set attributes of", e->path, err);
+			goto out;
+		}
+	}
+	prog->total = n;
+	zip_register_progress_callback_with_state(za, 0.02, zip_progress_cb, NULL, prog);
+	if (zip_close(za) < 0) {
+		zip_fail(za, "cannot write", zip_path, err);
+		goto out;
+	}
+	za = NULL;
+	rc = 0;
+out:
+	if (za)
+		zip_discard(za);
+	zip_discard(ro);
+	free(rename);
+	return rc;
+}
+
+/* True when the archive at path has exactly the entries of m, in order. */
+static bool zip_matches_manifest(const char *path, const struct manifest *m)
+{
+	int zerr = 0;
+	zip_t *za = zip_open(path, ZIP_RDONLY, &zerr);
+	bool ok;
+
+	if (!za)
+		return false;
+	ok = (zip_uint64_t)zip_get_num_entries(za, 0) == m->entries.n;
+	for (size_t i = 0; ok && i < m->entries.n; i++) {
+		const char *name = zip_get_name(za, i, ZIP_FL_ENC_RAW);
+
+		ok = name && !strcmp(name, m->entries.v[i].path);
+	}
+	zip_discard(za);
+	return ok;
+}
+
+/* ---------------------------------------------------------------- the job */
+
+enum deps_kind { DEPS_NONE, DEPS_PIP, DEPS_NPM };
+
+struct build_job {
+	uv_loop_t *loop;
+	/* inputs, copied */
+	char *project_dir, *function, *code_dir, *runtime, *problem;
+	bool buildable;
+	char **exclude;
+	size_t n_exclude;
+	struct build_opts opts;
+	build_progress_fn progress;
+	build_done_fn done;
+	void *user;      /* progress and output callbacks */
+	void *done_user; /* the done callback */
+	/* paths */
+	char *art_dir, *zip_path, *manifest_path;
+	/* progress from the worker thread */
+	uv_async_t async;
+	uv_mutex_t mu;
+	enum build_phase p_phase;
+	uint64_t p_done, p_total;
+	bool p_pending;
+	/* dependencies */
+	enum deps_kind deps_kind;
+	char deps_key[72];
+	char *deps_dir; /* final cache dir (exists when cached / installed) */
+	char *deps_tmp; /* staging dir the installer writes */
+	bool need_install;
+	uv_process_t proc;
+	uv_pipe_t pipes[2];
+	int proc_pending; /* process exit + open pipes */
+	int64_t proc_status;
+	int proc_signal;
+	bool proc_started;
+	bool spawn_failed;
+	struct buf out_tail;
+	/* state */
+	atomic_bool cancel;
+	uv_work_t work;
+	int64_t started_ns;
+	struct build_result res;
+};
+
+static void job_free(struct build_job *j)
+{
+	free(j->project_dir);
+	free(j->function);
+	free(j->code_dir);
+	free(j->runtime);
+	free(j->problem);
+	for (size_t i = 0; i < j->n_exclude; i++)
+		free(j->exclude[i]);
+	free(j->exclude);
+	free(j->art_dir);
+	free(j->zip_path);
+	free(j->manifest_path);
+	free(j->deps_dir);
+	free(j->deps_tmp);
+	buf_free(&j->out_tail);
+	free(j->res.zip_path);
+	uv_mutex_destroy(&j->mu);
+	free(j);
+}
+
+static void async_closed(uv_handle_t *h)
+{
+	job_free(h->data);
+}
+
+static void post_progress(struct build_job *j, enum build_phase phase, uint64_t done,
+                          uint64_t total)
+{
+	uv_mutex_lock(&j->mu);
+	j->p_phase = phase;
+	j->p_done = done;
+	j->p_total = total;
+	j->p_pending = true;
+	uv_mutex_unlock(&j->mu);
+	uv_async_send(&j->async);
+}
+
+static void async_cb(uv_async_t *a)
+{
+	struct build_job *j = a->data;
+	enum build_phase phase;
+	uint64_t done, total;
+	bool pending;
+
+	uv_mutex_lock(&j->mu);
+	phase = j->p_phase;
+	done = j->p_done;
+	total = j->p_total;
+	pending = j->p_pending;
+	j->p_pending = false;
+	uv_mutex_unlock(&j->mu);
+	if (pending && j->progress)
+		j->progress(j->user, j->function, phase, done, total);
+}
+
+static void finish(struct build_job *j)
+{
+	async_cb(&j->async); /* deliver a last pending progress first */
+	if (j->res.outcome != BUILD_OK && j->res.outcome != BUILD_UNCHANGED) {
+		if (atomic_load(&j->cancel) && j->res.outcome != BUILD_FAILED) {
+			j->res.outcome = BUILD_CANCELLED;
+			lk_error_set(&j->res.err, "Cancelled", "build of %s cancelled",
+			             j->function);
+		}
+	}
+	j->res.function = j->function;
+	j->res.elapsed_ms = (double)(util_monotonic_ns() - (uint64_t)j->started_ns) / 1e6;
+	if (j->progress)
+		j->progress(j->user, j->function, BUILD_PHASE_DONE, 1, 1);
+	j->done(j->done_user, &j->res);
+	uv_close((uv_handle_t *)&j->async, async_closed);
+}
+
+static void fail(struct build_job *j, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fail(struct build_job *j, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[512];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	j->res.outcome = BUILD_FAILED;
+	lk_error_set(&j->res.err, code, "%s", msg);
+}
+
+/* ---- dependency spec */
+
+static bool requirements_nonempty(const struct buf *b)
+{
+	const char *p = b->data ? b->data : "";
+
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		size_t n = eol ? (size_t)(eol - p) : strlen(p);
+		size_t k = 0;
+
+		while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r'))
+			k++;
+		if (k < n && p[k] != '#')
+			return true;
+		p += n + (eol ? 1 : 0);
+	}
+	return false;
+}
+
+static bool package_json_has_deps(const struct buf *b)
+{
+	cJSON *root = cJSON_ParseWithLength(b->data ? b->data : "", b->len);
+	const cJSON *deps = cJSON_GetObjectItemCaseSensitive(root, "dependencies");
+	bool has = cJSON_IsObject(deps) && deps->child;
+
+	cJSON_Delete(root);
+	return has;
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+	return s && !strncmp(s, prefix, strlen(prefix));
+}
+
+/* Decides whether and what to install; computes the cache key. Worker thread. */
+static int deps_prepare(struct build_job *j, struct lk_error *err)
+{
+	char *req = util_path_join(j->code_dir, "requirements.txt");
+	char *pkg = util_path_join(j->code_dir, "package.json");
+	char *lock = util_path_join(j->code_dir, "package-lock.json");
+	struct buf spec = {0}, content = {0};
+	unsigned char sha[32];
+	int rc = 0;
+
+	if (util_is_file(req) && (starts_with(j->runtime, "python") || !j->runtime)) {
+		if (util_read_file(req, &content, err) < 0) {
+			rc = -1;
+			goto out;
+		}
+		if (requirements_nonempty(&content)) {
+			j->deps_kind = DEPS_PIP;
+			buf_printf(&spec, "pip\n%s\n", j->runtime ? j->runtime : "");
+			buf_append(&spec, content.data, content.len);
+		}
+	} else if (util_is_file(pkg) && (starts_with(j->runtime, "nodejs") || !j->runtime)) {
+		if (util_read_file(pkg, &content, err) < 0) {
+			rc = -1;
+			goto out;
+		}
+		if (package_json_has_deps(&content)) {
+			j->deps_kind = DEPS_NPM;
+			buf_printf(&spec, "npm\n%s\n", j->runtime ? j->runtime : "");
+			buf_append(&spec, content.data, content.len);
+			buf_reset(&content);
+			if (util_is_file(lock)) {
+				if (util_read_file(lock, &content, err) < 0) {
+					rc = -1;
+					goto out;
+				}
+				buf_puts(&spec, "\nlock\n");
+				buf_append(&spec, content.data, content.len);
+			}
+		}
+	}
+	if (j->deps_kind != DEPS_NONE) {
+		char *deps_root = util_path_join(j->art_dir, "deps");
+		DIR *d;
+		struct dirent *de;
+
+		util_sha256(spec.data, spec.len, sha);
+		util_hex(sha, 32, j->deps_key);
+		j->deps_key[32] = '\0'; /* 128 bits are plenty for a cache key */
+		j->deps_dir = xasprintf("%s/%s", deps_root, j->deps_key);
+		j->deps_tmp = xasprintf("%s/%s.tmp", deps_root, j->deps_key);
+		/* leftovers of failed or interrupted installs */
+		if ((d = opendir(deps_root))) {
+			while ((de = readdir(d))) {
+				size_t n = strlen(de->d_name);
+
+				if (n > 4 && !strcmp(de->d_name + n - 4, ".tmp")) {
+					char *p = util_path_join(deps_root, de->d_name);
+
+					rm_rf(p);
+					free(p);
+				}
+			}
+			closedir(d);
+		}
+		j->need_install = !util_is_dir(j->deps_dir) && !j->opts.skip_deps;
+		if (j->need_install) {
+			if (util_mkdir_p(j->deps_tmp, 0755, err) < 0) {
+				rc = -1;
+			} else if (j->deps_kind == DEPS_NPM) {
+				/* npm works in the staging dir on copies of the manifests */
+				const char *names[] = {"package.json", "package-lock.json"};
+
+				for (int i = 0; i < 2 && rc == 0; i++) {
+					char *from = util_path_join(j->code_dir, names[i]);
+					char *to = util_path_join(j->deps_tmp, names[i]);
+
+					buf_reset(&content);
+					if (util_is_file(from))
+						rc = util_read_file(from, &content, err) < 0 ||
+						             util_write_atomic(to, content.data,
+						                               content.len, 0644,
+						                               err) < 0
+						         ? -1
+						         : 0;
+					free(from);
+					free(to);
+				}
+			}
+		}
+		free(deps_root);
+	}
+out:
+	buf_free(&spec);
+	buf_free(&content);
+	free(req);
+	free(pkg);
+	free(lock);
+	return rc;
+}
+
+/* ---- worker: prepare */
+
+static void prepare_work(uv_work_t *w)
+{
+	struct build_job *j = w->data;
+	struct lk_error *err = &j->res.err;
+
+	if (!j->buildable || j->problem) {
+		fail(j, "NotBuildable", "%s: cannot be built by lambdeck (%s)", j->function,
+		     j->problem ? j->problem : "no local code");
+		return;
+	}
+	if (!j->code_dir || !util_is_dir(j->code_dir)) {
+		fail(j, "CodeDirMissing", "%s: code directory %s does not exist", j->function,
+		     j->code_dir ? j->code_dir : "(none)");
+		return;
+	}
+	if (util_mkdir_p(j->art_dir, 0755, err) < 0 || deps_prepare(j, err) < 0) {
+		j->res.outcome = BUILD_FAILED;
+		return;
+	}
+}
+
+static void main_work(uv_work_t *w);
+static void main_done(uv_work_t *w, int status);
+
+static void start_main(struct build_job *j)
+{
+	j->work.data = j;
+	if (uv_queue_work(j->loop, &j->work, main_work, main_done) < 0) {
+		fail(j, "BuildError", "cannot queue the build of %s", j->function);
+		finish(j);
+	}
+}
+
+/* ---- installer (loop thread) */
+
+static void tail_append(struct build_job *j, const char *data, size_t len)
+{
+	buf_append(&j->out_tail, data, len);
+	if (j->out_tail.len > 4096) {
+		size_t drop = j->out_tail.len - 2048;
+
+		memmove(j->out_tail.data, j->out_tail.data + drop, j->out_tail.len - drop);
+		j->out_tail.len -= drop;
+		j->out_tail.data[j->out_tail.len] = '\0';
+	}
+}
+
+/* Last non-empty line of the installer's output, sanitised, for the error message. */
+static void last_line(const struct buf *b, char *out, size_t cap)
+{
+	const char *s = b->data ? b->data : "";
+	size_t end = b->len, start;
+	struct buf clean = {0};
+
+	while (end > 0 && (s[end - 1] == '\n' || s[end - 1] == '\r' || s[end - 1] == ' '))
+		end--;
+	start = end;
+	while (start > 0 && s[start - 1] != '\n')
+		start--;
+	util_sanitize(s + start, end - start, false, false, &clean);
+	snprintf(out, cap, "%s", clean.data ? clean.data : "");
+	buf_free(&clean);
+}
+
+static void installer_finished(struct build_job *j)
+{
+	char line[300];
+
+	if (atomic_load(&j->cancel)) {
+		j->res.outcome = BUILD_CANCELLED;
+		finish(j);
+		return;
+	}
+	if (j->proc_status != 0 || j->proc_signal) {
+		last_line(&j->out_tail, line, sizeof(line));
+		fail(j, "InstallFailed", "%s: %s failed (%s %lld)%s%s; previous artifact kept",
+		     j->function, j->deps_kind == DEPS_PIP ? "pip install" : "npm",
+		     j->proc_signal ? "signal" : "exit status",
+		     j->proc_signal ? (long long)j->proc_signal : (long long)j->proc_status,
+		     line[0] ? ": " : "", line);
+		finish(j);
+		return;
+	}
+	if (rename(j->deps_tmp, j->deps_dir) < 0) {
+		fail(j, "BuildError", "cannot move %s to %s: %s", j->deps_tmp, j->deps_dir,
+		     strerror(errno));
+		finish(j);
+		return;
+	}
+	j->res.deps_installed = true;
+	start_main(j);
+}
+
+static void proc_handle_closed(uv_handle_t *h)
+{
+	struct build_job *j = h->data;
+
+	if (--j->proc_pending > 0)
+		return;
+	if (j->spawn_failed)
+		finish(j);
+	else
+		installer_finished(j);
+}
+
+static void proc_exit(uv_process_t *p, int64_t status, int sig)
+{
+	struct build_job *j = p->data;
+
+	j->proc_status = status;
+	j->proc_signal = sig;
+	uv_close((uv_handle_t *)p, proc_handle_closed);
+}
+
+static void pipe_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	(void)h;
+	b->base = xmalloc(suggested);
+	b->len = suggested;
+}
+
+static void pipe_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct build_job *j = s->data;
+
+	if (n > 0) {
+		tail_append(j, b->base, (size_t)n);
+		if (j->opts.on_output)
+			j->opts.on_output(j->user, j->function, b->base, (size_t)n);
+	} else if (n < 0) {
+		uv_read_stop(s);
+		uv_close((uv_handle_t *)s, proc_handle_closed);
+	}
+	free(b->base);
+}
+
+static void start_installer(struct build_job *j)
+{
+	char *req = util_path_join(j->code_dir, "requirements.txt");
+	char *lock = util_path_join(j->deps_tmp, "package-lock.json");
+	const char *pip[] = {"python3",    "-m", "pip", "install", "--disable-pip-version-check",
+	                     "--no-input", "-r", req,   "-t",      j->deps_tmp,
+	                     NULL};
+	const char *npm_ci[] = {"npm", "ci", "--omit=dev", "--no-audit", "--no-fund", NULL};
+	const char *npm_install[] = {"npm",        "install",   "--omit=dev",
+	                             "--no-audit", "--no-fund", NULL};
+	const char **argv = j->deps_kind == DEPS_PIP ? pip
+	                    : util_is_file(lock)     ? npm_ci
+	                                             : npm_install;
+	uv_stdio_container_t stdio[3];
+	uv_process_options_t o = {0};
+	char banner[1024];
+	int rc;
+
+	for (int i = 0; i < 2; i++) {
+		uv_pipe_init(j->loop, &j->pipes[i], 0);
+		j->pipes[i].data = j;
+	}
+	stdio[0].flags = UV_IGNORE;
+	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[1].data.stream = (uv_stream_t *)&j->pipes[0];
+	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[2].data.stream = (uv_stream_t *)&j->pipes[1];
+	o.file = argv[0];
+	o.args = (char **)argv;
+	o.cwd = j->deps_kind == DEPS_PIP ? j->code_dir : j->deps_tmp;
+	o.stdio = stdio;
+	o.stdio_count = 3;
+	o.exit_cb = proc_exit;
+	j->proc.data = j;
+	snprintf(banner, sizeof(banner), "$");
+	for (int i = 0; argv[i]; i++)
+		snprintf(banner + strlen(banner), sizeof(banner) - strlen(banner), " %s", argv[i]);
+	snprintf(banner + strlen(banner), sizeof(banner) - strlen(banner), "\n");
+	if (j->opts.on_output)
+		j->opts.on_output(j->user, j->function, banner, strlen(banner));
+	if (j->progress)
+		j->progress(j->user, j->function, BUILD_PHASE_DEPS, 0, 0);
+	rc = uv_spawn(j->loop, &j->proc, &o);
+	free(req);
+	free(lock);
+	if (rc < 0) {
+		if (rc == UV_ENOENT)
+			fail(j, "ToolNotFound",
+			     "%s: %s is needed to install the dependencies in %s but was not found "
+			     "in "
+			     "PATH (Debian: apt install %s)",
+			     j->function, argv[0],
+			     j->deps_kind == DEPS_PIP ? "requirements.txt" : "package.json",
+			     j->deps_kind == DEPS_PIP ? "python3-pip" : "npm");
+		else
+			fail(j, "InstallFailed", "%s: cannot start %s: %s", j->function, argv[0],
+			     uv_strerror(rc));
+		/* finish once the three handles are closed (proc_handle_closed) */
+		j->spawn_failed = true;
+		j->proc_pending = 3;
+		for (int i = 0; i < 2; i++)
+			uv_close((uv_handle_t *)&j->pipes[i], proc_handle_closed);
+		uv_close((uv_handle_t *)&j->proc, proc_handle_closed);
+		return;
+	}
+	j->proc_started = true;
+	j->proc_pending = 3;
+	uv_read_start((uv_stream_t *)&j->pipes[0], pipe_alloc, pipe_read);
+	uv_read_start((uv_stream_t *)&j->pipes[1], pipe_alloc, pipe_read);
+}
+
+static void prepare_done(uv_work_t *w, int status)
+{
+	struct build_job *j = w->data;
+
+	if (status == UV_ECANCELED || atomic_load(&j->cancel)) {
+		j->res.outcome = BUILD_CANCELLED;
+		finish(j);
+	} else if (j->res.outcome == BUILD_FAILED) {
+		finish(j);
+	} else if (j->need_install) {
+		start_installer(j);
+	} else {
+		start_main(j);
+	}
+}
+
+/* ---- worker: scan, diff, hash, zip, manifest */
+
+struct hash_progress {
+	struct build_job *job;
+	uint64_t done, total;
+};
+
+static void zip_progress_post(void *ctx, uint64_t done, uint64_t total)
+{
+	post_progress(ctx, BUILD_PHASE_ZIP, done, total);
+}
+
+static bool same_stat(const struct entry *a, const struct entry *b)
+{
+	return a->size == b->size && a->mode == b->mode && a->mtime_sec == b->mtime_sec &&
+	       a->mtime_nsec == b->mtime_nsec && a->ino == b->ino && a->origin == b->origin;
+}
+
+/* Merges dependency entries into code entries (both sorted); code wins on a clash. */
+static void merge_entries(struct entry_list *code, struct entry_list *deps)
+{
+	struct entry_list out = {0};
+	size_t a = 0, b = 0;
+
+	while (a < code->n || b < deps->n) {
+		int c = a == code->n   ? 1
+		        : b == deps->n ? -1
+		                       : strcmp(code->v[a].path, deps->v[b].path);
+		struct entry *e = entry_push(&out);
+
+		if (c <= 0) {
+			*e = code->v[a++];
+			if (c == 0) {
+				free(deps->v[b].path);
+				free(deps->v[b].src);
+				b++;
+			}
+		} else {
+			*e = deps->v[b++];
+		}
+	}
+	free(code->v);
+	free(deps->v);
+	memset(deps, 0, sizeof(*deps));
+	*code = out;
+}
+
+static int stat_zip(const char *path, struct manifest *m)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -1;
+	m->zip_size = (uint64_t)st.st_size;
+	m->zip_mtime_sec = st.st_mtim.tv_sec;
+	m->zip_mtime_nsec = st.st_mtim.tv_nsec;
+	m->zip_ino = (uint64_t)st.st_ino;
+	return 0;
+}
+
+static void remove_other_deps(struct build_job *j)
+{
+	char *deps_root = util_path_join(j->art_dir, "deps");
+	DIR *d = opendir(deps_root);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, j->deps_key))
+			continue;
+		char *p = util_path_join(deps_root, de->d_name);
+
+		rm_rf(p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(deps_root);
+}
+
+static void build_locked(struct build_job *j)
+{
+	struct lk_error *err = &j->res.err;
+	struct manifest old = {0}, cur = {0};
+	struct entry_list list = {0}, deps = {0};
+	bool have_old, zip_ok = false;
+	struct zip_progress zprog = {.fn = zip_progress_post, .ctx = j};
+	uint64_t hash_total = 0, hash_done = 0;
+	size_t removed = 0;
+	bool patch;
+	int rc;
+
+	have_old = !j->opts.full && manifest_load(j->manifest_path, &old);
+	if (have_old) {
+		struct manifest now = {0};
+
+		zip_ok = stat_zip(j->zip_path, &now) == 0 && now.zip_size == old.zip_size &&
+		         now.zip_mtime_sec == old.zip_mtime_sec &&
+		         now.zip_mtime_nsec == old.zip_mtime_nsec && now.zip_ino == old.zip_ino;
+	}
+	post_progress(j, BUILD_PHASE_SCAN, 0, 0);
+	rc = scan_tree(j->code_dir, "", ORIGIN_CODE, j->exclude, j->n_exclude,
+	               j->deps_kind == DEPS_NPM && j->deps_dir && util_is_dir(j->deps_dir), &list,
+	               &j->cancel, err);
+	if (rc == 0 && j->deps_dir && util_is_dir(j->deps_dir)) {
+		char *root = j->deps_kind == DEPS_NPM ? util_path_join(j->deps_dir, "node_modules")
+		                                      : xstrdup(j->deps_dir);
+
+		if (util_is_dir(root))
+			rc = scan_tree(root, j->deps_kind == DEPS_NPM ? "node_modules/" : "",
+			               ORIGIN_DEPS, NULL, 0, false, &deps, &j->cancel, err);
+		j->res.deps_cached = !j->res.deps_installed;
+		free(root);
+	}
+	if (rc < 0)
+		goto fail;
+	if (list.n)
+		qsort(list.v, list.n, sizeof(*list.v), entry_cmp);
+	if (deps.n)
+		qsort(deps.v, deps.n, sizeof(*deps.v), entry_cmp);
+	merge_entries(&list, &deps);
+	if (list.n == 0) {
+		lk_error_set(err, "BuildError", "%s: nothing to package in %s", j->function,
+		             j->code_dir);
+		goto fail;
+	}
+	post_progress(j, BUILD_PHASE_SCAN, list.n, list.n);
+
+	/* stat pre-filter: only files whose size/mode/mtime/inode moved get hashed */
+	for (size_t i = 0; i < list.n; i++) {
+		struct entry *e = &list.v[i];
+		long k = have_old ? entry_find(&old.entries, e->path) : -1;
+
+		e->old_index = k;
+		if (k >= 0 && same_stat(e, &old.entries.v[k])) {
+			memcpy(e->sha, old.entries.v[k].sha, 32);
+			e->hashed = true;
+		} else {
+			hash_total += e->size;
+		}
+	}
+	for (size_t i = 0; i < list.n; i++) {
+		struct entry *e = &list.v[i];
+		uint64_t got = 0;
+
+		if (!e->hashed) {
+			if (sha256_file(e->src, e->sha, &got, &j->cancel, err) < 0)
+				goto fail;
+			e->hashed = true;
+			e->size = got;
+			hash_done += got;
+			post_progress(j, BUILD_PHASE_HASH, hash_done, hash_total);
+		}
+		if (e->old_index < 0) {
+			e->changed = true;
+			j->res.n_added++;
+		} else {
+			const struct entry *o = &old.entries.v[e->old_index];
+
+			e->changed = memcmp(o->sha, e->sha, 32) != 0 || o->mode != e->mode;
+			if (e->changed)
+				j->res.n_changed++;
+		}
+	}
+	if (have_old)
+		for (size_t i = 0; i < old.entries.n; i++)
+			if (entry_find(&list, old.entries.v[i].path) < 0)
+				removed++;
+	j->res.n_removed = removed;
+	j->res.n_files = list.n;
+	if (atomic_load(&j->cancel)) {
+		lk_error_set(err, "Cancelled", "cancelled");
+		goto fail;
+	}
+
+	if (have_old && zip_ok && j->res.n_added == 0 && j->res.n_changed == 0 && removed == 0 &&
+	    strcmp(old.deps_key, j->deps_key) == 0) {
+		bool touched = false;
+
+		for (size_t i = 0; i < list.n; i++)
+			touched |= !same_stat(&list.v[i], &old.entries.v[i]);
+		j->res.outcome = BUILD_UNCHANGED;
+		snprintf(j->res.code_sha256, sizeof(j->res.code_sha256), "%s", old.code_sha256);
+		j->res.zip_size = old.zip_size;
+		if (touched) /* keep the pre-filter cheap next time; the zip is untouched */
+			manifest_save(j->manifest_path, &old, &list, NULL);
+		goto out;
+	}
+
+	patch = have_old && zip_ok && zip_matches_manifest(j->zip_path, &old);
+	post_progress(j, BUILD_PHASE_ZIP, 0, list.n);
+	rc = patch ? zip_write_patch(j->zip_path, &old.entries, &list, &zprog, err)
+	           : zip_write_full(j->zip_path, &list, &zprog, err);
+	if (rc < 0)
+		goto fail;
+	j->res.full = !patch;
+	if (stat_zip(j->zip_path, &cur) < 0 ||
+	    build_file_code_sha256(j->zip_path, cur.code_sha256, err) < 0) {
+		lk_error_set(err, "BuildError", "cannot read back %s: %s", j->zip_path,
+		             strerror(errno));
+		goto fail;
+	}
+	cur.built_at_ms = util_now_ms();
+	snprintf(cur.deps_key, sizeof(cur.deps_key), "%s", j->deps_key);
+	if (manifest_save(j->manifest_path, &cur, &list, err) < 0) {
+		/* the zip is new but the manifest is not: make the next build a full one */
+		unlink(j->manifest_path);
+		goto fail;
+	}
+	if (j->deps_key[0])
+		remove_other_deps(j);
+	j->res.outcome = BUILD_OK;
+	snprintf(j->res.code_sha256, sizeof(j->res.code_sha256), "%s", cur.code_sha256);
+	j->res.zip_size = cur.zip_size;
+	goto out;
+fail:
+	j->res.outcome = atomic_load(&j->cancel) ? BUILD_CANCELLED : BUILD_FAILED;
+out:
+	entry_list_free(&list);
+	entry_list_free(&deps);
+	manifest_free(&old);
+	manifest_free(&cur);
+}
+
+static void main_work(uv_work_t *w)
+{
+	struct build_job *j = w->data;
+	char *lock_path = util_path_join(j->art_dir, ".lock");
+	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	free(lock_path);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		fail(j, "BuildBusy", "%s: %s", j->function,
+		     fd < 0 ? strerror(errno) : "another build of this function is running");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	build_locked(j);
+	close(fd);
+}
+
+static void main_done(uv_work_t *w, int status)
+{
+	struct build_job *j = w->data;
+
+	if (status == UV_ECANCELED)
+		j->res.outcome = BUILD_CANCELLED;
+	if (j->res.outcome == BUILD_OK || j->res.outcome == BUILD_UNCHANGED) {
+		free(j->res.zip_path);
+		j->res.zip_path = xstrdup(j->zip_path);
+	} else if (util_is_file(j->zip_path)) {
+		/* failed: the previous artifact is still there and still valid */
+		free(j->res.zip_path);
+		j->res.zip_path = xstrdup(j->zip_path);
+	}
+	finish(j);
+}
+
+static struct build_job *start_job(uv_loop_t *loop, const struct project *p,
+                                   const struct project_function *fn, const struct build_opts *opts,
+                                   build_progress_fn progress, void *user, build_done_fn done,
+                                   void *done_user)
+{
+	struct build_job *j = xcalloc(1, sizeof(*j));
+
+	j->loop = loop;
+	j->project_dir = xstrdup(p->dir);
+	j->function = xstrdup(fn->name);
+	j->code_dir = xstrdup(fn->code_dir);
+	j->runtime = xstrdup(fn->runtime);
+	j->problem = xstrdup(fn->not_buildable);
+	j->buildable = fn->buildable;
+	if (fn->n_exclude) {
+		j->exclude = xcalloc(fn->n_exclude, sizeof(*j->exclude));
+		for (size_t i = 0; i < fn->n_exclude; i++)
+			j->exclude[i] = xstrdup(fn->exclude[i]);
+		j->n_exclude = fn->n_exclude;
+	}
+	if (opts)
+		j->opts = *opts;
+	j->progress = progress;
+	j->done = done;
+	j->done_user = done_user;
+	j->user = user;
+	j->art_dir = build_artifact_dir(p->dir, fn->name);
+	j->zip_path = build_zip_path(p->dir, fn->name);
+	j->manifest_path = util_path_join(j->art_dir, "manifest.json");
+	j->started_ns = (int64_t)util_monotonic_ns();
+	j->res.outcome = BUILD_OK;
+	atomic_init(&j->cancel, false);
+	uv_mutex_init(&j->mu);
+	uv_async_init(loop, &j->async, async_cb);
+	j->async.data = j;
+	j->work.data = j;
+	if (strchr(fn->name, '/') || !strcmp(fn->name, "..") || !strcmp(fn->name, ".")) {
+		/* the name becomes a directory under .lambdeck/build */
+		j->buildable = false;
+		free(j->problem);
+		j->problem = xstrdup("function name cannot be used as a directory name");
+	}
+	if (uv_queue_work(loop, &j->work, prepare_work, prepare_done) < 0) {
+		fail(j, "BuildError", "cannot queue the build of %s", j->function);
+		finish(j);
+	}
+	return j;
+}
+
+struct build_job *build_start(uv_loop_t *loop, const struct project *p,
+                              const struct project_function *fn, const struct build_opts *opts,
+                              build_progress_fn progress, build_done_fn done, void *user)
+{
+	return start_job(loop, p, fn, opts, progress, user, done, user);
+}
+
+void build_cancel(struct build_job *j)
+{
+	if (!j)
+		return;
+	atomic_store(&j->cancel, true);
+	uv_cancel((uv_req_t *)&j->work);
+	if (j->proc_started && !uv_is_closing((uv_handle_t *)&j->proc))
+		uv_process_kill(&j->proc, SIGTERM);
+}
+
+/* ---- synchronous wrapper */
+
+struct run_ctx {
+	struct build_result *res;
+	build_progress_fn progress;
+	void *user;
+};
+
+static void run_done(void *user, const struct build_result *r)
+{
+	struct run_ctx *c = user;
+
+	*c->res = *r;
+	c->res->function = xstrdup(r->function);
+	c->res->zip_path = xstrdup(r->zip_path);
+}
+
+int build_run(const struct project *p, const struct project_function *fn,
+              const struct build_opts *opts, build_progress_fn progress, void *user,
+              struct build_result *res)
+{
+	uv_loop_t loop;
+	struct run_ctx c = {.res = res, .progress = progress, .user = user};
+
+	memset(res, 0, sizeof(*res));
+	uv_loop_init(&loop);
+	start_job(&loop, p, fn, opts, progress, user, run_done, &c);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	return res->outcome == BUILD_OK || res->outcome == BUILD_UNCHANGED ? 0 : -1;
+}
+
+void build_result_free(struct build_result *res)
+{
+	if (!res)
+		return;
+	free((char *)res->function);
+	free(res->zip_path);
+	memset(res, 0, sizeof(*res));
+}
+
+/* ---- badges */
+
+int build_status_get(const struct project *p, const struct project_function *fn,
+                     struct build_status *out, struct lk_error *err)
+{
+	char *art = build_artifact_dir(p->dir, fn->name);
+	char *mp = util_path_join(art, "manifest.json");
+	char *zp = util_path_join(art, "code.zip");
+	struct manifest m, now = {0};
+	struct entry_list list = {0};
+	bool npm_deps = false;
+	size_t k = 0;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!manifest_load(mp, &m))
+		goto done;
+	out->built = stat_zip(zp, &now) == 0 && now.zip_size == m.zip_size &&
+	             now.zip_mtime_sec == m.zip_mtime_sec && now.zip_mtime_nsec == m.zip_mtime_nsec;
+	if (out->built) {
+		snprintf(out->code_sha256, sizeof(out->code_sha256), "%s", m.code_sha256);
+		out->built_at_ms = m.built_at_ms;
+	}
+	for (size_t i = 0; i < m.entries.n; i++)
+		npm_deps |= m.entries.v[i].origin == ORIGIN_DEPS &&
+		            !strncmp(m.entries.v[i].path, "node_modules/", 13);
+	if (!fn->code_dir || scan_tree(fn->code_dir, "", ORIGIN_CODE, fn->exclude, fn->n_exclude,
+	                               npm_deps, &list, NULL, err) < 0) {
+		out->modified = true;
+		rc = -1;
+		goto done;
+	}
+	if (list.n)
+		qsort(list.v, list.n, sizeof(*list.v), entry_cmp);
+	for (size_t i = 0; i < m.entries.n && !out->modified; i++) {
+		const struct entry *e = &m.entries.v[i];
+
+		if (e->origin != ORIGIN_CODE)
+			continue;
+		out->modified = k >= list.n || strcmp(list.v[k].path, e->path) != 0 ||
+		                !same_stat(&list.v[k], e);
+		k++;
+	}
+	if (k != list.n)
+		out->modified = true;
+done:
+	if (out->built || rc < 0)
+		manifest_free(&m);
+	entry_list_free(&list);
+	free(art);
+	free(mp);
+	free(zp);
+	return rc;
+}

@@ -80,6 +80,7 @@ char *testrun_argv_join(char *const *argv)
 	}
 	struct buf clean = {0};
 	util_sanitize(b.data ? b.data : "", b.len, false, false, &clean);
+	buf_append(&clean, "", 0); /* util_sanitize leaves an empty buffer unterminated */
 	buf_free(&b);
 	return buf_steal(&clean);
 }
@@ -499,7 +500,8 @@ static void finish_run(struct testrun *tr)
 	/* move the kept lines into the result */
 	r->n_lines = tr->n - tr->first;
 	r->lines = xcalloc(r->n_lines ? r->n_lines : 1, sizeof(*r->lines));
-	memcpy(r->lines, tr->lines + tr->first, r->n_lines * sizeof(*r->lines));
+	if (r->n_lines)
+		memcpy(r->lines, tr->lines + tr->first, r->n_lines * sizeof(*r->lines));
 	tr->first = tr->n = 0;
 	tr->bytes = 0;
 	r->wall_ms = (int64_t)((util_monotonic_ns() - tr->start_ns) / 1000000);
@@ -710,6 +712,7 @@ static int start_run(struct testrun *tr, const char *trigger, struct lk_error *e
 failed : {
 	struct buf clean = {0};
 	util_sanitize(r->error, strlen(r->error), false, false, &clean);
+	buf_append(&clean, "", 0); /* util_sanitize leaves an empty buffer unterminated */
 	free(r->error);
 	r->error = buf_steal(&clean);
 	lk_error_set(err, "TestCommandError", "%s", r->error);
@@ -866,6 +869,7 @@ static void on_watch(struct fswatch *w, const struct fswatch_batch *b, void *use
 	                               : xasprintf("on save: %s", first);
 	struct buf clean = {0};
 	util_sanitize(trigger, strlen(trigger), false, false, &clean);
+	buf_append(&clean, "", 0); /* util_sanitize leaves an empty buffer unterminated */
 	testrun_start(tr, clean.data, NULL);
 	buf_free(&clean);
 	free(trigger);

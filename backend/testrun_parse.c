@@ -113,6 +113,7 @@ void testrun_add_failure(struct testrun_result *r, const char *name, const char 
 	struct buf m = {0};
 	if (message) /* keep the first line of a message; at most 300 bytes */
 		util_sanitize(message, strcspn(message, "\n"), false, false, &m);
+	buf_append(&m, "", 0); /* util_sanitize leaves an empty buffer unterminated */
 	if (m.len > 300) {
 		m.len = 297;
 		while (m.len && ((unsigned char)m.data[m.len] & 0xC0) == 0x80)
@@ -122,6 +123,7 @@ void testrun_add_failure(struct testrun_result *r, const char *name, const char 
 	}
 	struct buf n = {0};
 	util_sanitize(name ? name : "", name ? strlen(name) : 0, false, false, &n);
+	buf_append(&n, "", 0); /* util_sanitize leaves an empty buffer unterminated */
 	r->failures[r->n_failures++] = (struct testrun_failure){
 	    .name = buf_steal(&n),
 	    .message = buf_steal(&m),
@@ -288,6 +290,7 @@ static void splitter_emit(struct line_splitter *s)
 
 	testrun_strip_ansi(s->cur.data ? s->cur.data : "", s->cur.len, &plain);
 	util_sanitize(plain.data ? plain.data : "", plain.len, false, true, &clean);
+	buf_append(&clean, "", 0); /* util_sanitize leaves an empty buffer unterminated */
 	if (s->overlong)
 		buf_puts(&clean, " [line cut]");
 	s->emit(clean.data ? clean.data : "", clean.len, s->ud);
@@ -393,6 +396,18 @@ static bool find_location(const char *s, char **file, int *line)
 				*line = n;
 				return true;
 			}
+		}
+	}
+	/* Perl / TAP style: "at t/x.t line 12." */
+	const char *at = strstr(s, "at ");
+	if (at && (at == s || at[-1] == ' ')) {
+		const char *ps = at + 3, *pe = strstr(ps, " line ");
+		const char *q = pe ? pe + 6 : NULL;
+		int n;
+		if (pe && pe > ps && !memchr(ps, ' ', (size_t)(pe - ps)) && parse_int(&q, &n)) {
+			*file = xstrndup(ps, (size_t)(pe - ps));
+			*line = n;
+			return true;
 		}
 	}
 	for (const char *c = strchr(s, ':'); c; c = strchr(c + 1, ':')) {
@@ -913,10 +928,10 @@ static bool parse_tap(char *const *lines, size_t n, struct testrun_result *r)
 		bool skip = dir && !strncasecmp(dir, "skip", 4);
 		bool todo = dir && !strncasecmp(dir, "todo", 4);
 		if (ind == 0) {
-			if (skip)
+			if (skip || todo)
 				skipped++;
-			else if (ok || todo)
-				passed += ok;
+			else if (ok)
+				passed++;
 			else
 				failed++;
 		}
@@ -1125,6 +1140,8 @@ static bool parse_gotest(char *const *lines, size_t n, struct testrun_result *r)
 			free(f->message);
 			struct buf b = {0};
 			util_sanitize(msgs[m].msg, strlen(msgs[m].msg), false, false, &b);
+			buf_append(&b, "",
+			           0); /* util_sanitize leaves an empty buffer unterminated */
 			f->message = buf_steal(&b);
 			break;
 		}

@@ -600,8 +600,9 @@ static void json_function(struct project *p, const cJSON *obj, const char *key_n
 	f->runtime = json_string(f, obj, "runtime");
 	f->handler = json_string(f, obj, "handler");
 	f->deployed_name = json_string(f, obj, "deployed_name");
-	if (!f->deployed_name)
-		f->deployed_name = xstrdup(f->name);
+	if (!f->deployed_name && (key_name || (cJSON_IsString(name) && name->valuestring[0])))
+		f->deployed_name =
+		    xstrdup(f->name); /* explicit functions deploy under their name */
 	char *code = json_string(f, obj, "code");
 	if (!code)
 		code = json_string(f, obj, "code_dir");

@@ -1,11 +1,120 @@
-/* cmd_emulate.c - 'lambdeck emulate': placeholder until its issue lands; the owner replaces it. */
+/* cmd_emulate.c - 'lambdeck emulate': run the local AWS-compatible emulator (Lambda API,
+ * Runtime API, CloudWatch Logs API) until SIGTERM/SIGINT. Prints one JSON line with the
+ * endpoint, region and credentials file on stdout once it is listening. */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "backend/emulator/emulator.h"
 #include "cli/commands.h"
+
+static void usage(FILE *out)
+{
+	fputs("usage: lambdeck emulate [--host 127.0.0.1] [--port N] [--state-dir DIR]\n"
+	      "                        [--region NAME] [--any-credentials] [--allow-remote]\n"
+	      "                        [--max-concurrency N] [--idle-timeout SECONDS] [--quiet]\n"
+	      "\n"
+	      "Runs the local emulator. Prints {\"endpoint\",\"region\",\"credentials_file\",...}\n"
+	      "on one line, then serves until SIGTERM or SIGINT.\n"
+	      "  --host ADDR           listen address (loopback only unless --allow-remote)\n"
+	      "  --port N              port (0 = any free port; default 0)\n"
+	      "  --state-dir DIR       functions, code, logs, credentials (default "
+	      ".lambdeck/emulator)\n"
+	      "  --any-credentials     accept requests without a valid SigV4 signature\n"
+	      "  --max-concurrency N   workers per function before 429 (default 10)\n"
+	      "  --idle-timeout S      stop workers idle for S seconds (default 300)\n"
+	      "  --quiet               no request log on stderr\n",
+	      out);
+}
+
+static int parse_int(const char *opt, const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v < lo || v > hi) {
+		fprintf(stderr, "lambdeck emulate: %s needs a number between %d and %d, not '%s'\n",
+		        opt, lo, hi, s);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
 
 int cmd_emulate(int argc, char **argv, const struct global_opts *g)
 {
-	(void)argc, (void)argv, (void)g;
-	fprintf(stderr, "lambdeck: 'emulate' is not available in this build yet\n");
-	return 2;
+	struct emulator_options o = {.port = 0};
+	struct lk_error err = {0};
+	struct emulator *emu;
+	uv_loop_t loop;
+	char *state_default = NULL;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		bool takes = !strcmp(a, "--host") || !strcmp(a, "--port") ||
+		             !strcmp(a, "--state-dir") || !strcmp(a, "--region") ||
+		             !strcmp(a, "--max-concurrency") || !strcmp(a, "--idle-timeout");
+
+		if (takes && !v) {
+			fprintf(stderr, "lambdeck emulate: %s needs a value\n", a);
+			return 2;
+		}
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "--host")) {
+			o.host = v;
+		} else if (!strcmp(a, "--port")) {
+			if (parse_int(a, v, 0, 65535, &o.port) < 0)
+				return 2;
+		} else if (!strcmp(a, "--state-dir")) {
+			o.state_dir = v;
+		} else if (!strcmp(a, "--region")) {
+			o.region = v;
+		} else if (!strcmp(a, "--max-concurrency")) {
+			if (parse_int(a, v, 1, 1000, &o.max_concurrency) < 0)
+				return 2;
+		} else if (!strcmp(a, "--idle-timeout")) {
+			if (parse_int(a, v, 1, 86400, &o.idle_timeout_s) < 0)
+				return 2;
+		} else if (!strcmp(a, "--any-credentials")) {
+			o.any_credentials = true;
+		} else if (!strcmp(a, "--allow-remote")) {
+			o.allow_remote = true;
+		} else if (!strcmp(a, "--quiet")) {
+			o.quiet = true;
+		} else {
+			fprintf(stderr, "lambdeck emulate: unknown argument '%s'\n", a);
+			usage(stderr);
+			return 2;
+		}
+		if (takes)
+			i++;
+	}
+	if (!o.state_dir) {
+		state_default =
+		    xasprintf("%s/.lambdeck/emulator", g->project_dir ? g->project_dir : ".");
+		o.state_dir = state_default;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	uv_loop_init(&loop);
+	emu = emulator_new(&loop, &o, &err);
+	if (!emu) {
+		fprintf(stderr, "lambdeck emulate: %s\n", err.message);
+		uv_loop_close(&loop);
+		free(state_default);
+		return 1;
+	}
+	printf("%s\n", emulator_info_json(emu));
+	fflush(stdout);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	emulator_free(emu);
+	rc = uv_loop_close(&loop);
+	if (rc != 0)
+		fprintf(stderr, "lambdeck emulate: loop not empty at exit (%s)\n", uv_err_name(rc));
+	free(state_default);
+	return rc == 0 ? 0 : 1;
 }

@@ -626,6 +626,27 @@ int logstore_append(struct logstore *ls, const char *group, const char *stream,
 	return 0;
 }
 
+int logstore_create_group(struct logstore *ls, const char *group)
+{
+	if (!ls || !group || !*group)
+		return -1;
+	if (find_group(ls, group))
+		return 1;
+	struct ls_group *g = group_new(ls, group, util_now_ms());
+	group_open_journal_for_append(g);
+	return 0;
+}
+
+int logstore_create_stream(struct logstore *ls, const char *group, const char *stream)
+{
+	struct ls_group *g = ls && group ? find_group(ls, group) : NULL;
+	if (!g || !stream || !*stream || strlen(stream) > UINT16_MAX)
+		return -1;
+	size_t n = g->n_streams;
+	group_stream(g, stream, strlen(stream), util_now_ms(), true);
+	return g->n_streams > n ? 0 : 1;
+}
+
 int logstore_subscribe(struct logstore *ls, logstore_listener fn, void *user)
 {
 	if (!ls || !fn)

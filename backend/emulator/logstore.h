@@ -51,6 +51,14 @@ void logstore_close(struct logstore *ls); /* flushes; accepts NULL */
 int logstore_append(struct logstore *ls, const char *group, const char *stream,
                     int64_t timestamp_ms, const char *message, size_t len);
 
+/* Creates an empty group (CreateLogGroup; the emulator may also create a function's group
+ * when the function is created, so a tail can start before the first invocation).
+ * Returns 0 when created, 1 when it already existed, -1 on an empty name. */
+int logstore_create_group(struct logstore *ls, const char *group);
+/* Creates an empty stream in an existing group (CreateLogStream; not persisted until it
+ * holds an event). Returns 0 created, 1 existed, -1 no such group or empty name. */
+int logstore_create_stream(struct logstore *ls, const char *group, const char *stream);
+
 /* Called for every appended event; used by StartLiveTail sessions. Returns a handle for
  * logstore_unsubscribe. A listener may unsubscribe itself (or others) from the callback. */
 typedef void (*logstore_listener)(void *user, const struct log_event *ev);

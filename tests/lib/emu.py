@@ -28,6 +28,45 @@ class EmulatorError(Exception):
     pass
 
 
+def zip_bytes(files):
+    """A deployment zip from {name: str|bytes|(content, mode)}; mode 0o755 for executables.
+    A value ("->", target) makes a symbolic link entry."""
+    import io
+    import zipfile
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, val in files.items():
+            mode = 0o644
+            if isinstance(val, tuple) and val[0] == "->":
+                info = zipfile.ZipInfo(name)
+                info.create_system = 3
+                info.external_attr = (0o120777 << 16)
+                z.writestr(info, val[1])
+                continue
+            if isinstance(val, tuple):
+                val, mode = val
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+            info.create_system = 3
+            info.external_attr = ((0o100000 | mode) << 16)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, val)
+    return out.getvalue()
+
+
+def zip_dir(path, replace=None):
+    """A deployment zip of a directory (modes kept); replace maps names to new contents."""
+    files = {}
+    for root, _dirs, names in os.walk(path):
+        for n in sorted(names):
+            full = os.path.join(root, n)
+            rel = os.path.relpath(full, path)
+            with open(full, "rb") as f:
+                files[rel] = (f.read(), os.stat(full).st_mode & 0o777)
+    for k, v in (replace or {}).items():
+        files[k] = v
+    return zip_bytes(files)
+
+
 class Emulator:
     def __init__(self, args=None, state_dir=None, keep=False):
         self.args = list(args or [])
@@ -125,12 +164,17 @@ class Emulator:
         out = cp.stdout.decode()
         return json.loads(out) if out.strip() else None
 
-    def client(self, service):
+    def client(self, service, retries=True, read_timeout=60):
+        """botocore client for the emulator; retries=False turns botocore's automatic retries
+        (e.g. of 429 TooManyRequestsException) off."""
+        import botocore.config
         import botocore.session
         s = botocore.session.Session()
         ak, sk = self.credentials()
+        cfg = botocore.config.Config(read_timeout=read_timeout,
+                                     retries=None if retries else {"max_attempts": 0})
         return s.create_client(service, region_name=self.region, endpoint_url=self.endpoint,
-                               aws_access_key_id=ak, aws_secret_access_key=sk)
+                               aws_access_key_id=ak, aws_secret_access_key=sk, config=cfg)
 
     def __enter__(self):
         return self.start()

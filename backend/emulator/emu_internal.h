@@ -1,0 +1,149 @@
+/* emu_internal.h - private interfaces between the emulator's own files (server.c,
+ * functions.c, workers.c, lambda_api.c, emulator.c). Not for use outside backend/emulator.
+ * Everything runs on the emulator's single loop thread. */
+#ifndef LAMBDECK_EMULATOR_EMU_INTERNAL_H
+#define LAMBDECK_EMULATOR_EMU_INTERNAL_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "backend/emulator/emu_http.h"
+#include "backend/emulator/emulator.h"
+#include "backend/util.h"
+
+#define EMU_ACCOUNT_ID        "000000000000"
+#define EMU_SYNC_PAYLOAD_MAX  (6u * 1024 * 1024)
+#define EMU_EVENT_PAYLOAD_MAX (1u * 1024 * 1024)
+#define EMU_ZIP_MAX           (50u * 1024 * 1024)
+#define EMU_UNZIPPED_MAX      (250u * 1024 * 1024)
+#define EMU_TAIL_BYTES        4096
+
+/* ---- server.c: one libmicrohttpd daemon driven from the uv loop ---- */
+struct emu_server;
+typedef void (*emu_handler_fn)(void *user, struct emu_request *req);
+
+/* Listens on host:port (port 0 = ephemeral). Request bodies above max_body are not buffered;
+ * the request is then answered 413 without calling the handler. */
+struct emu_server *emu_server_new(uv_loop_t *loop, const char *host, int port, size_t max_body,
+                                  emu_handler_fn fn, void *user, struct lk_error *err);
+int emu_server_port(const struct emu_server *s);
+/* Stops listening, closes every connection (pending requests get their abort hook) and
+ * frees the server once its loop handles are closed. Accepts NULL. */
+void emu_server_free(struct emu_server *s);
+
+/* Called once if the request ends before it was answered (client gone, shutdown); the
+ * request must not be used afterwards. */
+void emu_request_on_abort(struct emu_request *req, void (*fn)(void *user), void *user);
+const char *emu_request_raw_path(const struct emu_request *req);  /* as sent, still encoded */
+const char *emu_request_raw_query(const struct emu_request *req); /* after '?', or "" */
+size_t emu_request_header_count(const struct emu_request *req);
+void emu_request_header_at(const struct emu_request *req, size_t i, const char **name,
+                           const char **value);
+void emu_request_set_context(struct emu_request *req, void *ctx);
+void *emu_request_context(const struct emu_request *req);
+
+/* ---- functions.c: the function registry, persistence and code extraction ---- */
+struct codedir {
+	char *path;
+	int refs;
+	bool obsolete; /* replaced or deleted: remove the directory when the last user goes */
+};
+void codedir_ref(struct codedir *c);
+void codedir_unref(struct codedir *c);
+
+struct worker;
+struct invocation;
+
+struct function {
+	char *name;
+	char *runtime;
+	char *handler; /* may be NULL for provided* */
+	char *role;
+	char *description;
+	int timeout;          /* seconds */
+	int memory;           /* MB */
+	cJSON *env;           /* object name -> string value, never NULL */
+	char code_sha256[48]; /* base64 */
+	int64_t code_size;
+	char last_modified[40];
+	char revision_id[40];
+	struct codedir *code; /* current extracted code */
+	unsigned generation;  /* bumped on every code/config change: older workers drain */
+	bool deleted;
+	int refs; /* registry + workers + invocations */
+	struct worker *workers;
+	struct invocation *queue_head, *queue_tail; /* Event invocations waiting for a worker */
+	struct function *next;
+};
+
+struct emulator {
+	uv_loop_t *loop;
+	struct emulator_options opt;
+	char *state_dir;
+	char *functions_dir;
+	char *runtimes_dir;
+	char *access_key;
+	char *secret_key;
+	char *credentials_file;
+	char *endpoint; /* http://host:port */
+	char *runtime_host;
+	struct emu_server *api;
+	struct logstore *logs;
+	struct function *functions; /* sorted by name */
+	uv_signal_t *sig_term, *sig_int;
+	int lock_fd;
+	bool stopping;
+	void (*on_stopped)(void *user);
+	void *on_stopped_user;
+};
+
+void function_ref(struct function *f);
+void function_unref(struct function *f);
+struct function *functions_find(struct emulator *emu, const char *name);
+/* Loads every persisted function from the state dir. */
+int functions_load(struct emulator *emu, struct lk_error *err);
+void functions_free_all(struct emulator *emu);
+/* Create / update from a parsed request; on error sets err (code = AWS error type,
+ * status = HTTP status) and returns NULL / -1. */
+struct function *functions_create(struct emulator *emu, const cJSON *req, struct lk_error *err);
+int functions_update_code(struct emulator *emu, struct function *f, const cJSON *req,
+                          struct lk_error *err);
+int functions_update_config(struct emulator *emu, struct function *f, const cJSON *req,
+                            struct lk_error *err);
+void functions_delete(struct emulator *emu, struct function *f);
+/* FunctionConfiguration JSON as AWS returns it (caller deletes). */
+cJSON *function_config_json(const struct emulator *emu, const struct function *f);
+char *function_arn(const struct emulator *emu, const char *name);
+/* Extracts a zip into dir with the safety rules; exposed for unit tests. */
+int emu_unzip(const void *zip, size_t len, const char *dir, struct lk_error *err);
+int emu_rm_rf(const char *path);
+
+/* ---- workers.c: invocations, workers, the Runtime API ---- */
+enum invoke_type {
+	INVOKE_SYNC,
+	INVOKE_EVENT,
+};
+/* Starts an invocation; answers req itself (sync: when done; event: 202 now). */
+void workers_invoke(struct emulator *emu, struct function *f, struct emu_request *req,
+                    enum invoke_type type, bool tail);
+/* Called after a code/config change or delete: idle older workers stop now, busy ones after
+ * their invocation. */
+void workers_drain(struct emulator *emu, struct function *f);
+/* Kills every worker (shutdown). */
+void workers_stop_all(struct emulator *emu);
+int workers_count(const struct emulator *emu);
+
+/* ---- lambda_api.c ---- */
+void lambda_api_handle(struct emulator *emu, struct emu_request *req);
+
+/* ---- emulator.c ---- */
+/* Generates a random id: lowercase hex, n bytes of entropy (out: 2n+1). */
+void emu_random_hex(char *out, size_t nbytes);
+void emu_uuid(char out[37]);
+/* "2026-11-24T11:22:58.123+0000" (Lambda's LastModified form). */
+void emu_iso_time(char *out, size_t n, int64_t ms, bool lambda_form);
+void emu_log(struct emulator *emu, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

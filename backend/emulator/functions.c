@@ -1,0 +1,919 @@
+/* functions.c - the emulator's function registry: validation of Create/Update requests,
+ * persistence under <state>/functions/<name>/ (config.json, code.zip, code/<id>/), safe zip
+ * extraction, and the FunctionConfiguration JSON. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zip.h>
+
+#include "backend/emulator/emu_internal.h"
+
+static int set_err(struct lk_error *err, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int set_err(struct lk_error *err, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return -1;
+	lk_error_clear(err);
+	snprintf(err->code, sizeof(err->code), "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	err->status = status;
+	return -1;
+}
+
+#define INVALID(err, ...) set_err(err, 400, "InvalidParameterValueException", __VA_ARGS__)
+
+/* ---- code directories ---- */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+int emu_rm_rf(const char *path)
+{
+	return nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+}
+
+void codedir_ref(struct codedir *c)
+{
+	if (c)
+		c->refs++;
+}
+
+void codedir_unref(struct codedir *c)
+{
+	if (!c || --c->refs > 0)
+		return;
+	if (c->obsolete)
+		emu_rm_rf(c->path);
+	free(c->path);
+	free(c);
+}
+
+static struct codedir *codedir_new(const char *path)
+{
+	struct codedir *c = xcalloc(1, sizeof(*c));
+
+	c->path = xstrdup(path);
+	c->refs = 1;
+	return c;
+}
+
+/* ---- zip extraction ---- */
+
+/* A name is safe when it is relative, has no empty-but-leading, "." or ".." components. */
+static bool safe_name(const char *name)
+{
+	const char *p = name;
+
+	if (!*name || name[0] == '/')
+		return false;
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+
+		if ((len == 2 && !strncmp(p, "..", 2)))
+			return false;
+		p += len;
+		if (*p == '/')
+			p++;
+	}
+	return true;
+}
+
+/* True when one of name's parent components is the name of a symlink entry. */
+static bool under_link(const char *name, char **links, size_t n_links)
+{
+	for (size_t i = 0; i < n_links; i++) {
+		size_t l = strlen(links[i]);
+
+		while (l && links[i][l - 1] == '/')
+			l--;
+		if (!strncmp(name, links[i], l) && name[l] == '/')
+			return true;
+	}
+	return false;
+}
+
+static int mkparents(const char *root, const char *name, struct lk_error *err)
+{
+	char *copy = xstrdup(name), *slash = strrchr(copy, '/');
+	int rc = 0;
+
+	if (slash) {
+		char *dir;
+
+		*slash = 0;
+		dir = util_path_join(root, copy);
+		rc = util_mkdir_p(dir, 0755, err);
+		free(dir);
+	}
+	free(copy);
+	return rc;
+}
+
+int emu_unzip(const void *data, size_t len, const char *dir, struct lk_error *err)
+{
+	zip_error_t zerr;
+	zip_source_t *src;
+	zip_t *za;
+	zip_int64_t n;
+	uint64_t total = 0, written = 0;
+	char **links = NULL, **targets = NULL, *root_real = NULL;
+	size_t n_links = 0;
+	int rc = -1;
+	char *buf = xmalloc(64 * 1024);
+
+	zip_error_init(&zerr);
+	src = zip_source_buffer_create(data, len, 0, &zerr);
+	if (!src) {
+		free(buf);
+		return INVALID(err, "Could not unzip uploaded file: %s", zip_error_strerror(&zerr));
+	}
+	za = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &zerr);
+	if (!za) {
+		zip_source_free(src);
+		INVALID(err,
+		        "Could not unzip uploaded file. Please check your file, then try to "
+		        "upload again. (%s)",
+		        zip_error_strerror(&zerr));
+		zip_error_fini(&zerr);
+		free(buf);
+		return -1;
+	}
+	n = zip_get_num_entries(za, 0);
+	/* First pass: names, sizes, links. */
+	for (zip_int64_t i = 0; i < n; i++) {
+		zip_stat_t st;
+		zip_uint8_t opsys;
+		zip_uint32_t attr;
+
+		if (zip_stat_index(za, (zip_uint64_t)i, 0, &st) < 0 ||
+		    !(st.valid & ZIP_STAT_NAME)) {
+			INVALID(err, "Could not unzip uploaded file: unreadable entry %lld",
+			        (long long)i);
+			goto out;
+		}
+		if (!safe_name(st.name)) {
+			INVALID(
+			    err,
+			    "Could not unzip uploaded file: entry '%.200s' has an absolute path or "
+			    "'..' component",
+			    st.name);
+			goto out;
+		}
+		total += (st.valid & ZIP_STAT_SIZE) ? st.size : 0;
+		if (total > EMU_UNZIPPED_MAX) {
+			INVALID(err, "Unzipped size must be smaller than %u bytes",
+			        (unsigned)EMU_UNZIPPED_MAX);
+			goto out;
+		}
+		if (zip_file_get_external_attributes(za, (zip_uint64_t)i, 0, &opsys, &attr) == 0 &&
+		    opsys == ZIP_OPSYS_UNIX && S_ISLNK((attr >> 16) & 0170000)) {
+			links = xrealloc(links, (n_links + 1) * sizeof(*links));
+			links[n_links++] = xstrdup(st.name);
+		}
+	}
+	for (zip_int64_t i = 0; i < n; i++) {
+		const char *name = zip_get_name(za, (zip_uint64_t)i, 0);
+
+		if (name && under_link(name, links, n_links)) {
+			INVALID(
+			    err,
+			    "Could not unzip uploaded file: entry '%.200s' lies under a symbolic "
+			    "link",
+			    name);
+			goto out;
+		}
+	}
+	if (util_mkdir_p(dir, 0755, err) < 0)
+		goto out;
+	targets = xcalloc(n_links + 1, sizeof(*targets));
+	/* Second pass: directories and files; link targets are read, links made later. */
+	for (zip_int64_t i = 0; i < n; i++) {
+		zip_stat_t st;
+		zip_uint8_t opsys;
+		zip_uint32_t attr = 0;
+		mode_t mode = 0;
+		size_t nl = strlen(zip_get_name(za, (zip_uint64_t)i, 0));
+		zip_file_t *zf;
+		char *path;
+		int fd;
+		bool is_link = false;
+		size_t link_idx = 0;
+
+		zip_stat_index(za, (zip_uint64_t)i, 0, &st);
+		if (zip_file_get_external_attributes(za, (zip_uint64_t)i, 0, &opsys, &attr) == 0 &&
+		    opsys == ZIP_OPSYS_UNIX)
+			mode = (attr >> 16) & 07777;
+		for (size_t l = 0; l < n_links; l++)
+			if (!strcmp(links[l], st.name))
+				is_link = true, link_idx = l;
+		path = util_path_join(dir, st.name);
+		if (st.name[nl - 1] == '/') {
+			int r = util_mkdir_p(path, 0755, err);
+
+			free(path);
+			if (r < 0)
+				goto out;
+			continue;
+		}
+		if (mkparents(dir, st.name, err) < 0) {
+			free(path);
+			goto out;
+		}
+		zf = zip_fopen_index(za, (zip_uint64_t)i, 0);
+		if (!zf) {
+			free(path);
+			INVALID(err, "Could not unzip uploaded file: %s", zip_strerror(za));
+			goto out;
+		}
+		if (is_link) {
+			struct buf t = {0};
+			zip_int64_t r;
+
+			while ((r = zip_fread(zf, buf, 64 * 1024)) > 0 && t.len < PATH_MAX)
+				buf_append(&t, buf, (size_t)r);
+			zip_fclose(zf);
+			free(path);
+			if (r < 0 || !t.len || t.len >= PATH_MAX || memchr(t.data, 0, t.len)) {
+				buf_free(&t);
+				INVALID(err,
+				        "Could not unzip uploaded file: bad symbolic link '%.200s'",
+				        st.name);
+				goto out;
+			}
+			targets[link_idx] = buf_steal(&t);
+			continue;
+		}
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		          (mode & 0777 ? mode & 0777 : 0644) | 0400);
+		if (fd < 0) {
+			INVALID(err, "Could not unzip uploaded file: cannot write '%.200s': %s",
+			        st.name, errno == EEXIST ? "duplicate entry" : strerror(errno));
+			zip_fclose(zf);
+			free(path);
+			goto out;
+		}
+		for (;;) {
+			zip_int64_t r = zip_fread(zf, buf, 64 * 1024);
+
+			if (r == 0)
+				break;
+			written += r > 0 ? (uint64_t)r : 0;
+			if (r < 0 || written > EMU_UNZIPPED_MAX ||
+			    write(fd, buf, (size_t)r) != (ssize_t)r) {
+				if (r < 0)
+					INVALID(err, "Could not unzip uploaded file: %s (%.200s)",
+					        zip_file_strerror(zf), st.name);
+				else if (written > EMU_UNZIPPED_MAX)
+					INVALID(err, "Unzipped size must be smaller than %u bytes",
+					        (unsigned)EMU_UNZIPPED_MAX);
+				else
+					set_err(err, 500, "ServiceException", "write %s: %s",
+					        st.name, strerror(errno));
+				close(fd);
+				zip_fclose(zf);
+				free(path);
+				goto out;
+			}
+		}
+		zip_fclose(zf);
+		if (mode & 0777)
+			fchmod(fd, (mode & 0777) | 0400);
+		close(fd);
+		free(path);
+	}
+	/* Links: create, then check that each resolves inside the root. */
+	root_real = realpath(dir, NULL);
+	for (size_t l = 0; l < n_links; l++) {
+		char *path, *real;
+		size_t rl = strlen(root_real ? root_real : "");
+
+		if (mkparents(dir, links[l], err) < 0)
+			goto out;
+		path = util_path_join(dir, links[l]);
+		if (targets[l][0] == '/' || symlink(targets[l], path) < 0) {
+			INVALID(
+			    err,
+			    "Could not unzip uploaded file: symbolic link '%.200s' points outside "
+			    "the function's root or cannot be created",
+			    links[l]);
+			free(path);
+			goto out;
+		}
+		real = realpath(path, NULL);
+		if (real ? (!root_real || strncmp(real, root_real, rl) ||
+		            (real[rl] != '/' && real[rl] != 0))
+		         : strstr(targets[l], "..") != NULL) {
+			INVALID(
+			    err,
+			    "Could not unzip uploaded file: symbolic link '%.200s' points outside "
+			    "the function's root",
+			    links[l]);
+			free(real);
+			free(path);
+			goto out;
+		}
+		free(real);
+		free(path);
+	}
+	rc = 0;
+out:
+	for (size_t l = 0; l < n_links; l++) {
+		free(links[l]);
+		if (targets)
+			free(targets[l]);
+	}
+	free(links);
+	free(targets);
+	free(root_real);
+	free(buf);
+	zip_discard(za);
+	zip_error_fini(&zerr);
+	return rc;
+}
+
+/* ---- the registry ---- */
+
+void function_ref(struct function *f)
+{
+	f->refs++;
+}
+
+void function_unref(struct function *f)
+{
+	if (!f || --f->refs > 0)
+		return;
+	free(f->name);
+	free(f->runtime);
+	free(f->handler);
+	free(f->role);
+	free(f->description);
+	cJSON_Delete(f->env);
+	codedir_unref(f->code);
+	free(f);
+}
+
+struct function *functions_find(struct emulator *emu, const char *name)
+{
+	for (struct function *f = emu->functions; f; f = f->next)
+		if (!strcmp(f->name, name))
+			return f;
+	return NULL;
+}
+
+static void registry_insert(struct emulator *emu, struct function *f)
+{
+	struct function **pp = &emu->functions;
+
+	while (*pp && strcmp((*pp)->name, f->name) < 0)
+		pp = &(*pp)->next;
+	f->next = *pp;
+	*pp = f;
+}
+
+static void registry_remove(struct emulator *emu, struct function *f)
+{
+	for (struct function **pp = &emu->functions; *pp; pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			f->next = NULL;
+			return;
+		}
+}
+
+char *function_arn(const struct emulator *emu, const char *name)
+{
+	return xasprintf("arn:aws:lambda:%s:%s:function:%s", emu->opt.region, EMU_ACCOUNT_ID, name);
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > 64)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+			return false;
+	return true;
+}
+
+static const char *supported_runtimes =
+    "python3.8, python3.9, python3.10, python3.11, python3.12, python3.13, nodejs16.x, "
+    "nodejs18.x, nodejs20.x, nodejs22.x, provided, provided.al2, provided.al2023";
+
+static bool valid_runtime(const char *r)
+{
+	static const char *const ok[] = {
+	    "python3.8",  "python3.9",    "python3.10",      "python3.11", "python3.12",
+	    "python3.13", "nodejs16.x",   "nodejs18.x",      "nodejs20.x", "nodejs22.x",
+	    "provided",   "provided.al2", "provided.al2023",
+	};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!strcmp(ok[i], r))
+			return true;
+	return false;
+}
+
+static const char *const reserved_env[] = {
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+};
+
+/* Validates and applies the configuration fields present in req to f. */
+static int apply_config(struct function *f, const cJSON *req, bool creating, struct lk_error *err)
+{
+	const cJSON *v;
+	int timeout = f->timeout, memory = f->memory;
+	const char *runtime = f->runtime;
+
+	v = cJSON_GetObjectItemCaseSensitive(req, "Runtime");
+	if (v) {
+		if (!cJSON_IsString(v) || !valid_runtime(v->valuestring))
+			return INVALID(err,
+			               "Value %s at 'runtime' failed to satisfy constraint: the "
+			               "emulator supports: %s",
+			               cJSON_IsString(v) ? v->valuestring : "(not a string)",
+			               supported_runtimes);
+		runtime = v->valuestring;
+	} else if (creating) {
+		return INVALID(err,
+		               "Runtime is required for .zip deployment packages (supported: %s)",
+		               supported_runtimes);
+	}
+	v = cJSON_GetObjectItemCaseSensitive(req, "Handler");
+	if (v && (!cJSON_IsString(v) || strlen(v->valuestring) > 128 || !*v->valuestring))
+		return INVALID(err, "Handler must be a non-empty string of at most 128 characters");
+	if (strncmp(runtime, "provided", 8) && !v && !f->handler)
+		return INVALID(err, "Handler is required for runtime %s", runtime);
+	v = cJSON_GetObjectItemCaseSensitive(req, "Timeout");
+	if (v) {
+		if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 900)
+			return INVALID(err, "Timeout must be between 1 and 900 seconds");
+		timeout = v->valueint;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(req, "MemorySize");
+	if (v) {
+		if (!cJSON_IsNumber(v) || v->valuedouble < 128 || v->valuedouble > 10240)
+			return INVALID(err, "MemorySize must be between 128 and 10240 MB");
+		memory = v->valueint;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(req, "Environment");
+	if (v) {
+		const cJSON *vars = cJSON_GetObjectItemCaseSensitive(v, "Variables");
+		const cJSON *e;
+
+		if (!cJSON_IsObject(v) || (vars && !cJSON_IsObject(vars)))
+			return INVALID(err, "Environment.Variables must be a map of strings");
+		cJSON_ArrayForEach(e, vars)
+		{
+			if (!cJSON_IsString(e))
+				return INVALID(err, "Environment variable %s must be a string",
+				               e->string);
+			for (size_t i = 0; i < sizeof(reserved_env) / sizeof(reserved_env[0]); i++)
+				if (!strcmp(e->string, reserved_env[i]))
+					return INVALID(
+					    err,
+					    "Lambda was unable to configure your environment "
+					    "variables because the environment variables you "
+					    "have provided contains reserved keys that are "
+					    "currently not supported for modification. Reserved "
+					    "keys used in this request: %s",
+					    e->string);
+		}
+	}
+	if (cJSON_GetObjectItemCaseSensitive(req, "Layers") &&
+	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(req, "Layers")) > 0)
+		return INVALID(err, "Layers are not supported by the local emulator; bundle the "
+		                    "dependencies into the function's zip");
+	/* all valid: apply */
+	if (runtime != f->runtime) {
+		char *r = xstrdup(runtime);
+
+		free(f->runtime);
+		f->runtime = r;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(req, "Handler"))) {
+		free(f->handler);
+		f->handler = xstrdup(v->valuestring);
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(req, "Role")) && cJSON_IsString(v)) {
+		free(f->role);
+		f->role = xstrdup(v->valuestring);
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(req, "Description")) && cJSON_IsString(v)) {
+		free(f->description);
+		f->description = xstrdup(v->valuestring);
+	}
+	f->timeout = timeout;
+	f->memory = memory;
+	if ((v = cJSON_GetObjectItemCaseSensitive(req, "Environment"))) {
+		const cJSON *vars = cJSON_GetObjectItemCaseSensitive(v, "Variables");
+
+		cJSON_Delete(f->env);
+		f->env = vars ? cJSON_Duplicate(vars, 1) : cJSON_CreateObject();
+	}
+	return 0;
+}
+
+static void stamp(struct function *f)
+{
+	char rid[37];
+
+	emu_iso_time(f->last_modified, sizeof(f->last_modified), util_now_ms(), true);
+	emu_uuid(rid);
+	snprintf(f->revision_id, sizeof(f->revision_id), "%s", rid);
+}
+
+static char *function_dir(const struct emulator *emu, const char *name)
+{
+	return util_path_join(emu->functions_dir, name);
+}
+
+/* Writes config.json atomically. */
+static int save_config(const struct emulator *emu, const struct function *f, struct lk_error *err)
+{
+	cJSON *j = function_config_json(emu, f);
+	char *dir = function_dir(emu, f->name), *path = util_path_join(dir, "config.json");
+	char *s, *slash = strrchr(f->code->path, '/');
+	int rc;
+
+	cJSON_AddStringToObject(j, "LambdeckCodeDir", slash ? slash + 1 : f->code->path);
+	s = cJSON_Print(j);
+	rc = util_write_atomic(path, s, strlen(s), 0600, err);
+	if (rc < 0)
+		err->status = 500, snprintf(err->code, sizeof(err->code), "ServiceException");
+	cJSON_free(s);
+	cJSON_Delete(j);
+	free(path);
+	free(dir);
+	return rc;
+}
+
+/* Decodes Code.ZipFile / ZipFile, checks the size limits, stores code.zip and extracts it
+ * into a fresh code directory. On success *out is the new codedir and sha/size are set. */
+static int install_code(struct emulator *emu, const char *name, const cJSON *zipfile,
+                        struct codedir **out, char sha_b64[48], int64_t *size, struct lk_error *err)
+{
+	unsigned char *zip, digest[32];
+	size_t zlen;
+	char *dir, *codes, *tmp, *b64, id[17];
+	int rc;
+
+	if (!cJSON_IsString(zipfile))
+		return INVALID(err,
+		               "Code.ZipFile is required (S3 code locations are not supported by "
+		               "the local emulator)");
+	if (strlen(zipfile->valuestring) > (size_t)EMU_ZIP_MAX * 4 / 3 + 4)
+		return set_err(err, 413, "RequestEntityTooLargeException",
+		               "Zipped size must be smaller than %u bytes", (unsigned)EMU_ZIP_MAX);
+	zip = util_base64_decode(zipfile->valuestring, strlen(zipfile->valuestring), &zlen);
+	if (!zip)
+		return INVALID(err, "Code.ZipFile is not valid base64");
+	if (zlen > EMU_ZIP_MAX) {
+		free(zip);
+		return set_err(err, 413, "RequestEntityTooLargeException",
+		               "Zipped size must be smaller than %u bytes", (unsigned)EMU_ZIP_MAX);
+	}
+	dir = function_dir(emu, name);
+	codes = util_path_join(dir, "code");
+	if (util_mkdir_p(codes, 0700, err) < 0) {
+		free(zip), free(dir), free(codes);
+		err->status = 500;
+		return -1;
+	}
+	emu_random_hex(id, 8);
+	tmp = util_path_join(codes, id);
+	rc = emu_unzip(zip, zlen, tmp, err);
+	if (rc == 0) {
+		char *zpath = util_path_join(dir, "code.zip");
+
+		rc = util_write_atomic(zpath, zip, zlen, 0600, err);
+		free(zpath);
+		if (rc < 0)
+			err->status = 500;
+	}
+	if (rc < 0) {
+		emu_rm_rf(tmp);
+		free(tmp), free(zip), free(dir), free(codes);
+		return -1;
+	}
+	util_sha256(zip, zlen, digest);
+	b64 = util_base64(digest, 32);
+	snprintf(sha_b64, 48, "%s", b64);
+	free(b64);
+	*size = (int64_t)zlen;
+	*out = codedir_new(tmp);
+	free(tmp), free(zip), free(dir), free(codes);
+	return 0;
+}
+
+struct function *functions_create(struct emulator *emu, const cJSON *req, struct lk_error *err)
+{
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(req, "FunctionName");
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(req, "Code");
+	const cJSON *pkg = cJSON_GetObjectItemCaseSensitive(req, "PackageType");
+	struct function *f;
+	char *dir;
+
+	if (!cJSON_IsString(name) || !valid_name(name->valuestring)) {
+		INVALID(err, "FunctionName must be 1-64 characters of letters, digits, '-' or '_'");
+		return NULL;
+	}
+	if (functions_find(emu, name->valuestring)) {
+		set_err(err, 409, "ResourceConflictException", "Function already exist: %s",
+		        name->valuestring);
+		return NULL;
+	}
+	if (cJSON_IsString(pkg) && strcmp(pkg->valuestring, "Zip")) {
+		INVALID(err, "PackageType %s is not supported by the local emulator",
+		        pkg->valuestring);
+		return NULL;
+	}
+	f = xcalloc(1, sizeof(*f));
+	f->name = xstrdup(name->valuestring);
+	f->runtime = xstrdup("");
+	f->timeout = 3;
+	f->memory = 128;
+	f->env = cJSON_CreateObject();
+	f->refs = 1;
+	f->role = xasprintf("arn:aws:iam::%s:role/lambdeck-local", EMU_ACCOUNT_ID);
+	f->description = xstrdup("");
+	if (apply_config(f, req, true, err) < 0) {
+		function_unref(f);
+		return NULL;
+	}
+	if (install_code(emu, f->name, cJSON_GetObjectItemCaseSensitive(code, "ZipFile"), &f->code,
+	                 f->code_sha256, &f->code_size, err) < 0) {
+		dir = function_dir(emu, f->name);
+		emu_rm_rf(dir);
+		free(dir);
+		function_unref(f);
+		return NULL;
+	}
+	stamp(f);
+	if (save_config(emu, f, err) < 0) {
+		dir = function_dir(emu, f->name);
+		emu_rm_rf(dir);
+		free(dir);
+		f->code->obsolete = true;
+		function_unref(f);
+		return NULL;
+	}
+	registry_insert(emu, f);
+	return f;
+}
+
+int functions_update_code(struct emulator *emu, struct function *f, const cJSON *req,
+                          struct lk_error *err)
+{
+	struct codedir *c = NULL;
+	char sha[48];
+	int64_t size;
+	const cJSON *dry = cJSON_GetObjectItemCaseSensitive(req, "DryRun");
+
+	if (cJSON_GetObjectItemCaseSensitive(req, "S3Bucket") ||
+	    cJSON_GetObjectItemCaseSensitive(req, "ImageUri"))
+		return INVALID(err, "Only ZipFile code is supported by the local emulator");
+	if (cJSON_IsTrue(dry))
+		return 0;
+	if (install_code(emu, f->name, cJSON_GetObjectItemCaseSensitive(req, "ZipFile"), &c, sha,
+	                 &size, err) < 0)
+		return -1;
+	f->code->obsolete = true;
+	codedir_unref(f->code);
+	f->code = c;
+	snprintf(f->code_sha256, sizeof(f->code_sha256), "%s", sha);
+	f->code_size = size;
+	f->generation++;
+	stamp(f);
+	return save_config(emu, f, err);
+}
+
+int functions_update_config(struct emulator *emu, struct function *f, const cJSON *req,
+                            struct lk_error *err)
+{
+	if (apply_config(f, req, false, err) < 0)
+		return -1;
+	f->generation++;
+	stamp(f);
+	return save_config(emu, f, err);
+}
+
+void functions_delete(struct emulator *emu, struct function *f)
+{
+	char *dir = function_dir(emu, f->name);
+
+	registry_remove(emu, f);
+	f->deleted = true;
+	f->generation++;
+	f->code->obsolete = true;
+	emu_rm_rf(dir);
+	free(dir);
+	function_unref(f);
+}
+
+cJSON *function_config_json(const struct emulator *emu, const struct function *f)
+{
+	cJSON *j = cJSON_CreateObject(), *o;
+	char *arn = function_arn(emu, f->name);
+	char *group = xasprintf("/aws/lambda/%s", f->name);
+
+	cJSON_AddStringToObject(j, "FunctionName", f->name);
+	cJSON_AddStringToObject(j, "FunctionArn", arn);
+	cJSON_AddStringToObject(j, "Runtime", f->runtime);
+	cJSON_AddStringToObject(j, "Role", f->role);
+	if (f->handler)
+		cJSON_AddStringToObject(j, "Handler", f->handler);
+	cJSON_AddNumberToObject(j, "CodeSize", (double)f->code_size);
+	cJSON_AddStringToObject(j, "Description", f->description ? f->description : "");
+	cJSON_AddNumberToObject(j, "Timeout", f->timeout);
+	cJSON_AddNumberToObject(j, "MemorySize", f->memory);
+	cJSON_AddStringToObject(j, "LastModified", f->last_modified);
+	cJSON_AddStringToObject(j, "CodeSha256", f->code_sha256);
+	cJSON_AddStringToObject(j, "Version", "$LATEST");
+	o = cJSON_AddObjectToObject(j, "Environment");
+	cJSON_AddItemToObject(o, "Variables", cJSON_Duplicate(f->env, 1));
+	o = cJSON_AddObjectToObject(j, "TracingConfig");
+	cJSON_AddStringToObject(o, "Mode", "PassThrough");
+	cJSON_AddStringToObject(j, "RevisionId", f->revision_id);
+	cJSON_AddStringToObject(j, "State", "Active");
+	cJSON_AddStringToObject(j, "LastUpdateStatus", "Successful");
+	cJSON_AddStringToObject(j, "PackageType", "Zip");
+	o = cJSON_AddArrayToObject(j, "Architectures");
+	cJSON_AddItemToArray(o, cJSON_CreateString("x86_64"));
+	o = cJSON_AddObjectToObject(j, "EphemeralStorage");
+	cJSON_AddNumberToObject(o, "Size", 512);
+	o = cJSON_AddObjectToObject(j, "LoggingConfig");
+	cJSON_AddStringToObject(o, "LogFormat", "Text");
+	cJSON_AddStringToObject(o, "LogGroup", group);
+	free(arn);
+	free(group);
+	return j;
+}
+
+/* Loads one function from <functions>/<name>/config.json; extracts code.zip again when the
+ * recorded code directory is missing. */
+static int load_one(struct emulator *emu, const char *name, struct lk_error *err)
+{
+	char *dir = function_dir(emu, name), *cfg = util_path_join(dir, "config.json");
+	struct buf b = {0};
+	cJSON *j = NULL;
+	const cJSON *v;
+	struct function *f = NULL;
+	int rc = -1;
+
+	if (util_read_file(cfg, &b, err) < 0)
+		goto out;
+	j = cJSON_ParseWithLength(b.data ? b.data : "", b.len);
+	if (!j || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "FunctionName"))) {
+		lk_error_set(err, "StateCorrupt", "%s: not a function configuration", cfg);
+		goto out;
+	}
+	f = xcalloc(1, sizeof(*f));
+	f->name = xstrdup(name);
+	f->runtime = xstrdup("");
+	f->timeout = 3;
+	f->memory = 128;
+	f->env = cJSON_CreateObject();
+	f->refs = 1;
+	{
+		/* Environment is stored as AWS returns it: {"Variables": {...}} */
+		if (apply_config(f, j, true, err) < 0) {
+			lk_error_set(err, "StateCorrupt", "%s: %s", cfg, err->message);
+			goto out;
+		}
+	}
+	v = cJSON_GetObjectItemCaseSensitive(j, "CodeSha256");
+	snprintf(f->code_sha256, sizeof(f->code_sha256), "%s",
+	         cJSON_IsString(v) ? v->valuestring : "");
+	v = cJSON_GetObjectItemCaseSensitive(j, "CodeSize");
+	f->code_size = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+	v = cJSON_GetObjectItemCaseSensitive(j, "LastModified");
+	snprintf(f->last_modified, sizeof(f->last_modified), "%s",
+	         cJSON_IsString(v) ? v->valuestring : "");
+	v = cJSON_GetObjectItemCaseSensitive(j, "RevisionId");
+	snprintf(f->revision_id, sizeof(f->revision_id), "%s",
+	         cJSON_IsString(v) ? v->valuestring : "");
+	v = cJSON_GetObjectItemCaseSensitive(j, "LambdeckCodeDir");
+	{
+		char *codes = util_path_join(dir, "code");
+		char *cd = cJSON_IsString(v) && !strchr(v->valuestring, '/')
+		               ? util_path_join(codes, v->valuestring)
+		               : NULL;
+
+		/* drop stale extraction directories left by a crash */
+		DIR *d = opendir(codes);
+		struct dirent *de;
+
+		while (d && (de = readdir(d))) {
+			char *p;
+
+			if (de->d_name[0] == '.' ||
+			    (cd && !strcmp(strrchr(cd, '/') + 1, de->d_name)))
+				continue;
+			p = util_path_join(codes, de->d_name);
+			emu_rm_rf(p);
+			free(p);
+		}
+		if (d)
+			closedir(d);
+		if (!cd || !util_is_dir(cd)) {
+			char *zpath = util_path_join(dir, "code.zip");
+			struct buf z = {0};
+			char id[17];
+
+			free(cd);
+			emu_random_hex(id, 8);
+			cd = util_path_join(codes, id);
+			if (util_read_file(zpath, &z, err) < 0 ||
+			    emu_unzip(z.data, z.len, cd, err) < 0) {
+				free(zpath), buf_free(&z), free(codes), free(cd);
+				goto out;
+			}
+			free(zpath);
+			buf_free(&z);
+		}
+		f->code = codedir_new(cd);
+		free(cd);
+		free(codes);
+	}
+	registry_insert(emu, f);
+	f = NULL;
+	rc = 0;
+out:
+	if (f)
+		function_unref(f);
+	cJSON_Delete(j);
+	buf_free(&b);
+	free(cfg);
+	free(dir);
+	return rc;
+}
+
+int functions_load(struct emulator *emu, struct lk_error *err)
+{
+	DIR *d = opendir(emu->functions_dir);
+	struct dirent *de;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		struct lk_error e = {0};
+
+		if (de->d_name[0] == '.' || !valid_name(de->d_name))
+			continue;
+		if (load_one(emu, de->d_name, &e) < 0)
+			emu_log(emu, "skipping function %s: %s", de->d_name, e.message);
+	}
+	closedir(d);
+	(void)err;
+	return 0;
+}
+
+void functions_free_all(struct emulator *emu)
+{
+	while (emu->functions) {
+		struct function *f = emu->functions;
+
+		emu->functions = f->next;
+		function_unref(f);
+	}
+}

@@ -1,0 +1,301 @@
+/* lambda_api.c - the Lambda REST-JSON API on /2015-03-31/functions: Create, Get,
+ * GetConfiguration, List, UpdateCode, UpdateConfiguration, Delete, Invoke. Names, partial
+ * ARNs and full ARNs are accepted; the only version is $LATEST. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/emulator/emu_internal.h"
+
+#define PREFIX "/2015-03-31/functions"
+
+static void respond_json(struct emu_request *req, int status, cJSON *j)
+{
+	char *s = cJSON_PrintUnformatted(j);
+
+	emu_respond(req, status, "application/json", NULL, s, strlen(s));
+	cJSON_free(s);
+	cJSON_Delete(j);
+}
+
+static void respond_lk_error(struct emu_request *req, const struct lk_error *err)
+{
+	emu_respond_error(req, err->status ? err->status : 400,
+	                  err->code[0] ? err->code : "InvalidParameterValueException", "%s",
+	                  err->message);
+}
+
+/* Parses a JSON request body; answers InvalidRequestContentException itself on failure. */
+static cJSON *parse_body(struct emu_request *req)
+{
+	size_t len;
+	const char *body = emu_request_body(req, &len);
+	cJSON *j = cJSON_ParseWithLength(body, len);
+
+	if (!j || !cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		emu_respond_error(req, 400, "InvalidRequestContentException",
+		                  "Could not parse request body into json: the body is not a JSON "
+		                  "object");
+		return NULL;
+	}
+	return j;
+}
+
+/* Resolves a name, partial ARN or ARN (optionally with :qualifier) to a function. Answers
+ * the request itself (404 / 400) and returns NULL when it does not resolve. */
+static struct function *resolve(struct emulator *emu, struct emu_request *req, const char *ref)
+{
+	char *copy = xstrdup(ref), *name = copy, *qual = NULL, *p;
+	const char *q = emu_request_query(req, "Qualifier");
+	struct function *f;
+
+	if (!strncmp(copy, "arn:", 4)) {
+		/* arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER] */
+		p = strstr(copy, ":function:");
+		if (!p) {
+			emu_respond_error(req, 400, "InvalidParameterValueException",
+			                  "'%s' is not a function ARN", ref);
+			free(copy);
+			return NULL;
+		}
+		name = p + 10;
+	} else if ((p = strstr(copy, ":function:"))) {
+		name = p + 10; /* ACCOUNT:function:NAME */
+	}
+	if ((p = strchr(name, ':'))) {
+		*p = 0;
+		qual = p + 1;
+	}
+	if (!qual && q && *q)
+		qual = (char *)q;
+	f = functions_find(emu, name);
+	if (!f || (qual && strcmp(qual, "$LATEST"))) {
+		char *arn = function_arn(emu, name);
+
+		emu_respond_error(req, 404, "ResourceNotFoundException",
+		                  "Function not found: %s%s%s", arn, qual ? ":" : "",
+		                  qual ? qual : "");
+		free(arn);
+		free(copy);
+		return NULL;
+	}
+	free(copy);
+	return f;
+}
+
+static void op_create(struct emulator *emu, struct emu_request *req)
+{
+	cJSON *j = parse_body(req);
+	struct lk_error err = {0};
+	struct function *f;
+
+	if (!j)
+		return;
+	f = functions_create(emu, j, &err);
+	cJSON_Delete(j);
+	if (!f) {
+		respond_lk_error(req, &err);
+		return;
+	}
+	emu_log(emu, "created function %s (%s)", f->name, f->runtime);
+	respond_json(req, 201, function_config_json(emu, f));
+}
+
+static void op_list(struct emulator *emu, struct emu_request *req)
+{
+	const char *marker = emu_request_query(req, "Marker");
+	const char *max_s = emu_request_query(req, "MaxItems");
+	long max = 50;
+	cJSON *j = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(j, "Functions");
+	struct function *f = emu->functions;
+	long n = 0;
+
+	if (max_s) {
+		char *end;
+
+		max = strtol(max_s, &end, 10);
+		if (*end || max < 1 || max > 10000) {
+			cJSON_Delete(j);
+			emu_respond_error(req, 400, "InvalidParameterValueException",
+			                  "MaxItems must be between 1 and 10000");
+			return;
+		}
+	}
+	if (marker && *marker)
+		while (f && strcmp(f->name, marker) <= 0)
+			f = f->next;
+	for (; f && n < max; f = f->next, n++)
+		cJSON_AddItemToArray(arr, function_config_json(emu, f));
+	if (f && n == max) {
+		/* the marker is the last name returned: listing resumes after it */
+		struct function *last = emu->functions;
+
+		for (struct function *g = emu->functions; g != f; g = g->next)
+			last = g;
+		cJSON_AddStringToObject(j, "NextMarker", last->name);
+	}
+	respond_json(req, 200, j);
+}
+
+static void op_get(struct emulator *emu, struct emu_request *req, struct function *f, bool full)
+{
+	cJSON *cfg = function_config_json(emu, f), *j, *code;
+	char *loc;
+
+	if (!full) {
+		respond_json(req, 200, cfg);
+		return;
+	}
+	j = cJSON_CreateObject();
+	cJSON_AddItemToObject(j, "Configuration", cfg);
+	code = cJSON_AddObjectToObject(j, "Code");
+	cJSON_AddStringToObject(code, "RepositoryType", "S3");
+	loc = xasprintf("file://%s/%s/code.zip", emu->functions_dir, f->name);
+	cJSON_AddStringToObject(code, "Location", loc);
+	free(loc);
+	cJSON_AddObjectToObject(j, "Tags");
+	respond_json(req, 200, j);
+}
+
+static void op_update(struct emulator *emu, struct emu_request *req, struct function *f, bool code)
+{
+	cJSON *j = parse_body(req);
+	struct lk_error err = {0};
+	int rc;
+
+	if (!j)
+		return;
+	rc = code ? functions_update_code(emu, f, j, &err)
+	          : functions_update_config(emu, f, j, &err);
+	cJSON_Delete(j);
+	if (rc < 0) {
+		respond_lk_error(req, &err);
+		return;
+	}
+	workers_drain(emu, f);
+	emu_log(emu, "updated %s of %s", code ? "code" : "configuration", f->name);
+	respond_json(req, 200, function_config_json(emu, f));
+}
+
+static void op_delete(struct emulator *emu, struct emu_request *req, struct function *f)
+{
+	emu_log(emu, "deleted function %s", f->name);
+	function_ref(f);
+	functions_delete(emu, f);
+	workers_drain(emu, f);
+	function_unref(f);
+	emu_respond(req, 204, NULL, NULL, NULL, 0);
+}
+
+static void op_invoke(struct emulator *emu, struct emu_request *req, struct function *f)
+{
+	const char *type = emu_request_header(req, "X-Amz-Invocation-Type");
+	const char *log = emu_request_header(req, "X-Amz-Log-Type");
+	size_t len;
+	const char *body = emu_request_body(req, &len);
+	enum invoke_type t = INVOKE_SYNC;
+
+	if (!type || !strcmp(type, "RequestResponse")) {
+		t = INVOKE_SYNC;
+	} else if (!strcmp(type, "Event")) {
+		t = INVOKE_EVENT;
+	} else if (!strcmp(type, "DryRun")) {
+		emu_respond(req, 204, NULL, NULL, NULL, 0);
+		return;
+	} else {
+		emu_respond_error(req, 400, "InvalidParameterValueException",
+		                  "InvocationType must be RequestResponse, Event or DryRun");
+		return;
+	}
+	if (log && strcmp(log, "Tail") && strcmp(log, "None")) {
+		emu_respond_error(req, 400, "InvalidParameterValueException",
+		                  "LogType must be None or Tail");
+		return;
+	}
+	if (len > (t == INVOKE_SYNC ? EMU_SYNC_PAYLOAD_MAX : EMU_EVENT_PAYLOAD_MAX)) {
+		emu_respond_error(req, 413, "RequestTooLargeException",
+		                  "Request must be smaller than %u bytes for the InvokeFunction "
+		                  "operation",
+		                  t == INVOKE_SYNC ? EMU_SYNC_PAYLOAD_MAX : EMU_EVENT_PAYLOAD_MAX);
+		return;
+	}
+	if (len) {
+		cJSON *j = cJSON_ParseWithLength(body, len);
+
+		if (!j) {
+			emu_respond_error(req, 400, "InvalidRequestContentException",
+			                  "Could not parse request body into json: Could not parse "
+			                  "payload into json");
+			return;
+		}
+		cJSON_Delete(j);
+	}
+	workers_invoke(emu, f, req, t, t == INVOKE_SYNC && log && !strcmp(log, "Tail"));
+}
+
+void lambda_api_handle(struct emulator *emu, struct emu_request *req)
+{
+	const char *method = emu_request_method(req);
+	const char *path = emu_request_path(req);
+	const char *rest;
+	char *name;
+	const char *sub;
+	struct function *f;
+
+	if (strncmp(path, PREFIX, strlen(PREFIX))) {
+		emu_respond_error(req, 404, "UnknownOperationException", "no such operation: %s %s",
+		                  method, path);
+		return;
+	}
+	rest = path + strlen(PREFIX);
+	if (!*rest || !strcmp(rest, "/")) {
+		if (!strcmp(method, "POST"))
+			op_create(emu, req);
+		else if (!strcmp(method, "GET"))
+			op_list(emu, req);
+		else
+			emu_respond_error(req, 405, "UnknownOperationException",
+			                  "%s is not allowed on %s", method, path);
+		return;
+	}
+	rest++; /* past '/' */
+	sub = strchr(rest, '/');
+	name = sub ? xstrndup(rest, (size_t)(sub - rest)) : xstrdup(rest);
+	if (!sub)
+		sub = "";
+	if (!*name) {
+		free(name);
+		emu_respond_error(req, 400, "InvalidParameterValueException",
+		                  "empty function name");
+		return;
+	}
+	f = resolve(emu, req, name);
+	free(name);
+	if (!f)
+		return;
+	if (!strcmp(sub, "") || !strcmp(sub, "/")) {
+		if (!strcmp(method, "GET"))
+			op_get(emu, req, f, true);
+		else if (!strcmp(method, "DELETE"))
+			op_delete(emu, req, f);
+		else
+			emu_respond_error(req, 405, "UnknownOperationException",
+			                  "%s is not allowed on %s", method, path);
+	} else if (!strcmp(sub, "/configuration")) {
+		if (!strcmp(method, "GET"))
+			op_get(emu, req, f, false);
+		else if (!strcmp(method, "PUT"))
+			op_update(emu, req, f, false);
+		else
+			emu_respond_error(req, 405, "UnknownOperationException",
+			                  "%s is not allowed on %s", method, path);
+	} else if (!strcmp(sub, "/code") && !strcmp(method, "PUT")) {
+		op_update(emu, req, f, true);
+	} else if (!strcmp(sub, "/invocations") && !strcmp(method, "POST")) {
+		op_invoke(emu, req, f);
+	} else {
+		emu_respond_error(req, 404, "UnknownOperationException", "no such operation: %s %s",
+		                  method, path);
+	}
+}

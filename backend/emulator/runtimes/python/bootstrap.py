@@ -1,0 +1,185 @@
+"""lambdeck python runtime shim: a Lambda Runtime API client using only the standard
+library. Loads the handler named by _HANDLER ("module.function", "dir/module.function" or
+"package.module.function") from LAMBDA_TASK_ROOT like AWS's runtime does, then loops on
+invocation/next, calling handler(event, context) and posting the JSON result or the error
+({errorMessage, errorType, stackTrace}) back."""
+import http.client
+import importlib
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+
+API = os.environ["AWS_LAMBDA_RUNTIME_API"]
+PREFIX = "/2018-06-01/runtime"
+
+
+class Runtime:
+    def __init__(self, address):
+        host, _, port = address.partition(":")
+        self.host, self.port = host, int(port or 80)
+        self.conn = None
+
+    def request(self, method, path, body=None, headers=None):
+        for attempt in (0, 1):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port)
+            try:
+                self.conn.request(method, PREFIX + path, body=body, headers=headers or {})
+                resp = self.conn.getresponse()
+                data = resp.read()
+                return resp, data
+            except (http.client.HTTPException, ConnectionError, OSError):
+                self.conn.close()
+                self.conn = None
+                if attempt:
+                    raise
+        raise RuntimeError("unreachable")
+
+
+class LambdaContext:
+    def __init__(self, request_id, deadline_ms, arn, trace_id, client_context):
+        self.aws_request_id = request_id
+        self.invoked_function_arn = arn
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.identity = None
+        self.client_context = client_context
+        self.xray_trace_id = trace_id
+        self._deadline_ms = deadline_ms
+
+    def get_remaining_time_in_millis(self):
+        return max(0, int(self._deadline_ms - time.time() * 1000))
+
+    def log(self, msg):
+        sys.stdout.write(str(msg))
+        sys.stdout.flush()
+
+
+def error_object(exc, error_type=None):
+    here = os.path.abspath(__file__)
+    tb = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) != here]
+    return {
+        "errorMessage": str(exc),
+        "errorType": error_type or type(exc).__name__,
+        "stackTrace": traceback.format_list(tb),
+    }
+
+
+class MarshalError(Exception):
+    pass
+
+
+class RequestIdFilter(logging.Filter):
+    request_id = None
+
+    def filter(self, record):
+        record.aws_request_id = RequestIdFilter.request_id or ""
+        return True
+
+
+def setup_logging():
+    # Like AWS: "[LEVEL]\t<time>Z\t<request id>\t<message>" through a handler on the root.
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter(
+        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
+        "%Y-%m-%dT%H:%M:%S"))
+    handler.formatter.converter = time.gmtime
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+
+
+def load_handler(spec):
+    """Returns (handler, None) or (None, error dict) with AWS's error types."""
+    try:
+        modname, fname = spec.rsplit(".", 1)
+    except ValueError:
+        return None, {"errorMessage": "Bad handler '%s': not enough values to unpack "
+                      "(expected 2, got 1)" % spec, "errorType": "Runtime.MalformedHandlerName",
+                      "stackTrace": []}
+    modname = modname.replace("/", ".")
+    try:
+        mod = importlib.import_module(modname)
+    except SyntaxError as e:
+        return None, {"errorMessage": "Syntax error in module '%s': %s" % (modname, e),
+                      "errorType": "Runtime.UserCodeSyntaxError",
+                      "stackTrace": traceback.format_exception_only(type(e), e)}
+    except ImportError as e:
+        return None, {"errorMessage": "Unable to import module '%s': %s" % (modname, e),
+                      "errorType": "Runtime.ImportModuleError", "stackTrace": []}
+    except Exception as e:  # errors raised while the module initialises
+        return None, error_object(e)
+    fn = getattr(mod, fname, None)
+    if fn is None:
+        return None, {"errorMessage": "Handler '%s' missing on module '%s'" % (fname, modname),
+                      "errorType": "Runtime.HandlerNotFound", "stackTrace": []}
+    return fn, None
+
+
+def log_error(err):
+    lines = ["[ERROR] %s: %s" % (err["errorType"], err["errorMessage"])]
+    if err.get("stackTrace"):
+        lines.append("Traceback (most recent call last):")
+        lines.extend(s.rstrip("\n") for s in err["stackTrace"])
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()
+
+
+def main():
+    task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
+    sys.path.insert(0, task_root)
+    # the shim's own directory must not shadow user modules
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path = [p for p in sys.path if os.path.abspath(p or ".") != here or p == task_root]
+    setup_logging()
+    rt = Runtime(API)
+    handler, init_error = load_handler(os.environ.get("_HANDLER", ""))
+    if init_error:
+        log_error(init_error)
+    while True:
+        resp, body = rt.request("GET", "/invocation/next")
+        if resp.status != 200:
+            sys.stderr.write("lambdeck runtime: invocation/next returned %d\n" % resp.status)
+            sys.exit(1)
+        rid = resp.getheader("Lambda-Runtime-Aws-Request-Id")
+        deadline = int(resp.getheader("Lambda-Runtime-Deadline-Ms") or 0)
+        arn = resp.getheader("Lambda-Runtime-Invoked-Function-Arn")
+        trace = resp.getheader("Lambda-Runtime-Trace-Id")
+        cc = resp.getheader("Lambda-Runtime-Client-Context")
+        if trace:
+            os.environ["_X_AMZN_TRACE_ID"] = trace
+        RequestIdFilter.request_id = rid
+        ctx = LambdaContext(rid, deadline, arn, trace, json.loads(cc) if cc else None)
+        if init_error:
+            err = dict(init_error)
+            err["requestId"] = rid
+            rt.request("POST", "/invocation/%s/error" % rid, json.dumps(err).encode(),
+                       {"Lambda-Runtime-Function-Error-Type": err["errorType"]})
+            continue
+        try:
+            event = json.loads(body) if body else {}
+            result = handler(event, ctx)
+            try:
+                out = json.dumps(result).encode()
+            except (TypeError, ValueError) as e:
+                raise MarshalError("Unable to marshal response: %s" % e) from None
+        except Exception as e:  # the handler's error goes back to the caller
+            err = error_object(e, "Runtime.MarshalError" if isinstance(e, MarshalError) else None)
+            err["requestId"] = rid
+            log_error(err)
+            rt.request("POST", "/invocation/%s/error" % rid, json.dumps(err).encode(),
+                       {"Lambda-Runtime-Function-Error-Type": err["errorType"]})
+            continue
+        rt.request("POST", "/invocation/%s/response" % rid, out,
+                   {"Content-Type": "application/json"})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,613 @@
+/* server.c - libmicrohttpd driven from the emulator's libuv loop (MHD's epoll fd watched by
+ * a uv_poll, MHD_get_timeout turned into a uv_timer), implementing the emu_http.h seam.
+ * Deferred requests (long polls, invokes waiting for a worker) are suspended connections;
+ * streams are callback responses that suspend themselves while they have nothing to send. */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/emulator/emu_internal.h"
+
+struct emu_server {
+	uv_loop_t *loop;
+	struct MHD_Daemon *mhd;
+	uv_poll_t *poll;
+	uv_timer_t *timer;
+	int port;
+	size_t max_body;
+	emu_handler_fn fn;
+	void *user;
+	struct emu_request *requests; /* live requests, for shutdown */
+	bool closing;
+};
+
+struct hdr {
+	char *name;
+	char *value;
+};
+
+struct emu_request {
+	struct emu_server *srv;
+	struct MHD_Connection *conn;
+	char *raw_uri;
+	char *raw_path;
+	char *path;
+	char *raw_query;
+	struct hdr *query;
+	size_t n_query;
+	struct hdr *headers;
+	size_t n_headers;
+	const char *method;
+	struct buf body;
+	bool too_large;
+	bool dispatched;
+	bool suspended;
+	bool answered;
+	struct MHD_Response *response;
+	unsigned status;
+	void (*abort_fn)(void *user);
+	void *abort_user;
+	void *ctx;
+	struct emu_stream *stream;
+	struct emu_request *prev, *next;
+};
+
+struct emu_stream {
+	struct emu_request *req;
+	struct MHD_Connection *conn;
+	struct emu_server *srv;
+	struct buf out;
+	size_t off;
+	bool ended;
+	bool suspended;
+	bool closed;
+	void (*on_close)(void *user);
+	void *user;
+};
+
+static void server_kick(struct emu_server *s);
+static void on_timer(uv_timer_t *h);
+
+/* Runs MHD and re-arms the timer from MHD's idea of its next timeout. */
+static void server_run(struct emu_server *s)
+{
+	MHD_UNSIGNED_LONG_LONG to = 0;
+
+	if (!s->mhd)
+		return;
+	MHD_run(s->mhd);
+	if (MHD_get_timeout(s->mhd, &to) == MHD_YES)
+		uv_timer_start(s->timer, on_timer, to == 0 ? 1 : (uint64_t)to, 0);
+	else
+		uv_timer_stop(s->timer);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+	(void)status, (void)events;
+	server_run(h->data);
+}
+
+static void on_timer(uv_timer_t *h)
+{
+	server_run(h->data);
+}
+
+static void on_timer_kick(uv_timer_t *h)
+{
+	server_run(h->data);
+}
+
+/* Resumed connections are signalled through MHD's ITC (in the epoll set), but make sure MHD
+ * runs soon even if the wakeup is coalesced. */
+static void server_kick(struct emu_server *s)
+{
+	if (s->timer && !s->closing)
+		uv_timer_start(s->timer, on_timer_kick, 0, 0);
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes [s, s+n); plus_space turns '+' into ' ' (query strings). */
+static char *pct_decode(const char *s, size_t n, bool plus_space)
+{
+	char *out = xmalloc(n + 1);
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
+		    hexval((unsigned char)s[i + 2]) >= 0) {
+			out[o++] = (char)(hexval((unsigned char)s[i + 1]) * 16 +
+			                  hexval((unsigned char)s[i + 2]));
+			i += 2;
+		} else if (plus_space && s[i] == '+') {
+			out[o++] = ' ';
+		} else {
+			out[o++] = s[i];
+		}
+	}
+	out[o] = 0;
+	return out;
+}
+
+static void parse_uri(struct emu_request *r)
+{
+	const char *u = r->raw_uri ? r->raw_uri : "/";
+	const char *q = strchr(u, '?');
+	size_t plen = q ? (size_t)(q - u) : strlen(u);
+
+	r->raw_path = xstrndup(u, plen);
+	r->path = pct_decode(u, plen, false);
+	r->raw_query = xstrdup(q ? q + 1 : "");
+	for (const char *p = r->raw_query; *p;) {
+		const char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+
+		if (len) {
+			r->query = xrealloc(r->query, (r->n_query + 1) * sizeof(*r->query));
+			r->query[r->n_query].name =
+			    pct_decode(p, eq ? (size_t)(eq - p) : len, true);
+			r->query[r->n_query].value =
+			    eq ? pct_decode(eq + 1, len - (size_t)(eq + 1 - p), true) : xstrdup("");
+			r->n_query++;
+		}
+		p += len + (amp ? 1 : 0);
+	}
+}
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+	struct emu_request *r = cls;
+
+	(void)kind;
+	r->headers = xrealloc(r->headers, (r->n_headers + 1) * sizeof(*r->headers));
+	r->headers[r->n_headers].name = xstrdup(key);
+	r->headers[r->n_headers].value = xstrdup(value ? value : "");
+	r->n_headers++;
+	return MHD_YES;
+}
+
+static void *on_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct emu_server *s = cls;
+	struct emu_request *r = xcalloc(1, sizeof(*r));
+
+	r->srv = s;
+	r->conn = conn;
+	r->raw_uri = xstrdup(uri);
+	r->next = s->requests;
+	if (s->requests)
+		s->requests->prev = r;
+	s->requests = r;
+	return r;
+}
+
+static void request_free(struct emu_request *r)
+{
+	struct emu_server *s = r->srv;
+
+	if (r->prev)
+		r->prev->next = r->next;
+	else if (s->requests == r)
+		s->requests = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	for (size_t i = 0; i < r->n_query; i++)
+		free(r->query[i].name), free(r->query[i].value);
+	for (size_t i = 0; i < r->n_headers; i++)
+		free(r->headers[i].name), free(r->headers[i].value);
+	free(r->query);
+	free(r->headers);
+	free(r->raw_uri);
+	free(r->raw_path);
+	free(r->path);
+	free(r->raw_query);
+	buf_free(&r->body);
+	if (r->response)
+		MHD_destroy_response(r->response);
+	free(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	struct emu_request *r = *con_cls;
+
+	(void)cls, (void)conn, (void)toe;
+	if (!r)
+		return;
+	*con_cls = NULL;
+	if (!r->answered && r->abort_fn) {
+		void (*fn)(void *) = r->abort_fn;
+
+		r->abort_fn = NULL;
+		r->answered = true; /* a late emu_respond from the hook is ignored */
+		fn(r->abort_user);
+	}
+	if (r->stream)
+		r->stream->req = NULL;
+	request_free(r);
+}
+
+static enum MHD_Result queue(struct emu_request *r)
+{
+	enum MHD_Result ret = MHD_queue_response(r->conn, r->status, r->response);
+
+	MHD_destroy_response(r->response);
+	r->response = NULL;
+	return ret;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
+{
+	struct emu_server *s = cls;
+	struct emu_request *r = *con_cls;
+
+	(void)url, (void)version;
+	if (!r) /* cannot happen with the URI log callback, but never crash */
+		return MHD_NO;
+	if (!r->method) {
+		const char *cl =
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+
+		r->method = method;
+		parse_uri(r);
+		MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, r);
+		if (cl && strtoull(cl, NULL, 10) > s->max_body)
+			r->too_large = true;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (!r->too_large && r->body.len + *upload_data_size > s->max_body) {
+			r->too_large = true;
+			buf_free(&r->body);
+		}
+		if (!r->too_large)
+			buf_append(&r->body, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (r->response)
+		return queue(r);
+	if (r->stream)
+		return MHD_YES;
+	if (r->dispatched) {
+		/* Resumed without a response (should not happen): keep waiting. */
+		r->suspended = true;
+		MHD_suspend_connection(conn);
+		return MHD_YES;
+	}
+	r->dispatched = true;
+	if (r->too_large) {
+		emu_respond_error(r, 413, "RequestTooLargeException",
+		                  "Request must be smaller than %zu bytes", s->max_body);
+		return queue(r);
+	}
+	s->fn(s->user, r);
+	if (r->response)
+		return queue(r);
+	r->suspended = true;
+	MHD_suspend_connection(conn);
+	return MHD_YES;
+}
+
+struct emu_server *emu_server_new(uv_loop_t *loop, const char *host, int port, size_t max_body,
+                                  emu_handler_fn fn, void *user, struct lk_error *err)
+{
+	struct emu_server *s = xcalloc(1, sizeof(*s));
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	const union MHD_DaemonInfo *info;
+
+	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+		free(s);
+		lk_error_set(err, "InvalidHost", "'%s' is not an IPv4 address", host);
+		return NULL;
+	}
+	s->loop = loop;
+	s->max_body = max_body;
+	s->fn = fn;
+	s->user = user;
+	s->mhd = MHD_start_daemon(
+	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO, 0, NULL, NULL, on_access, s,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_URI_LOG_CALLBACK, on_uri_log,
+	    s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)256 * 1024, MHD_OPTION_LISTENING_ADDRESS_REUSE, 0, MHD_OPTION_END);
+	if (!s->mhd) {
+		free(s);
+		lk_error_set(err, "BindFailed", "cannot listen on %s:%d", host, port);
+		return NULL;
+	}
+	info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = info ? info->port : port;
+	info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	s->poll = xcalloc(1, sizeof(*s->poll));
+	s->timer = xcalloc(1, sizeof(*s->timer));
+	s->poll->data = s;
+	s->timer->data = s;
+	uv_timer_init(loop, s->timer);
+	if (!info || uv_poll_init(loop, s->poll, info->epoll_fd) != 0) {
+		MHD_stop_daemon(s->mhd);
+		uv_close((uv_handle_t *)s->timer, (uv_close_cb)free);
+		free(s->poll);
+		free(s);
+		lk_error_set(err, "ServerFailed",
+		             "cannot watch the HTTP server's epoll descriptor");
+		return NULL;
+	}
+	uv_poll_start(s->poll, UV_READABLE, on_poll);
+	server_run(s);
+	return s;
+}
+
+int emu_server_port(const struct emu_server *s)
+{
+	return s->port;
+}
+
+void emu_server_free(struct emu_server *s)
+{
+	if (!s)
+		return;
+	/* MHD refuses to stop with suspended connections: answer every waiting request (after
+	 * telling its owner) and let MHD process the resumptions first. */
+	for (struct emu_request *r = s->requests; r; r = r->next) {
+		if (r->suspended && !r->answered) {
+			void (*fn)(void *) = r->abort_fn;
+
+			r->abort_fn = NULL;
+			if (fn)
+				fn(r->abort_user);
+			emu_respond_error(r, 503, "ServiceException",
+			                  "the server is shutting down");
+		} else if (r->stream && r->stream->suspended) {
+			r->stream->ended = true;
+			r->stream->suspended = false;
+			MHD_resume_connection(r->conn);
+		}
+	}
+	s->closing = true;
+	MHD_run(s->mhd);
+	MHD_run(s->mhd);
+	uv_close((uv_handle_t *)s->poll, (uv_close_cb)free);
+	uv_close((uv_handle_t *)s->timer, (uv_close_cb)free);
+	/* Resumes suspended connections and closes everything; on_completed runs the abort
+	 * hooks and frees the requests. */
+	MHD_stop_daemon(s->mhd);
+	s->mhd = NULL;
+	free(s);
+}
+
+/* ---- request accessors ---- */
+
+const char *emu_request_method(const struct emu_request *req)
+{
+	return req->method;
+}
+
+const char *emu_request_path(const struct emu_request *req)
+{
+	return req->path;
+}
+
+const char *emu_request_raw_path(const struct emu_request *req)
+{
+	return req->raw_path;
+}
+
+const char *emu_request_raw_query(const struct emu_request *req)
+{
+	return req->raw_query;
+}
+
+const char *emu_request_query(const struct emu_request *req, const char *key)
+{
+	for (size_t i = 0; i < req->n_query; i++)
+		if (!strcmp(req->query[i].name, key))
+			return req->query[i].value;
+	return NULL;
+}
+
+const char *emu_request_header(const struct emu_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->n_headers; i++)
+		if (!strcasecmp(req->headers[i].name, name))
+			return req->headers[i].value;
+	return NULL;
+}
+
+size_t emu_request_header_count(const struct emu_request *req)
+{
+	return req->n_headers;
+}
+
+void emu_request_header_at(const struct emu_request *req, size_t i, const char **name,
+                           const char **value)
+{
+	*name = req->headers[i].name;
+	*value = req->headers[i].value;
+}
+
+const char *emu_request_body(const struct emu_request *req, size_t *len)
+{
+	if (len)
+		*len = req->body.len;
+	return req->body.data ? req->body.data : "";
+}
+
+void emu_request_on_abort(struct emu_request *req, void (*fn)(void *user), void *user)
+{
+	req->abort_fn = fn;
+	req->abort_user = user;
+}
+
+void emu_request_set_context(struct emu_request *req, void *ctx)
+{
+	req->ctx = ctx;
+}
+
+void *emu_request_context(const struct emu_request *req)
+{
+	return req->ctx;
+}
+
+/* ---- responses ---- */
+
+void emu_respond(struct emu_request *req, int status, const char *content_type,
+                 const char *const *headers, const void *body, size_t len)
+{
+	struct MHD_Response *resp;
+
+	if (req->answered)
+		return;
+	req->answered = true;
+	req->abort_fn = NULL;
+	resp =
+	    MHD_create_response_from_buffer(len, (void *)(body ? body : ""), MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		lk_fatal("out of memory creating an HTTP response");
+	if (content_type)
+		MHD_add_response_header(resp, "Content-Type", content_type);
+	for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2)
+		MHD_add_response_header(resp, headers[i], headers[i + 1]);
+	if (!emu_request_header(req, "x-amzn-RequestId")) {
+		char id[37];
+
+		emu_uuid(id);
+		MHD_add_response_header(resp, "x-amzn-RequestId", id);
+	}
+	req->response = resp;
+	req->status = (unsigned)status;
+	if (req->suspended) {
+		req->suspended = false;
+		MHD_resume_connection(req->conn);
+		server_kick(req->srv);
+	}
+}
+
+void emu_respond_error(struct emu_request *req, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	struct buf msg = {0};
+	cJSON *o = cJSON_CreateObject();
+	char *body;
+	const char *hdrs[] = {"x-amzn-ErrorType", code, NULL};
+
+	va_start(ap, fmt);
+	buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	cJSON_AddStringToObject(o, "__type", code);
+	cJSON_AddStringToObject(o, "message", msg.data ? msg.data : "");
+	body = cJSON_PrintUnformatted(o);
+	emu_respond(req, status, "application/json", hdrs, body, strlen(body));
+	cJSON_free(body);
+	cJSON_Delete(o);
+	buf_free(&msg);
+}
+
+/* ---- streams ---- */
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct emu_stream *st = cls;
+	size_t n = st->out.len - st->off;
+
+	(void)pos;
+	if (n == 0) {
+		if (st->ended || !st->req)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		st->suspended = true;
+		MHD_suspend_connection(st->conn);
+		return 0;
+	}
+	if (n > max)
+		n = max;
+	memcpy(out, st->out.data + st->off, n);
+	st->off += n;
+	if (st->off == st->out.len) {
+		buf_reset(&st->out);
+		st->off = 0;
+	}
+	return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+	struct emu_stream *st = cls;
+
+	st->closed = true;
+	if (st->on_close)
+		st->on_close(st->user);
+	buf_free(&st->out);
+	free(st);
+}
+
+struct emu_stream *emu_stream_begin(struct emu_request *req, int status, const char *content_type,
+                                    void (*on_close)(void *user), void *user)
+{
+	struct emu_stream *st = xcalloc(1, sizeof(*st));
+	struct MHD_Response *resp;
+
+	st->req = req;
+	st->conn = req->conn;
+	st->srv = req->srv;
+	st->on_close = on_close;
+	st->user = user;
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, st,
+	                                         stream_free);
+	if (!resp)
+		lk_fatal("out of memory creating an HTTP stream");
+	if (content_type)
+		MHD_add_response_header(resp, "Content-Type", content_type);
+	req->stream = st;
+	req->answered = true;
+	req->abort_fn = NULL;
+	req->response = resp; /* queued by on_access, now or when resumed */
+	req->status = (unsigned)status;
+	if (req->suspended) {
+		req->suspended = false;
+		MHD_resume_connection(req->conn);
+		server_kick(req->srv);
+	}
+	return st;
+}
+
+static void stream_wake(struct emu_stream *s)
+{
+	if (s->suspended) {
+		s->suspended = false;
+		MHD_resume_connection(s->conn);
+	}
+	server_kick(s->srv);
+}
+
+void emu_stream_write(struct emu_stream *s, const void *data, size_t len)
+{
+	if (!s || s->ended || s->closed)
+		return;
+	buf_append(&s->out, data, len);
+	stream_wake(s);
+}
+
+void emu_stream_end(struct emu_stream *s)
+{
+	if (!s || s->ended)
+		return;
+	s->ended = true;
+	stream_wake(s);
+}

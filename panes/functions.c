@@ -1,9 +1,10 @@
 /* functions.c - the Functions pane: the project's functions as a tree (function -> files of
  * its code directory), expand/collapse, incremental filter, runtime and badges per function,
  * Enter opens the file (or the handler at its line) in the editor, the selected function is
- * published for the other panes. The directory listing runs on libuv's thread pool; one
- * uv_fs_event per directory (inotify is not recursive) triggers a debounced rescan, and a
- * change of the config file reloads the project. */
+ * published for the other panes. The directory listing runs on libuv's thread pool; the
+ * shared recursive watcher (backend/fswatch.h) on the project directory (and on code
+ * directories outside it) triggers a rescan, and a change of the config file reloads the
+ * project. */
 #include <ctype.h>
 #include <dirent.h>
 #include <fnmatch.h>
@@ -13,14 +14,13 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "backend/fswatch.h"
 #include "cli/commands.h"
 #include "panes/functions.h"
 #include "tui/app.h"
 
 #define SCAN_MAX_DEPTH   16
 #define SCAN_MAX_ENTRIES 5000 /* per code directory */
-#define WATCH_MAX        1024
-#define DEBOUNCE_MS      150
 
 /* A file-system node of a code directory. */
 struct fnode {
@@ -60,12 +60,6 @@ struct scan_job {
 	struct root *roots; /* filled by the worker */
 };
 
-struct watch {
-	uv_fs_event_t h;
-	struct functions *st;
-	char *dir;
-};
-
 struct badge {
 	char *fn;
 	char *text[FUNCTIONS_BADGE_COUNT_];
@@ -87,11 +81,9 @@ struct functions {
 	struct buf filter;
 	bool typing; /* the filter line has the keyboard */
 	char *load_error;
-	struct watch **watches;
+	struct fswatch **watches;
 	size_t n_watches;
 	uv_timer_t debounce;
-	bool reload_pending;
-	bool rescan_needed;
 	bool publish_pending; /* publish the first selection once every pane is up */
 	struct badge *badges;
 	size_t n_badges;
@@ -256,7 +248,6 @@ static void scan_done(uv_work_t *req, int status)
 	st->scanning = NULL;
 	scan_job_free(job);
 	rebuild_rows(st);
-	rewatch(st);
 	app_mark_dirty(st->p);
 	if (st->rescan_pending) {
 		st->rescan_pending = false;
@@ -306,18 +297,10 @@ static const struct fnode *root_for(const struct functions *st, const char *dir,
 
 /* ---- watches ------------------------------------------------------------------------------ */
 
-static void watch_closed(uv_handle_t *h)
-{
-	struct watch *w = h->data;
-
-	free(w->dir);
-	free(w);
-}
-
 static void unwatch_all(struct functions *st)
 {
 	for (size_t i = 0; i < st->n_watches; i++)
-		uv_close((uv_handle_t *)&st->watches[i]->h, watch_closed);
+		fswatch_free(st->watches[i]);
 	free(st->watches);
 	st->watches = NULL;
 	st->n_watches = 0;
@@ -331,70 +314,57 @@ static void debounce_fired(uv_timer_t *t)
 		st->publish_pending = false;
 		cursor_changed(st);
 	}
-	if (st->reload_pending) {
-		st->reload_pending = false;
-		st->rescan_needed = false;
-		app_reload_project(st->p->app); /* delivers APP_EVENT_PROJECT -> rescan */
-	} else if (st->rescan_needed) {
-		st->rescan_needed = false;
-		start_scan(st);
-	}
 }
 
-static void watch_event(uv_fs_event_t *h, const char *filename, int events, int status)
+/* A batch of changes (already debounced by the watcher): reload the project when one of the
+ * config files changed, else list the directories again. */
+static void watch_event(struct fswatch *w, const struct fswatch_batch *batch, void *user)
 {
-	struct watch *w = h->data;
-	struct functions *st = w->st;
+	struct functions *st = user;
 	struct project *proj = app_project(st->p->app);
+	size_t n = strlen(proj->dir);
 
-	(void)events;
-	if (status < 0 || !st)
-		return;
-	if (filename && skipped(filename))
-		return;
-	if (filename && !strcmp(w->dir, proj->dir) && in_list(filename, config_names))
-		st->reload_pending = true;
-	st->rescan_needed = true;
-	uv_timer_start(&st->debounce, debounce_fired, DEBOUNCE_MS, 0);
+	(void)w;
+	for (size_t i = 0; i < batch->n_paths; i++) {
+		const char *path = batch->paths[i];
+		if (!strncmp(path, proj->dir, n) && path[n] == '/' &&
+		    in_list(path + n + 1, config_names)) {
+			app_reload_project(st->p->app); /* APP_EVENT_PROJECT -> rescan, rewatch */
+			return;
+		}
+	}
+	start_scan(st);
 }
 
 static void add_watch(struct functions *st, const char *dir)
 {
-	struct watch *w;
+	struct fswatch *w = NULL;
+	struct lk_error err;
 
-	if (st->n_watches >= WATCH_MAX)
-		return;
-	for (size_t i = 0; i < st->n_watches; i++)
-		if (!strcmp(st->watches[i]->dir, dir))
-			return;
-	w = xcalloc(1, sizeof(*w));
-	w->st = st;
-	w->dir = xstrdup(dir);
-	w->h.data = w;
-	uv_fs_event_init(app_loop(st->p->app), &w->h);
-	if (uv_fs_event_start(&w->h, watch_event, dir, 0) < 0) {
-		uv_close((uv_handle_t *)&w->h, watch_closed);
+	for (size_t i = 0; i < st->n_watches; i++) {
+		const char *root = fswatch_root(st->watches[i]);
+		size_t n = strlen(root);
+		if (!strncmp(dir, root, n) && (dir[n] == '/' || !dir[n]))
+			return; /* already inside a watched tree */
+	}
+	if (fswatch_new(app_loop(st->p->app), dir, NULL, watch_event, st, &w, &err) < 0) {
+		app_message(st->p->app, APP_MSG_WARN, "not watching %s: %s", dir, err.message);
 		return;
 	}
 	st->watches = xrealloc(st->watches, (st->n_watches + 1) * sizeof(*st->watches));
 	st->watches[st->n_watches++] = w;
 }
 
-static void watch_tree(struct functions *st, const struct fnode *n)
-{
-	add_watch(st, n->path);
-	for (size_t i = 0; i < n->n_kids; i++)
-		if (n->kids[i].dir && !n->kids[i].deps)
-			watch_tree(st, &n->kids[i]);
-}
-
-/* Watches the project directory (config files, new code dirs) and every listed directory. */
+/* Watches the project directory (config files, code) and code directories outside it. */
 static void rewatch(struct functions *st)
 {
+	struct project *proj = app_project(st->p->app);
+
 	unwatch_all(st);
-	add_watch(st, app_project(st->p->app)->dir);
-	for (size_t i = 0; i < st->n_roots; i++)
-		watch_tree(st, &st->roots[i].node);
+	add_watch(st, proj->dir);
+	for (size_t i = 0; i < proj->n_functions; i++)
+		if (proj->functions[i].code_dir && util_is_dir(proj->functions[i].code_dir))
+			add_watch(st, proj->functions[i].code_dir);
 }
 
 /* ---- tree rows ------------------------------------------------------------------------------ */

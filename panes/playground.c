@@ -60,7 +60,10 @@ struct playground {
 	char *last_function, *last_event_name, *last_event, *last_qualifier;
 	struct invoke_result last; /* strings below are owned copies */
 	bool have_last;
-	uint64_t t_key; /* when the send key was pressed */
+	uint64_t t_key;   /* when the send key was pressed */
+	uv_timer_t *slow; /* shows "invoking..." + a job only when a send takes a while, so a
+	                     warm send draws one frame (the answer), not two */
+	char *sending;    /* "Function/event" of the running send */
 	double key_to_result_ms;
 	struct form form;
 	char *edit_name;
@@ -429,14 +432,20 @@ static void on_invoked(const struct invoke_result *r, void *user)
 		st->have_last = true;
 	}
 	textview_set_cursor(st->out, 0);
-	if (st->job) {
+	uv_timer_stop(st->slow);
+	{
 		bool ok = !lk_error_is_set(&r->err) && !r->function_error;
-		app_job_finish(st->job, ok, "%s: %d%s%s", what, r->status,
-		               r->function_error ? " " : "",
-		               r->function_error          ? r->function_error
-		               : lk_error_is_set(&r->err) ? r->err.message
-		                                          : "");
-		st->job = NULL;
+		if (st->job) {
+			app_job_finish(st->job, ok, "%s: %d%s%s", what, r->status,
+			               r->function_error ? " " : "",
+			               r->function_error          ? r->function_error
+			               : lk_error_is_set(&r->err) ? r->err.message
+			                                          : "");
+			st->job = NULL;
+		} else if (!ok) {
+			app_message(st->p->app, APP_MSG_ERROR, "%s: %s", what,
+			            r->function_error ? r->function_error : r->err.message);
+		}
 	}
 	free(what);
 	app_mark_dirty(st->p);
@@ -448,6 +457,22 @@ static void cancel_invoke(void *ud)
 
 	if (st->op)
 		invoke_cancel(st->op); /* on_invoked finishes the job */
+}
+
+/* The send is taking a while (first deploy, cold start, network): show it. */
+static void on_slow(uv_timer_t *t)
+{
+	struct playground *st = t->data;
+	char *job;
+
+	if (!st->op)
+		return;
+	job = xasprintf("invoke %s", st->sending ? st->sending : "");
+	st->job = app_job_start(st->p->app, job, cancel_invoke, st);
+	free(job);
+	textview_clear(st->out);
+	textview_appendf(st->out, THEME_DIM, 0, "invoking %s ...", st->sending ? st->sending : "");
+	app_mark_dirty(st->p);
 }
 
 static bool ensure_ctx(struct playground *st)
@@ -489,7 +514,6 @@ static void send_event(struct playground *st, const char *function, const char *
 	    .payload_len = len,
 	};
 	struct lk_error err = {0};
-	char *job;
 
 	if (app_refuse_if_read_only(st->p->app, "invoking"))
 		return;
@@ -514,12 +538,9 @@ static void send_event(struct playground *st, const char *function, const char *
 		app_mark_dirty(st->p);
 		return;
 	}
-	job = xasprintf("invoke %s", function);
-	st->job = app_job_start(st->p->app, job, cancel_invoke, st);
-	free(job);
-	textview_clear(st->out);
-	textview_appendf(st->out, THEME_DIM, 0, "invoking %s/%s ...", function, name);
-	app_mark_dirty(st->p);
+	free(st->sending);
+	st->sending = xasprintf("%s/%s", function, name ? name : "-");
+	uv_timer_start(st->slow, on_slow, 60, 0);
 }
 
 static void send_selected(struct playground *st)
@@ -809,6 +830,11 @@ static char *free_name(struct playground *st, const char *base, const char *suff
 
 /* ---- pane ops ------------------------------------------------------------------------- */
 
+static void free_handle(uv_handle_t *h)
+{
+	free(h);
+}
+
 static int playground_init(struct pane *p, struct lk_error *err)
 {
 	struct playground *st = xcalloc(1, sizeof(*st));
@@ -816,6 +842,9 @@ static int playground_init(struct pane *p, struct lk_error *err)
 	(void)err;
 	st->p = p;
 	st->out = textview_new(5000);
+	st->slow = xcalloc(1, sizeof(*st->slow));
+	uv_timer_init(app_loop(p->app), st->slow);
+	st->slow->data = st;
 	p->state = st;
 	pick_function(st);
 	textview_appendf(st->out, THEME_DIM, 0, "s/Enter send  a new  e edit  h history  ? keys");
@@ -829,6 +858,9 @@ static void playground_destroy(struct pane *p)
 	if (st->job)
 		app_job_finish(st->job, false, NULL);
 	invoke_ctx_free(st->ctx); /* ends the invocation without calling back */
+	uv_timer_stop(st->slow);
+	uv_close((uv_handle_t *)st->slow, free_handle);
+	free(st->sending);
 	history_watch_free(st->watch);
 	history_clear(&st->hist);
 	free(st->hidx);
@@ -1010,8 +1042,8 @@ static int playground_request(struct pane *p, enum request req)
 	switch (req) {
 	case REQ_ENTER:
 	case REQ_PLAYGROUND_SEND:
-		send_selected(st);
-		return PANE_REDRAW;
+		send_selected(st); /* draws when the answer is there (or after 60 ms) */
+		return PANE_HANDLED;
 	case REQ_EDIT:
 		if (st->view == PG_EVENTS && it && it->kind == ITEM_EVENT)
 			edit_event(st, it->name);

@@ -47,6 +47,7 @@ ui_cleanup() {
 		kill -TERM "$(cat "$UI_PIDFILE")" 2>/dev/null || true
 	fi
 	ui_tmux kill-server 2>/dev/null || true
+	ui_stop_emulator
 	rm -rf "$UI_DIR"
 	exit $rc
 }
@@ -54,6 +55,17 @@ trap ui_cleanup EXIT
 trap 'exit 1' INT TERM
 
 # Prints the visible screen.
+# Stops an emulator left running in the test's project (e.g. after a console crash): only a
+# process whose command line names this test's directory.
+ui_stop_emulator() {
+	local ep="$UI_PROJ/.lambdeck/emulator/endpoint" pid
+	[ -f "$ep" ] || return 0
+	pid=$(grep -o '"pid":[0-9]*' "$ep" | cut -d: -f2)
+	[ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$UI_DIR" &&
+		kill -TERM "$pid" 2>/dev/null
+	return 0
+}
+
 ui_screen() {
 	ui_tmux capture-pane -p -t ui
 }

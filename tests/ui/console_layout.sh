@@ -9,7 +9,8 @@ ui_assert_contains "Project functions will appear here."
 ui_assert_contains "Live function logs will appear here."
 ui_assert_contains "Events to invoke will appear here."
 ui_assert_contains "Test results will appear here."
-ui_assert_contains "LOCAL"
+# LOCAL mode: the project's emulator is started (a background job) and shown when ready.
+ui_wait_line "^ LOCAL +emulator 127\.0\.0\.1:[0-9]+ "
 ui_assert_contains "? help"
 # Focus is drawn with heavy lines: Functions first.
 ui_wait_line "^┏━ 1 Functions"

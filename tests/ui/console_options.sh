@@ -44,8 +44,11 @@ ui_wait_for "my.keys:2: bad key '<Nope>'"
 ui_keys w
 ui_wait_line "┏━ 2 Logs"
 ui_quit
-ui_run_console --keymap "$UI_DIR/missing.keys"
+ui_run_console --keymap "$UI_DIR/missing.keys" --profile dev --region eu-west-1
 ui_wait_for "--keymap: "
 ui_assert_contains "missing.keys"
+ui_wait_line "^ AWS dev eu-west-1 "
+ui_assert_not_contains "emulator"
 ui_quit
+ui_pass "--profile/--region select AWS mode, shown in the status bar"
 ui_pass "--keymap: built-in name, file (bad line warned), missing file reported"

@@ -11,6 +11,7 @@ ui_start --ascii
 ui_wait_line "^#= 1 Functions =+#\+- 2 Logs -+\+$"
 ui_wait_line "^\+- 3 Playground -+\+\+- 4 Tests -+\+$"
 has_colors || ui_fail "no colors without NO_COLOR"
+ui_tmux capture-pane -e -p -t ui | grep -qE $'\e\\[[0-9;]*38;5;[0-9]+' || ui_fail "no 256-color codes"
 ui_resize 60 20
 ui_wait_for "terminal too small (need 80x24)"
 ui_resize 120 40
@@ -37,13 +38,19 @@ ui_keys Escape
 ui_wait_gone "Help: keys"
 ui_quit
 
-UI_ENV=""
+UI_ENV="TERM=screen"
 printf 'bind global w focus-2\nbind global <Nope> zoom\n' >"$UI_DIR/my.keys"
 ui_run_console --keymap "$UI_DIR/my.keys"
 ui_wait_for "my.keys:2: bad key '<Nope>'"
 ui_keys w
 ui_wait_line "┏━ 2 Logs"
+has_colors || ui_fail "no colors on an 8-color terminal"
+if ui_tmux capture-pane -e -p -t ui | grep -qE $'\e\\[[0-9;]*38;5;[0-9]+'; then
+	ui_fail "256-color codes on an 8-color terminal"
+fi
+ui_pass "8-color terminal gets the 8-color scheme"
 ui_quit
+UI_ENV=""
 ui_run_console --keymap "$UI_DIR/missing.keys" --profile dev --region eu-west-1
 ui_wait_for "--keymap: "
 ui_assert_contains "missing.keys"

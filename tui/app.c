@@ -560,6 +560,10 @@ static void help_binding_cb(const struct keymap_binding *b, void *ud)
 	struct app *a = ud;
 	struct help_line *last = a->n_help_lines ? &a->help_lines[a->n_help_lines - 1] : NULL;
 
+	/* A global key the focused pane binds to something else does not apply here. */
+	if (!strcmp(b->scope, "global") &&
+	    keymap_bound(a->km, focused(a)->ops->name, b->keys) != REQ_NONE)
+		return;
 	if (last && !last->header && last->help == request_help(b->request)) {
 		char *keys = xasprintf("%s %s", last->keys, b->keys);
 
@@ -918,6 +922,10 @@ static void draw_status(struct app *a)
 		status_put(w, a->msg, role, &room);
 		status_put(w, " ", THEME_STATUS, &room);
 	}
+	if (keymap_pending_text(a->km)[0]) {
+		snprintf(tmp, sizeof(tmp), "  %s-", keymap_pending_text(a->km));
+		status_put(w, tmp, THEME_KEY, &room);
+	}
 	{
 		const char *k = keymap_key_for(a->km, focused(a)->ops->name, REQ_HELP);
 
@@ -1136,8 +1144,18 @@ static void handle_key(struct app *a, int ch)
 			return;
 		}
 	}
-	if (keymap_feed(a->km, p->ops->name, ch, &req) == KEYMAP_MATCH)
+	switch (keymap_feed(a->km, p->ops->name, ch, &req)) {
+	case KEYMAP_MATCH:
+		a->status_dirty = true; /* the pending prefix, if any, is gone */
 		dispatch_request(a, req);
+		break;
+	case KEYMAP_PENDING:
+		a->status_dirty = true;
+		break;
+	case KEYMAP_NONE:
+		a->status_dirty |= ch == 27;
+		break;
+	}
 }
 
 static void stdin_cb(uv_poll_t *h, int status, int events)

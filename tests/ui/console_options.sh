@@ -36,6 +36,11 @@ ui_wait_line "G <End> +Go to the last line"
 ui_wait_line "<Home> gg +Go to the first line"
 ui_keys Escape
 ui_wait_gone "Help: keys"
+ui_keys g
+ui_wait_for " g- "
+ui_keys g
+ui_wait_gone " g- "
+ui_pass "--keymap vim: gg sequence, pending prefix shown"
 ui_quit
 
 UI_ENV="TERM=screen"

@@ -1,12 +1,11 @@
 #!/bin/bash
-# The console's shell at 120x40: four titled panes with their empty states, focus moving
+# The console's shell at 120x40: four titled panes, focus moving
 # (Tab, Shift-Tab, 1-4), zoom and back, help overlay generated from the keymap, quit.
 . "$LAMBDECK_SRC/tests/lib/ui.sh"
 
 ui_start
-ui_assert_contains "1 Functions" "2 Logs" "3 Playground" "4 Tests" \
-	"Project functions will appear here." "Live function logs will appear here." \
-	"Events to invoke will appear here." "Test results will appear here." "? help"
+# (Pane contents belong to the panes' own tests; this one checks the shell around them.)
+ui_assert_contains "1 Functions" "2 Logs" "3 Playground" "4 Tests" "? help"
 # LOCAL mode: the project's emulator is started (a background job) and shown when ready.
 ui_wait_line "^ LOCAL +emulator 127\.0\.0\.1:[0-9]+ "
 # Focus is drawn with heavy lines: Functions first.
@@ -32,7 +31,7 @@ ui_keys 2 z
 ui_wait_for "2 Logs [zoom]"
 ui_assert_not_contains "1 Functions" "3 Playground"
 # The zoomed pane fills the screen: its right border is in the last column.
-ui_wait_line "^┏━ 2 Logs \[zoom\] ━+┓$"
+ui_wait_line "^┏━ 2 Logs \[zoom\] .*━┓$"
 ui_keys z
 ui_wait_for "1 Functions"
 ui_assert_contains "4 Tests"

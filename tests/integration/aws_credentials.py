@@ -154,7 +154,7 @@ JSON
     lam = os.environ["LAMBDECK"]
     denv = env_for(f"{quoted} {iso(time.time() + 3600)}")
     srv.expect(dict(status=200, body={"Functions": []}), dict(status=200, body={"logGroups": []}))
-    p = subprocess.run([lam, "doctor", "--endpoint-url", srv.url], env=denv, capture_output=True)
+    p = subprocess.run([lam, "--project", tmp, "doctor", "--endpoint-url", srv.url], env=denv, capture_output=True)
     out = p.stdout.decode() + p.stderr.decode()
     OUTPUTS.append(out)
     paths = sorted(q["path"] for q in srv.requests)
@@ -170,7 +170,7 @@ JSON
                                          "x-amzn-RequestId": "rid-9"},
                     body={"message": "The security token included in the request is invalid."}),
                dict(status=200, body={"logGroups": []}))
-    p = subprocess.run([lam, "doctor", "--json", "--endpoint-url", srv.url], env=denv,
+    p = subprocess.run([lam, "--project", tmp, "doctor", "--json", "--endpoint-url", srv.url], env=denv,
                        capture_output=True)
     OUTPUTS.append(p.stdout.decode() + p.stderr.decode())
     try:
@@ -185,12 +185,13 @@ JSON
           any(c.get("error") == "UnrecognizedClientException" and c.get("request_id") == "rid-9"
               for c in checks.values()),
           "doctor --json reports a failing call with code and request id", p.stdout.decode())
-    p = subprocess.run([lam, "doctor", "--no-call"], env=awsfake.base_env(tmp, {"AWS_REGION": "eu-north-1"}),
+    p = subprocess.run([lam, "--project", tmp, "--aws", "doctor", "--no-call"], env=awsfake.base_env(tmp, {"AWS_REGION": "eu-north-1"}),
                        capture_output=True)
     out = p.stdout.decode()
     OUTPUTS.append(out + p.stderr.decode())
     check(p.returncode == 0 and "https://lambda.eu-north-1.amazonaws.com (default)" in out and
-          "AKID****0001 from environment" in out and "check:" not in out,
+          "AKID****0001 from environment" in out and "check:" not in out and
+          "mode:         AWS default eu-north-1" in out,
           "doctor --no-call resolves without calling", out)
 
     check(not any(SK in o for o in OUTPUTS), "the secret never appears in any output")

@@ -3,6 +3,7 @@ wait until updated, Invoke with Tail logs and a function error, UpdateFunctionCo
 paging, GetFunction and DeleteFunction, all signed with the emulator's generated credentials."""
 import json
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -67,6 +68,23 @@ def main():
 
         r, rc, out = call("delete-function", "lk-py")
         check(rc == 0 and r.get("status") in (200, 204), "DeleteFunction", out)
+    # lambdeck doctor in LOCAL mode (the default) starts the project's emulator, checks it,
+    # and stops it again.
+    proj = os.path.join(tmp, "project")
+    os.makedirs(proj)
+    denv = {"PATH": "/usr/bin:/bin", "HOME": tmp, "LC_ALL": "C.UTF-8",
+            "AWS_ACCESS_KEY_ID": "AKIAUSERKEYNOTUSED01", "AWS_SECRET_ACCESS_KEY": "user-secret"}
+    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if k in os.environ:
+            denv[k] = os.environ[k]
+    p = subprocess.run([os.environ["LAMBDECK"], "--project", proj, "doctor"], env=denv,
+                       capture_output=True, timeout=120)
+    out = p.stdout.decode() + p.stderr.decode()
+    check(p.returncode == 0 and "mode:         LOCAL emulator 127.0.0.1:" in out and
+          "profile:      lambdeck-local (LOCAL emulator)" in out and
+          "from shared credentials file " + proj in out and
+          "check:        lambda ListFunctions ok" in out and "user-secret" not in out,
+          "doctor in LOCAL mode uses the emulator and its own credentials", out)
     if FAILS:
         sys.exit(f"{len(FAILS)} checks failed: {FAILS}")
 

@@ -272,7 +272,8 @@ struct aws_op *aws_logs_filter_log_events(struct aws_client *c,
                                           void *user);
 
 /* StartLiveTail: a long-lived stream. on_event is called for every decoded frame as it
- * arrives: event_type "sessionStart" / "sessionUpdate" (payload JSON: sessionResults[] with
+ * arrives (the protocol's "initial-response" is skipped): event_type "sessionStart" /
+ * "sessionUpdate" (payload JSON: sessionResults[] with
  * logGroupIdentifier, logStreamName, timestamp, message, ingestionTime) or, for an exception
  * frame, message_type "exception" and event_type its :exception-type. done is called once
  * when the stream ends (server closed: success; error: code from the exception frame or

@@ -70,7 +70,7 @@ def test_python(lam, emu):
           and env.get("AWS_ACCESS_KEY_ID") == emu.credentials()[0]
           and os.path.isdir(env.get("LAMBDA_TASK_ROOT", "/nonexistent")), "Lambda environment variables: %r" % env)
     check(b["function_name"] == "py" and b["memory"] == "256" and b["arn"].endswith(":function:py")
-          and b["request_id"] == r1["ResponseMetadata"]["HTTPHeaders"].get("lambda-runtime-aws-request-id", b["request_id"])
+          and b["request_id"] == r1["ResponseMetadata"]["RequestId"]
           and 0 < b["remaining_ms"] <= 2000 and b["log_stream"] == env["AWS_LAMBDA_LOG_STREAM_NAME"],
           "python context object")
     log = r1["Log"]
@@ -120,6 +120,16 @@ def test_python(lam, emu):
     # Event and DryRun
     r = lam.invoke(FunctionName="py", InvocationType="Event", Payload=b'{"async":1}')
     check(r["StatusCode"] == 202, "Event invoke -> 202")
+    eid = r["ResponseMetadata"]["RequestId"]
+    logs = emu.client("logs")
+    seen = False
+    for _ in range(50):
+        evs = logs.filter_log_events(logGroupName="/aws/lambda/py", filterPattern='"END RequestId: %s"' % eid)["events"]
+        if evs:
+            seen = True
+            break
+        time.sleep(0.1)
+    check(seen, "Event invocation ran in the background (END line for %s)" % eid)
     r = lam.invoke(FunctionName="py", InvocationType="DryRun")
     check(r["StatusCode"] == 204, "DryRun -> 204")
     # names and ARNs
@@ -161,12 +171,19 @@ def test_concurrency(lam, emu, limit):
     clients = [emu.client("lambda") for _ in range(limit)]
 
     def run(i):
-        results[i] = invoke(clients[i], "conc", {"action": "sleep", "seconds": 2.5})
+        results[i] = invoke(clients[i], "conc", {"action": "sleep", "seconds": 3})
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(limit)]
     for t in threads:
         t.start()
-    time.sleep(1.0)
+    # wait until all of them run (their START lines are logged at delivery)
+    logs = emu.client("logs")
+    for _ in range(200):
+        evs = logs.filter_log_events(logGroupName="/aws/lambda/conc", filterPattern='"START RequestId"')["events"] \
+            if any(g["logGroupName"] == "/aws/lambda/conc" for g in logs.describe_log_groups()["logGroups"]) else []
+        if len(evs) >= limit:
+            break
+        time.sleep(0.05)
     noretry = emu.client("lambda", retries=False)
     code = error_code(lambda: noretry.invoke(FunctionName="conc", Payload=b"{}"))
     check(code == ("TooManyRequestsException", 429), "invoke beyond the concurrency limit -> 429 (%r)" % (code,))

@@ -78,6 +78,9 @@ def test_python(lam, emu):
           and "python handler v1" in log and "END RequestId: %s" % b["request_id"] in log
           and "REPORT RequestId: %s\tDuration: " % b["request_id"] in log and "Init Duration" in log
           and "Memory Size: 256 MB" in log, "Tail log of a cold invoke: %r" % log)
+    import re
+    check(re.search(r"^\[INFO\]\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t%s\tvia logging v1$" % b["request_id"], log, re.M),
+          "python logging formatted like AWS")
     r2 = invoke(lam, "py", {"n": 2}, LogType="Tail")
     check(r2["Body"]["pid"] == b["pid"], "second invoke reuses the warm worker")
     check("Init Duration" not in r2["Log"] and "REPORT" in r2["Log"], "warm REPORT has no Init Duration")

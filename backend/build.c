@@ -781,6 +781,7 @@ struct build_job {
 	int64_t proc_status;
 	int proc_signal;
 	bool proc_started;
+	bool spawn_failed;
 	struct buf out_tail;
 	/* state */
 	atomic_bool cancel;
@@ -1020,8 +1021,8 @@ static void prepare_work(uv_work_t *w)
 	struct lk_error *err = &j->res.err;
 
 	if (!j->buildable || j->problem) {
-		fail(j, "NotBuildable", "%s: %s", j->function,
-		     j->problem ? j->problem : "not buildable (inline code or container image)");
+		fail(j, "NotBuildable", "%s: cannot be built by lambdeck (%s)", j->function,
+		     j->problem ? j->problem : "no local code");
 		return;
 	}
 	if (!j->code_dir || !util_is_dir(j->code_dir)) {
@@ -1111,7 +1112,11 @@ static void proc_handle_closed(uv_handle_t *h)
 {
 	struct build_job *j = h->data;
 
-	if (--j->proc_pending == 0)
+	if (--j->proc_pending > 0)
+		return;
+	if (j->spawn_failed)
+		finish(j);
+	else
 		installer_finished(j);
 }
 
@@ -1192,9 +1197,6 @@ static void start_installer(struct build_job *j)
 	free(req);
 	free(lock);
 	if (rc < 0) {
-		for (int i = 0; i < 2; i++)
-			uv_close((uv_handle_t *)&j->pipes[i], NULL);
-		uv_close((uv_handle_t *)&j->proc, NULL);
 		if (rc == UV_ENOENT)
 			fail(j, "ToolNotFound",
 			     "%s: %s is needed to install the dependencies in %s but was not found "
@@ -1206,9 +1208,12 @@ static void start_installer(struct build_job *j)
 		else
 			fail(j, "InstallFailed", "%s: cannot start %s: %s", j->function, argv[0],
 			     uv_strerror(rc));
-		/* the handles close on the next loop pass; finish after that */
-		j->proc_pending = 0;
-		finish(j);
+		/* finish once the three handles are closed (proc_handle_closed) */
+		j->spawn_failed = true;
+		j->proc_pending = 3;
+		for (int i = 0; i < 2; i++)
+			uv_close((uv_handle_t *)&j->pipes[i], proc_handle_closed);
+		uv_close((uv_handle_t *)&j->proc, proc_handle_closed);
 		return;
 	}
 	j->proc_started = true;
@@ -1503,7 +1508,7 @@ static struct build_job *start_job(uv_loop_t *loop, const struct project *p,
 	j->function = xstrdup(fn->name);
 	j->code_dir = xstrdup(fn->code_dir);
 	j->runtime = xstrdup(fn->runtime);
-	j->problem = xstrdup(fn->problem);
+	j->problem = xstrdup(fn->not_buildable);
 	j->buildable = fn->buildable;
 	if (fn->n_exclude) {
 		j->exclude = xcalloc(fn->n_exclude, sizeof(*j->exclude));
@@ -1596,4 +1601,59 @@ void build_result_free(struct build_result *res)
 	free((char *)res->function);
 	free(res->zip_path);
 	memset(res, 0, sizeof(*res));
+}
+
+/* ---- badges */
+
+int build_status_get(const struct project *p, const struct project_function *fn,
+                     struct build_status *out, struct lk_error *err)
+{
+	char *art = build_artifact_dir(p->dir, fn->name);
+	char *mp = util_path_join(art, "manifest.json");
+	char *zp = util_path_join(art, "code.zip");
+	struct manifest m, now = {0};
+	struct entry_list list = {0};
+	bool npm_deps = false;
+	size_t k = 0;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!manifest_load(mp, &m))
+		goto done;
+	out->built = stat_zip(zp, &now) == 0 && now.zip_size == m.zip_size &&
+	             now.zip_mtime_sec == m.zip_mtime_sec && now.zip_mtime_nsec == m.zip_mtime_nsec;
+	if (out->built) {
+		snprintf(out->code_sha256, sizeof(out->code_sha256), "%s", m.code_sha256);
+		out->built_at_ms = m.built_at_ms;
+	}
+	for (size_t i = 0; i < m.entries.n; i++)
+		npm_deps |= m.entries.v[i].origin == ORIGIN_DEPS &&
+		            !strncmp(m.entries.v[i].path, "node_modules/", 13);
+	if (!fn->code_dir || scan_tree(fn->code_dir, "", ORIGIN_CODE, fn->exclude, fn->n_exclude,
+	                               npm_deps, &list, NULL, err) < 0) {
+		out->modified = true;
+		rc = -1;
+		goto done;
+	}
+	if (list.n)
+		qsort(list.v, list.n, sizeof(*list.v), entry_cmp);
+	for (size_t i = 0; i < m.entries.n && !out->modified; i++) {
+		const struct entry *e = &m.entries.v[i];
+
+		if (e->origin != ORIGIN_CODE)
+			continue;
+		out->modified = k >= list.n || strcmp(list.v[k].path, e->path) != 0 ||
+		                !same_stat(&list.v[k], e);
+		k++;
+	}
+	if (k != list.n)
+		out->modified = true;
+done:
+	if (out->built || rc < 0)
+		manifest_free(&m);
+	entry_list_free(&list);
+	free(art);
+	free(mp);
+	free(zp);
+	return rc;
 }

@@ -233,10 +233,297 @@ static void test_full_then_patch(void **state)
 	build_both(f, BUILD_UNCHANGED, false);
 }
 
+static void assert_same_file(const char *path, const struct buf *before)
+{
+	struct buf now = {0};
+
+	read_all(path, &now);
+	assert_int_equal(now.len, before->len);
+	assert_memory_equal(now.data, before->data, now.len);
+	buf_free(&now);
+}
+
+static void test_excludes(void **state)
+{
+	struct fixture *f = *state;
+	char *excl[] = {"tests/**", "*.md", "build/"};
+	struct build_result r;
+	char *l;
+
+	write_file(f->code, ".git/config", "x", 0644);
+	write_file(f->code, "__pycache__/app.cpython-312.pyc", "x", 0644);
+	write_file(f->code, "lib/__pycache__/u.pyc", "x", 0644);
+	write_file(f->code, "lib/old.pyc", "x", 0644);
+	write_file(f->code, ".lambdeck/build/x", "x", 0644);
+	write_file(f->code, "tests/test_app.py", "x", 0644);
+	write_file(f->code, "README.md", "x", 0644);
+	write_file(f->code, "build/out.txt", "x", 0644);
+	write_file(f->code, "lib/.hidden", "kept", 0644);
+	f->fn[0].exclude = excl;
+	f->fn[0].n_exclude = 3;
+	assert_int_equal(build_run(&f->p, &f->fn[0], NULL, NULL, NULL, &r), 0);
+	l = zip_listing(f);
+	assert_string_equal(l, "app.py 644\nbin/tool 755\ndata/a.txt 600\ndata/b.txt 644\n"
+	                       "lib/.hidden 644\nlib/util.py 644\n");
+	free(l);
+	build_result_free(&r);
+	/* changes inside excluded paths never make a build */
+	write_file(f->code, "tests/test_app.py", "y", 0644);
+	write_file(f->code, "lib/__pycache__/u.pyc", "yy", 0644);
+	assert_int_equal(build_run(&f->p, &f->fn[0], NULL, NULL, NULL, &r), 0);
+	assert_int_equal(r.outcome, BUILD_UNCHANGED);
+	build_result_free(&r);
+	f->fn[0].exclude = NULL;
+	f->fn[0].n_exclude = 0;
+}
+
+/* Names in the zip are relative, without "." or ".." components, never absolute. */
+static void test_no_zip_slip(void **state)
+{
+	struct fixture *f = *state;
+	struct build_result r;
+	char *zp;
+	zip_t *za;
+	int zerr;
+
+	write_file(f->code, "..dots", "x", 0644);
+	write_file(f->code, "a/..b/c", "x", 0644);
+	write_file(f->code, "link-target/real.txt", "real", 0644);
+	{
+		char *lnk = util_path_join(f->code, "inner-link.txt");
+
+		assert_int_equal(symlink("link-target/real.txt", lnk), 0);
+		free(lnk);
+	}
+	assert_int_equal(build_run(&f->p, &f->fn[0], NULL, NULL, NULL, &r), 0);
+	zp = build_zip_path(f->dir, "inc");
+	za = zip_open(zp, ZIP_RDONLY, &zerr);
+	assert_non_null(za);
+	for (zip_int64_t i = 0; i < zip_get_num_entries(za, 0); i++) {
+		const char *n = zip_get_name(za, i, 0);
+		char *copy = xstrdup(n), *save = NULL;
+
+		assert_true(n[0] != '/');
+		for (char *t = strtok_r(copy, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+			assert_string_not_equal(t, "..");
+			assert_string_not_equal(t, ".");
+		}
+		free(copy);
+	}
+	/* a symlink inside the code dir is packaged as the file it points to */
+	{
+		zip_stat_t st;
+
+		assert_int_equal(zip_stat(za, "inner-link.txt", 0, &st), 0);
+		assert_int_equal(st.size, 4);
+	}
+	zip_discard(za);
+	free(zp);
+	build_result_free(&r);
+}
+
+static void test_symlink_outside_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct build_result r;
+	struct buf before = {0}, man = {0};
+	char *zp = build_zip_path(f->dir, "inc");
+	char *mp = xasprintf("%s/.lambdeck/build/inc/manifest.json", f->dir);
+	char *lnk = util_path_join(f->code, "lib/passwd");
+
+	assert_int_equal(build_run(&f->p, &f->fn[0], NULL, NULL, NULL, &r), 0);
+	build_result_free(&r);
+	read_all(zp, &before);
+	read_all(mp, &man);
+	assert_int_equal(symlink("/etc/passwd", lnk), 0);
+	write_file(f->code, "app.py", "changed", 0644);
+	assert_int_equal(build_run(&f->p, &f->fn[0], NULL, NULL, NULL, &r), -1);
+	assert_int_equal(r.outcome, BUILD_FAILED);
+	assert_string_equal(r.err.code, "SymlinkOutside");
+	assert_non_null(strstr(r.err.message, "lib/passwd"));
+	assert_non_null(strstr(r.err.message, "outside the code directory"));
+	build_result_free(&r);
+	assert_same_file(zp, &before);
+	assert_same_file(mp, &man);
+	/* a dangling link is refused too */
+	unlink(lnk);
+	assert_int_equal(symlink("does-not-exist", lnk), 0);
+	assert_int_equal(build_run(&f->p, &f->fn[0], NULL, NULL, NULL, &r), -1);
+	assert_non_null(strstr(r.err.message, "broken symlink"));
+	build_result_free(&r);
+	assert_same_file(zp, &before);
+	unlink(lnk);
+	build_both(f, BUILD_OK, true);
+	buf_free(&before);
+	buf_free(&man);
+	free(zp);
+	free(mp);
+	free(lnk);
+}
+
+/* A write error half-way (here: the file-size limit, as on a full disk) leaves the
+ * previous zip and manifest as they were; the next build recovers. */
+static void test_write_failure_keeps_artifact(void **state)
+{
+	struct fixture *f = *state;
+	struct build_result r;
+	struct buf before = {0}, man = {0}, big = {0};
+	char *zp = build_zip_path(f->dir, "inc");
+	char *mp = xasprintf("%s/.lambdeck/build/inc/manifest.json", f->dir);
+	struct rlimit old, lim;
+	uint32_t x = 12345;
+
+	assert_int_equal(build_run(&f->p, &f->fn[0], NULL, NULL, NULL, &r), 0);
+	build_result_free(&r);
+	read_all(zp, &before);
+	read_all(mp, &man);
+	for (int i = 0; i < 200000; i++) { /* incompressible */
+		x = x * 1103515245u + 12345u;
+		buf_putc(&big, (char)(x >> 16));
+	}
+	{
+		char *p = util_path_join(f->code, "big.bin");
+
+		assert_int_equal(util_write_atomic(p, big.data, big.len, 0644, NULL), 0);
+		free(p);
+	}
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 64 * 1024;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(build_run(&f->p, &f->fn[0], NULL, NULL, NULL, &r), -1);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(r.outcome, BUILD_FAILED);
+	assert_true(r.err.message[0] != '\0');
+	assert_non_null(r.zip_path); /* the previous artifact is still reported */
+	build_result_free(&r);
+	assert_same_file(zp, &before);
+	assert_same_file(mp, &man);
+	{ /* no temp files left behind */
+		char *argv[] = {"sh", "-c", "test $(ls -A \"$0\" | wc -l) -eq 3", NULL, NULL};
+		char *dir = build_artifact_dir(f->dir, "inc");
+
+		argv[3] = dir;
+		assert_int_equal(run_cmd(argv), 0); /* code.zip manifest.json .lock */
+		free(dir);
+	}
+	build_both(f, BUILD_OK, true);
+	buf_free(&before);
+	buf_free(&man);
+	buf_free(&big);
+	free(zp);
+	free(mp);
+}
+
+static void test_missing_code_dir_and_bad_names(void **state)
+{
+	struct fixture *f = *state;
+	struct build_result r;
+	struct project_function bad = f->fn[0];
+
+	bad.code_dir = "/nonexistent/lambdeck/code";
+	assert_int_equal(build_run(&f->p, &bad, NULL, NULL, NULL, &r), -1);
+	assert_string_equal(r.err.code, "CodeDirMissing");
+	assert_null(r.zip_path);
+	build_result_free(&r);
+	bad = f->fn[0];
+	bad.name = "../escape";
+	assert_int_equal(build_run(&f->p, &bad, NULL, NULL, NULL, &r), -1);
+	assert_string_equal(r.err.code, "NotBuildable");
+	build_result_free(&r);
+	bad = f->fn[0];
+	bad.buildable = false;
+	bad.not_buildable = "PackageType Image";
+	assert_int_equal(build_run(&f->p, &bad, NULL, NULL, NULL, &r), -1);
+	assert_non_null(strstr(r.err.message, "PackageType Image"));
+	build_result_free(&r);
+}
+
+struct cancel_ctx {
+	int done;
+	struct build_result res;
+	int progress_calls;
+};
+
+static void cancel_done(void *user, const struct build_result *r)
+{
+	struct cancel_ctx *c = user;
+
+	c->done++;
+	c->res = *r;
+	c->res.zip_path = NULL;
+	c->res.function = NULL;
+}
+
+static void count_progress(void *user, const char *fn, enum build_phase ph, uint64_t d, uint64_t t)
+{
+	(void)fn, (void)ph, (void)d, (void)t;
+	((struct cancel_ctx *)user)->progress_calls++;
+}
+
+static void test_async_and_cancel(void **state)
+{
+	struct fixture *f = *state;
+	uv_loop_t loop;
+	struct cancel_ctx c = {0};
+	struct build_job *j;
+
+	uv_loop_init(&loop);
+	/* a normal asynchronous build: progress, then exactly one done */
+	build_start(&loop, &f->p, &f->fn[0], NULL, count_progress, cancel_done, &c);
+	assert_int_equal(c.done, 0); /* never synchronously */
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(c.done, 1);
+	assert_int_equal(c.res.outcome, BUILD_OK);
+	assert_true(c.progress_calls > 0);
+	/* cancelled right away: done still comes, once, as cancelled; nothing written */
+	memset(&c, 0, sizeof(c));
+	j = build_start(&loop, &f->p, &f->fn[1], NULL, NULL, cancel_done, &c);
+	build_cancel(j);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(c.done, 1);
+	assert_int_equal(c.res.outcome, BUILD_CANCELLED);
+	{
+		char *zp = build_zip_path(f->dir, "full");
+
+		assert_false(util_is_file(zp));
+		free(zp);
+	}
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+static void test_status(void **state)
+{
+	struct fixture *f = *state;
+	struct build_status st;
+	struct build_result r;
+
+	assert_int_equal(build_status_get(&f->p, &f->fn[0], &st, NULL), 0);
+	assert_false(st.built);
+	assert_int_equal(build_run(&f->p, &f->fn[0], NULL, NULL, NULL, &r), 0);
+	assert_int_equal(build_status_get(&f->p, &f->fn[0], &st, NULL), 0);
+	assert_true(st.built);
+	assert_false(st.modified);
+	assert_string_equal(st.code_sha256, r.code_sha256);
+	build_result_free(&r);
+	write_file(f->code, "new.py", "N = 1\n", 0644);
+	assert_int_equal(build_status_get(&f->p, &f->fn[0], &st, NULL), 0);
+	assert_true(st.modified);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_full_then_patch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_excludes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_zip_slip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_symlink_outside_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_failure_keeps_artifact, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_missing_code_dir_and_bad_names, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_async_and_cancel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

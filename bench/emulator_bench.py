@@ -42,8 +42,8 @@ PY = "def handler(event, context):\n    return {'ok': True}\n"
 JS = "exports.handler = async (event) => ({ ok: true });\n"
 
 
-def presign(url, body, creds, region):
-    req = AWSRequest(method="POST", url=url, data=body, headers={})
+def presign(url, body, creds, region, method="POST"):
+    req = AWSRequest(method=method, url=url, data=body, headers={})
     SigV4Auth(Credentials(*creds), "lambda", region).add_auth(req)
     return dict(req.headers.items())
 
@@ -191,7 +191,7 @@ def main():
                     z.writestr("blob.bin", rnd)
                 data = buf.getvalue()
                 ubody = json.dumps({"ZipFile": base64.b64encode(data).decode()}).encode()
-                uh = presign(emu.endpoint + cpath, ubody, creds, emu.region)
+                uh = presign(emu.endpoint + cpath, ubody, creds, emu.region, "PUT")
                 ih = presign(emu.endpoint + ipath, b"{}", creds, emu.region)
                 t0 = time.perf_counter()
                 c = http.client.HTTPConnection(host, port)

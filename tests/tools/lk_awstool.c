@@ -228,7 +228,12 @@ static void on_tail_event(void *user, const char *mtype, const char *etype, cons
 		aws_op_cancel(current_op);
 		w->done = true; /* the done callback will not come */
 	}
-	printf("{\"event\":\"%s\"}\n", etype);
+	{
+		char *line = cJSON_PrintUnformatted(e);
+
+		printf("{\"event\":%s}\n", line);
+		free(line);
+	}
 	fflush(stdout);
 }
 

@@ -241,14 +241,15 @@ static const bool py_indent[] = {false, false, false};
 
 static int python_line(const char *path, const char *name)
 {
-	int line = file_find_definition(path, py_prefixes, py_indent, name);
 	struct buf b = {0};
 	struct lk_error err = {0};
+	int line = 0;
 
-	if (line == 0)
+	if (util_read_file(path, &b, &err) < 0)
 		return 0;
-	/* Accept an assignment match only when an '=' follows the name. */
-	if (util_read_file(path, &b, &err) == 0) {
+	line = find_definition(b.data ? b.data : "", b.len, py_prefixes, py_indent, name);
+	if (line > 0) {
+		/* Accept an assignment match only when an '=' follows the name. */
 		const char *s = b.data;
 		for (int l = 1; l < line && s; l++) {
 			s = strchr(s, '\n');
@@ -600,8 +601,9 @@ static void json_function(struct project *p, const cJSON *obj, const char *key_n
 	f->runtime = json_string(f, obj, "runtime");
 	f->handler = json_string(f, obj, "handler");
 	f->deployed_name = json_string(f, obj, "deployed_name");
-	if (!f->deployed_name)
-		f->deployed_name = xstrdup(f->name);
+	if (!f->deployed_name && (key_name || (cJSON_IsString(name) && name->valuestring[0])))
+		f->deployed_name =
+		    xstrdup(f->name); /* explicit functions deploy under their name */
 	char *code = json_string(f, obj, "code");
 	if (!code)
 		code = json_string(f, obj, "code_dir");

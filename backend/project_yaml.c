@@ -23,9 +23,11 @@ int project_yaml_load(const char *path, const char *shown, yaml_document_t *doc,
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)(b.data ? b.data : ""), b.len);
 	if (!yaml_parser_load(&parser, doc)) {
-		int line, col;
+		int line, col, end_line, end_col;
+		int ctx_line = (int)parser.context_mark.line + 1;
 		const char *problem = parser.problem ? parser.problem : "invalid YAML";
 
+		project_offset_to_linecol(b.data, b.len, b.len, &end_line, &end_col);
 		if (parser.error == YAML_READER_ERROR) {
 			/* Reader errors (bad encoding, control characters) carry a byte offset. */
 			project_offset_to_linecol(b.data, b.len, parser.problem_offset, &line,
@@ -33,11 +35,18 @@ int project_yaml_load(const char *path, const char *shown, yaml_document_t *doc,
 		} else {
 			line = (int)parser.problem_mark.line + 1;
 			col = (int)parser.problem_mark.column + 1;
+			/* At the end of a file without a final newline libyaml reports the
+			 * start of a virtual next line: point at the real end instead. */
+			if (line > end_line || (line == end_line && col > end_col)) {
+				line = end_line;
+				col = end_col;
+			}
 		}
+		if (ctx_line > end_line)
+			ctx_line = end_line;
 		if (parser.context && parser.error != YAML_READER_ERROR)
 			lk_error_set(err, "ParseError", "%s:%d:%d: %s %s (started at line %d)",
-			             shown, line, col, problem, parser.context,
-			             (int)parser.context_mark.line + 1);
+			             shown, line, col, problem, parser.context, ctx_line);
 		else
 			lk_error_set(err, "ParseError", "%s:%d:%d: %s", shown, line, col, problem);
 		memset(doc, 0, sizeof(*doc));

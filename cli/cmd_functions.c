@@ -53,7 +53,9 @@ static void print_text(const struct project *p)
 		buf_reset(&b);
 		util_sanitize(f->name, strlen(f->name), false, false, &b);
 		printf("\n%s\n", b.data);
-		field("runtime", f->runtime ? f->runtime : "(unknown)");
+		field("runtime", f->runtime                          ? f->runtime
+		                 : !strcmp(f->package_type, "Image") ? "(container image)"
+		                                                     : "(unknown)");
 		field("handler", f->handler);
 		field("code", f->code_dir ? rel(p, f->code_dir) : "(none)");
 		if (f->source_file) {
@@ -70,9 +72,15 @@ static void print_text(const struct project *p)
 		      f->deployed_name ? f->deployed_name : "(resolved at deploy time)");
 		if (f->n_env) {
 			struct buf env = {0};
-			for (size_t e = 0; e < f->n_env; e++)
-				buf_printf(&env, "%s%s=%s", e ? " " : "", f->env[e].name,
-				           f->env[e].value ? f->env[e].value : "<unresolved>");
+			for (size_t e = 0; e < f->n_env; e++) {
+				if (f->env[e].value)
+					buf_printf(&env, "%s%s=%s", e ? " " : "", f->env[e].name,
+					           f->env[e].value);
+				else
+					buf_printf(&env, "%s%s=<%s: unresolved>", e ? " " : "",
+					           f->env[e].name,
+					           f->env[e].expr ? f->env[e].expr : "?");
+			}
 			field("environment", env.data);
 			buf_free(&env);
 		}

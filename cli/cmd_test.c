@@ -1,11 +1,291 @@
-/* cmd_test.c - 'lambdeck test': placeholder until its issue lands; the owner replaces it. */
+/* cmd_test.c - 'lambdeck test [--watch] [--json] [--snapshots] [--timeout S] [--junit PATH]
+ * [--debounce MS] [--quiet] [-- COMMAND ARGS...]': runs the project's test command (from
+ * lambdeck.json "test" or detected, see testrun.h), streams its sanitised output, prints the
+ * counts and the failures with file:line, and exits 0 only if everything passed. --watch
+ * re-runs on save until Ctrl-C. --json prints one JSON object per run (JSON Lines). */
+#include <langinfo.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include <uv.h>
+
+#include "backend/project.h"
+#include "backend/testrun.h"
 #include "cli/commands.h"
+
+struct cli_test {
+	uv_loop_t *loop;
+	struct testrun *tr;
+	uv_signal_t sigint, sigterm;
+	bool watch, json, quiet, ascii;
+	bool interrupted;
+	bool stopping;
+	int last_status; /* exit status of the last finished run */
+	const char *dir;
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: lambdeck test [--watch] [--json] [--snapshots] [--timeout SECONDS]\n"
+	      "                     [--junit PATH] [--debounce MS] [--quiet] [-- COMMAND ARGS...]\n"
+	      "\n"
+	      "Runs the project's tests: lambdeck.json \"test\", else detected (Makefile test\n"
+	      "target, package.json scripts.test, pytest, go.mod, python3 -m unittest discover).\n"
+	      "  --watch          re-run on every save (debounced) until Ctrl-C\n"
+	      "  --json           one JSON object per run on stdout (no streamed output)\n"
+	      "  --snapshots      also replay the playground's snapshot tests\n"
+	      "  --timeout S      kill a run after S seconds (default 600, 0 = never)\n"
+	      "  --junit PATH     JUnit XML report the command writes (default: --junitxml=PATH\n"
+	      "                   of the command, if any)\n"
+	      "  --debounce MS    delay after the last save before a re-run (default 200)\n"
+	      "  --quiet          do not stream the command's output\n"
+	      "  -- COMMAND ...   run this command instead\n"
+	      "Exit status: 0 when every test passed, 1 otherwise, 2 on a usage error.\n",
+	      out);
+}
+
+static void print_sanitised(FILE *out, const char *s)
+{
+	struct buf b = {0};
+	util_sanitize(s, strlen(s), false, false, &b);
+	buf_append(&b, "", 0);
+	fputs(b.data, out);
+	buf_free(&b);
+}
+
+static void on_start(struct testrun *tr, const struct testrun_result *r, void *user)
+{
+	struct cli_test *c = user;
+	(void)tr;
+	if (c->json || r->status != TESTRUN_RUNNING)
+		return;
+	fprintf(stderr, "%s run %u (%s): ", c->ascii ? "==" : "▶", r->id, r->trigger);
+	print_sanitised(stderr, r->command);
+	fputc('\n', stderr);
+}
+
+static void on_line(struct testrun *tr, const char *line, void *user)
+{
+	struct cli_test *c = user;
+	(void)tr;
+	if (c->json || c->quiet)
+		return;
+	fputs(line, stdout); /* already sanitised by testrun */
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+static void print_result(struct cli_test *c, const struct testrun_result *r)
+{
+	if (c->json) {
+		char *j = testrun_result_json(r, true);
+		puts(j);
+		free(j);
+		fflush(stdout);
+		return;
+	}
+	struct buf b = {0};
+	if (r->note) {
+		fputs("note: ", stdout);
+		print_sanitised(stdout, r->note);
+		fputc('\n', stdout);
+	}
+	for (size_t i = 0; i < r->n_failures; i++) {
+		const struct testrun_failure *f = &r->failures[i];
+		printf("%s ", c->ascii ? "FAIL" : "✗");
+		if (f->file) {
+			const char *shown = f->path ? f->path : f->file;
+			size_t dl = strlen(c->dir);
+			if (f->path && !strncmp(shown, c->dir, dl) && shown[dl] == '/')
+				shown += dl + 1;
+			print_sanitised(stdout, shown);
+			if (f->line)
+				printf(":%d", f->line);
+			fputc(' ', stdout);
+		}
+		fputs(f->name, stdout);
+		fputc('\n', stdout);
+		if (f->message && *f->message)
+			printf("    %s\n", f->message);
+	}
+	if (r->failures_truncated)
+		printf("(more than %d failures; the rest are in the output)\n",
+		       TESTRUN_MAX_FAILURES);
+	testrun_result_summary(r, c->ascii, &b);
+	printf("%s\n", b.data ? b.data : "");
+	buf_free(&b);
+	fflush(stdout);
+}
+
+static void stop_loop(struct cli_test *c)
+{
+	if (c->stopping)
+		return;
+	c->stopping = true;
+	testrun_free(c->tr);
+	c->tr = NULL;
+	uv_close((uv_handle_t *)&c->sigint, NULL);
+	uv_close((uv_handle_t *)&c->sigterm, NULL);
+}
+
+static void on_finish(struct testrun *tr, const struct testrun_result *r, void *user)
+{
+	struct cli_test *c = user;
+	(void)tr;
+	print_result(c, r);
+	c->last_status = r->status == TESTRUN_PASSED ? 0 : 1;
+	if (c->interrupted || !c->watch)
+		stop_loop(c);
+	else if (!c->json)
+		fprintf(stderr, "%s watching for changes (Ctrl-C to stop)\n",
+		        c->ascii ? "--" : "…");
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct cli_test *c = s->data;
+	(void)signum;
+	c->interrupted = true;
+	if (c->tr && testrun_running(c->tr))
+		testrun_cancel(c->tr); /* on_finish stops the loop */
+	else
+		stop_loop(c);
+}
 
 int cmd_test(int argc, char **argv, const struct global_opts *g)
 {
-	(void)argc, (void)argv, (void)g;
-	fprintf(stderr, "lambdeck: 'test' is not available in this build yet\n");
-	return 2;
+	struct cli_test c = {.last_status = 1};
+	struct testrun_opts o = {.timeout_ms = 600000};
+	char **custom = NULL;
+	bool snapshots = false;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--watch") || !strcmp(a, "-w"))
+			c.watch = true;
+		else if (!strcmp(a, "--json"))
+			c.json = true;
+		else if (!strcmp(a, "--quiet") || !strcmp(a, "-q"))
+			c.quiet = true;
+		else if (!strcmp(a, "--snapshots"))
+			snapshots = true;
+		else if ((!strcmp(a, "--timeout") || !strcmp(a, "--debounce") ||
+		          !strcmp(a, "--junit")) &&
+		         i + 1 < argc) {
+			const char *v = argv[++i];
+			char *end;
+			if (!strcmp(a, "--junit")) {
+				o.report_path = v;
+				continue;
+			}
+			double d = strtod(v, &end);
+			if (end == v || *end || d < 0 || d > 86400 * 7) {
+				fprintf(stderr, "lambdeck test: %s: not a valid number: %s\n", a,
+				        v);
+				return 2;
+			}
+			if (!strcmp(a, "--timeout"))
+				o.timeout_ms = (unsigned)(d * 1000);
+			else
+				o.debounce_ms = d < 1 ? 1 : (unsigned)d;
+		} else if (!strcmp(a, "--")) {
+			if (i + 1 >= argc) {
+				fputs("lambdeck test: -- needs a command\n", stderr);
+				return 2;
+			}
+			custom = argv + i + 1;
+			break;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "lambdeck test: unknown option %s\n", a);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (snapshots) {
+		/* backend/snapshot (replay-all) belongs to the playground issue and is not in this
+		 * build: say so instead of pretending the snapshots passed. */
+		fputs("lambdeck test: --snapshots: snapshot replay is not available in this build "
+		      "(backend/snapshot has not landed)\n",
+		      stderr);
+		return 2;
+	}
+	const char *codeset = nl_langinfo(CODESET);
+	c.ascii = g->ascii || !codeset || strcmp(codeset, "UTF-8");
+
+	struct project *p = NULL;
+	struct lk_error err = {0};
+	if (project_load(g->project_dir ? g->project_dir : ".", &p, &err) != 0) {
+		fprintf(stderr, "lambdeck test: warning: ");
+		print_sanitised(stderr, err.message);
+		fputc('\n', stderr);
+	}
+	if (!p || !p->dir) {
+		fprintf(stderr, "lambdeck test: cannot open project %s\n",
+		        g->project_dir ? g->project_dir : ".");
+		project_free(p);
+		return 1;
+	}
+	const char *source = "command line";
+	char **cmd = custom ? NULL : testrun_detect(p->dir, p, &source);
+	c.dir = p->dir;
+
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	c.loop = &loop;
+	const struct testrun_callbacks cbs = {
+	    .on_start = on_start,
+	    .on_line = on_line,
+	    .on_finish = on_finish,
+	};
+	c.tr = testrun_new(&loop, p->dir, custom ? custom : cmd, &o, &cbs, &c);
+	testrun_argv_free(cmd);
+	if (!c.json) {
+		fprintf(stderr, "test command (%s): ", source);
+		print_sanitised(stderr, testrun_command(c.tr));
+		fputc('\n', stderr);
+	}
+	uv_signal_init(&loop, &c.sigint);
+	uv_signal_init(&loop, &c.sigterm);
+	c.sigint.data = c.sigterm.data = &c;
+	uv_signal_start(&c.sigint, on_signal, SIGINT);
+	uv_signal_start(&c.sigterm, on_signal, SIGTERM);
+
+	int rc = 0;
+	if (c.watch) {
+		if (testrun_set_watch(c.tr, true, &err) != 0) {
+			fputs("lambdeck test: --watch: ", stderr);
+			print_sanitised(stderr, err.message);
+			fputc('\n', stderr);
+			stop_loop(&c);
+			rc = 1;
+		} else if (!c.json) {
+			fprintf(stderr, "watching %zu directories under ",
+			        testrun_watch_dirs(c.tr));
+			print_sanitised(stderr, p->dir);
+			fputc('\n', stderr);
+			if (testrun_watch_problem(c.tr)) {
+				fputs("warning: ", stderr);
+				print_sanitised(stderr, testrun_watch_problem(c.tr));
+				fputc('\n', stderr);
+			}
+		}
+	}
+	if (!c.stopping)
+		testrun_start(c.tr, c.watch ? "watch start" : "manual", NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	if (!c.stopping)
+		stop_loop(&c);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	project_free(p);
+	if (rc)
+		return rc;
+	if (c.interrupted && c.watch)
+		return c.last_status;
+	return c.interrupted ? 130 : c.last_status;
 }

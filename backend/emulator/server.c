@@ -483,13 +483,19 @@ void emu_respond(struct emu_request *req, int status, const char *content_type,
 		lk_fatal("out of memory creating an HTTP response");
 	if (content_type)
 		MHD_add_response_header(resp, "Content-Type", content_type);
-	for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2)
-		MHD_add_response_header(resp, headers[i], headers[i + 1]);
-	if (!emu_request_header(req, "x-amzn-RequestId")) {
-		char id[37];
+	{
+		bool have_id = false;
 
-		emu_uuid(id);
-		MHD_add_response_header(resp, "x-amzn-RequestId", id);
+		for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2) {
+			MHD_add_response_header(resp, headers[i], headers[i + 1]);
+			have_id |= !strcasecmp(headers[i], "x-amzn-RequestId");
+		}
+		if (!have_id) {
+			char id[37];
+
+			emu_uuid(id);
+			MHD_add_response_header(resp, "x-amzn-RequestId", id);
+		}
 	}
 	req->response = resp;
 	req->status = (unsigned)status;

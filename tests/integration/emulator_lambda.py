@@ -70,7 +70,7 @@ def test_python(lam, emu):
           and env.get("AWS_ACCESS_KEY_ID") == emu.credentials()[0]
           and os.path.isdir(env.get("LAMBDA_TASK_ROOT", "/nonexistent")), "Lambda environment variables: %r" % env)
     check(b["function_name"] == "py" and b["memory"] == "256" and b["arn"].endswith(":function:py")
-          and b["request_id"] == r1["ResponseMetadata"]["HTTPHeaders"].get("lambda-runtime-aws-request-id", b["request_id"])
+          and b["request_id"] == r1["ResponseMetadata"]["RequestId"]
           and 0 < b["remaining_ms"] <= 2000 and b["log_stream"] == env["AWS_LAMBDA_LOG_STREAM_NAME"],
           "python context object")
     log = r1["Log"]
@@ -120,6 +120,16 @@ def test_python(lam, emu):
     # Event and DryRun
     r = lam.invoke(FunctionName="py", InvocationType="Event", Payload=b'{"async":1}')
     check(r["StatusCode"] == 202, "Event invoke -> 202")
+    eid = r["ResponseMetadata"]["RequestId"]
+    logs = emu.client("logs")
+    seen = False
+    for _ in range(50):
+        evs = logs.filter_log_events(logGroupName="/aws/lambda/py", filterPattern='"END RequestId: %s"' % eid)["events"]
+        if evs:
+            seen = True
+            break
+        time.sleep(0.1)
+    check(seen, "Event invocation ran in the background (END line for %s)" % eid)
     r = lam.invoke(FunctionName="py", InvocationType="DryRun")
     check(r["StatusCode"] == 204, "DryRun -> 204")
     # names and ARNs
@@ -134,7 +144,23 @@ def test_python(lam, emu):
     check(error_code(lambda: lam.create_function(FunctionName="py", Runtime="python3.12", Role=ROLE,
                                                  Handler="app.handler", Code={"ZipFile": z}))
           == ("ResourceConflictException", 409), "duplicate CreateFunction -> 409")
-    return b["pid"]
+    return b["request_id"]
+
+
+def test_logs(emu, req_id):
+    logs = emu.client("logs")
+    streams = logs.describe_log_streams(logGroupName="/aws/lambda/py")["logStreams"]
+    import re
+    check(streams and all(re.match(r"^\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}$", s["logStreamName"]) for s in streams),
+          "worker log streams named YYYY/MM/DD/[$LATEST]<id>: %r" % [s["logStreamName"] for s in streams])
+    msgs = []
+    for page in logs.get_paginator("filter_log_events").paginate(logGroupName="/aws/lambda/py"):
+        msgs += [e["message"] for e in page["events"]]
+    check(any(m.startswith("START RequestId: %s Version: $LATEST" % req_id) for m in msgs)
+          and any(m == "END RequestId: %s" % req_id for m in msgs)
+          and any(m.startswith("REPORT RequestId: %s\tDuration: " % req_id) and "Init Duration" in m for m in msgs)
+          and any(m.startswith("python handler v1 %s" % req_id) for m in msgs),
+          "worker output and platform lines recorded in /aws/lambda/py: %r" % msgs[:12])
 
 
 def test_concurrency(lam, emu, limit):
@@ -145,12 +171,19 @@ def test_concurrency(lam, emu, limit):
     clients = [emu.client("lambda") for _ in range(limit)]
 
     def run(i):
-        results[i] = invoke(clients[i], "conc", {"action": "sleep", "seconds": 2.5})
+        results[i] = invoke(clients[i], "conc", {"action": "sleep", "seconds": 3})
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(limit)]
     for t in threads:
         t.start()
-    time.sleep(1.0)
+    # wait until all of them run (their START lines are logged at delivery)
+    logs = emu.client("logs")
+    for _ in range(200):
+        evs = logs.filter_log_events(logGroupName="/aws/lambda/conc", filterPattern='"START RequestId"')["events"] \
+            if any(g["logGroupName"] == "/aws/lambda/conc" for g in logs.describe_log_groups()["logGroups"]) else []
+        if len(evs) >= limit:
+            break
+        time.sleep(0.05)
     noretry = emu.client("lambda", retries=False)
     code = error_code(lambda: noretry.invoke(FunctionName="conc", Payload=b"{}"))
     check(code == ("TooManyRequestsException", 429), "invoke beyond the concurrency limit -> 429 (%r)" % (code,))
@@ -232,7 +265,8 @@ def main():
     with Emulator(args=["--max-concurrency", str(limit)]) as emu:
         lam = emu.client("lambda")
         try:
-            test_python(lam, emu)
+            first_id = test_python(lam, emu)
+            test_logs(emu, first_id)
             test_concurrency(lam, emu, limit)
             test_node(lam, emu)
             test_provided(lam, emu)

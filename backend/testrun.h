@@ -1,0 +1,204 @@
+/* testrun.h - the project's test command: choosing it, running it (own process group, argv,
+ * timeout, cancel), re-running it on save (fswatch), and reading its results (JUnit XML,
+ * TAP, the summary lines of pytest, unittest, go test, node --test, jest).
+ *
+ * Used by the Tests pane (panes/tests.c) and `lambdeck test` (cli/cmd_test.c).
+ *
+ * Call order:
+ *   testrun_detect()                 pure: which argv to run for a project (no side effects)
+ *   tr = testrun_new(loop, ...)      nothing runs yet
+ *   testrun_start(tr, "manual")      starts a run (or queues one rerun if a run is going)
+ *   testrun_set_watch(tr, true, ..)  re-run on save (debounced; a change during a run queues
+ *                                    exactly one rerun)
+ *   testrun_cancel(tr)               SIGTERM to the process group, SIGKILL after the grace
+ *   testrun_free(tr)                 kills a running child's group, closes handles; run the
+ *                                    loop afterwards so close callbacks release memory
+ * All calls and callbacks happen on the loop's thread; nothing blocks (except the readdir
+ * scan of the tree when the watch is switched on, see fswatch.h).
+ *
+ * Parsing is also available standalone and pure (testrun_parse_output, testrun_parse_junit)
+ * so the parsers can be tested on stored real outputs. */
+#ifndef LAMBDECK_TESTRUN_H
+#define LAMBDECK_TESTRUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "backend/project.h"
+#include "backend/util.h"
+
+enum testrun_status {
+	TESTRUN_IDLE, /* never ran */
+	TESTRUN_RUNNING,
+	TESTRUN_PASSED,    /* exit 0 and no failure reported */
+	TESTRUN_FAILED,    /* exit != 0 or failures reported */
+	TESTRUN_ERROR,     /* could not start (command not found...) */
+	TESTRUN_TIMEOUT,   /* killed after the timeout */
+	TESTRUN_CANCELLED, /* cancelled by the user */
+};
+const char *testrun_status_name(enum testrun_status s); /* "passed", "failed"... */
+
+/* Which parser produced the counts. */
+enum testrun_format {
+	TESTRUN_FMT_NONE, /* nothing recognised: only the exit status counts */
+	TESTRUN_FMT_JUNIT,
+	TESTRUN_FMT_TAP,
+	TESTRUN_FMT_PYTEST,
+	TESTRUN_FMT_UNITTEST,
+	TESTRUN_FMT_GOTEST,
+	TESTRUN_FMT_NODE, /* node --test spec reporter ("ℹ tests 3"); its TAP output is TAP */
+	TESTRUN_FMT_JEST,
+	TESTRUN_FMT_SNAPSHOT,
+};
+const char *testrun_format_name(enum testrun_format f); /* "junit", "tap", "pytest"... */
+
+struct testrun_failure {
+	char *name;    /* test id as the runner names it ("tests/test_x.py::test_y") */
+	char *message; /* first line(s) of the assertion / error, sanitised; may be "" */
+	char *file;    /* as reported (relative or absolute), NULL if unknown */
+	char *path;    /* resolved absolute path of file when it exists, else NULL */
+	int line;      /* 1-based, 0 if unknown */
+	char *group;   /* NULL for the runner's tests, "snapshots" for snapshot tests */
+};
+
+#define TESTRUN_MAX_FAILURES 500
+
+/* One finished (or running) run. Strings are owned by the result. */
+struct testrun_result {
+	unsigned id; /* 1, 2, ... per testrun */
+	enum testrun_status status;
+	enum testrun_format format;
+	char *trigger;   /* "manual", "on save: app.py (+2)", "watch" */
+	char *command;   /* the argv joined for display */
+	int exit_status; /* -1 when not exited normally */
+	int term_signal; /* 0 or the signal that ended it */
+	bool counts_known;
+	int passed, failed, skipped, errors; /* errors: pytest/unittest "error" */
+	double duration_s;  /* from the runner's summary when given, else wall time */
+	int64_t started_ms; /* wall clock */
+	int64_t wall_ms;
+	struct testrun_failure *failures;
+	size_t n_failures;
+	bool failures_truncated; /* more than TESTRUN_MAX_FAILURES */
+	char *note;  /* why parsing fell back ("junit.xml:3:7: ... (report ignored)"), or NULL */
+	char *error; /* TESTRUN_ERROR/TIMEOUT message ("command not found: pytest"), or NULL */
+	/* Output: sanitised lines (ANSI colours stripped, controls in caret form, invalid UTF-8
+	 * replaced), bounded: when more than max_output_bytes arrived, the oldest lines are
+	 * dropped and dropped_lines counts them. Each line is NUL-terminated, no '\n'. */
+	char **lines;
+	size_t n_lines;
+	uint64_t dropped_lines;
+	uint64_t output_bytes; /* raw bytes received */
+};
+
+void testrun_result_clear(struct testrun_result *r);
+/* Copies a result (deep). */
+void testrun_result_copy(struct testrun_result *dst, const struct testrun_result *src);
+/* One-line summary: "✗ 1 failed, 41 passed, 2 skipped  0.80 s" (ascii: "FAIL ..."). */
+void testrun_result_summary(const struct testrun_result *r, bool ascii, struct buf *out);
+/* JSON object (cJSON printed, unformatted): status, counts, duration, command, failures,
+ * exit status; with output lines when with_output. */
+char *testrun_result_json(const struct testrun_result *r, bool with_output);
+
+/* --- parsing (pure) ---------------------------------------------------------------------- */
+
+/* Parses the output text of a run (raw: ANSI escapes are stripped here) and fills format,
+ * counts, duration (when the runner printed one) and failures of r. Recognises, by what
+ * the text contains: TAP (incl. node --test's TAP), pytest, unittest, go test (-v or not),
+ * node --test spec reporter, jest. Returns true when a format was recognised. */
+bool testrun_parse_output(const char *text, size_t len, struct testrun_result *r);
+
+/* Parses a JUnit XML report (the subset: testsuites/testsuite/testcase with failure, error,
+ * skipped; attributes name, classname, file, line, time; CDATA, entities, comments,
+ * processing instructions). Returns 0 and fills r (format JUNIT), or -1 with err->message
+ * "name:line:col: what" (name is the report's display name) and r untouched. */
+int testrun_parse_junit(const char *xml, size_t len, const char *name, struct testrun_result *r,
+                        struct lk_error *err);
+
+/* Strips ANSI escape sequences (CSI, OSC, other ESC sequences) from text, appending the
+ * rest to out unchanged (no other sanitising). */
+void testrun_strip_ansi(const char *text, size_t len, struct buf *out);
+
+/* --- choosing the command ------------------------------------------------------------------ */
+
+/* The argv to run for project dir: project->test_argv when set (lambdeck.json "test"), else
+ * detection in this order: Makefile with a "test:" target -> make test; package.json with
+ * scripts.test -> npm test; pytest configured (pytest.ini, [tool.pytest...] in
+ * pyproject.toml, [tool:pytest] in setup.cfg, tox.ini [pytest], conftest.py) and importable
+ * by python3 -> python3 -m pytest; go.mod -> go test -v ./...; else python3 -m unittest
+ * discover. project may be NULL. Returns a NULL-terminated argv (caller frees with
+ * testrun_argv_free) and sets *source to a static text saying why ("lambdeck.json",
+ * "Makefile", "package.json", "pytest", "go.mod", "default"). */
+char **testrun_detect(const char *dir, const struct project *project, const char **source);
+void testrun_argv_free(char **argv);
+char *testrun_argv_join(char *const *argv); /* for display, shell-quoted where needed */
+
+/* --- running -------------------------------------------------------------------------------- */
+
+struct testrun;
+
+struct testrun_callbacks {
+	/* A run started (r->status RUNNING). */
+	void (*on_start)(struct testrun *tr, const struct testrun_result *r, void *user);
+	/* One sanitised output line of the current run (NUL-terminated, no '\n'). */
+	void (*on_line)(struct testrun *tr, const char *line, void *user);
+	/* The run ended; r is final (also kept as testrun_last()). */
+	void (*on_finish)(struct testrun *tr, const struct testrun_result *r, void *user);
+	/* A watch batch arrived (paths absolute); called before any run it starts. Optional. */
+	void (*on_change)(struct testrun *tr, const char *const *paths, size_t n, void *user);
+};
+
+struct testrun_opts {
+	unsigned timeout_ms;     /* 0 -> no timeout */
+	unsigned kill_grace_ms;  /* SIGTERM -> SIGKILL delay; 0 -> 5000 */
+	unsigned debounce_ms;    /* watch debounce; 0 -> 200 */
+	size_t max_output_bytes; /* 0 -> 4 MiB of kept output per run */
+	const char *report_path; /* JUnit XML written by the runner (relative to dir or
+	                            absolute); NULL -> taken from a --junitxml=PATH argument */
+	size_t history;          /* finished runs kept; 0 -> 10 */
+};
+
+/* Creates a runner for argv (copied) in directory dir. opts may be NULL. */
+struct testrun *testrun_new(uv_loop_t *loop, const char *dir, char *const *argv,
+                            const struct testrun_opts *opts, const struct testrun_callbacks *cbs,
+                            void *user);
+void testrun_free(struct testrun *tr);
+
+/* Starts a run now. When a run is going it does not start another: it queues exactly one
+ * rerun (returns 1). Returns 0 when started; -1 with err set when the command could not be
+ * started (the failed run is still recorded as TESTRUN_ERROR and on_finish is called). */
+int testrun_start(struct testrun *tr, const char *trigger, struct lk_error *err);
+/* Cancels the running run (SIGTERM to its process group, SIGKILL after the grace) and drops
+ * a queued rerun. No-op when idle. */
+void testrun_cancel(struct testrun *tr);
+bool testrun_running(const struct testrun *tr);
+bool testrun_rerun_queued(const struct testrun *tr);
+/* Process group id of the running child (== its pid), 0 when idle. */
+int testrun_pid(const struct testrun *tr);
+
+/* Switches re-run on save on/off. Returns 0, or -1 with err set (the watch could not be
+ * set up); extra_ignore patterns as in fswatch_opts (the JUnit report is always ignored). */
+int testrun_set_watch(struct testrun *tr, bool on, struct lk_error *err);
+bool testrun_watching(const struct testrun *tr);
+/* Watched directories (0 when not watching), and the watcher's last problem or NULL. */
+size_t testrun_watch_dirs(const struct testrun *tr);
+const char *testrun_watch_problem(const struct testrun *tr);
+
+/* The current (running) result or the last finished one; NULL before the first run.
+ * Valid until the next run starts. */
+const struct testrun_result *testrun_current(const struct testrun *tr);
+/* Finished runs, newest first (i = 0 is the last one). */
+size_t testrun_history_count(const struct testrun *tr);
+const struct testrun_result *testrun_history(const struct testrun *tr, size_t i);
+const char *testrun_command(const struct testrun *tr); /* argv joined */
+const char *testrun_dir(const struct testrun *tr);
+
+/* Resolves a failure's file as reported by a runner to an existing absolute path under dir
+ * (tries dir/file, then the go module path from go.mod, then a search by name under dir
+ * skipping ignored directories). Returns NULL when not found. Caller frees. */
+char *testrun_resolve_file(const char *dir, const char *file);
+
+#endif

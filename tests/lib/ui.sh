@@ -1,0 +1,199 @@
+# ui.sh - helpers for UI tests that drive the console in tmux and assert on what a person
+# would see (tmux's regress style). Source it from a tests/ui/<name>.sh script:
+#
+#   . "$LAMBDECK_SRC/tests/lib/ui.sh"
+#   ui_start                          # 120x40, a copy of examples/hello-python, no options
+#   ui_wait_for "1 Functions"         # fails the test (printing the screen) on timeout
+#   ui_keys Tab                       # tmux key names: Tab BTab Enter Escape Up C-l F1 ...
+#   ui_type "some text"               # literal text
+#   ui_assert_contains "2 Logs"
+#   ui_quit                           # q, then waits for the shell prompt; checks exit 0
+#
+# Everything runs on a private tmux server (tmux -L <unique> -f /dev/null) at a fixed size,
+# with LC_ALL, TERM and the shell pinned, in a temporary directory removed on exit (also on
+# failure). The console runs inside an interactive shell so tests can check that the shell
+# is usable after it exits. Every wait has a timeout and a timeout FAILS the test.
+#
+# Variables you may set before ui_start: UI_COLS UI_ROWS (size), UI_PROJECT (directory to
+# copy as the project; "" for an empty project), UI_TIMEOUT (seconds per wait, default 15),
+# UI_ENV (extra "NAME=value" words for the console's environment).
+# After ui_start: UI_DIR (temp dir), UI_PROJ (the project copy), UI_PIDFILE.
+
+set -u
+
+: "${LAMBDECK:?LAMBDECK must point at the lambdeck binary (ctest sets it)}"
+: "${LAMBDECK_SRC:?LAMBDECK_SRC must point at the source tree (ctest sets it)}"
+UI_COLS=${UI_COLS:-120}
+UI_ROWS=${UI_ROWS:-40}
+UI_TIMEOUT=${UI_TIMEOUT:-15}
+UI_PROJECT=${UI_PROJECT-$LAMBDECK_SRC/examples/hello-python}
+UI_ENV=${UI_ENV:-}
+UI_DIR=$(mktemp -d "${TMPDIR:-/tmp}/lambdeck-ui.XXXXXX")
+UI_SOCK="lkui-$$-$RANDOM"
+UI_PIDFILE="$UI_DIR/console.pid"
+UI_PROJ="$UI_DIR/project"
+UI_PROMPT='ui$ '
+export LC_ALL=C.UTF-8
+export TMUX_TMPDIR="$UI_DIR"
+unset TMUX
+
+ui_tmux() {
+	tmux -L "$UI_SOCK" -f /dev/null "$@"
+}
+
+ui_cleanup() {
+	local rc=$?
+	if [ -s "$UI_PIDFILE" ]; then
+		kill -TERM "$(cat "$UI_PIDFILE")" 2>/dev/null || true
+	fi
+	ui_tmux kill-server 2>/dev/null || true
+	rm -rf "$UI_DIR"
+	exit $rc
+}
+trap ui_cleanup EXIT
+trap 'exit 1' INT TERM
+
+# Prints the visible screen.
+ui_screen() {
+	ui_tmux capture-pane -p -t ui
+}
+
+ui_fail() {
+	echo "FAIL: $*" >&2
+	echo "----- screen (${UI_COLS}x${UI_ROWS}) -----" >&2
+	ui_screen >&2 2>/dev/null || echo "(no tmux session)" >&2
+	echo "-----" >&2
+	exit 1
+}
+
+ui_pass() {
+	echo "ok: $*"
+}
+
+# Starts a shell in tmux and the console in it: ui_start [lambdeck options...]
+ui_start() {
+	command -v tmux >/dev/null || { echo "FAIL: tmux is not installed (scripts/deps --test)" >&2; exit 1; }
+	[ -x "$LAMBDECK" ] || { echo "FAIL: $LAMBDECK is not executable" >&2; exit 1; }
+	mkdir -p "$UI_PROJ" "$UI_DIR/home" "$UI_DIR/config"
+	if [ -n "$UI_PROJECT" ]; then
+		cp -R "$UI_PROJECT/." "$UI_PROJ/"
+		rm -rf "$UI_PROJ/.lambdeck"
+	fi
+	ui_tmux new-session -d -s ui -x "$UI_COLS" -y "$UI_ROWS" \
+		"env -i PATH=/usr/bin:/bin HOME=$UI_DIR/home XDG_CONFIG_HOME=$UI_DIR/config \
+		 TERM=screen-256color LC_ALL=C.UTF-8 PS1='$UI_PROMPT' \
+		 ASAN_OPTIONS=${ASAN_OPTIONS:-} UBSAN_OPTIONS=${UBSAN_OPTIONS:-} \
+		 bash --norc --noprofile -i" ||
+		ui_fail "cannot start tmux"
+	ui_tmux set -g status off
+	ui_tmux resize-window -t ui -x "$UI_COLS" -y "$UI_ROWS" 2>/dev/null || true
+	ui_wait_for "${UI_PROMPT% }"
+	ui_tmux send-keys -t ui -l "ulimit -c 0"
+	ui_tmux send-keys -t ui Enter
+	ui_run_console "$@"
+	ui_wait_for "1 Functions"
+}
+
+# Types the command line that runs the console (in the started shell); used by ui_start and
+# to start it again after a quit.
+ui_run_console() {
+	local q="" a
+	for a in "$@"; do q="$q $(printf '%q' "$a")"; done
+	ui_tmux send-keys -t ui -l "clear; cd $(printf '%q' "$UI_PROJ") && $UI_ENV bash -c 'echo \$\$ > \"\$0\"; exec \"\$@\"' $(printf '%q' "$UI_PIDFILE") $(printf '%q' "$LAMBDECK")$q; echo lambdeck-exit=\$?"
+	ui_tmux send-keys -t ui Enter
+}
+
+# ui_keys KEY... : tmux key names, sent one at a time with a short pause.
+ui_keys() {
+	local k
+	for k in "$@"; do
+		ui_tmux send-keys -t ui "$k"
+		sleep 0.05
+	done
+}
+
+# ui_type TEXT : literal text.
+ui_type() {
+	ui_tmux send-keys -t ui -l -- "$1"
+}
+
+# ui_wait_for TEXT [SECONDS] : until the screen contains TEXT (fixed string).
+ui_wait_for() {
+	local text=$1 limit=${2:-$UI_TIMEOUT} i=0 n
+	n=$((limit * 10))
+	while [ $i -lt $n ]; do
+		if ui_screen 2>/dev/null | grep -qF -- "$text"; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ui_fail "timed out after ${limit}s waiting for '$text'"
+}
+
+# ui_wait_gone TEXT [SECONDS] : until the screen no longer contains TEXT.
+ui_wait_gone() {
+	local text=$1 limit=${2:-$UI_TIMEOUT} i=0 n
+	n=$((limit * 10))
+	while [ $i -lt $n ]; do
+		if ! ui_screen 2>/dev/null | grep -qF -- "$text"; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ui_fail "timed out after ${limit}s waiting for '$text' to disappear"
+}
+
+# ui_wait_line REGEX [SECONDS] : until some screen line matches the extended regex.
+ui_wait_line() {
+	local re=$1 limit=${2:-$UI_TIMEOUT} i=0 n
+	n=$((limit * 10))
+	while [ $i -lt $n ]; do
+		if ui_screen 2>/dev/null | grep -qE -- "$re"; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ui_fail "timed out after ${limit}s waiting for a line matching /$re/"
+}
+
+ui_assert_contains() {
+	ui_screen | grep -qF -- "$1" || ui_fail "screen does not contain '$1'"
+}
+
+ui_assert_not_contains() {
+	if ui_screen | grep -qF -- "$1"; then ui_fail "screen unexpectedly contains '$1'"; fi
+}
+
+# ui_resize COLS ROWS : resizes the terminal (the console gets SIGWINCH).
+ui_resize() {
+	UI_COLS=$1
+	UI_ROWS=$2
+	ui_tmux resize-window -t ui -x "$1" -y "$2" || ui_fail "cannot resize to $1x$2"
+}
+
+# The console's pid (the process started by ui_start).
+ui_pid() {
+	cat "$UI_PIDFILE"
+}
+
+# ui_wait_exit STATUS : waits until the console has exited with STATUS and the shell prompt
+# is back, then checks the shell works and the tty is sane (canonical mode + echo).
+ui_wait_exit() {
+	local want=$1 tag
+	ui_wait_for "lambdeck-exit="
+	ui_assert_contains "lambdeck-exit=$want"
+	: >"$UI_PIDFILE"
+	tag="ui-shell-ok-$RANDOM"
+	ui_tmux send-keys -t ui -l "stty -a | tr ' ;' '\n\n' | grep -xE -- '-?(icanon|echo)' | tr '\n' ' '; echo $tag"
+	ui_tmux send-keys -t ui Enter
+	ui_wait_line "^icanon echo $tag"
+}
+
+# ui_quit : presses q and checks a clean exit.
+ui_quit() {
+	ui_keys q
+	ui_wait_exit 0
+}

@@ -16,11 +16,11 @@
 #include "backend/aws/aws.h"
 #include "backend/fswatch.h"
 
-#define DEFAULT_PARALLEL      4
-#define DEFAULT_ZIPFILE_LIMIT (50ull * 1024 * 1024)
-#define CONFLICT_ATTEMPTS     8
-#define WAIT_TIMEOUT_MS       (5 * 60 * 1000)
-#define LOCAL_ROLE            "arn:aws:iam::000000000000:role/lambdeck-local"
+#define DEFAULT_PARALLEL         4
+#define DEFAULT_ZIPFILE_LIMIT    (50ull * 1024 * 1024)
+#define DEFAULT_CONFLICT_RETRIES 8
+#define WAIT_TIMEOUT_MS          (5 * 60 * 1000)
+#define LOCAL_ROLE               "arn:aws:iam::000000000000:role/lambdeck-local"
 
 const char *deploy_phase_name(enum deploy_phase phase)
 {
@@ -416,6 +416,23 @@ static void after_wait(struct deploy_fn *d, const cJSON *config)
 	fn_step(d);
 }
 
+/* Another update is still running: retry after 250 ms, 500 ms, 1 s, then every 2 s, up to
+ * opts.conflict_retries times. Returns false when retries are exhausted. */
+static bool retry_conflict(struct deploy_fn *d)
+{
+	int max = d->job->opts.conflict_retries > 0 ? d->job->opts.conflict_retries
+	                                            : DEFAULT_CONFLICT_RETRIES;
+	uint64_t delay;
+
+	if (d->job->cancelled || d->conflict_attempt >= max)
+		return false;
+	d->conflict_attempt++;
+	delay = d->conflict_attempt >= 4 ? 2000 : 125u << d->conflict_attempt;
+	progress(d, DEPLOY_PHASE_WAIT, (uint64_t)d->conflict_attempt, (uint64_t)max);
+	schedule(d, delay, fn_step);
+	return true;
+}
+
 /* ---- configuration (local mode) */
 
 static cJSON *desired_config(const struct deploy_fn *d)
@@ -466,10 +483,8 @@ static void config_done(void *user, struct aws_result *r)
 
 	d->op = NULL;
 	if (!aws_result_ok(r)) {
-		if (!strcmp(r->err.code, "ResourceConflictException") &&
-		    ++d->conflict_attempt < CONFLICT_ATTEMPTS && !d->job->cancelled) {
+		if (!strcmp(r->err.code, "ResourceConflictException") && retry_conflict(d)) {
 			aws_result_free(r);
-			schedule(d, 250u << d->conflict_attempt, fn_step);
 			return;
 		}
 		fn_fail_aws(d, "UpdateFunctionConfiguration", r);
@@ -498,13 +513,8 @@ static void code_done(void *user, struct aws_result *r)
 	d->op = NULL;
 	d->res.attempts++;
 	if (!aws_result_ok(r)) {
-		if (!strcmp(r->err.code, "ResourceConflictException") &&
-		    d->conflict_attempt + 1 < CONFLICT_ATTEMPTS && !d->job->cancelled) {
-			/* another update is still running: 250 ms, 500 ms, 1 s, ... */
-			d->conflict_attempt++;
+		if (!strcmp(r->err.code, "ResourceConflictException") && retry_conflict(d)) {
 			aws_result_free(r);
-			progress(d, DEPLOY_PHASE_WAIT, (uint64_t)d->conflict_attempt, 0);
-			schedule(d, 125u << d->conflict_attempt, fn_step);
 			return;
 		}
 		fn_fail_aws(d, d->res.via_s3 ? "UpdateFunctionCode (S3)" : "UpdateFunctionCode", r);

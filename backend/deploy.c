@@ -1336,6 +1336,8 @@ static void watch_round(struct deploy_watch *w)
 	if (n) {
 		if (w->cb.triggered)
 			w->cb.triggered(w->user, names, n, w->pending_path ? w->pending_path : "");
+		free(w->pending_path);
+		w->pending_path = NULL;
 		o.artifact_bucket = w->artifact_bucket;
 		o.role_arn = w->role_arn;
 		w->running = deploy_start(w->loop, w->client, &w->proj, names, n, &o, &cb, w);
@@ -1378,8 +1380,11 @@ static void watch_batch(struct fswatch *fw, const struct fswatch_batch *batch, v
 				continue;
 			w->pending[i] = true;
 			any = true;
-			free(w->pending_path);
-			w->pending_path = xstrdup(path);
+			/* name a file that still exists (not an editor's vanished temp file) */
+			if (!w->pending_path || access(w->pending_path, F_OK) != 0) {
+				free(w->pending_path);
+				w->pending_path = xstrdup(path);
+			}
 		}
 	}
 	if (any && !w->running)

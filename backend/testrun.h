@@ -118,6 +118,11 @@ bool testrun_parse_output(const char *text, size_t len, struct testrun_result *r
 int testrun_parse_junit(const char *xml, size_t len, const char *name, struct testrun_result *r,
                         struct lk_error *err);
 
+/* Finds a source location in one output line (Python traceback `File "x", line N`,
+ * "path:N:col", "(path:N:col)", "at path line N"), skipping node internals, node_modules and
+ * the Python standard library. Returns true with *file (caller frees) and *line. */
+bool testrun_find_location(const char *line, char **file, int *lineno);
+
 /* Strips ANSI escape sequences (CSI, OSC, other ESC sequences) from text, appending the
  * rest to out unchanged (no other sanitising). */
 void testrun_strip_ansi(const char *text, size_t len, struct buf *out);

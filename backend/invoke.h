@@ -6,9 +6,10 @@
  *   struct invoke_ctx *c = invoke_ctx_new(loop, project, &mode_options, &err);
  *        (or invoke_ctx_new_with_mode(loop, project, mode) to share the console's mode)
  *   struct invoke_op *op = invoke_start(c, &req, done_cb, user, &err);
- *        done_cb runs once on the loop (also after invoke_cancel: err code "Cancelled");
- *        the result is valid only during the callback (copy what you keep).
- *   invoke_ctx_free(c);   (cancels what is in flight; run the loop once more afterwards)
+ *        done_cb runs once on the loop; after invoke_cancel it runs with err code
+ *        "Cancelled" (synchronously from invoke_cancel unless a deploy step is running).
+ *        The result is valid only during the callback (copy what you keep).
+ *   invoke_ctx_free(c);   (ends what is in flight WITHOUT callbacks; run the loop once more)
  * A CLI not yet running its loop can use invoke_run_sync(), which runs the loop until done.
  *
  * In LOCAL mode, before the first invocation of a function (and whenever its code or
@@ -89,13 +90,16 @@ struct invoke_ctx *invoke_ctx_new(uv_loop_t *loop, const struct project *project
 struct invoke_ctx *invoke_ctx_new_with_mode(uv_loop_t *loop, const struct project *project,
                                             struct mode *mode, struct lk_error *err);
 void invoke_ctx_set_phase_cb(struct invoke_ctx *c, invoke_phase_fn cb, void *user);
+uv_loop_t *invoke_ctx_loop(const struct invoke_ctx *c);
+const struct project *invoke_ctx_project(const struct invoke_ctx *c);
 /* "local" or "aws". */
 const char *invoke_ctx_mode_name(const struct invoke_ctx *c);
 void invoke_ctx_free(struct invoke_ctx *c);
 
-/* Validates (known function, JSON payload, size limits: err "PayloadTooLarge" before
- * anything is sent) and starts. Returns NULL with err set when refused up front; refusals are
- * recorded in history too when they concern the event (too large / invalid). */
+/* Validates (known function: "UnknownFunction"; JSON payload: "ParseError" with line:col;
+ * size limits: "PayloadTooLarge") before anything is sent, and starts. Returns NULL with err
+ * set when refused up front (nothing sent, nothing recorded). Everything that was attempted
+ * is recorded in history, failures (network, API errors, deploy failures) included. */
 struct invoke_op *invoke_start(struct invoke_ctx *c, const struct invoke_request *req,
                                invoke_done_fn cb, void *user, struct lk_error *err);
 void invoke_cancel(struct invoke_op *op);

@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <uv.h>
 
+#include "backend/aws/aws.h"
 #include "backend/util.h"
 
 enum mode_kind {
@@ -90,6 +91,11 @@ const struct mode_config *mode_config(const struct mode *m);
 enum mode_kind mode_kind(const struct mode *m);
 /* Status-bar text; available before ready ("LOCAL emulator starting…"). */
 const char *mode_describe(const struct mode *m);
+/* Fills aws client options (aws.h) from a ready configuration: LOCAL uses only the
+ * emulator's credentials file (profile lambdeck-local, no config file, environment keys
+ * ignored); AWS passes profile/region/endpoint (NULL = the AWS CLI's own resolution, so an
+ * exported AWS_PROFILE supplies the credentials). Strings point into cfg. */
+void mode_aws_options(const struct mode_config *cfg, struct aws_options *o);
 /* Releases the lease; stops the emulator this object started when it is the last user and
  * keep_emulator is off. Closes its loop handles (run the loop once more to finish closing).
  * Accepts NULL. */

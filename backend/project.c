@@ -241,14 +241,15 @@ static const bool py_indent[] = {false, false, false};
 
 static int python_line(const char *path, const char *name)
 {
-	int line = file_find_definition(path, py_prefixes, py_indent, name);
 	struct buf b = {0};
 	struct lk_error err = {0};
+	int line = 0;
 
-	if (line == 0)
+	if (util_read_file(path, &b, &err) < 0)
 		return 0;
-	/* Accept an assignment match only when an '=' follows the name. */
-	if (util_read_file(path, &b, &err) == 0) {
+	line = find_definition(b.data ? b.data : "", b.len, py_prefixes, py_indent, name);
+	if (line > 0) {
+		/* Accept an assignment match only when an '=' follows the name. */
 		const char *s = b.data;
 		for (int l = 1; l < line && s; l++) {
 			s = strchr(s, '\n');

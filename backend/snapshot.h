@@ -17,8 +17,9 @@
  * Replay-all, two ways (same code):
  *   async:  run = snapshot_run_start(ctx, filter, progress, done, user, &err); the done
  *           callback gets the report (owned by the run; valid during the callback only);
- *           snapshot_run_cancel(run) stops early (done still called once). The run frees
- *           itself after done returns.
+ *           snapshot_run_cancel(run) stops early (done still called once). Callbacks never
+ *           run inside snapshot_run_start (the first step is deferred to the loop). The
+ *           run frees itself after done returns; do not use the handle after done.
  *   sync:   snapshot_run_sync(ctx, filter, &report, &err) runs ctx's loop until finished
  *           (not from inside a loop callback); snapshot_report_clear(&report) afterwards.
  * Snapshots run one after another (stable latency, readable logs). Replays are not written

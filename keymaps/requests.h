@@ -29,7 +29,9 @@
 	_(FOCUS_4, "focus-4", "Focus pane 4 (Tests)")                                              \
 	_(ZOOM, "zoom", "Zoom the focused pane to full screen and back")                           \
 	_(REDRAW, "redraw", "Redraw the whole screen")                                             \
-	_(CANCEL_JOB, "cancel-job", "Cancel the most recent running job")
+	_(CANCEL_JOB, "cancel-job", "Cancel the most recent running job")                          \
+	_(COMMAND, "command", "Run a request by name (e.g. :zoom, :edit-keys)")                    \
+	_(EDIT_KEYS, "edit-keys", "Edit your key bindings file; reloaded when the editor exits")
 
 /* Movement and common actions, sent to the focused pane (which may ignore them). */
 #define REQ_NAV(_)                                                                                 \

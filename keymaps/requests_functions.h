@@ -4,6 +4,12 @@
 #ifndef LAMBDECK_KEYMAPS_REQUESTS_FUNCTIONS_H
 #define LAMBDECK_KEYMAPS_REQUESTS_FUNCTIONS_H
 
-#define REQ_FUNCTIONS(_)
+#define REQ_FUNCTIONS(_)                                                                           \
+	_(FUNCTIONS_TOGGLE, "functions-toggle", "Expand or collapse the selected node")            \
+	_(FUNCTIONS_EXPAND_ALL, "functions-expand-all", "Expand every function")                   \
+	_(FUNCTIONS_COLLAPSE_ALL, "functions-collapse-all", "Collapse the whole tree")             \
+	_(FUNCTIONS_FILTER, "functions-filter", "Filter the tree as you type (Esc clears)")        \
+	_(FUNCTIONS_OPEN_CONFIG, "functions-open-config",                                          \
+	  "Open the function's definition in lambdeck.json / template / serverless.yml")
 
 #endif

@@ -1,32 +1,1171 @@
-/* functions.c - the Functions pane. Until its issue lands it shows a one-line empty state saying
- * what will appear here; its owner replaces this file (keep the name pane_functions_ops). */
+/* functions.c - the Functions pane: the project's functions as a tree (function -> files of
+ * its code directory), expand/collapse, incremental filter, runtime and badges per function,
+ * Enter opens the file (or the handler at its line) in the editor, the selected function is
+ * published for the other panes. The directory listing runs on libuv's thread pool; the
+ * shared recursive watcher (backend/fswatch.h) on the project directory (and on code
+ * directories outside it) triggers a rescan, and a change of the config file reloads the
+ * project. */
+#include <ctype.h>
+#include <dirent.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "backend/fswatch.h"
+#include "cli/commands.h"
+#include "panes/functions.h"
 #include "tui/app.h"
+
+#define SCAN_MAX_DEPTH   16
+#define SCAN_MAX_ENTRIES 5000 /* per code directory */
+
+/* A file-system node of a code directory. */
+struct fnode {
+	char *name;
+	char *path; /* absolute */
+	bool dir;
+	bool deps; /* dependency folder: shown as one node, not listed */
+	size_t deps_entries;
+	struct fnode *kids;
+	size_t n_kids;
+};
+
+/* One listed code directory (several functions may share one). */
+struct root {
+	char *dir;
+	struct fnode node;
+	bool truncated;
+};
+
+enum row_kind { ROW_FUNCTION, ROW_DIR, ROW_FILE, ROW_DEPS, ROW_PROBLEM, ROW_TEXT };
+
+struct row {
+	enum row_kind kind;
+	int depth;
+	size_t fn; /* index into the project's functions */
+	const struct fnode *node;
+	const char *text; /* ROW_PROBLEM / ROW_TEXT: points into the project or the state */
+	enum theme_role role;
+	bool cont; /* a wrapped continuation line */
+};
+
+struct scan_job {
+	uv_work_t req;
+	struct functions *st; /* NULL once the pane is gone */
+	char **dirs;
+	size_t n;
+	struct root *roots; /* filled by the worker */
+};
+
+struct badge {
+	char *fn;
+	char *text[FUNCTIONS_BADGE_COUNT_];
+	enum theme_role role[FUNCTIONS_BADGE_COUNT_];
+};
+
+struct functions {
+	struct pane *p;
+	struct root *roots;
+	size_t n_roots;
+	struct scan_job *scanning;
+	bool rescan_pending;
+	struct row *rows;
+	size_t n_rows;
+	size_t cursor, top;
+	char *cursor_key; /* identity of the selected row, kept across rebuilds */
+	char **expanded;  /* keys of expanded nodes */
+	size_t n_expanded;
+	struct buf filter;
+	bool typing; /* the filter line has the keyboard */
+	char *load_error;
+	struct fswatch **watches;
+	size_t n_watches;
+	uv_timer_t debounce;
+	bool publish_pending; /* publish the first selection once every pane is up */
+	struct badge *badges;
+	size_t n_badges;
+	char **wrapped; /* text of wrapped rows, rebuilt with the rows */
+	size_t n_wrapped;
+};
+
+static const char *const skip_names[] = {".git",      ".lambdeck",     "__pycache__",
+                                         ".DS_Store", ".pytest_cache", ".mypy_cache",
+                                         ".hg",       ".svn",          NULL};
+static const char *const skip_globs[] = {"*.pyc", "*.swp", "*.swx", "*~", ".#*", "4913", NULL};
+static const char *const deps_names[] = {
+    "node_modules", ".venv", "venv", "vendor", ".aws-sam", ".serverless", "bower_components", NULL};
+static const char *const config_names[] = {"lambdeck.json",  "template.yaml",   "template.yml",
+                                           "serverless.yml", "serverless.yaml", NULL};
+
+static bool in_list(const char *name, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (!strcmp(name, list[i]))
+			return true;
+	return false;
+}
+
+static bool skipped(const char *name)
+{
+	if (in_list(name, skip_names))
+		return true;
+	for (size_t i = 0; skip_globs[i]; i++)
+		if (fnmatch(skip_globs[i], name, 0) == 0)
+			return true;
+	return false;
+}
+
+/* ---- scanning (runs on the thread pool: touches only its own data) --------------------- */
+
+static void fnode_free(struct fnode *n)
+{
+	for (size_t i = 0; i < n->n_kids; i++)
+		fnode_free(&n->kids[i]);
+	free(n->kids);
+	free(n->name);
+	free(n->path);
+}
+
+static int fnode_cmp(const void *a, const void *b)
+{
+	const struct fnode *x = a, *y = b;
+
+	if (x->dir != y->dir)
+		return x->dir ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static size_t count_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	size_t n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void scan_dir(struct fnode *n, int depth, size_t *budget, bool *truncated)
+{
+	DIR *d = opendir(n->path);
+	struct dirent *e;
+	size_t cap = 0;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		struct stat sb;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || skipped(e->d_name))
+			continue;
+		if (*budget == 0) {
+			*truncated = true;
+			break;
+		}
+		(*budget)--;
+		char *path = util_path_join(n->path, e->d_name);
+		if (stat(path, &sb) < 0) { /* dangling link: list it as a file */
+			sb.st_mode = S_IFREG;
+		}
+		if (n->n_kids == cap) {
+			cap = cap ? cap * 2 : 8;
+			n->kids = xrealloc(n->kids, cap * sizeof(*n->kids));
+		}
+		struct fnode *k = &n->kids[n->n_kids++];
+		*k = (struct fnode){
+		    .name = xstrdup(e->d_name), .path = path, .dir = S_ISDIR(sb.st_mode)};
+		if (k->dir && in_list(k->name, deps_names)) {
+			k->deps = true;
+			k->deps_entries = count_entries(path);
+		}
+	}
+	closedir(d);
+	if (n->n_kids > 1)
+		qsort(n->kids, n->n_kids, sizeof(*n->kids), fnode_cmp);
+	for (size_t i = 0; i < n->n_kids; i++)
+		if (n->kids[i].dir && !n->kids[i].deps && depth < SCAN_MAX_DEPTH)
+			scan_dir(&n->kids[i], depth + 1, budget, truncated);
+}
+
+static void scan_work(uv_work_t *req)
+{
+	struct scan_job *job = req->data;
+
+	job->roots = xcalloc(job->n ? job->n : 1, sizeof(*job->roots));
+	for (size_t i = 0; i < job->n; i++) {
+		struct root *r = &job->roots[i];
+		size_t budget = SCAN_MAX_ENTRIES;
+		r->dir = xstrdup(job->dirs[i]);
+		r->node = (struct fnode){
+		    .name = xstrdup(job->dirs[i]), .path = xstrdup(job->dirs[i]), .dir = true};
+		scan_dir(&r->node, 0, &budget, &r->truncated);
+	}
+}
+
+static void roots_free(struct root *roots, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		fnode_free(&roots[i].node);
+		free(roots[i].dir);
+	}
+	free(roots);
+}
+
+static void scan_job_free(struct scan_job *job)
+{
+	for (size_t i = 0; i < job->n; i++)
+		free(job->dirs[i]);
+	free(job->dirs);
+	free(job);
+}
+
+static void rebuild_rows(struct functions *st);
+static void cursor_changed(struct functions *st);
+static void rewatch(struct functions *st);
+static void start_scan(struct functions *st);
+
+static void scan_done(uv_work_t *req, int status)
+{
+	struct scan_job *job = req->data;
+	struct functions *st = job->st;
+
+	if (!st || status < 0) {
+		if (job->roots)
+			roots_free(job->roots, job->n);
+		scan_job_free(job);
+		return;
+	}
+	roots_free(st->roots, st->n_roots);
+	st->roots = job->roots;
+	st->n_roots = job->n;
+	st->scanning = NULL;
+	scan_job_free(job);
+	rebuild_rows(st);
+	app_mark_dirty(st->p);
+	if (st->rescan_pending) {
+		st->rescan_pending = false;
+		start_scan(st);
+	}
+}
+
+static void start_scan(struct functions *st)
+{
+	struct project *proj = app_project(st->p->app);
+	struct scan_job *job;
+
+	if (st->scanning) {
+		st->rescan_pending = true;
+		return;
+	}
+	job = xcalloc(1, sizeof(*job));
+	job->st = st;
+	job->req.data = job;
+	job->dirs = xcalloc(proj->n_functions + 1, sizeof(char *));
+	for (size_t i = 0; i < proj->n_functions; i++) {
+		const char *d = proj->functions[i].code_dir;
+		bool dup = !d;
+		for (size_t k = 0; k < job->n && !dup; k++)
+			dup = !strcmp(job->dirs[k], d);
+		if (!dup && util_is_dir(d))
+			job->dirs[job->n++] = xstrdup(d);
+	}
+	if (uv_queue_work(app_loop(st->p->app), &job->req, scan_work, scan_done) < 0) {
+		scan_job_free(job);
+		return;
+	}
+	st->scanning = job;
+}
+
+static const struct fnode *root_for(const struct functions *st, const char *dir, bool *truncated)
+{
+	for (size_t i = 0; dir && i < st->n_roots; i++) {
+		if (!strcmp(st->roots[i].dir, dir)) {
+			if (truncated)
+				*truncated = st->roots[i].truncated;
+			return &st->roots[i].node;
+		}
+	}
+	return NULL;
+}
+
+/* ---- watches ------------------------------------------------------------------------------ */
+
+static void unwatch_all(struct functions *st)
+{
+	for (size_t i = 0; i < st->n_watches; i++)
+		fswatch_free(st->watches[i]);
+	free(st->watches);
+	st->watches = NULL;
+	st->n_watches = 0;
+}
+
+static void debounce_fired(uv_timer_t *t)
+{
+	struct functions *st = t->data;
+
+	if (st->publish_pending) {
+		st->publish_pending = false;
+		cursor_changed(st);
+	}
+}
+
+/* A batch of changes (already debounced by the watcher): reload the project when one of the
+ * config files changed, else list the directories again. */
+static void watch_event(struct fswatch *w, const struct fswatch_batch *batch, void *user)
+{
+	struct functions *st = user;
+	struct project *proj = app_project(st->p->app);
+	size_t n = strlen(proj->dir);
+
+	(void)w;
+	for (size_t i = 0; i < batch->n_paths; i++) {
+		const char *path = batch->paths[i];
+		if (!strncmp(path, proj->dir, n) && path[n] == '/' &&
+		    in_list(path + n + 1, config_names)) {
+			app_reload_project(st->p->app); /* APP_EVENT_PROJECT -> rescan, rewatch */
+			return;
+		}
+	}
+	start_scan(st);
+}
+
+static void add_watch(struct functions *st, const char *dir)
+{
+	struct fswatch *w = NULL;
+	struct lk_error err;
+
+	for (size_t i = 0; i < st->n_watches; i++) {
+		const char *root = fswatch_root(st->watches[i]);
+		size_t n = strlen(root);
+		if (!strncmp(dir, root, n) && (dir[n] == '/' || !dir[n]))
+			return; /* already inside a watched tree */
+	}
+	if (fswatch_new(app_loop(st->p->app), dir, NULL, watch_event, st, &w, &err) < 0) {
+		app_message(st->p->app, APP_MSG_WARN, "not watching %s: %s", dir, err.message);
+		return;
+	}
+	st->watches = xrealloc(st->watches, (st->n_watches + 1) * sizeof(*st->watches));
+	st->watches[st->n_watches++] = w;
+}
+
+/* Watches the project directory (config files, code) and code directories outside it. */
+static void rewatch(struct functions *st)
+{
+	struct project *proj = app_project(st->p->app);
+
+	unwatch_all(st);
+	add_watch(st, proj->dir);
+	for (size_t i = 0; i < proj->n_functions; i++)
+		if (proj->functions[i].code_dir && util_is_dir(proj->functions[i].code_dir))
+			add_watch(st, proj->functions[i].code_dir);
+}
+
+/* ---- tree rows ------------------------------------------------------------------------------ */
+
+static char *node_key(const struct project_function *f, const struct fnode *n)
+{
+	return n ? xasprintf("%s\x1f%s", f->name, n->path) : xstrdup(f->name);
+}
+
+static char *row_key(struct functions *st, const struct row *r)
+{
+	struct project *proj = app_project(st->p->app);
+
+	if (r->kind == ROW_TEXT || r->fn >= proj->n_functions)
+		return xasprintf("text\x1f%s", r->text ? r->text : "");
+	if (r->kind == ROW_PROBLEM)
+		return xasprintf("%s\x1fproblem", proj->functions[r->fn].name);
+	return node_key(&proj->functions[r->fn], r->node);
+}
+
+static size_t expanded_index(struct functions *st, const char *key)
+{
+	for (size_t i = 0; i < st->n_expanded; i++)
+		if (!strcmp(st->expanded[i], key))
+			return i;
+	return (size_t)-1;
+}
+
+static bool is_expanded(struct functions *st, const struct project_function *f,
+                        const struct fnode *n)
+{
+	char *key = node_key(f, n);
+	bool yes = expanded_index(st, key) != (size_t)-1;
+
+	free(key);
+	return yes;
+}
+
+static void set_expanded(struct functions *st, const struct project_function *f,
+                         const struct fnode *n, bool on)
+{
+	char *key = node_key(f, n);
+	size_t i = expanded_index(st, key);
+
+	if (on && i == (size_t)-1) {
+		st->expanded = xrealloc(st->expanded, (st->n_expanded + 1) * sizeof(char *));
+		st->expanded[st->n_expanded++] = key;
+		return;
+	}
+	if (!on && i != (size_t)-1) {
+		free(st->expanded[i]);
+		st->expanded[i] = st->expanded[--st->n_expanded];
+	}
+	free(key);
+}
+
+static bool name_matches(const char *name, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	if (!n)
+		return true;
+	for (const char *s = name; *s; s++)
+		if (!strncasecmp(s, needle, n))
+			return true;
+	return false;
+}
+
+static bool subtree_matches(const struct fnode *n, const char *needle)
+{
+	if (name_matches(n->name, needle))
+		return true;
+	for (size_t i = 0; i < n->n_kids; i++)
+		if (subtree_matches(&n->kids[i], needle))
+			return true;
+	return false;
+}
+
+static void push_row(struct functions *st, struct row r)
+{
+	st->rows = xrealloc(st->rows, (st->n_rows + 1) * sizeof(*st->rows));
+	st->rows[st->n_rows++] = r;
+}
+
+/* Adds text as rows wrapped at the pane's width (word boundaries when possible). */
+static void push_text(struct functions *st, struct row r)
+{
+	int width = (st->p->cols > 20 ? st->p->cols : 20) - r.depth * 2 - 2;
+	const char *s = r.text;
+	bool first = true;
+
+	while (*s) {
+		size_t chars = 0, cut = 0, last_space = 0;
+		const char *q = s;
+		while (*q && chars < (size_t)width) {
+			if (((unsigned char)*q & 0xC0) != 0x80)
+				chars++;
+			if (*q == ' ')
+				last_space = (size_t)(q - s);
+			q++;
+		}
+		while (*q && ((unsigned char)*q & 0xC0) == 0x80)
+			q++; /* finish a UTF-8 sequence */
+		cut = (size_t)(q - s);
+		if (*q && last_space > 0)
+			cut = last_space;
+		st->wrapped = xrealloc(st->wrapped, (st->n_wrapped + 1) * sizeof(char *));
+		st->wrapped[st->n_wrapped] = xstrndup(s, cut);
+		r.text = st->wrapped[st->n_wrapped++];
+		r.cont = !first;
+		push_row(st, r);
+		first = false;
+		s += cut;
+		while (*s == ' ')
+			s++;
+	}
+}
+
+/* Adds the children of n; with a filter that the function name does not match, only the
+ * subtrees holding a match, opened. */
+static void push_children(struct functions *st, size_t fi, const struct fnode *n, int depth,
+                          const char *needle)
+{
+	const struct project_function *f = &app_project(st->p->app)->functions[fi];
+
+	for (size_t i = 0; i < n->n_kids; i++) {
+		const struct fnode *k = &n->kids[i];
+		if (needle && !subtree_matches(k, needle))
+			continue;
+		push_row(st, (struct row){.kind = k->deps  ? ROW_DEPS
+		                                  : k->dir ? ROW_DIR
+		                                           : ROW_FILE,
+		                          .depth = depth,
+		                          .fn = fi,
+		                          .node = k});
+		if (k->dir && !k->deps &&
+		    ((needle && !name_matches(k->name, needle)) || is_expanded(st, f, k)))
+			push_children(st, fi, k, depth + 1,
+			              needle && !name_matches(k->name, needle) ? needle : NULL);
+	}
+}
+
+static void rebuild_rows(struct functions *st)
+{
+	struct project *proj = app_project(st->p->app);
+	const char *needle = st->filter.len ? st->filter.data : NULL;
+
+	st->n_rows = 0;
+	for (size_t i = 0; i < st->n_wrapped; i++)
+		free(st->wrapped[i]);
+	st->n_wrapped = 0;
+	if (st->load_error) {
+		push_text(st, (struct row){.kind = ROW_TEXT,
+		                           .text = st->load_error,
+		                           .role = THEME_FAIL,
+		                           .fn = (size_t)-1});
+		push_text(st,
+		          (struct row){.kind = ROW_TEXT,
+		                       .text = "Fix the file: the tree reloads when it is saved.",
+		                       .role = THEME_DIM,
+		                       .fn = (size_t)-1});
+	} else if (proj->n_functions == 0) {
+		push_text(st, (struct row){.kind = ROW_TEXT,
+		                           .text = project_empty_hint(),
+		                           .role = THEME_DIM,
+		                           .fn = (size_t)-1});
+	}
+	for (size_t i = 0; i < proj->n_functions; i++) {
+		const struct project_function *f = &proj->functions[i];
+		bool truncated = false;
+		const struct fnode *root = root_for(st, f->code_dir, &truncated);
+		bool fmatch = !needle || name_matches(f->name, needle);
+		bool kmatch = needle && root && subtree_matches(root, needle);
+		if (!fmatch && !kmatch)
+			continue;
+		push_row(st, (struct row){.kind = ROW_FUNCTION, .fn = i});
+		bool open = fmatch ? is_expanded(st, f, NULL) : true;
+		if (!open)
+			continue;
+		if (f->problem)
+			push_text(st, (struct row){.kind = ROW_PROBLEM,
+			                           .depth = 1,
+			                           .fn = i,
+			                           .text = f->problem,
+			                           .role = THEME_FAIL});
+		if (!f->buildable && f->not_buildable)
+			push_text(st, (struct row){.kind = ROW_PROBLEM,
+			                           .depth = 1,
+			                           .fn = i,
+			                           .text = f->not_buildable,
+			                           .role = THEME_DIM});
+		if (root)
+			push_children(st, i, root, 1, fmatch ? NULL : needle);
+		if (truncated)
+			push_text(st, (struct row){.kind = ROW_PROBLEM,
+			                           .depth = 1,
+			                           .fn = i,
+			                           .text = "(more files not listed)",
+			                           .role = THEME_DIM});
+	}
+	if (needle && st->n_rows == 0)
+		push_text(st, (struct row){.kind = ROW_TEXT,
+		                           .text = "No match.",
+		                           .role = THEME_DIM,
+		                           .fn = (size_t)-1});
+	/* Put the cursor back on the same item. */
+	if (st->cursor_key) {
+		for (size_t i = 0; i < st->n_rows; i++) {
+			char *k = row_key(st, &st->rows[i]);
+			bool same = !strcmp(k, st->cursor_key);
+			free(k);
+			if (same) {
+				st->cursor = i;
+				return;
+			}
+		}
+	}
+	if (st->cursor >= st->n_rows)
+		st->cursor = st->n_rows ? st->n_rows - 1 : 0;
+}
+
+/* Remembers the cursor's item and publishes its function as the selection. */
+static void cursor_changed(struct functions *st)
+{
+	struct project *proj = app_project(st->p->app);
+	const struct row *r = st->n_rows ? &st->rows[st->cursor] : NULL;
+	const char *sel;
+
+	free(st->cursor_key);
+	st->cursor_key = r ? row_key(st, r) : NULL;
+	if (!r || r->fn >= proj->n_functions)
+		return;
+	sel = app_selected_function(st->p->app);
+	if (!sel || strcmp(sel, proj->functions[r->fn].name))
+		app_select_function(st->p->app, proj->functions[r->fn].name);
+}
+
+static void move_cursor(struct functions *st, long delta)
+{
+	long c = (long)st->cursor + delta;
+
+	if (c < 0)
+		c = 0;
+	if (c >= (long)st->n_rows)
+		c = st->n_rows ? (long)st->n_rows - 1 : 0;
+	st->cursor = (size_t)c;
+	cursor_changed(st);
+}
+
+/* ---- project state ------------------------------------------------------------------------ */
+
+/* The app keeps an empty project on a parse error but not the message: ask discovery again
+ * (cheap) for the text to show. */
+static void check_load_error(struct functions *st)
+{
+	const struct global_opts *g = app_global_opts(st->p->app);
+	struct project *tmp = NULL;
+	struct lk_error err;
+
+	free(st->load_error);
+	st->load_error = NULL;
+	if (project_load(g && g->project_dir ? g->project_dir : ".", &tmp, &err) < 0) {
+		struct buf b = {0};
+		util_sanitize(err.message, strlen(err.message), false, false, &b);
+		st->load_error = buf_steal(&b);
+	}
+	project_free(tmp);
+}
+
+static void project_changed(struct functions *st)
+{
+	struct project *proj = app_project(st->p->app);
+
+	check_load_error(st);
+	if (proj->n_functions == 1)
+		set_expanded(st, &proj->functions[0], NULL, true);
+	rebuild_rows(st);
+	start_scan(st);
+	rewatch(st);
+}
+
+/* ---- pane ops ---------------------------------------------------------------------------- */
 
 static int functions_init(struct pane *p, struct lk_error *err)
 {
-	(void)p;
+	struct functions *st = xcalloc(1, sizeof(*st));
+
 	(void)err;
+	st->p = p;
+	p->state = st;
+	uv_timer_init(app_loop(p->app), &st->debounce);
+	st->debounce.data = st;
+	project_changed(st);
+	if (st->n_rows)
+		st->cursor_key = row_key(st, &st->rows[0]);
+	st->publish_pending = true;
+	uv_timer_start(&st->debounce, debounce_fired, 0, 0);
 	return 0;
+}
+
+static void debounce_closed(uv_handle_t *h)
+{
+	free(h->data);
 }
 
 static void functions_destroy(struct pane *p)
 {
-	(void)p;
+	struct functions *st = p->state;
+
+	if (!st)
+		return;
+	if (st->scanning)
+		st->scanning->st = NULL; /* scan_done frees it */
+	unwatch_all(st);
+	roots_free(st->roots, st->n_roots);
+	free(st->rows);
+	free(st->cursor_key);
+	for (size_t i = 0; i < st->n_expanded; i++)
+		free(st->expanded[i]);
+	free(st->expanded);
+	buf_free(&st->filter);
+	free(st->load_error);
+	for (size_t i = 0; i < st->n_wrapped; i++)
+		free(st->wrapped[i]);
+	free(st->wrapped);
+	for (size_t i = 0; i < st->n_badges; i++) {
+		free(st->badges[i].fn);
+		for (int s = 0; s < FUNCTIONS_BADGE_COUNT_; s++)
+			free(st->badges[i].text[s]);
+	}
+	free(st->badges);
+	p->state = NULL;
+	/* The timer is embedded in st: free st once the timer is closed. */
+	st->debounce.data = st;
+	uv_close((uv_handle_t *)&st->debounce, debounce_closed);
+}
+
+static const struct badge *badge_for(const struct functions *st, const char *fn)
+{
+	for (size_t i = 0; i < st->n_badges; i++)
+		if (!strcmp(st->badges[i].fn, fn))
+			return &st->badges[i];
+	return NULL;
+}
+
+void pane_functions_set_badge(struct pane *p, const char *function, enum functions_badge slot,
+                              const char *text, enum theme_role role)
+{
+	struct functions *st = p ? p->state : NULL;
+	struct badge *b = NULL;
+
+	if (!st || !function || slot >= FUNCTIONS_BADGE_COUNT_)
+		return;
+	for (size_t i = 0; i < st->n_badges && !b; i++)
+		if (!strcmp(st->badges[i].fn, function))
+			b = &st->badges[i];
+	if (!b) {
+		st->badges = xrealloc(st->badges, (st->n_badges + 1) * sizeof(*st->badges));
+		b = &st->badges[st->n_badges++];
+		*b = (struct badge){.fn = xstrdup(function)};
+	}
+	free(b->text[slot]);
+	b->text[slot] = xstrdup(text);
+	b->role[slot] = role;
+	app_mark_dirty(p);
+}
+
+/* Short runtime for the tree: "python3.12" -> "py3.12", "nodejs20.x" -> "node20". */
+static void short_runtime(const struct project_function *f, char *out, size_t len)
+{
+	const char *r = f->runtime;
+
+	if (!r)
+		snprintf(out, len, "%s", !strcmp(f->package_type, "Image") ? "image" : "?");
+	else if (!strncmp(r, "python", 6))
+		snprintf(out, len, "py%s", r + 6);
+	else if (!strncmp(r, "nodejs", 6))
+		snprintf(out, len, "node%.*s", (int)strcspn(r + 6, "."), r + 6);
+	else
+		snprintf(out, len, "%s", r);
+}
+
+static void put_text(WINDOW *w, const char *text, int max)
+{
+	struct buf b = {0};
+
+	if (max <= 0)
+		return;
+	util_sanitize(text, strlen(text), false, false, &b);
+	theme_put_clipped(w, b.data ? b.data : "", max);
+	buf_free(&b);
+}
+
+/* Width of the badge column at the right of function rows. */
+static int badge_width(const struct functions *st, const struct project_function *f)
+{
+	const struct badge *b = badge_for(st, f->name);
+	int w = 0;
+
+	for (int s = 0; b && s < FUNCTIONS_BADGE_COUNT_; s++)
+		if (b->text[s])
+			w += theme_text_width(b->text[s]) + 1;
+	if (f->problem)
+		w += 2;
+	return w;
+}
+
+static void draw_function_row(struct functions *st, const struct row *r, int y, bool cur)
+{
+	WINDOW *w = st->p->win;
+	const struct project_function *f = &app_project(st->p->app)->functions[r->fn];
+	bool open =
+	    is_expanded(st, f, NULL) || (st->filter.len && !name_matches(f->name, st->filter.data));
+	char rt[32];
+	int x, bw = badge_width(st, f), cols = st->p->cols;
+
+	short_runtime(f, rt, sizeof(rt));
+	wmove(w, y, 0);
+	wattrset(w, cur ? theme_attr(THEME_SELECTED) : theme_attr(THEME_NORMAL));
+	waddstr(w, theme_glyph(open ? THEME_GLYPH_TREE_OPEN : THEME_GLYPH_TREE_CLOSED));
+	waddch(w, ' ');
+	if (!cur)
+		wattrset(w, theme_attr(THEME_HEADER));
+	put_text(w, f->name, cols - 2 - bw);
+	x = getcurx(w);
+	if (x + 2 < cols - bw) {
+		wattrset(w, cur ? theme_attr(THEME_SELECTED) : theme_attr(THEME_DIM));
+		waddstr(w, "  ");
+		put_text(w, rt, cols - bw - x - 2);
+		if (!f->buildable && getcurx(w) + 8 < cols - bw)
+			waddstr(w, !strcmp(f->package_type, "Image") ? " [image]" : " [inline]");
+	}
+	/* Badges, right-aligned: the problem marker first, then the others' badges. */
+	x = cols - bw;
+	if (x < 0)
+		return;
+	wmove(w, y, x);
+	if (f->problem) {
+		wattrset(w, theme_attr(THEME_FAIL));
+		waddstr(w, theme_glyph(THEME_GLYPH_CROSS));
+		waddch(w, ' ');
+	}
+	const struct badge *b = badge_for(st, f->name);
+	for (int s = 0; b && s < FUNCTIONS_BADGE_COUNT_; s++) {
+		if (!b->text[s])
+			continue;
+		wattrset(w, theme_attr(b->role[s]));
+		put_text(w, b->text[s], cols - getcurx(w));
+		waddch(w, ' ');
+	}
+}
+
+static void draw_row(struct functions *st, const struct row *r, int y, bool cur)
+{
+	WINDOW *w = st->p->win;
+	int cols = st->p->cols, indent = r->depth * 2;
+
+	if (cur) {
+		wattrset(w, theme_attr(THEME_SELECTED));
+		wmove(w, y, 0);
+		for (int i = 0; i < cols; i++)
+			waddch(w, ' ');
+	}
+	if (r->kind == ROW_FUNCTION) {
+		draw_function_row(st, r, y, cur);
+		return;
+	}
+	wmove(w, y, indent < cols ? indent : cols - 1);
+	if (r->kind == ROW_TEXT || r->kind == ROW_PROBLEM) {
+		wattrset(w, theme_attr(cur ? THEME_SELECTED : r->role));
+		if (r->kind == ROW_PROBLEM && r->role == THEME_FAIL) {
+			if (r->cont)
+				waddstr(w, "  ");
+			else {
+				waddstr(w, theme_glyph(THEME_GLYPH_CROSS));
+				waddch(w, ' ');
+			}
+		}
+		put_text(w, r->text, cols - getcurx(w));
+		return;
+	}
+	const struct project_function *f = &app_project(st->p->app)->functions[r->fn];
+	wattrset(w, theme_attr(cur                   ? THEME_SELECTED
+	                       : r->kind == ROW_FILE ? THEME_NORMAL
+	                                             : THEME_DIM));
+	if (r->kind == ROW_DIR)
+		waddstr(w, theme_glyph(is_expanded(st, f, r->node) || st->filter.len
+		                           ? THEME_GLYPH_TREE_OPEN
+		                           : THEME_GLYPH_TREE_CLOSED));
+	else
+		waddch(w, ' ');
+	waddch(w, ' ');
+	if (cur)
+		wattrset(w, theme_attr(THEME_SELECTED));
+	else if (r->kind == ROW_DIR)
+		wattrset(w, theme_attr(THEME_NORMAL) | A_BOLD);
+	put_text(w, r->node->name, cols - getcurx(w));
+	if (r->kind == ROW_DIR || r->kind == ROW_DEPS)
+		waddch(w, '/');
+	if (r->kind == ROW_DEPS && getcurx(w) < cols - 4) {
+		char n[48];
+		snprintf(n, sizeof(n), " (%zu entries)", r->node->deps_entries);
+		wattrset(w, theme_attr(cur ? THEME_SELECTED : THEME_DIM));
+		put_text(w, n, cols - getcurx(w));
+	}
+	if (r->kind == ROW_FILE && f->source_file && !strcmp(f->source_file, r->node->path) &&
+	    getcurx(w) < cols - 10) {
+		char h[32];
+		snprintf(h, sizeof(h), "  handler:%d", f->source_line);
+		wattrset(w, theme_attr(cur ? THEME_SELECTED : THEME_DIM));
+		put_text(w, h, cols - getcurx(w));
+	}
+}
+
+static void functions_resize(struct pane *p)
+{
+	if (p->state)
+		rebuild_rows(p->state); /* text rows wrap at the width */
 }
 
 static void functions_draw(struct pane *p)
 {
-	wattrset(p->win, theme_attr(THEME_DIM));
-	wmove(p->win, 0, 1);
-	theme_put_clipped(p->win, "Project functions will appear here.", p->cols - 2);
+	struct functions *st = p->state;
+	int rows = p->rows - (st->typing || st->filter.len ? 1 : 0);
+
+	if (rows < 1)
+		rows = 1;
+	if (st->cursor < st->top)
+		st->top = st->cursor;
+	if (st->cursor >= st->top + (size_t)rows)
+		st->top = st->cursor - (size_t)rows + 1;
+	for (int y = 0; y < rows && st->top + (size_t)y < st->n_rows; y++)
+		draw_row(st, &st->rows[st->top + (size_t)y], y,
+		         st->top + (size_t)y == st->cursor &&
+		             st->rows[st->cursor].kind != ROW_TEXT);
+	if (st->typing || st->filter.len) {
+		wmove(p->win, p->rows - 1, 0);
+		wattrset(p->win, theme_attr(st->typing ? THEME_KEY : THEME_DIM));
+		waddch(p->win, '/');
+		put_text(p->win, st->filter.data ? st->filter.data : "", p->cols - 2);
+		if (!st->typing)
+			put_text(p->win, "  (/ edit, Esc clears)", p->cols - getcurx(p->win));
+		else
+			waddch(p->win, '_');
+	}
 	wattrset(p->win, theme_attr(THEME_NORMAL));
+}
+
+static void open_config(struct functions *st, const struct project_function *f)
+{
+	struct project *proj = app_project(st->p->app);
+
+	if (!proj->config_file) {
+		app_message(st->p->app, APP_MSG_WARN, "no config file");
+		return;
+	}
+	app_edit_file(st->p->app, proj->config_file, f ? f->config_line : 0, false, NULL, NULL);
+}
+
+static void open_function(struct functions *st, const struct project_function *f)
+{
+	if (f->source_file) {
+		app_edit_file(st->p->app, f->source_file, f->source_line, false, NULL, NULL);
+		return;
+	}
+	/* Inline code, images, missing files: the definition in the config file. */
+	if (f->problem)
+		app_message(st->p->app, APP_MSG_WARN, "%s: %s", f->name, f->problem);
+	open_config(st, f);
+}
+
+static void toggle(struct functions *st, const struct row *r, int want /* -1 toggle */)
+{
+	const struct project_function *f = &app_project(st->p->app)->functions[r->fn];
+	const struct fnode *n = r->kind == ROW_FUNCTION ? NULL : r->node;
+	bool on = want < 0 ? !is_expanded(st, f, n) : want;
+
+	set_expanded(st, f, n, on);
+	rebuild_rows(st);
+}
+
+static size_t parent_row(struct functions *st, size_t i)
+{
+	int depth = st->rows[i].depth;
+
+	while (i > 0 && st->rows[i].depth >= depth)
+		i--;
+	return i;
 }
 
 static int functions_request(struct pane *p, enum request req)
 {
-	(void)p;
-	(void)req;
-	return PANE_UNHANDLED;
+	struct functions *st = p->state;
+	struct project *proj = app_project(p->app);
+	const struct row *r = st->n_rows ? &st->rows[st->cursor] : NULL;
+	bool has_fn = r && r->fn < proj->n_functions;
+	const struct project_function *f = has_fn ? &proj->functions[r->fn] : NULL;
+	int page = p->rows > 2 ? p->rows - 1 : 1;
+
+	switch (req) {
+	case REQ_MOVE_UP:
+		move_cursor(st, -1);
+		return PANE_REDRAW;
+	case REQ_MOVE_DOWN:
+		move_cursor(st, 1);
+		return PANE_REDRAW;
+	case REQ_PAGE_UP:
+		move_cursor(st, -page);
+		return PANE_REDRAW;
+	case REQ_PAGE_DOWN:
+		move_cursor(st, page);
+		return PANE_REDRAW;
+	case REQ_HALF_PAGE_UP:
+		move_cursor(st, -page / 2);
+		return PANE_REDRAW;
+	case REQ_HALF_PAGE_DOWN:
+		move_cursor(st, page / 2);
+		return PANE_REDRAW;
+	case REQ_MOVE_TOP:
+		move_cursor(st, -(long)st->n_rows);
+		return PANE_REDRAW;
+	case REQ_MOVE_BOTTOM:
+		move_cursor(st, (long)st->n_rows);
+		return PANE_REDRAW;
+	case REQ_MOVE_RIGHT:
+		if (!has_fn || (r->kind != ROW_FUNCTION && r->kind != ROW_DIR))
+			return PANE_HANDLED;
+		if (is_expanded(st, f, r->kind == ROW_FUNCTION ? NULL : r->node))
+			move_cursor(st, 1);
+		else
+			toggle(st, r, 1);
+		return PANE_REDRAW;
+	case REQ_MOVE_LEFT:
+		if (!has_fn)
+			return PANE_HANDLED;
+		if ((r->kind == ROW_FUNCTION || r->kind == ROW_DIR) &&
+		    is_expanded(st, f, r->kind == ROW_FUNCTION ? NULL : r->node)) {
+			toggle(st, r, 0);
+		} else if (r->depth > 0) {
+			st->cursor = parent_row(st, st->cursor);
+			cursor_changed(st);
+		}
+		return PANE_REDRAW;
+	case REQ_FUNCTIONS_TOGGLE:
+		if (has_fn && (r->kind == ROW_FUNCTION || r->kind == ROW_DIR))
+			toggle(st, r, -1);
+		return PANE_REDRAW;
+	case REQ_FUNCTIONS_EXPAND_ALL:
+		for (size_t i = 0; i < proj->n_functions; i++)
+			set_expanded(st, &proj->functions[i], NULL, true);
+		rebuild_rows(st);
+		return PANE_REDRAW;
+	case REQ_FUNCTIONS_COLLAPSE_ALL:
+		for (size_t i = 0; i < st->n_expanded; i++)
+			free(st->expanded[i]);
+		st->n_expanded = 0;
+		if (has_fn) {
+			free(st->cursor_key);
+			st->cursor_key = xstrdup(f->name);
+		}
+		rebuild_rows(st);
+		return PANE_REDRAW;
+	case REQ_ENTER:
+	case REQ_EDIT:
+		if (!has_fn)
+			return PANE_HANDLED;
+		if (r->kind == ROW_FUNCTION)
+			open_function(st, f);
+		else if (r->kind == ROW_DIR && req == REQ_ENTER)
+			toggle(st, r, -1);
+		else if (r->kind == ROW_FILE)
+			app_edit_file(p->app, r->node->path,
+			              f->source_file && !strcmp(f->source_file, r->node->path)
+			                  ? f->source_line
+			                  : 0,
+			              false, NULL, NULL);
+		else if (r->kind == ROW_PROBLEM)
+			open_config(st, f);
+		else if (r->kind == ROW_DEPS)
+			app_message(p->app, APP_MSG_INFO, "%s: dependency folder, %zu entries",
+			            r->node->name, r->node->deps_entries);
+		return PANE_REDRAW;
+	case REQ_FUNCTIONS_OPEN_CONFIG:
+		open_config(st, f);
+		return PANE_HANDLED;
+	case REQ_SEARCH:
+	case REQ_FUNCTIONS_FILTER:
+		st->typing = true;
+		return PANE_REDRAW;
+	case REQ_BACK:
+		if (!st->filter.len)
+			return PANE_UNHANDLED;
+		buf_reset(&st->filter);
+		rebuild_rows(st);
+		return PANE_REDRAW;
+	case REQ_REFRESH:
+		app_reload_project(p->app);
+		return PANE_REDRAW;
+	default:
+		return PANE_UNHANDLED;
+	}
+}
+
+/* While the filter line is open, keys edit it; the tree follows every keystroke. */
+static int functions_key(struct pane *p, int key)
+{
+	struct functions *st = p->state;
+
+	if (!st->typing)
+		return PANE_UNHANDLED;
+	if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+		st->typing = false;
+	} else if (key == 27) { /* Esc: drop the filter */
+		st->typing = false;
+		buf_reset(&st->filter);
+	} else if (key == KEY_BACKSPACE || key == 127 || key == 8) {
+		if (st->filter.len) {
+			/* remove one UTF-8 character */
+			do
+				st->filter.len--;
+			while (st->filter.len &&
+			       ((unsigned char)st->filter.data[st->filter.len] & 0xC0) == 0x80);
+			st->filter.data[st->filter.len] = '\0';
+		} else {
+			st->typing = false;
+		}
+	} else if (key == KEY_UP || key == KEY_DOWN) {
+		move_cursor(st, key == KEY_UP ? -1 : 1);
+		return PANE_REDRAW;
+	} else if (key >= 32 && key < 256 && key != 127 && st->filter.len < 200) {
+		buf_putc(&st->filter, (char)key);
+	} else {
+		return PANE_HANDLED;
+	}
+	rebuild_rows(st);
+	/* Land on the first match while typing. */
+	if (st->filter.len) {
+		for (size_t i = 0; i < st->n_rows; i++) {
+			const struct row *r = &st->rows[i];
+			const char *name = r->kind == ROW_FUNCTION
+			                       ? app_project(p->app)->functions[r->fn].name
+			                   : r->node ? r->node->name
+			                             : "";
+			if (r->kind != ROW_TEXT && name_matches(name, st->filter.data)) {
+				st->cursor = i;
+				break;
+			}
+		}
+	}
+	cursor_changed(st);
+	return PANE_REDRAW;
+}
+
+static void functions_event(struct pane *p, enum app_event ev)
+{
+	struct functions *st = p->state;
+	struct project *proj = app_project(p->app);
+
+	switch (ev) {
+	case APP_EVENT_PROJECT:
+		project_changed(st);
+		app_mark_dirty(p);
+		break;
+	case APP_EVENT_SELECTION: {
+		/* Another pane picked a function: follow it unless we are already inside it. */
+		const char *sel = app_selected_function(p->app);
+		const struct row *r = st->n_rows ? &st->rows[st->cursor] : NULL;
+		if (!sel ||
+		    (r && r->fn < proj->n_functions && !strcmp(proj->functions[r->fn].name, sel)))
+			break;
+		for (size_t i = 0; i < st->n_rows; i++) {
+			if (st->rows[i].kind == ROW_FUNCTION &&
+			    !strcmp(proj->functions[st->rows[i].fn].name, sel)) {
+				st->cursor = i;
+				free(st->cursor_key);
+				st->cursor_key = row_key(st, &st->rows[i]);
+				app_mark_dirty(p);
+				break;
+			}
+		}
+		break;
+	}
+	case APP_EVENT_EDITOR_RETURN:
+		start_scan(st); /* the editor may have created files */
+		break;
+	default:
+		break;
+	}
+}
+
+static const char *functions_status(struct pane *p, char *buf, size_t len)
+{
+	struct functions *st = p->state;
+	struct project *proj = app_project(p->app);
+
+	if (st->load_error)
+		snprintf(buf, len, "error");
+	else
+		snprintf(buf, len, "%zu function%s", proj->n_functions,
+		         proj->n_functions == 1 ? "" : "s");
+	return buf;
 }
 
 const struct pane_ops pane_functions_ops = {
@@ -34,6 +1173,10 @@ const struct pane_ops pane_functions_ops = {
     .title = "Functions",
     .init = functions_init,
     .destroy = functions_destroy,
+    .resize = functions_resize,
     .draw = functions_draw,
     .request = functions_request,
+    .key = functions_key,
+    .event = functions_event,
+    .status = functions_status,
 };

@@ -111,6 +111,9 @@ static void app_relayout(struct app *a);
 static void app_request_quit(struct app *a);
 static void app_quit_now(struct app *a, int status);
 static void broadcast(struct app *a, enum app_event ev);
+static void dispatch_request(struct app *a, enum request req);
+static void command_cb(void *ud, const char *text);
+static void edit_keys(struct app *a);
 
 /* --- small helpers ---------------------------------------------------------------------- */
 
@@ -1068,6 +1071,12 @@ static void dispatch_request(struct app *a, enum request req)
 		app_mark_all_dirty(a);
 		a->force_full = true;
 		return;
+	case REQ_COMMAND:
+		app_prompt(a, "request", NULL, command_cb, a);
+		return;
+	case REQ_EDIT_KEYS:
+		edit_keys(a);
+		return;
 	case REQ_CANCEL_JOB:
 		if (a->jobs) {
 			app_message(a, APP_MSG_INFO, "cancelling %s", a->jobs->name);
@@ -1286,37 +1295,131 @@ static void initial_mode(struct app *a)
 	app_set_mode(a, mode, g->endpoint);
 }
 
-/* Loads the compiled-in defaults, the user's keys file and --keymap. */
-static void load_keymap(struct app *a)
+/* The user's key bindings file: $XDG_CONFIG_HOME/lambdeck/keys or ~/.config/lambdeck/keys;
+ * NULL when neither variable is set. Caller frees. */
+static char *user_keys_path(void)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+
+	if (xdg && *xdg)
+		return xasprintf("%s/lambdeck/keys", xdg);
+	if (home && *home)
+		return xasprintf("%s/.config/lambdeck/keys", home);
+	return NULL;
+}
+
+/* Builds the keymap: compiled-in defaults, the user's keys file, then --keymap (a file, or
+ * a built-in map name such as "vim"). Problems go to the status bar; all warnings are also
+ * printed on stderr at exit. */
+static struct keymap *load_keymap(struct app *a)
 {
 	const char *scopes[PANES_COUNT + 1];
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	char *path = NULL;
+	char *path = user_keys_path();
 	struct lk_error err = {0};
+	struct keymap *km;
 
 	for (int i = 0; i < PANES_COUNT; i++)
 		scopes[i] = panes_table[i]->name;
 	scopes[PANES_COUNT] = NULL;
-	a->km = keymap_new(scopes);
-	keymap_load_defaults(a->km);
-	if (xdg && *xdg)
-		path = xasprintf("%s/lambdeck/keys", xdg);
-	else if (home && *home)
-		path = xasprintf("%s/.config/lambdeck/keys", home);
+	km = keymap_new(scopes);
+	keymap_load_defaults(km);
 	if (path && util_is_file(path))
-		keymap_load_file(a->km, path, &err);
+		keymap_load_file(km, path, &err);
 	free(path);
 	if (a->g->keymap) {
 		lk_error_clear(&err);
-		if (!util_is_file(a->g->keymap) && keymap_load_builtin(a->km, a->g->keymap) == 0)
-			;
-		else if (keymap_load_file(a->km, a->g->keymap, &err) < 0)
-			app_message(a, APP_MSG_ERROR, "--keymap: %s", err.message);
+		if (util_is_file(a->g->keymap) || keymap_load_builtin(km, a->g->keymap) < 0) {
+			if (keymap_load_file(km, a->g->keymap, &err) < 0)
+				app_message(a, APP_MSG_ERROR, "--keymap: %s", err.message);
+		}
 	}
-	if (keymap_warning_count(a->km) > 0)
-		app_message(a, APP_MSG_WARN, "%s%s", keymap_warning(a->km, 0),
-		            keymap_warning_count(a->km) > 1 ? " (and more, see stderr on exit)"
-		                                            : "");
+	if (keymap_warning_count(km) > 0)
+		app_message(a, APP_MSG_WARN, "%s%s", keymap_warning(km, 0),
+		            keymap_warning_count(km) > 1 ? " (and more, listed on exit)" : "");
+	return km;
+}
+
+static void print_keymap_warnings(struct keymap *km)
+{
+	for (size_t i = 0; km && i < keymap_warning_count(km); i++)
+		fprintf(stderr, "lambdeck: warning: %s\n", keymap_warning(km, i));
+}
+
+static const char keys_template[] =
+    "# lambdeck key bindings: this file is read after the built-in ones.\n"
+    "#   bind SCOPE KEYS REQUEST     SCOPE: global functions logs playground tests\n"
+    "#   unbind SCOPE KEYS           KEYS: q  gg  <Tab>  <C-d>  <F5>  <Enter> ...\n"
+    "#   include vim                 vim-style movement (hjkl, gg/G, Ctrl-d/u)\n"
+    "# Requests and their current keys: press ? in the console.\n";
+
+/* After the keys file was edited: rebuild the keymap from scratch. */
+static void edit_keys_done(void *ud, int status, const struct lk_error *err)
+{
+	struct app *a = ud;
+	struct keymap *km;
+
+	(void)status;
+	(void)err;
+	km = load_keymap(a);
+	print_keymap_warnings(a->km); /* the old map's warnings would be lost otherwise */
+	keymap_free(a->km);
+	a->km = km;
+	if (keymap_warning_count(km) == 0)
+		app_message(a, APP_MSG_INFO, "key bindings reloaded");
+	app_mark_all_dirty(a);
+}
+
+/* Opens the user's keys file in the editor (creating it with a commented header). */
+static void edit_keys(struct app *a)
+{
+	char *path = user_keys_path();
+	struct lk_error err = {0};
+
+	if (!path) {
+		app_message(a, APP_MSG_ERROR, "neither $XDG_CONFIG_HOME nor $HOME is set");
+		return;
+	}
+	if (app_refuse_if_read_only(a, "editing key bindings")) {
+		free(path);
+		return;
+	}
+	if (!util_is_file(path)) {
+		char *dir = xstrdup(path);
+
+		*strrchr(dir, '/') = '\0';
+		if (util_mkdir_p(dir, 0755, &err) < 0 ||
+		    util_write_atomic(path, keys_template, sizeof(keys_template) - 1, 0644, &err) <
+		        0)
+			app_message(a, APP_MSG_ERROR, "%s", err.message);
+		free(dir);
+	}
+	if (!lk_error_is_set(&err))
+		app_edit_file(a, path, 0, false, edit_keys_done, a);
+	free(path);
+}
+
+/* The ':' prompt: runs the request named in the text. */
+static void command_cb(void *ud, const char *text)
+{
+	struct app *a = ud;
+	char name[64];
+	enum request req;
+
+	if (!text)
+		return;
+	while (*text == ' ' || *text == ':')
+		text++;
+	snprintf(name, sizeof(name), "%s", text);
+	for (char *e = name + strlen(name); e > name && e[-1] == ' ';)
+		*--e = '\0';
+	if (!name[0])
+		return;
+	req = request_from_name(name);
+	if (req == REQ_NONE || req == REQ_COMMAND) {
+		app_message(a, APP_MSG_ERROR, "unknown request '%s' (? lists the keys)", name);
+		return;
+	}
+	dispatch_request(a, req);
 }
 
 static void walk_close_cb(uv_handle_t *h, void *arg)
@@ -1463,7 +1566,7 @@ int console_main(const struct global_opts *g)
 	a->stdin_poll.data = a;
 	uv_poll_start(&a->stdin_poll, UV_READABLE | UV_DISCONNECT, stdin_cb);
 
-	load_keymap(a);
+	a->km = load_keymap(a);
 	if (lk_error_is_set(&err))
 		app_message(a, APP_MSG_ERROR, "%s", err.message);
 	initial_mode(a);
@@ -1491,8 +1594,7 @@ int console_main(const struct global_opts *g)
 
 	status = a->exit_status;
 	app_teardown(a);
-	for (size_t i = 0; i < keymap_warning_count(a->km); i++)
-		fprintf(stderr, "lambdeck: warning: %s\n", keymap_warning(a->km, i));
+	print_keymap_warnings(a->km);
 	keymap_free(a->km);
 	project_free(a->project);
 	buf_free(&a->prompt.text);

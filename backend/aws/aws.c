@@ -824,6 +824,10 @@ static void proc_parse(struct aws_client *c, struct creds_proc *p, struct lk_err
 		struct buf msg = {0};
 		size_t n = p->stderr_buf.len > 300 ? 300 : p->stderr_buf.len;
 
+		while (n && (p->stderr_buf.data[n - 1] == '\n' ||
+		             p->stderr_buf.data[n - 1] == '\r' || p->stderr_buf.data[n - 1] == ' '))
+			n--;
+
 		util_sanitize(p->stderr_buf.data ? p->stderr_buf.data : "", n, false, false, &msg);
 		lk_error_set(e, "CredentialProcessError",
 		             "credential_process %s failed (%s %d)%s%s", p->name,

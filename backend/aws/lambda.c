@@ -204,7 +204,9 @@ struct aws_op *aws_lambda_invoke(struct aws_client *c, const struct aws_invoke *
 	if ((unsigned)p->type > AWS_INVOKE_DRY_RUN)
 		return aws_op_fail(op, "InvalidParameter", "unknown invocation type");
 	op->is_invoke = true;
-	aws_op_header(op, "X-Amz-Invocation-Type", types[p->type]);
+	/* RequestResponse is the default: sent as the AWS CLI does, without the header. */
+	if (p->type != AWS_INVOKE_REQUEST_RESPONSE)
+		aws_op_header(op, "X-Amz-Invocation-Type", types[p->type]);
 	if (p->log_tail)
 		aws_op_header(op, "X-Amz-Log-Type", "Tail");
 	if (p->client_context && *p->client_context) {

@@ -88,6 +88,7 @@ struct emulator {
 	char *secret_key;
 	char *credentials_file;
 	char *endpoint; /* http://host:port */
+	char info_json[1024];
 	char *runtime_host;
 	struct emu_server *api;
 	struct logstore *logs;

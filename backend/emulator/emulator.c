@@ -20,8 +20,6 @@
 /* Largest request body the API accepts: a 50 MB zip, base64 in JSON. */
 #define API_MAX_BODY ((size_t)EMU_ZIP_MAX * 4 / 3 + 64 * 1024)
 
-static char info_json[1024];
-
 void emu_random_hex(char *out, size_t nbytes)
 {
 	unsigned char b[64];
@@ -269,13 +267,10 @@ static void api_handle(void *user, struct emu_request *req)
 		}
 	}
 	if (target && !strncmp(target, "Logs_20140328.", 14) && !strcmp(path, "/")) {
-		/* routed to logs_api_handle once logs_api.c (emulogs) is merged */
-		emu_respond_error(req, 400, "UnknownOperationException",
-		                  "CloudWatch Logs is not in this build yet");
+		logs_api_handle(emu, req, target + 14);
 		return;
 	}
-	if (!strncmp(path, "/2015-03-31/functions", 21) || !strncmp(path, "/2017-03-31/", 12) ||
-	    !strncmp(path, "/2016-08-19/account-settings", 28)) {
+	if (!strncmp(path, "/2015-03-31/functions", 21)) {
 		lambda_api_handle(emu, req);
 		return;
 	}
@@ -374,7 +369,7 @@ struct emulator *emulator_new(uv_loop_t *loop, const struct emulator_options *o,
 		cJSON_AddStringToObject(j, "state_dir", emu->state_dir);
 		cJSON_AddNumberToObject(j, "pid", (double)getpid());
 		s = cJSON_PrintUnformatted(j);
-		snprintf(info_json, sizeof(info_json), "%s", s);
+		snprintf(emu->info_json, sizeof(emu->info_json), "%s", s);
 		path = util_path_join(emu->state_dir, "endpoint");
 		{
 			struct buf line = {0};
@@ -416,8 +411,7 @@ fail:
 
 const char *emulator_info_json(struct emulator *e)
 {
-	(void)e;
-	return info_json;
+	return e->info_json;
 }
 
 void emulator_shutdown(struct emulator *emu)

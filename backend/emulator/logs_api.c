@@ -1193,9 +1193,9 @@ static void conn_closed(void *user)
 void logs_api_handle(struct emulator *emu, struct emu_request *req, const char *operation)
 {
 	struct logs_api_ctx ctx = {.store = emu->logs,
-				   .loop = emu->loop,
-				   .region = emu->opt.region ? emu->opt.region : "us-east-1",
-				   .account = EMU_ACCOUNT_ID};
+	                           .loop = emu->loop,
+	                           .region = emu->opt.region ? emu->opt.region : "us-east-1",
+	                           .account = EMU_ACCOUNT_ID};
 	size_t len = 0;
 	const char *body = emu_request_body(req, &len);
 	struct lk_error err;
@@ -1204,13 +1204,13 @@ void logs_api_handle(struct emulator *emu, struct emu_request *req, const char *
 		struct logs_tail_session *s = logs_tail_new(&ctx, body, len, &err);
 		if (!s) {
 			emu_respond_error(req, err.status ? err.status : 400, err.code, "%s",
-					  err.message);
+			                  err.message);
 			return;
 		}
 		struct tail_conn *c = xcalloc(1, sizeof(*c));
 		c->session = s;
 		c->stream = emu_stream_begin(req, 200, "application/vnd.amazon.eventstream",
-					     conn_closed, c);
+		                             conn_closed, c);
 		logs_tail_run(s, conn_write, conn_end, c);
 		return;
 	}

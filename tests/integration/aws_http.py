@@ -119,7 +119,7 @@ def main():
           "invoke result: function error, decoded log tail", out + err)
     check(req["raw_path"] == "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012"
           "%3Afunction%3Amy-fn/invocations?Qualifier=live" and
-          req["headers"].get("X-Amz-Invocation-Type") == "RequestResponse" and
+          "X-Amz-Invocation-Type" not in req["headers"] and
           req["headers"].get("X-Amz-Log-Type") == "Tail" and
           base64.b64decode(req["headers"]["X-Amz-Client-Context"]) == b'{"custom":{"k":"v"}}' and
           "Content-Type" not in req["headers"] and req["body"] == b'{"a": 1}',
@@ -223,6 +223,27 @@ def main():
           srv.requests[0]["headers"]["X-Amz-Target"] == "ResourceGroupsTaggingAPI_20170126.GetResources"
           and b0["TagFilters"] == [{"Key": "aws:cloudformation:stack-name", "Values": ["stack"]}]
           and b0["ResourceTypeFilters"] == ["lambda:function"], "GetResources paged", out)
+
+    # Cancellation: no callback, nothing leaks, the loop closes cleanly (checked by the tool).
+    srv.expect(dict(action="sleep", seconds=2))
+    t0 = time.time()
+    r, rc, out, err = call(dict(env, LK_CANCEL_AFTER_MS="300"), "get-function", "slow")
+    check(rc == 0 and '"cancelled":true' in out and '"callback_called":false' in out and
+          time.time() - t0 < 1.9, "cancel an in-flight request", out + err)
+    srv.expect(dict(status=500, body={}), dict(status=500, body={}), dict(status=200, body={}))
+    r, rc, out, err = call(dict(env, LK_CANCEL_AFTER_MS="1"), "wait-updated", "f")
+    check(rc == 0 and '"callback_called":false' in out, "cancel during retries/backoff", out + err)
+    srv.expect(dict(action="sleep", seconds=2))
+    r, rc, out, err = call(dict(env, LK_CANCEL_AFTER_MS="300", LK_FREE_CLIENT="1"), "get-function", "x")
+    check(rc == 0 and '"callback_called":false' in out, "free the client with a request in flight",
+          out + err)
+    srv.expect(dict(action="stream", frames=[start, upd, upd, upd], delay=0.05))
+    r, rc, out, err = call(dict(env, LK_CANCEL_ON_EVENT="2"), "live-tail", "/aws/lambda/f")
+    check(rc == 0 and '"cancelled_in_callback":true,"events":2' in out,
+          "cancel a live tail from inside its event callback", out + err)
+    srv.expect(dict(action="stream", frames=[start], no_end=True, delay=3))
+    r, rc, out, err = call(dict(env, LK_CANCEL_AFTER_MS="500"), "live-tail", "/aws/lambda/f")
+    check(rc == 0 and '"callback_called":false' in out, "cancel an idle live tail", out + err)
 
     # No credentials at all: a clear error, no request.
     srv.expect()

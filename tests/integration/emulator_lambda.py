@@ -134,7 +134,23 @@ def test_python(lam, emu):
     check(error_code(lambda: lam.create_function(FunctionName="py", Runtime="python3.12", Role=ROLE,
                                                  Handler="app.handler", Code={"ZipFile": z}))
           == ("ResourceConflictException", 409), "duplicate CreateFunction -> 409")
-    return b["pid"]
+    return b["request_id"]
+
+
+def test_logs(emu, req_id):
+    logs = emu.client("logs")
+    streams = logs.describe_log_streams(logGroupName="/aws/lambda/py")["logStreams"]
+    import re
+    check(streams and all(re.match(r"^\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}$", s["logStreamName"]) for s in streams),
+          "worker log streams named YYYY/MM/DD/[$LATEST]<id>: %r" % [s["logStreamName"] for s in streams])
+    msgs = []
+    for page in logs.get_paginator("filter_log_events").paginate(logGroupName="/aws/lambda/py"):
+        msgs += [e["message"] for e in page["events"]]
+    check(any(m.startswith("START RequestId: %s Version: $LATEST" % req_id) for m in msgs)
+          and any(m == "END RequestId: %s" % req_id for m in msgs)
+          and any(m.startswith("REPORT RequestId: %s\tDuration: " % req_id) and "Init Duration" in m for m in msgs)
+          and any(m.startswith("python handler v1 %s" % req_id) for m in msgs),
+          "worker output and platform lines recorded in /aws/lambda/py: %r" % msgs[:12])
 
 
 def test_concurrency(lam, emu, limit):
@@ -232,7 +248,8 @@ def main():
     with Emulator(args=["--max-concurrency", str(limit)]) as emu:
         lam = emu.client("lambda")
         try:
-            test_python(lam, emu)
+            first_id = test_python(lam, emu)
+            test_logs(emu, first_id)
             test_concurrency(lam, emu, limit)
             test_node(lam, emu)
             test_provided(lam, emu)

@@ -11,6 +11,8 @@
 # AWS_CONFIG_FILE=/dev/null (so a developer's ~/.aws/config cannot interfere).
 # The emulator is stopped (SIGTERM) when the shell exits; if it then exits non-zero (crash,
 # sanitizer report) the test fails. Needs $LAMBDECK (set by ctest). Ephemeral port, temp dirs.
+# The emulator is a background job of your shell: never use a bare `wait` (it would wait for
+# the emulator too); wait for your own job ids.
 
 EMU_TMP=""
 EMU_PID=""

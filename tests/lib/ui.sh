@@ -88,6 +88,8 @@ ui_start() {
 	ui_tmux set -g status off
 	ui_tmux resize-window -t ui -x "$UI_COLS" -y "$UI_ROWS" 2>/dev/null || true
 	ui_wait_for "${UI_PROMPT% }"
+	ui_tmux send-keys -t ui -l "ulimit -c 0"
+	ui_tmux send-keys -t ui Enter
 	ui_run_console "$@"
 	ui_wait_for "1 Functions"
 }
@@ -112,7 +114,7 @@ ui_keys() {
 
 # ui_type TEXT : literal text.
 ui_type() {
-	ui_tmux send-keys -t ui -l "$1"
+	ui_tmux send-keys -t ui -l -- "$1"
 }
 
 # ui_wait_for TEXT [SECONDS] : until the screen contains TEXT (fixed string).
@@ -185,7 +187,7 @@ ui_wait_exit() {
 	ui_assert_contains "lambdeck-exit=$want"
 	: >"$UI_PIDFILE"
 	tag="ui-shell-ok-$RANDOM"
-	ui_tmux send-keys -t ui -l "clear; stty -a | tr ' ;' '\n\n' | grep -xE -- '-?(icanon|echo)' | tr '\n' ' '; echo $tag"
+	ui_tmux send-keys -t ui -l "stty -a | tr ' ;' '\n\n' | grep -xE -- '-?(icanon|echo)' | tr '\n' ' '; echo $tag"
 	ui_tmux send-keys -t ui Enter
 	ui_wait_line "^icanon echo $tag"
 }

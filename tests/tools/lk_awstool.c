@@ -208,6 +208,9 @@ static void print_result(struct aws_result *r, const char *extra_key, cJSON *ext
 
 /* The live-tail events collected (the user pointer is the waiter). */
 static cJSON *tail_events;
+/* LK_CANCEL_ON_EVENT=N: cancel the live tail from inside its N-th event callback. */
+static struct aws_op *current_op;
+static int cancel_on_event;
 
 static void on_tail_event(void *user, const char *mtype, const char *etype, const cJSON *payload)
 {
@@ -218,9 +221,19 @@ static void on_tail_event(void *user, const char *mtype, const char *etype, cons
 	cJSON_AddStringToObject(e, "event_type", etype);
 	if (payload)
 		cJSON_AddItemToObject(e, "payload", cJSON_Duplicate(payload, 1));
-	(void)user;
 	cJSON_AddItemToArray(events, e);
-	printf("{\"event\":\"%s\"}\n", etype);
+	if (cancel_on_event && cJSON_GetArraySize(events) == cancel_on_event) {
+		struct aws_waiter *w = user;
+
+		aws_op_cancel(current_op);
+		w->done = true; /* the done callback will not come */
+	}
+	{
+		char *line = cJSON_PrintUnformatted(e);
+
+		printf("{\"event\":%s}\n", line);
+		free(line);
+	}
 	fflush(stdout);
 }
 
@@ -239,9 +252,15 @@ static char *read_all(const char *path, size_t *len)
 
 /* argv: call OP ARGS... ; env LK_MAX_ATTEMPTS, LK_TIMEOUT_MS, LK_REPEAT, LK_PROFILE,
  * LK_REGION, LK_ENDPOINT. */
+static void noop_timer(uv_timer_t *t)
+{
+	(void)t;
+}
+
 static int cmd_call(int argc, char **argv)
 {
 	uv_loop_t loop;
+	uv_timer_t tick;
 	struct lk_error err = {0};
 	struct aws_options o = {
 	    .profile = getenv("LK_PROFILE"),
@@ -257,8 +276,11 @@ static int cmd_call(int argc, char **argv)
 	int rc = 0;
 
 	uv_loop_init(&loop);
+	uv_timer_init(&loop, &tick);
 	c = aws_client_new(&loop, &o, &err);
 	if (!c) {
+		uv_close((uv_handle_t *)&tick, NULL);
+		uv_run(&loop, UV_RUN_DEFAULT);
 		printf("{\"ok\":false,\"code\":\"%s\",\"message\":\"client: see stderr\"}\n",
 		       err.code);
 		fprintf(stderr, "%s\n", err.message);
@@ -273,19 +295,21 @@ static int cmd_call(int argc, char **argv)
 		size_t len = 0;
 
 		if (!strcmp(op, "creds")) {
-			aws_client_resolve_credentials(c, aws_waiter_done, &w);
+			current_op = aws_client_resolve_credentials(c, aws_waiter_done, &w);
 		} else if (!strcmp(op, "list-functions")) {
-			aws_lambda_list_functions(c, a1, a2 ? atoi(a2) : 0,
-			                          getenv("LK_ALL_PAGES") != NULL, aws_waiter_done,
-			                          &w);
+			current_op = aws_lambda_list_functions(c, a1, a2 ? atoi(a2) : 0,
+			                                       getenv("LK_ALL_PAGES") != NULL,
+			                                       aws_waiter_done, &w);
 		} else if (!strcmp(op, "get-function")) {
-			aws_lambda_get_function(c, a1, a2, aws_waiter_done, &w);
+			current_op = aws_lambda_get_function(c, a1, a2, aws_waiter_done, &w);
 		} else if (!strcmp(op, "get-function-configuration")) {
-			aws_lambda_get_function_configuration(c, a1, a2, aws_waiter_done, &w);
+			current_op =
+			    aws_lambda_get_function_configuration(c, a1, a2, aws_waiter_done, &w);
 		} else if (!strcmp(op, "delete-function")) {
-			aws_lambda_delete_function(c, a1, a2, aws_waiter_done, &w);
+			current_op = aws_lambda_delete_function(c, a1, a2, aws_waiter_done, &w);
 		} else if (!strcmp(op, "wait-updated")) {
-			aws_lambda_wait_updated(c, a1, a2 ? atol(a2) : 0, aws_waiter_done, &w);
+			current_op =
+			    aws_lambda_wait_updated(c, a1, a2 ? atol(a2) : 0, aws_waiter_done, &w);
 		} else if (!strcmp(op, "update-code")) {
 			data = read_all(a2, &len);
 			aws_lambda_update_function_code(
@@ -327,7 +351,7 @@ static int cmd_call(int argc, char **argv)
 			    .payload = a2,
 			    .payload_len = a2 ? strlen(a2) : 0,
 			};
-			aws_lambda_invoke(c, &p, aws_waiter_done, &w);
+			current_op = aws_lambda_invoke(c, &p, aws_waiter_done, &w);
 		} else if (!strcmp(op, "describe-log-groups")) {
 			aws_logs_describe_log_groups(
 			    c,
@@ -347,17 +371,20 @@ static int cmd_call(int argc, char **argv)
 			        .group = a1, .stream = a2, .start_from_head = true},
 			    aws_waiter_done, &w);
 		} else if (!strcmp(op, "filter-log-events")) {
-			aws_logs_filter_log_events(c,
-			                           &(struct aws_logs_filter_query){
-			                               .group = a1,
-			                               .pattern = a2,
-			                               .all_pages = getenv("LK_ALL_PAGES") != NULL},
-			                           aws_waiter_done, &w);
+			current_op = aws_logs_filter_log_events(
+			    c,
+			    &(struct aws_logs_filter_query){.group = a1,
+			                                    .pattern = a2,
+			                                    .all_pages =
+			                                        getenv("LK_ALL_PAGES") != NULL},
+			    aws_waiter_done, &w);
 		} else if (!strcmp(op, "live-tail")) {
 			const char *groups[] = {a1, NULL};
 
 			events = tail_events = cJSON_CreateArray();
-			aws_logs_start_live_tail(
+			cancel_on_event =
+			    getenv("LK_CANCEL_ON_EVENT") ? atoi(getenv("LK_CANCEL_ON_EVENT")) : 0;
+			current_op = aws_logs_start_live_tail(
 			    c,
 			    &(struct aws_live_tail){.log_group_identifiers = groups, .pattern = a2},
 			    on_tail_event, aws_waiter_done, &w);
@@ -385,7 +412,39 @@ static int cmd_call(int argc, char **argv)
 			rc = 2;
 			break;
 		}
+		if (getenv("LK_CANCEL_AFTER_MS")) {
+			/* Cancel whatever runs after a delay (or free the client under it). */
+			uint64_t ms = (uint64_t)atol(getenv("LK_CANCEL_AFTER_MS"));
+			uint64_t until = uv_now(&loop) + ms;
+
+			uv_timer_start(&tick, noop_timer, ms, 0);
+			while (!w.done && uv_now(&loop) < until)
+				uv_run(&loop, UV_RUN_ONCE);
+			uv_timer_stop(&tick);
+			if (!w.done) {
+				printf("{\"cancelled\":true}\n");
+				if (getenv("LK_FREE_CLIENT")) {
+					aws_client_free(c);
+					c = NULL;
+				} else {
+					aws_op_cancel(current_op);
+				}
+				uv_run(&loop, UV_RUN_DEFAULT);
+				printf("{\"callback_called\":%s}\n", w.done ? "true" : "false");
+				aws_result_free(w.result);
+				cJSON_Delete(events);
+				break;
+			}
+		}
 		r = aws_waiter_run(c, &w);
+		if (!r) {
+			/* cancelled from a callback */
+			printf("{\"cancelled_in_callback\":true,\"events\":%d}\n",
+			       cJSON_GetArraySize(events));
+			uv_run(&loop, UV_RUN_DEFAULT);
+			cJSON_Delete(events);
+			break;
+		}
 		if (i == repeat - 1 || !aws_result_ok(r))
 			print_result(r, "events", events);
 		else
@@ -398,6 +457,7 @@ static int cmd_call(int argc, char **argv)
 			break;
 	}
 	aws_client_free(c);
+	uv_close((uv_handle_t *)&tick, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(&loop) != 0) {
 		fprintf(stderr, "lk-awstool: loop did not close cleanly\n");

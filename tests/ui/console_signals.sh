@@ -1,5 +1,6 @@
 #!/bin/bash
-# SIGTERM, SIGINT (Ctrl-C) and SIGHUP end the console with the terminal restored.
+# SIGTERM, SIGINT (Ctrl-C) and SIGHUP end the console with the terminal restored; on a crash
+# (SIGSEGV, SIGABRT) the fatal-signal handler restores the terminal and dies of the signal.
 . "$LAMBDECK_SRC/tests/lib/ui.sh"
 
 ui_start
@@ -19,3 +20,15 @@ ui_wait_for "1 Functions"
 kill -HUP "$(ui_pid)"
 ui_wait_exit 129
 ui_pass "SIGHUP: exit 129, terminal restored"
+
+ui_run_console
+ui_wait_for "1 Functions"
+kill -SEGV "$(ui_pid)"
+ui_wait_exit 139
+ui_pass "SIGSEGV: terminal restored, then died of the signal (139)"
+
+ui_run_console
+ui_wait_for "1 Functions"
+kill -ABRT "$(ui_pid)"
+ui_wait_exit 134
+ui_pass "SIGABRT: terminal restored, then died of the signal (134)"

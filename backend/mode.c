@@ -1,0 +1,625 @@
+/* mode.c - LOCAL / AWS selection, and in LOCAL mode attaching to the project's emulator or
+ * starting one (`lambdeck emulate` as a child, argv only), with lease files so that
+ * consoles and commands on one project share one emulator. See mode.h for the rules. */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "backend/mode.h"
+
+#define START_TIMEOUT_MS 15000
+#define RETRY_MS         100
+
+struct waiter {
+	mode_ready_fn cb;
+	void *user;
+	struct waiter *next;
+};
+
+struct mode {
+	uv_loop_t *loop;
+	enum mode_kind kind;
+	char *project_dir;
+	char *profile, *region, *endpoint_opt, *exe, *state_dir;
+	bool keep_emulator;
+
+	struct mode_config cfg;
+	char *endpoint, *cfg_region, *cfg_profile, *credentials_file, *description;
+	bool ready, failed, acquiring;
+	struct lk_error err;
+	struct waiter *waiters;
+
+	/* LOCAL */
+	int emulator_pid;
+	bool started_by_us;
+	char lease_id[48];
+	char *lease_path;
+	uv_process_t *child;
+	uv_pipe_t *child_out;
+	struct buf child_line;
+	uv_timer_t *timer;
+	int retries;
+	bool freeing;
+};
+
+enum mode_kind mode_select(const struct mode_options *o)
+{
+	if (o->force_local)
+		return MODE_LOCAL;
+	if (o->force_aws || (o->profile && *o->profile) || (o->region && *o->region) ||
+	    (o->endpoint && *o->endpoint))
+		return MODE_AWS;
+	if (o->project_mode && !strcmp(o->project_mode, "aws"))
+		return MODE_AWS;
+	return MODE_LOCAL;
+}
+
+static const char *first(const char *a, const char *b, const char *c)
+{
+	if (a && *a)
+		return a;
+	if (b && *b)
+		return b;
+	if (c && *c)
+		return c;
+	return NULL;
+}
+
+struct mode *mode_new(uv_loop_t *loop, const struct mode_options *o, struct lk_error *err)
+{
+	struct mode *m = xcalloc(1, sizeof(*m));
+	char *abs;
+
+	(void)err;
+	m->loop = loop;
+	m->kind = mode_select(o);
+	abs = realpath(o->project_dir ? o->project_dir : ".", NULL);
+	m->project_dir = abs ? abs : xstrdup(o->project_dir ? o->project_dir : ".");
+	m->profile = xstrdup(first(o->profile, o->project_profile, NULL));
+	m->region = xstrdup(first(o->region, o->project_region, NULL));
+	m->endpoint_opt = xstrdup(o->endpoint && *o->endpoint ? o->endpoint : NULL);
+	m->exe = xstrdup(o->lambdeck_exe);
+	m->state_dir = o->state_dir ? xstrdup(o->state_dir)
+	                            : xasprintf("%s/.lambdeck/emulator", m->project_dir);
+	m->keep_emulator = o->keep_emulator;
+	m->emulator_pid = -1;
+	if (m->kind == MODE_AWS) {
+		const char *prof = first(m->profile, getenv("AWS_PROFILE"), NULL);
+		const char *reg =
+		    first(m->region, getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"));
+
+		m->description = xasprintf(
+		    "AWS %s %s%s%s", prof ? prof : "default", reg ? reg : "(region from profile)",
+		    m->endpoint_opt ? " " : "", m->endpoint_opt ? m->endpoint_opt : "");
+	} else {
+		m->description = xstrdup("LOCAL emulator starting…");
+	}
+	return m;
+}
+
+enum mode_kind mode_kind(const struct mode *m)
+{
+	return m->kind;
+}
+
+const char *mode_describe(const struct mode *m)
+{
+	return m->description;
+}
+
+const struct mode_config *mode_config(const struct mode *m)
+{
+	return m->ready ? &m->cfg : NULL;
+}
+
+/* Calls every waiter (in order of registration). */
+static void notify(struct mode *m)
+{
+	struct waiter *w = m->waiters;
+
+	m->waiters = NULL;
+	m->acquiring = false;
+	while (w) {
+		struct waiter *next = w->next;
+
+		w->cb(w->user, m->ready ? &m->cfg : NULL, m->ready ? NULL : &m->err);
+		free(w);
+		w = next;
+	}
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void stop_timer(struct mode *m)
+{
+	if (m->timer) {
+		uv_close((uv_handle_t *)m->timer, on_timer_closed);
+		m->timer = NULL;
+	}
+}
+
+static void fail(struct mode *m, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fail(struct mode *m, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	lk_error_clear(&m->err);
+	snprintf(m->err.code, sizeof(m->err.code), "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(m->err.message, sizeof(m->err.message), fmt, ap);
+	va_end(ap);
+	m->failed = true;
+	free(m->description);
+	m->description = xasprintf("LOCAL emulator unavailable: %s", m->err.message);
+	stop_timer(m);
+	notify(m);
+}
+
+/* ---- leases ---- */
+
+static bool pid_alive(int pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+static void write_lease(struct mode *m)
+{
+	char *dir = util_path_join(m->state_dir, "users");
+	char id[24], line[64];
+	unsigned char r[32];
+
+	util_mkdir_p(dir, 0700, NULL);
+	util_sha256(&m, sizeof(m), r); /* unique per object, no randomness needed */
+	util_hex(r, 8, id);
+	snprintf(m->lease_id, sizeof(m->lease_id), "%d-%.8s", (int)getpid(), id);
+	m->lease_path = util_path_join(dir, m->lease_id);
+	snprintf(line, sizeof(line), "%d\n", (int)getpid());
+	util_write_atomic(m->lease_path, line, strlen(line), 0600, NULL);
+	free(dir);
+	if (m->started_by_us && !m->keep_emulator) {
+		char *owner = util_path_join(m->state_dir, "owner");
+
+		util_write_atomic(owner, m->lease_id, strlen(m->lease_id), 0600, NULL);
+		free(owner);
+	}
+}
+
+/* Live leases other than ours; stale ones are removed. */
+static int other_users(struct mode *m)
+{
+	char *dir = util_path_join(m->state_dir, "users");
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	while (d && (de = readdir(d))) {
+		int pid = atoi(de->d_name);
+
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, m->lease_id))
+			continue;
+		if (pid_alive(pid) && pid > 0) {
+			n++;
+		} else {
+			char *p = util_path_join(dir, de->d_name);
+
+			unlink(p);
+			free(p);
+		}
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	return n;
+}
+
+/* ---- the emulator's endpoint file ---- */
+
+/* True when an emulator holds the state dir's lock (flock probe, never blocks). */
+static bool emulator_running(const char *state_dir)
+{
+	char *path = util_path_join(state_dir, "lock");
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	bool held = false;
+
+	free(path);
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+		held = errno == EWOULDBLOCK;
+	else
+		flock(fd, LOCK_UN);
+	close(fd);
+	return held;
+}
+
+/* Takes endpoint, region, credentials file and pid from an emulator's JSON line. */
+static int take_info(struct mode *m, const char *json, size_t len)
+{
+	cJSON *j = cJSON_ParseWithLength(json, len);
+	const cJSON *ep = cJSON_GetObjectItemCaseSensitive(j, "endpoint");
+	const cJSON *rg = cJSON_GetObjectItemCaseSensitive(j, "region");
+	const cJSON *cf = cJSON_GetObjectItemCaseSensitive(j, "credentials_file");
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(j, "pid");
+
+	if (!cJSON_IsString(ep) || !cJSON_IsString(rg) || !cJSON_IsString(cf)) {
+		cJSON_Delete(j);
+		return -1;
+	}
+	m->endpoint = xstrdup(ep->valuestring);
+	m->cfg_region = xstrdup(rg->valuestring);
+	m->credentials_file = xstrdup(cf->valuestring);
+	m->emulator_pid = cJSON_IsNumber(pid) ? pid->valueint : -1;
+	cJSON_Delete(j);
+	return 0;
+}
+
+static void become_ready(struct mode *m)
+{
+	const char *hostport = strstr(m->endpoint, "://");
+
+	m->cfg = (struct mode_config){
+	    .kind = MODE_LOCAL,
+	    .endpoint = m->endpoint,
+	    .region = m->cfg_region,
+	    .profile = "lambdeck-local",
+	    .credentials_file = m->credentials_file,
+	};
+	free(m->description);
+	m->description = xasprintf("LOCAL emulator %s", hostport ? hostport + 3 : m->endpoint);
+	m->cfg.description = m->description;
+	m->ready = true;
+	write_lease(m);
+	stop_timer(m);
+	notify(m);
+}
+
+/* Attaches when the endpoint file names a running emulator. */
+static bool try_attach(struct mode *m)
+{
+	char *path = util_path_join(m->state_dir, "endpoint");
+	struct buf b = {0};
+	bool ok = false;
+
+	if (emulator_running(m->state_dir) && util_read_file(path, &b, NULL) == 0 &&
+	    take_info(m, b.data ? b.data : "", b.len) == 0) {
+		if (pid_alive(m->emulator_pid)) {
+			ok = true;
+		} else {
+			free(m->endpoint), free(m->cfg_region), free(m->credentials_file);
+			m->endpoint = m->cfg_region = m->credentials_file = NULL;
+		}
+	}
+	buf_free(&b);
+	free(path);
+	return ok;
+}
+
+/* ---- starting an emulator ---- */
+
+static void on_child_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void close_child_out(struct mode *m)
+{
+	if (m->child_out) {
+		uv_close((uv_handle_t *)m->child_out, on_child_closed);
+		m->child_out = NULL;
+	}
+}
+
+static void on_retry(uv_timer_t *t);
+
+static void on_child_exit(uv_process_t *p, int64_t status, int sig)
+{
+	struct mode *m = p->data;
+
+	(void)status, (void)sig;
+	uv_close((uv_handle_t *)p, on_child_closed);
+	m->child = NULL;
+	if (m->ready || m->failed)
+		return;
+	/* It exited before printing its line: most likely another console started one at the
+	 * same moment and won the lock. Attach to that one (it may need a moment). */
+	close_child_out(m);
+	m->started_by_us = false;
+	if (m->timer)
+		uv_timer_start(m->timer, on_retry, RETRY_MS, RETRY_MS);
+}
+
+static void on_retry(uv_timer_t *t)
+{
+	struct mode *m = t->data;
+
+	if (try_attach(m)) {
+		become_ready(m);
+		return;
+	}
+	if (++m->retries * RETRY_MS > START_TIMEOUT_MS)
+		fail(m, "EmulatorUnavailable",
+		     "the local emulator did not start; see %s/emulator.log", m->state_dir);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	(void)h;
+	b->base = xmalloc(suggested);
+	b->len = suggested;
+}
+
+static void on_child_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct mode *m = s->data;
+	char *nl;
+
+	if (n > 0)
+		buf_append(&m->child_line, b->base, (size_t)n);
+	free(b->base);
+	if (m->ready || m->failed)
+		return;
+	nl = m->child_line.data ? memchr(m->child_line.data, '\n', m->child_line.len) : NULL;
+	if (nl) {
+		close_child_out(m);
+		if (take_info(m, m->child_line.data, (size_t)(nl - m->child_line.data)) < 0) {
+			fail(m, "EmulatorUnavailable", "the emulator printed an unexpected line");
+			return;
+		}
+		m->started_by_us = true;
+		if (m->child)
+			uv_unref((uv_handle_t *)m->child); /* never keeps a CLI's loop alive */
+		become_ready(m);
+	} else if (n < 0) {
+		close_child_out(m); /* exit handling decides */
+	}
+}
+
+static char *self_exe(void)
+{
+	char buf[4096];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return NULL;
+	buf[n] = 0;
+	return xstrdup(buf);
+}
+
+static void start_emulator(struct mode *m)
+{
+	char *exe = m->exe ? xstrdup(m->exe) : self_exe();
+	char *log_path = util_path_join(m->state_dir, "emulator.log");
+	char *args[] = {exe, "emulate", "--port", "0", "--state-dir", m->state_dir, NULL};
+	uv_process_options_t po = {0};
+	uv_stdio_container_t stdio[3];
+	struct lk_error e = {0};
+	int logfd, rc;
+
+	if (!exe) {
+		free(log_path);
+		fail(m, "EmulatorUnavailable",
+		     "cannot find the lambdeck binary to start the emulator");
+		return;
+	}
+	if (util_mkdir_p(m->state_dir, 0700, &e) < 0) {
+		free(exe), free(log_path);
+		fail(m, "EmulatorUnavailable", "%s", e.message);
+		return;
+	}
+	logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	m->child = xcalloc(1, sizeof(*m->child));
+	m->child->data = m;
+	m->child_out = xcalloc(1, sizeof(*m->child_out));
+	m->child_out->data = m;
+	uv_pipe_init(m->loop, m->child_out, 0);
+	stdio[0].flags = UV_IGNORE;
+	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[1].data.stream = (uv_stream_t *)m->child_out;
+	if (logfd >= 0) {
+		stdio[2].flags = UV_INHERIT_FD;
+		stdio[2].data.fd = logfd;
+	} else {
+		stdio[2].flags = UV_IGNORE;
+	}
+	po.file = exe;
+	po.args = args;
+	po.flags = UV_PROCESS_DETACHED; /* own session: survives the terminal, not our signals */
+	po.stdio = stdio;
+	po.stdio_count = 3;
+	po.exit_cb = on_child_exit;
+	rc = uv_spawn(m->loop, m->child, &po);
+	if (logfd >= 0)
+		close(logfd);
+	if (rc != 0) {
+		free(m->child);
+		m->child = NULL;
+		close_child_out(m);
+		fail(m, "EmulatorUnavailable", "cannot start %s emulate: %s", exe, uv_strerror(rc));
+		free(exe), free(log_path);
+		return;
+	}
+	uv_read_start((uv_stream_t *)m->child_out, alloc_cb, on_child_read);
+	free(exe);
+	free(log_path);
+}
+
+static void on_start_timeout(uv_timer_t *t)
+{
+	struct mode *m = t->data;
+
+	if (!m->ready && !m->failed && m->child)
+		fail(m, "EmulatorUnavailable",
+		     "the local emulator did not answer within %d s; see %s/emulator.log",
+		     START_TIMEOUT_MS / 1000, m->state_dir);
+}
+
+/* First step of an acquire, run from the loop (never inside mode_acquire itself). */
+static void on_begin(uv_timer_t *t)
+{
+	struct mode *m = t->data;
+
+	if (m->kind == MODE_AWS) {
+		m->cfg = (struct mode_config){
+		    .kind = MODE_AWS,
+		    .endpoint = m->endpoint_opt,
+		    .region = m->region,
+		    .profile = m->profile,
+		    .credentials_file = NULL,
+		    .description = m->description,
+		};
+		m->ready = true;
+		stop_timer(m);
+		notify(m);
+		return;
+	}
+	if (try_attach(m)) {
+		become_ready(m);
+		return;
+	}
+	start_emulator(m);
+	if (m->timer && !m->failed)
+		uv_timer_start(m->timer, on_start_timeout, START_TIMEOUT_MS, 0);
+}
+
+static void on_notify(uv_timer_t *t)
+{
+	struct mode *m = t->data;
+
+	stop_timer(m);
+	notify(m);
+}
+
+int mode_acquire(struct mode *m, mode_ready_fn cb, void *user)
+{
+	struct waiter *w = xcalloc(1, sizeof(*w)), **pp = &m->waiters;
+
+	w->cb = cb;
+	w->user = user;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = w;
+	if (m->acquiring)
+		return 0;
+	m->acquiring = true;
+	if (!m->timer) {
+		m->timer = xcalloc(1, sizeof(*m->timer));
+		uv_timer_init(m->loop, m->timer);
+		m->timer->data = m;
+	}
+	if (m->ready || m->failed)
+		uv_timer_start(m->timer, on_notify, 0, 0);
+	else
+		uv_timer_start(m->timer, on_begin, 0, 0);
+	return 0;
+}
+
+static void sync_done(void *user, const struct mode_config *cfg, const struct lk_error *err)
+{
+	(void)cfg, (void)err;
+	*(bool *)user = true;
+}
+
+const struct mode_config *mode_acquire_sync(struct mode *m, struct lk_error *err)
+{
+	bool done = false;
+
+	mode_acquire(m, sync_done, &done);
+	while (!done)
+		uv_run(m->loop, UV_RUN_ONCE);
+	if (!m->ready) {
+		if (err)
+			*err = m->err;
+		return NULL;
+	}
+	return &m->cfg;
+}
+
+void mode_aws_options(const struct mode_config *cfg, struct aws_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (!cfg)
+		return;
+	o->endpoint_url = cfg->endpoint;
+	o->region = cfg->region;
+	o->profile = cfg->profile;
+	if (cfg->kind == MODE_LOCAL) {
+		/* only the emulator's own keys; the user's files and variables cannot interfere */
+		o->credentials_file = cfg->credentials_file;
+		o->config_file = "/dev/null";
+		o->ignore_env_credentials = true;
+	}
+}
+
+/* Stops the emulator when this object is responsible for it and nobody else uses it. */
+static void release_emulator(struct mode *m)
+{
+	char *owner_path = util_path_join(m->state_dir, "owner");
+	struct buf owner = {0};
+	bool responsible = false;
+
+	if (m->lease_path) {
+		unlink(m->lease_path);
+	}
+	if (util_read_file(owner_path, &owner, NULL) == 0 && owner.data) {
+		int opid = atoi(owner.data);
+
+		/* ours, or the starter is gone and left the duty to the remaining users */
+		responsible = !strcmp(owner.data, m->lease_id) || !pid_alive(opid);
+	}
+	if (responsible && !m->keep_emulator && m->emulator_pid > 0 &&
+	    emulator_running(m->state_dir)) {
+		if (other_users(m) == 0) {
+			unlink(owner_path);
+			kill(m->emulator_pid, SIGTERM);
+		} else {
+			/* hand the duty over: whoever leaves last stops it */
+			util_write_atomic(owner_path, "0", 1, 0600, NULL);
+		}
+	}
+	buf_free(&owner);
+	free(owner_path);
+}
+
+void mode_free(struct mode *m)
+{
+	struct waiter *w;
+
+	if (!m)
+		return;
+	if (m->kind == MODE_LOCAL && m->ready)
+		release_emulator(m);
+	stop_timer(m);
+	close_child_out(m);
+	if (m->child) {
+		m->child->data = NULL;
+		uv_close((uv_handle_t *)m->child, on_child_closed);
+	}
+	while ((w = m->waiters)) {
+		m->waiters = w->next;
+		free(w);
+	}
+	buf_free(&m->child_line);
+	free(m->project_dir);
+	free(m->profile);
+	free(m->region);
+	free(m->endpoint_opt);
+	free(m->exe);
+	free(m->state_dir);
+	free(m->endpoint);
+	free(m->cfg_region);
+	free(m->credentials_file);
+	free(m->description);
+	free(m->lease_path);
+	free(m);
+}

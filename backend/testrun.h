@@ -127,6 +127,19 @@ bool testrun_find_location(const char *line, char **file, int *lineno);
  * rest to out unchanged (no other sanitising). */
 void testrun_strip_ansi(const char *text, size_t len, struct buf *out);
 
+/* --- snapshot tests ------------------------------------------------------------------------ */
+
+struct snapshot_report;
+/* Turns a snapshot replay report (backend/snapshot.h) into a result of format SNAPSHOT:
+ * counts (a snapshot that could not run counts as an error), one failure per differing or
+ * broken snapshot (group "snapshots", file = its .snapshot.json relative to the project,
+ * path = absolute, message = the first difference "path: expected X, got Y" or the error).
+ * out is cleared first; status PASSED or FAILED. */
+void testrun_from_snapshots(const struct snapshot_report *rep, const char *project_dir,
+                            struct testrun_result *out);
+/* True when the project has at least one events/<Function>/<name>.snapshot.json. */
+bool testrun_has_snapshots(const char *project_dir);
+
 /* --- choosing the command ------------------------------------------------------------------ */
 
 /* The argv to run for project dir: project->test_argv when set (lambdeck.json "test"), else

@@ -275,7 +275,8 @@ void app_vmessage(struct app *a, enum app_msg_level level, const char *fmt, va_l
 	buf_free(&clean);
 	a->msg_level = level;
 	a->msg_dim_at = now + show;
-	a->msg_clear_at = now + show + MSG_DIM_MS;
+	/* The dimmed phase is decoration: --low-bandwidth skips it (one frame less). */
+	a->msg_clear_at = now + show + (a->g->low_bandwidth ? 0 : MSG_DIM_MS);
 	a->status_dirty = true;
 	uv_timer_start(&a->fade_timer, fade_cb, (uint64_t)show, 0);
 }
@@ -1100,14 +1101,20 @@ static void dispatch_request(struct app *a, enum request req)
 	case REQ_EDIT_KEYS:
 		edit_keys(a);
 		return;
-	case REQ_CANCEL_JOB:
-		if (a->jobs) {
-			app_message(a, APP_MSG_INFO, "cancelling %s", a->jobs->name);
-			cancel_job(a->jobs);
+	case REQ_CANCEL_JOB: {
+		/* The most recent job the user can cancel (the shell's own are not). */
+		struct app_job *j = a->jobs;
+
+		while (j && (j->background || j->cancelled))
+			j = j->next;
+		if (j) {
+			app_message(a, APP_MSG_INFO, "cancelling %s", j->name);
+			cancel_job(j);
 		} else {
 			app_message(a, APP_MSG_INFO, "no job is running");
 		}
 		return;
+	}
 	default:
 		break;
 	}

@@ -225,6 +225,13 @@ def main():
           and b0["TagFilters"] == [{"Key": "aws:cloudformation:stack-name", "Values": ["stack"]}]
           and b0["ResourceTypeFilters"] == ["lambda:function"], "GetResources paged", out)
 
+    # Connection reuse: sequential calls on one client share one keep-alive connection.
+    srv.expect(*[dict(status=200, body={})] * 5)
+    srv.clients = set()
+    r, rc, out, err = call(dict(env, LK_REPEAT="5"), "get-function", "f")
+    check(rc == 0 and len(srv.requests) == 5 and len(srv.clients) == 1,
+          "five calls reuse one connection", f"{len(srv.clients)} connections")
+
     # Cancellation: no callback, nothing leaks, the loop closes cleanly (checked by the tool).
     srv.expect(dict(action="sleep", seconds=2))
     t0 = time.time()

@@ -195,6 +195,11 @@ def test_garbage(emu):
                 s.recv(4096)
         except OSError:
             pass
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(b"PUT /2015-03-31/functions/x/code HTTP/1.1\r\nHost: x\r\nContent-Length: 200000000\r\n\r\n")
+        first = s.recv(4096)
+    check(first.startswith(b"HTTP/1.1 413") and b"RequestTooLargeException" in first,
+          "a body declared larger than any API limit is refused before it is read: %r" % first[:60])
     s, h, b = raw(emu, "GET", "/2015-03-31/functions/", sign_with=emu.credentials())
     check(s == 200, "server still answers after garbage requests")
 

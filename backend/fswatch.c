@@ -50,15 +50,16 @@ struct fswatch {
 };
 
 static const char *const ignored_names[] = {
-    ".git",          ".hg",         ".svn",        ".lambdeck", "node_modules", "__pycache__",
-    ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox",      ".venv",        "venv",
-    ".eggs",         "build",       "dist",        ".aws-sam",  ".serverless",  "coverage",
-    "htmlcov",       ".nyc_output", ".idea",       ".DS_Store", "4913",
+    ".git",          ".hg",         ".svn",        ".lambdeck",  "node_modules", "__pycache__",
+    ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox",       ".venv",        "venv",
+    ".eggs",         "build",       "dist",        ".aws-sam",   ".serverless",  "coverage",
+    "htmlcov",       ".nyc_output", ".idea",       ".DS_Store",  "4913",         ".coverage",
+    ".hypothesis",   "target",      ".gradle",     ".terraform", "cdk.out",      ".cache",
 };
 
 static const char *const ignored_globs[] = {
     "*.sw[a-p]",     "*.swx", "*~",    "#*#",        ".#*",          "*___jb_tmp___",
-    "*___jb_old___", "*.pyc", "*.pyo", "*.egg-info", "*.tmp.[0-9]*",
+    "*___jb_old___", "*.pyc", "*.pyo", "*.egg-info", "*.tmp.[0-9]*", ".coverage.*",
 };
 
 static bool name_ignored(const char *name, size_t len)

@@ -8,8 +8,10 @@
  *
  * Ignored (never watched, never reported): version control and tool state (.git, .hg, .svn,
  * .lambdeck), dependency and cache trees (node_modules, __pycache__, .pytest_cache,
- * .mypy_cache, .ruff_cache, .tox, .venv, venv, .eggs, *.egg-info), build outputs (build,
- * dist, .aws-sam, .serverless, coverage, htmlcov, .nyc_output), editor swap / backup files
+ * .mypy_cache, .ruff_cache, .tox, .venv, venv, .eggs, *.egg-info, .hypothesis, .gradle,
+ * .terraform, .cache), build outputs (build, dist, target, .aws-sam, .serverless, cdk.out),
+ * coverage data (coverage, htmlcov, .nyc_output, .coverage*), IDE state (.idea, .DS_Store),
+ * editor swap / backup files
  * (vim .*.swp/.swx/.swo and "4913", "*~", emacs "#file#" and ".#file", JetBrains
  * "*___jb_tmp___"/"*___jb_old___"), compiled Python (*.pyc, *.pyo), lambdeck's own atomic
  * write temp files ("*.tmp.<pid>"), plus the caller's extra patterns.

@@ -118,9 +118,27 @@ bool testrun_parse_output(const char *text, size_t len, struct testrun_result *r
 int testrun_parse_junit(const char *xml, size_t len, const char *name, struct testrun_result *r,
                         struct lk_error *err);
 
+/* Finds a source location in one output line (Python traceback `File "x", line N`,
+ * "path:N:col", "(path:N:col)", "at path line N"), skipping node internals, node_modules and
+ * the Python standard library. Returns true with *file (caller frees) and *line. */
+bool testrun_find_location(const char *line, char **file, int *lineno);
+
 /* Strips ANSI escape sequences (CSI, OSC, other ESC sequences) from text, appending the
  * rest to out unchanged (no other sanitising). */
 void testrun_strip_ansi(const char *text, size_t len, struct buf *out);
+
+/* --- snapshot tests ------------------------------------------------------------------------ */
+
+struct snapshot_report;
+/* Turns a snapshot replay report (backend/snapshot.h) into a result of format SNAPSHOT:
+ * counts (a snapshot that could not run counts as an error), one failure per differing or
+ * broken snapshot (group "snapshots", file = its .snapshot.json relative to the project,
+ * path = absolute, message = the first difference "path: expected X, got Y" or the error).
+ * out is cleared first; status PASSED or FAILED. */
+void testrun_from_snapshots(const struct snapshot_report *rep, const char *project_dir,
+                            struct testrun_result *out);
+/* True when the project has at least one events/<Function>/<name>.snapshot.json. */
+bool testrun_has_snapshots(const char *project_dir);
 
 /* --- choosing the command ------------------------------------------------------------------ */
 

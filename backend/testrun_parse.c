@@ -444,6 +444,13 @@ static bool find_location(const char *s, char **file, int *line)
 	return false;
 }
 
+bool testrun_find_location(const char *line, char **file, int *lineno)
+{
+	*file = NULL;
+	*lineno = 0;
+	return line && find_location(line, file, lineno);
+}
+
 /* "N word, N word" items (pytest / jest / unittest summaries). Calls fn per item; returns
  * false when the text is not such a list. */
 static bool parse_count_list(const char *s, size_t len,

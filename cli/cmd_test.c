@@ -11,19 +11,31 @@
 
 #include <uv.h>
 
+#include <cjson/cJSON.h>
+
+#include "backend/invoke.h"
 #include "backend/project.h"
+#include "backend/snapshot.h"
 #include "backend/testrun.h"
+#include "cli/cmd_invoke.h"
 #include "cli/commands.h"
 
 struct cli_test {
 	uv_loop_t *loop;
 	struct testrun *tr;
 	uv_signal_t sigint, sigterm;
+	uv_timer_t defer; /* runs after_run outside the snapshot run's callback */
 	bool watch, json, quiet, ascii;
 	bool interrupted;
 	bool stopping;
 	int last_status; /* exit status of the last finished run */
 	const char *dir;
+	/* --snapshots: replayed after every run of the test command */
+	bool snapshots;
+	struct project *project;
+	struct invoke_ctx *ctx;
+	struct snapshot_run *snap_run;
+	struct testrun_result pending; /* the test run waiting for its snapshot replay */
 };
 
 static void usage(FILE *out)
@@ -35,7 +47,8 @@ static void usage(FILE *out)
 	      "target, package.json scripts.test, pytest, go.mod, python3 -m unittest discover).\n"
 	      "  --watch          re-run on every save (debounced) until Ctrl-C\n"
 	      "  --json           one JSON object per run on stdout (no streamed output)\n"
-	      "  --snapshots      also replay the playground's snapshot tests\n"
+	      "  --snapshots      also replay the snapshot tests (events/F/NAME.snapshot.json)\n"
+	      "                   after each run; all must pass too\n"
 	      "  --timeout S      kill a run after S seconds (default 600, 0 = never)\n"
 	      "  --junit PATH     JUnit XML report the command writes (default: --junitxml=PATH\n"
 	      "                   of the command, if any)\n"
@@ -77,10 +90,26 @@ static void on_line(struct testrun *tr, const char *line, void *user)
 	fflush(stdout);
 }
 
-static void print_result(struct cli_test *c, const struct testrun_result *r)
+/* Prints a run (and the snapshot replay that followed it, when snap is not NULL). */
+static void print_result(struct cli_test *c, const struct testrun_result *r,
+                         const struct testrun_result *snap)
 {
 	if (c->json) {
 		char *j = testrun_result_json(r, true);
+		if (snap) {
+			cJSON *o = cJSON_Parse(j);
+			char *sj = testrun_result_json(snap, false);
+			cJSON_AddItemToObject(o, "snapshots", cJSON_Parse(sj));
+			cJSON_AddBoolToObject(o, "allPassed",
+			                      r->status == TESTRUN_PASSED &&
+			                          snap->status == TESTRUN_PASSED);
+			free(sj);
+			free(j);
+			char *t = cJSON_PrintUnformatted(o);
+			j = xstrdup(t);
+			cJSON_free(t);
+			cJSON_Delete(o);
+		}
 		puts(j);
 		free(j);
 		fflush(stdout);
@@ -114,8 +143,22 @@ static void print_result(struct cli_test *c, const struct testrun_result *r)
 		printf("(more than %d failures; the rest are in the output)\n",
 		       TESTRUN_MAX_FAILURES);
 	testrun_result_summary(r, c->ascii, &b);
-	printf("%s\n", b.data ? b.data : "");
+	printf("%s%s\n", snap ? "tests: " : "", b.data ? b.data : "");
 	buf_free(&b);
+	if (snap) {
+		for (size_t i = 0; i < snap->n_failures; i++) {
+			const struct testrun_failure *f = &snap->failures[i];
+			printf("%s %s %s\n", c->ascii ? "FAIL" : "✗", f->file ? f->file : "",
+			       f->name);
+			if (f->message && *f->message)
+				printf("    %s\n", f->message);
+		}
+		buf_reset(&b);
+		testrun_result_summary(snap, c->ascii, &b);
+		printf("snapshots: %s\n",
+		       snap->passed + snap->failed + snap->errors ? b.data : "none");
+		buf_free(&b);
+	}
 	fflush(stdout);
 }
 
@@ -124,23 +167,82 @@ static void stop_loop(struct cli_test *c)
 	if (c->stopping)
 		return;
 	c->stopping = true;
+	if (c->snap_run)
+		snapshot_run_cancel(c->snap_run); /* calls on_snapshots_done once */
+	c->snap_run = NULL;
+	invoke_ctx_free(c->ctx);
+	c->ctx = NULL;
 	testrun_free(c->tr);
 	c->tr = NULL;
 	uv_close((uv_handle_t *)&c->sigint, NULL);
 	uv_close((uv_handle_t *)&c->sigterm, NULL);
+	uv_close((uv_handle_t *)&c->defer, NULL);
 }
 
-static void on_finish(struct testrun *tr, const struct testrun_result *r, void *user)
+static void after_run(struct cli_test *c)
 {
-	struct cli_test *c = user;
-	(void)tr;
-	print_result(c, r);
-	c->last_status = r->status == TESTRUN_PASSED ? 0 : 1;
 	if (c->interrupted || !c->watch)
 		stop_loop(c);
 	else if (!c->json)
 		fprintf(stderr, "%s watching for changes (Ctrl-C to stop)\n",
 		        c->ascii ? "--" : "…");
+}
+
+static void on_defer(uv_timer_t *t)
+{
+	after_run(t->data);
+}
+
+static void on_snapshots_done(const struct snapshot_report *rep, void *user)
+{
+	struct cli_test *c = user;
+	struct testrun_result snap = {0};
+
+	c->snap_run = NULL;
+	if (c->stopping) { /* cancelled by Ctrl-C: the test result still counts */
+		testrun_result_clear(&c->pending);
+		return;
+	}
+	testrun_from_snapshots(rep, c->dir, &snap);
+	print_result(c, &c->pending, &snap);
+	c->last_status =
+	    c->pending.status == TESTRUN_PASSED && snap.status == TESTRUN_PASSED ? 0 : 1;
+	testrun_result_clear(&snap);
+	testrun_result_clear(&c->pending);
+	/* the run (and the invoke ctx it uses) must not be freed from inside its callback */
+	uv_timer_start(&c->defer, on_defer, 0, 0);
+}
+
+static void on_finish(struct testrun *tr, const struct testrun_result *r, void *user)
+{
+	struct cli_test *c = user;
+	struct lk_error err = {0};
+	(void)tr;
+	c->last_status = r->status == TESTRUN_PASSED ? 0 : 1;
+	if (c->snapshots && c->ctx && !c->interrupted) {
+		if (c->snap_run) {
+			print_result(c, r, NULL);
+			fputs("snapshots: still replaying for the previous run\n", stderr);
+			c->last_status = 1;
+			return;
+		}
+		testrun_result_clear(&c->pending);
+		testrun_result_copy(&c->pending, r);
+		if (!c->json)
+			fputs("replaying snapshot tests\n", stderr);
+		c->snap_run =
+		    snapshot_run_start(c->ctx, c->project, NULL, NULL, on_snapshots_done, c, &err);
+		if (c->snap_run)
+			return;
+		testrun_result_clear(&c->pending);
+		print_result(c, r, NULL);
+		fprintf(stderr, "lambdeck test: snapshots: %s\n", err.message);
+		c->last_status = 1;
+		after_run(c);
+		return;
+	}
+	print_result(c, r, NULL);
+	after_run(c);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -151,7 +253,7 @@ static void on_signal(uv_signal_t *s, int signum)
 	if (c->tr && testrun_running(c->tr))
 		testrun_cancel(c->tr); /* on_finish stops the loop */
 	else
-		stop_loop(c);
+		stop_loop(c); /* also cancels a snapshot replay */
 }
 
 int cmd_test(int argc, char **argv, const struct global_opts *g)
@@ -206,14 +308,6 @@ int cmd_test(int argc, char **argv, const struct global_opts *g)
 			return 2;
 		}
 	}
-	if (snapshots) {
-		/* backend/snapshot (replay-all) belongs to the playground issue and is not in this
-		 * build: say so instead of pretending the snapshots passed. */
-		fputs("lambdeck test: --snapshots: snapshot replay is not available in this build "
-		      "(backend/snapshot has not landed)\n",
-		      stderr);
-		return 2;
-	}
 	const char *codeset = nl_langinfo(CODESET);
 	c.ascii = g->ascii || !codeset || strcmp(codeset, "UTF-8");
 
@@ -230,6 +324,8 @@ int cmd_test(int argc, char **argv, const struct global_opts *g)
 		project_free(p);
 		return 1;
 	}
+	c.project = p;
+	c.snapshots = snapshots;
 	const char *source = "command line";
 	char **cmd = custom ? NULL : testrun_detect(p->dir, p, &source);
 	c.dir = p->dir;
@@ -249,6 +345,24 @@ int cmd_test(int argc, char **argv, const struct global_opts *g)
 		print_sanitised(stderr, testrun_command(c.tr));
 		fputc('\n', stderr);
 	}
+	if (snapshots) {
+		struct mode_options mo;
+		cli_mode_options(g, &mo);
+		mo.project_dir = p->dir;
+		c.ctx = invoke_ctx_new(&loop, p, &mo, &err);
+		if (!c.ctx) {
+			fputs("lambdeck test: --snapshots: ", stderr);
+			print_sanitised(stderr, err.message);
+			fputc('\n', stderr);
+			testrun_free(c.tr);
+			uv_run(&loop, UV_RUN_DEFAULT);
+			uv_loop_close(&loop);
+			project_free(p);
+			return 1;
+		}
+	}
+	uv_timer_init(&loop, &c.defer);
+	c.defer.data = &c;
 	uv_signal_init(&loop, &c.sigint);
 	uv_signal_init(&loop, &c.sigterm);
 	c.sigint.data = c.sigterm.data = &c;
@@ -282,6 +396,7 @@ int cmd_test(int argc, char **argv, const struct global_opts *g)
 		stop_loop(&c);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
+	testrun_result_clear(&c.pending);
 	project_free(p);
 	if (rc)
 		return rc;

@@ -1,32 +1,507 @@
-/* tests.c - the Tests pane. Until its issue lands it shows a one-line empty state saying
- * what will appear here; its owner replaces this file (keep the name pane_tests_ops). */
+/* tests.c - the Tests pane: the project's test command (lambdeck.json "test" or detected),
+ * re-run on save, counts and failures, Enter on a failure (or on any output line naming a
+ * file:line) opens the editor there, the output with scrollback, the last runs.
+ *
+ * Layout: one header line (result at a glance, trigger, watch state), then one text view
+ * holding, after a run, the failures (tag = failure index + 1) followed by the output
+ * (tag 0); while a run goes, the output streams into it. The title shows the last result and
+ * the command. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend/testrun.h"
 #include "tui/app.h"
+
+#define TESTS_VIEW_LINES 20000
+#define TAG_HISTORY_BASE 1000000 /* history view: tag = base + index */
+
+struct tests_pane {
+	struct pane *p;
+	struct testrun *tr;
+	struct textview *tv;
+	char *source; /* where the command came from ("lambdeck.json", "Makefile"...) */
+	bool want_watch;
+	bool history_view;
+	long shown; /* history index shown in the view (-1: the current run) */
+	char *watch_error;
+};
+
+static struct tests_pane *state(struct pane *p)
+{
+	return p->state;
+}
+
+static const struct testrun_result *shown_result(struct tests_pane *t)
+{
+	if (t->shown >= 0)
+		return testrun_history(t->tr, (size_t)t->shown);
+	return testrun_current(t->tr);
+}
+
+/* Path shown for a failure: relative to the project when inside it. */
+static const char *display_path(struct tests_pane *t, const struct testrun_failure *f)
+{
+	const char *dir = testrun_dir(t->tr);
+	size_t dl = strlen(dir);
+	if (f->path && !strncmp(f->path, dir, dl) && f->path[dl] == '/')
+		return f->path + dl + 1;
+	return f->path ? f->path : f->file;
+}
+
+/* Short test name for the list: "test_refund" for "tests/x.py::Cls::test_refund" and
+ * "tests.x.Cls.test_refund"; names with blanks or '/' (jest, go subtests) stay whole. */
+static const char *short_name(const char *name)
+{
+	const char *colons = NULL;
+	for (const char *p = strstr(name, "::"); p; p = strstr(p + 2, "::"))
+		colons = p;
+	if (colons)
+		return colons + 2;
+	if (strpbrk(name, " /[("))
+		return name;
+	const char *dot = strrchr(name, '.');
+	return dot && dot[1] ? dot + 1 : name;
+}
+
+/* Fills the view with a finished run: failures first, then its output (the last lines that
+ * fit, so the failures are never the lines the bound drops). */
+static void show_result(struct tests_pane *t, const struct testrun_result *r)
+{
+	textview_clear(t->tv);
+	if (!r)
+		return;
+	const char *cross = theme_glyph(THEME_GLYPH_CROSS);
+	for (size_t i = 0; i < r->n_failures; i++) {
+		const struct testrun_failure *f = &r->failures[i];
+		const char *path = display_path(t, f);
+		const char *name = short_name(f->name);
+		if (path && f->line)
+			textview_appendf(t->tv, THEME_FAIL, (int64_t)i + 1, "%s %s:%d  %s", cross,
+			                 path, f->line, name);
+		else if (path)
+			textview_appendf(t->tv, THEME_FAIL, (int64_t)i + 1, "%s %s  %s", cross,
+			                 path, name);
+		else
+			textview_appendf(t->tv, THEME_FAIL, (int64_t)i + 1, "%s %s", cross,
+			                 f->name);
+		if (f->message && *f->message)
+			textview_appendf(t->tv, THEME_DIM, (int64_t)i + 1, "    %s", f->message);
+	}
+	if (r->failures_truncated)
+		textview_appendf(t->tv, THEME_DIM, 0, "(more than %d failures: see the output)",
+		                 TESTRUN_MAX_FAILURES);
+	if (r->error)
+		textview_appendf(t->tv, THEME_FAIL, 0, "%s", r->error);
+	if (r->note)
+		textview_appendf(t->tv, THEME_WARN, 0, "note: %s", r->note);
+	textview_appendf(t->tv, THEME_HEADER, 0, "%s output of run #%u: %s (exit %d) %s",
+	                 theme_glyph(THEME_GLYPH_HLINE), r->id, r->command ? r->command : "",
+	                 r->exit_status, theme_glyph(THEME_GLYPH_HLINE));
+	size_t room = TESTS_VIEW_LINES - textview_count(t->tv) - 1;
+	size_t from = r->n_lines > room ? r->n_lines - room : 0;
+	if (from || r->dropped_lines)
+		textview_appendf(t->tv, THEME_DIM, 0, "[%llu earlier lines not shown]",
+		                 (unsigned long long)(from + r->dropped_lines));
+	for (size_t i = from; i < r->n_lines; i++)
+		textview_append(t->tv, r->lines[i], strlen(r->lines[i]), THEME_NORMAL, 0);
+	/* the first failure is where the user wants to be; else the end of the output */
+	textview_set_cursor(t->tv, r->n_failures ? 0 : textview_count(t->tv) - 1);
+}
+
+static void show_history(struct tests_pane *t)
+{
+	textview_clear(t->tv);
+	size_t n = testrun_history_count(t->tr);
+	if (!n) {
+		textview_appendf(t->tv, THEME_DIM, 0, "No finished runs yet.");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct testrun_result *r = testrun_history(t->tr, i);
+		struct buf b = {0};
+		char when[16] = "";
+		time_t sec = (time_t)(r->started_ms / 1000);
+		struct tm tm;
+		if (localtime_r(&sec, &tm))
+			strftime(when, sizeof(when), "%H:%M:%S", &tm);
+		testrun_result_summary(r, theme_ascii(), &b);
+		enum theme_role role = r->status == TESTRUN_PASSED ? THEME_OK : THEME_FAIL;
+		textview_appendf(t->tv, role, TAG_HISTORY_BASE + (int64_t)i, "#%-3u %s  %s  %s",
+		                 r->id, when, b.data ? b.data : "", r->trigger ? r->trigger : "");
+		buf_free(&b);
+	}
+	textview_set_cursor(t->tv, 0);
+}
+
+/* --- testrun callbacks ------------------------------------------------------------------- */
+
+static void on_start(struct testrun *tr, const struct testrun_result *r, void *user)
+{
+	struct tests_pane *t = user;
+	(void)tr;
+	if (r->status != TESTRUN_RUNNING)
+		return;
+	t->shown = -1;
+	t->history_view = false;
+	textview_clear(t->tv);
+	textview_appendf(t->tv, THEME_HEADER, 0, "%s run #%u (%s): %s",
+	                 theme_glyph(THEME_GLYPH_PLAY), r->id, r->trigger, r->command);
+	app_mark_dirty(t->p);
+}
+
+static void on_line(struct testrun *tr, const char *line, void *user)
+{
+	struct tests_pane *t = user;
+	(void)tr;
+	if (t->shown >= 0 || t->history_view)
+		return;
+	textview_append(t->tv, line, strlen(line), THEME_NORMAL, 0);
+	app_mark_dirty(t->p);
+}
+
+static void on_finish(struct testrun *tr, const struct testrun_result *r, void *user)
+{
+	struct tests_pane *t = user;
+	(void)tr;
+	if (!t->history_view && t->shown < 0)
+		show_result(t, r);
+	else if (t->history_view)
+		show_history(t);
+	app_mark_dirty(t->p);
+}
+
+static const struct testrun_callbacks callbacks = {
+    .on_start = on_start,
+    .on_line = on_line,
+    .on_finish = on_finish,
+};
+
+/* --- setup ---------------------------------------------------------------------------------- */
+
+static void set_watch(struct tests_pane *t, bool on)
+{
+	struct lk_error err = {0};
+	free(t->watch_error);
+	t->watch_error = NULL;
+	if (testrun_set_watch(t->tr, on, &err) != 0) {
+		t->watch_error = xstrdup(err.message);
+		app_message(t->p->app, APP_MSG_ERROR, "tests: cannot watch: %s", err.message);
+	}
+	t->want_watch = on;
+}
+
+/* (Re)creates the runner for the current project; keeps the watch setting. */
+static void make_runner(struct tests_pane *t, bool first)
+{
+	struct project *proj = app_project(t->p->app);
+	const char *source = "default";
+	char **argv = testrun_detect(proj->dir, proj, &source);
+	struct testrun_opts o = {.timeout_ms = 600000};
+
+	if (t->tr && !first) {
+		char *cmd = testrun_argv_join(argv);
+		bool same =
+		    !strcmp(cmd, testrun_command(t->tr)) && !strcmp(testrun_dir(t->tr), proj->dir);
+		free(cmd);
+		if (same) {
+			testrun_argv_free(argv);
+			return;
+		}
+	}
+	testrun_free(t->tr);
+	t->tr = testrun_new(app_loop(t->p->app), proj->dir, argv, &o, &callbacks, t);
+	testrun_argv_free(argv);
+	free(t->source);
+	t->source = xstrdup(source);
+	t->shown = -1;
+	t->history_view = false;
+	textview_clear(t->tv);
+	if (app_read_only(t->p->app)) {
+		textview_appendf(t->tv, THEME_DIM, 0, "read-only: test runs are disabled.");
+		return;
+	}
+	set_watch(t, t->want_watch);
+	testrun_start(t->tr, first ? "console start" : "project reloaded", NULL);
+}
 
 static int tests_init(struct pane *p, struct lk_error *err)
 {
-	(void)p;
 	(void)err;
+	struct tests_pane *t = xcalloc(1, sizeof(*t));
+	t->p = p;
+	t->tv = textview_new(TESTS_VIEW_LINES);
+	t->want_watch = true;
+	t->shown = -1;
+	p->state = t;
+	make_runner(t, true);
 	return 0;
 }
 
 static void tests_destroy(struct pane *p)
 {
-	(void)p;
+	struct tests_pane *t = state(p);
+	if (!t)
+		return;
+	testrun_free(t->tr); /* kills a running group; handles close on the next loop pass */
+	textview_free(t->tv);
+	free(t->source);
+	free(t->watch_error);
+	free(t);
+	p->state = NULL;
 }
+
+/* --- drawing -------------------------------------------------------------------------------- */
 
 static void tests_draw(struct pane *p)
 {
-	wattrset(p->win, theme_attr(THEME_DIM));
+	struct tests_pane *t = state(p);
+	const struct testrun_result *r = shown_result(t);
+	struct buf b = {0};
+	enum theme_role role = THEME_DIM;
+
+	if (testrun_running(t->tr) && t->shown < 0) {
+		buf_printf(&b, "%s running", theme_glyph(THEME_GLYPH_PLAY));
+		if (testrun_rerun_queued(t->tr))
+			buf_puts(&b, " (+1 queued)");
+		role = THEME_WARN;
+	} else if (r) {
+		testrun_result_summary(r, theme_ascii(), &b);
+		role = r->status == TESTRUN_PASSED ? THEME_OK : THEME_FAIL;
+	} else {
+		buf_puts(&b, app_read_only(p->app) ? "read-only" : "not run yet");
+	}
+	if (r && r->trigger && !(testrun_running(t->tr) && t->shown < 0))
+		buf_printf(&b, "  %s", r->trigger);
+	if (t->shown >= 0 && r)
+		buf_printf(&b, "  [run #%u from history]", r->id);
+	/* the watch state is always visible at the right; the summary gets the rest */
+	const char *mode = t->history_view           ? "history"
+	                   : testrun_watching(t->tr) ? "watch on"
+	                   : t->watch_error          ? "watch failed"
+	                                             : "watch off";
+	int w = theme_text_width(mode);
+	int room = p->cols - 2;
+	if (room > w + 4) {
+		wmove(p->win, 0, p->cols - w - 1);
+		wattrset(p->win, theme_attr(THEME_DIM));
+		theme_put_clipped(p->win, mode, w);
+		room -= w + 2;
+	}
 	wmove(p->win, 0, 1);
-	theme_put_clipped(p->win, "Test results will appear here.", p->cols - 2);
+	wattrset(p->win, theme_attr(role));
+	theme_put_clipped(p->win, b.data ? b.data : "", room);
 	wattrset(p->win, theme_attr(THEME_NORMAL));
+	buf_free(&b);
+	if (p->rows > 1)
+		textview_draw(t->tv, p->win, 1, 0, p->rows - 1, p->cols, p->focused);
+}
+
+/* Title: the result at a glance and the command. */
+static const char *tests_status(struct pane *p, char *out, size_t len)
+{
+	struct tests_pane *t = state(p);
+	const struct testrun_result *r = testrun_current(t->tr);
+	struct buf b = {0};
+
+	if (!t->tr)
+		return NULL;
+	if (testrun_running(t->tr))
+		buf_puts(&b, theme_ascii() ? "running..." : "running…");
+	else if (r && r->status != TESTRUN_IDLE) {
+		struct buf s = {0};
+		testrun_result_summary(r, theme_ascii(), &s);
+		/* drop the duration in the title: it is in the header line */
+		char *dur = s.data ? strstr(s.data, "  ") : NULL;
+		if (dur)
+			*dur = '\0';
+		buf_puts(&b, s.data ? s.data : "");
+		buf_free(&s);
+	}
+	buf_printf(&b, "%s%s%s", b.len ? " " : "", b.len ? theme_glyph(THEME_GLYPH_SEPARATOR) : "",
+	           b.len ? " " : "");
+	buf_puts(&b, testrun_command(t->tr));
+	if (testrun_watching(t->tr))
+		buf_puts(&b, " (on save)");
+	snprintf(out, len, "%s", b.data ? b.data : "");
+	buf_free(&b);
+	return out;
+}
+
+/* --- requests ------------------------------------------------------------------------------- */
+
+static void on_search(void *ud, const char *text)
+{
+	struct pane *p = ud;
+	struct tests_pane *t = state(p);
+	if (!text)
+		return;
+	if (!textview_search(t->tv, text) && *text)
+		app_message(p->app, APP_MSG_WARN, "not found: %s", text);
+	app_mark_dirty(p);
+}
+
+static int open_location(struct tests_pane *t, const char *path, int line)
+{
+	if (!path) {
+		app_message(t->p->app, APP_MSG_WARN,
+		            "tests: the file of this failure was not found");
+		return PANE_HANDLED;
+	}
+	app_edit_file(t->p->app, path, line, app_read_only(t->p->app), NULL, NULL);
+	return PANE_REDRAW;
+}
+
+/* Enter: a failure -> its file:line; an output line naming an existing file:line -> there;
+ * a history entry -> that run. */
+static int activate(struct tests_pane *t)
+{
+	size_t cur = textview_cursor(t->tv);
+	int64_t tag = 0;
+	const char *text = textview_line(t->tv, cur, NULL, &tag);
+	if (!text)
+		return PANE_HANDLED;
+	if (t->history_view) {
+		if (tag >= TAG_HISTORY_BASE) {
+			t->history_view = false;
+			t->shown = (long)(tag - TAG_HISTORY_BASE);
+			show_result(t, testrun_history(t->tr, (size_t)t->shown));
+		}
+		return PANE_REDRAW;
+	}
+	const struct testrun_result *r = shown_result(t);
+	if (tag > 0 && r && (size_t)tag <= r->n_failures) {
+		const struct testrun_failure *f = &r->failures[tag - 1];
+		return open_location(t, f->path, f->line);
+	}
+	char *file = NULL;
+	int line = 0;
+	if (testrun_find_location(text, &file, &line)) {
+		char *path = testrun_resolve_file(testrun_dir(t->tr), file);
+		int rc = path ? open_location(t, path, line) : PANE_HANDLED;
+		if (!path)
+			app_message(t->p->app, APP_MSG_WARN, "tests: %s not found", file);
+		free(path);
+		free(file);
+		return rc;
+	}
+	return PANE_HANDLED;
+}
+
+/* Moves the cursor to the next/previous failure line (tag change). */
+static void jump_failure(struct tests_pane *t, int dir)
+{
+	size_t n = textview_count(t->tv), cur = textview_cursor(t->tv);
+	int64_t here = 0;
+	textview_line(t->tv, cur, NULL, &here);
+	for (size_t k = 1; k <= n; k++) {
+		size_t i = dir > 0 ? cur + k : cur - k;
+		if (dir < 0 && k > cur)
+			break;
+		if (i >= n)
+			break;
+		int64_t tag = 0;
+		textview_line(t->tv, i, NULL, &tag);
+		if (tag > 0 && tag < TAG_HISTORY_BASE && tag != here) {
+			/* first line of that failure */
+			while (i > 0) {
+				int64_t prev = 0;
+				textview_line(t->tv, i - 1, NULL, &prev);
+				if (prev != tag)
+					break;
+				i--;
+			}
+			textview_set_cursor(t->tv, i);
+			return;
+		}
+	}
 }
 
 static int tests_request(struct pane *p, enum request req)
 {
-	(void)p;
-	(void)req;
-	return PANE_UNHANDLED;
+	struct tests_pane *t = state(p);
+
+	switch (req) {
+	case REQ_TESTS_RUN:
+	case REQ_REFRESH:
+		if (app_refuse_if_read_only(p->app, "running tests"))
+			return PANE_HANDLED;
+		if (testrun_start(t->tr, "manual", NULL) == 1)
+			app_message(p->app, APP_MSG_INFO,
+			            "tests: a re-run is queued after this run");
+		return PANE_REDRAW;
+	case REQ_TESTS_WATCH:
+		if (app_refuse_if_read_only(p->app, "watching for changes"))
+			return PANE_HANDLED;
+		set_watch(t, !testrun_watching(t->tr));
+		if (!t->watch_error)
+			app_message(p->app, APP_MSG_INFO, "tests: re-run on save %s%s",
+			            testrun_watching(t->tr) ? "on" : "off",
+			            testrun_watch_problem(t->tr) ? " (some directories not watched)"
+			                                         : "");
+		app_mark_dirty(p);
+		return PANE_REDRAW;
+	case REQ_TESTS_CANCEL:
+		if (!testrun_running(t->tr)) {
+			app_message(p->app, APP_MSG_INFO, "tests: nothing is running");
+			return PANE_HANDLED;
+		}
+		testrun_cancel(t->tr);
+		app_message(p->app, APP_MSG_INFO, "tests: cancelling");
+		return PANE_REDRAW;
+	case REQ_TESTS_NEXT_FAILURE:
+	case REQ_TESTS_PREV_FAILURE:
+		jump_failure(t, req == REQ_TESTS_NEXT_FAILURE ? 1 : -1);
+		return PANE_REDRAW;
+	case REQ_TESTS_OUTPUT: {
+		int64_t tag = 0;
+		textview_line(t->tv, textview_cursor(t->tv), NULL, &tag);
+		if (tag > 0 || textview_cursor(t->tv) + 1 >= textview_count(t->tv))
+			textview_request(t->tv, tag > 0 ? REQ_MOVE_BOTTOM : REQ_MOVE_TOP,
+			                 p->rows - 1);
+		else
+			textview_request(t->tv, REQ_MOVE_BOTTOM, p->rows - 1);
+		return PANE_REDRAW;
+	}
+	case REQ_TESTS_HISTORY:
+		t->history_view = !t->history_view;
+		if (t->history_view)
+			show_history(t);
+		else {
+			t->shown = -1;
+			show_result(t, testrun_running(t->tr) ? NULL : testrun_current(t->tr));
+		}
+		return PANE_REDRAW;
+	case REQ_BACK:
+		if (t->history_view || t->shown >= 0) {
+			t->history_view = false;
+			t->shown = -1;
+			show_result(t, testrun_running(t->tr) ? NULL : testrun_current(t->tr));
+			return PANE_REDRAW;
+		}
+		return PANE_UNHANDLED;
+	case REQ_ENTER:
+	case REQ_EDIT:
+		return activate(t);
+	case REQ_SEARCH:
+		app_prompt(p->app, "search tests output:", NULL, on_search, p);
+		return PANE_HANDLED;
+	default:
+		if (textview_request(t->tv, req, p->rows - 1))
+			return PANE_REDRAW;
+		return PANE_UNHANDLED;
+	}
+}
+
+static void tests_event(struct pane *p, enum app_event ev)
+{
+	struct tests_pane *t = state(p);
+	if (ev == APP_EVENT_PROJECT) {
+		make_runner(t, false);
+		app_mark_dirty(p);
+	} else if (ev == APP_EVENT_EDITOR_RETURN) {
+		app_mark_dirty(p);
+	}
 }
 
 const struct pane_ops pane_tests_ops = {
@@ -36,4 +511,6 @@ const struct pane_ops pane_tests_ops = {
     .destroy = tests_destroy,
     .draw = tests_draw,
     .request = tests_request,
+    .event = tests_event,
+    .status = tests_status,
 };

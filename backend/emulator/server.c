@@ -327,7 +327,7 @@ struct emu_server *emu_server_new(uv_loop_t *loop, const char *host, int port, s
 	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO, 0, NULL, NULL, on_access, s,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_URI_LOG_CALLBACK, on_uri_log,
 	    s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)256 * 1024, MHD_OPTION_LISTENING_ADDRESS_REUSE, 0, MHD_OPTION_END);
+	    (size_t)32 * 1024, MHD_OPTION_LISTENING_ADDRESS_REUSE, 0, MHD_OPTION_END);
 	if (!s->mhd) {
 		free(s);
 		lk_error_set(err, "BindFailed", "cannot listen on %s:%d", host, port);

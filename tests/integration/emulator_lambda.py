@@ -11,7 +11,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests/lib"))
-from emu import Emulator, zip_dir  # noqa: E402
+from emu import Emulator, zip_bytes, zip_dir  # noqa: E402
 
 FIX = os.path.join(os.environ["LAMBDECK_SRC"], "tests/fixtures/emulator")
 ROLE = "arn:aws:iam::000000000000:role/lambdeck-test"
@@ -78,6 +78,9 @@ def test_python(lam, emu):
           and "python handler v1" in log and "END RequestId: %s" % b["request_id"] in log
           and "REPORT RequestId: %s\tDuration: " % b["request_id"] in log and "Init Duration" in log
           and "Memory Size: 256 MB" in log, "Tail log of a cold invoke: %r" % log)
+    import re
+    check(re.search(r"^\[INFO\]\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t%s\tvia logging v1$" % b["request_id"], log, re.M),
+          "python logging formatted like AWS")
     r2 = invoke(lam, "py", {"n": 2}, LogType="Tail")
     check(r2["Body"]["pid"] == b["pid"], "second invoke reuses the warm worker")
     check("Init Duration" not in r2["Log"] and "REPORT" in r2["Log"], "warm REPORT has no Init Duration")
@@ -114,7 +117,16 @@ def test_python(lam, emu):
     check(u["CodeSha256"] == base64.b64encode(hashlib.sha256(z2).digest()).decode()
           and u["LastUpdateStatus"] == "Successful", "UpdateFunctionCode returns the new CodeSha256")
     check(invoke(lam, "py", {})["Body"]["version"] == "v2", "next invoke after UpdateFunctionCode runs the new code")
-    lam.update_function_configuration(FunctionName="py", Environment={"Variables": {"GREETING": "hello"}})
+    lam.update_function_configuration(FunctionName="py", Handler="nosuchmodule.handler")
+    r = invoke(lam, "py", {})
+    check(r.get("FunctionError") == "Unhandled" and r["Body"]["errorType"] == "Runtime.ImportModuleError"
+          and "nosuchmodule" in r["Body"]["errorMessage"], "python import error -> Runtime.ImportModuleError: %r" % r["Body"])
+    lam.update_function_configuration(FunctionName="py", Handler="app.nosuchfunction")
+    r = invoke(lam, "py", {})
+    check(r.get("FunctionError") == "Unhandled" and r["Body"]["errorType"] == "Runtime.HandlerNotFound",
+          "python missing handler -> Runtime.HandlerNotFound")
+    lam.update_function_configuration(FunctionName="py", Handler="app.handler",
+                                      Environment={"Variables": {"GREETING": "hello"}})
     check(invoke(lam, "py", {})["Body"]["env"].get("GREETING") == "hello",
           "next invoke after UpdateFunctionConfiguration sees the new environment")
     # Event and DryRun
@@ -238,6 +250,19 @@ def test_provided(lam, emu):
     check("bash handler got" in r["Log"], "provided bootstrap output in the log")
     r = invoke(lam, "bash", {"action": "fail"})
     check(r.get("FunctionError") == "Unhandled" and r["Body"]["errorType"] == "BashError", "provided error")
+    z = zip_dir(os.path.join(FIX, "provided_initerror"))
+    lam.create_function(FunctionName="bashinit", Runtime="provided.al2", Role=ROLE, Code={"ZipFile": z})
+    r = invoke(lam, "bashinit", {}, LogType="Tail")
+    check(r.get("FunctionError") == "Unhandled" and r["Body"]["errorType"] == "Runtime.ConfigError"
+          and r["Body"]["errorMessage"] == "missing configuration" and "init failing on purpose" in r["Log"],
+          "init/error from a bootstrap is the invoke's error: %r" % r["Body"])
+    lam.delete_function(FunctionName="bashinit")
+    z = zip_bytes({"other.py": "x = 1\n"})
+    lam.create_function(FunctionName="bashnoboot", Runtime="provided.al2023", Role=ROLE, Code={"ZipFile": z})
+    r = invoke(lam, "bashnoboot", {})
+    check(r.get("FunctionError") == "Unhandled" and "bootstrap" in r["Body"]["errorMessage"],
+          "provided zip without bootstrap -> clear error: %r" % r["Body"])
+    lam.delete_function(FunctionName="bashnoboot")
 
 
 def test_list_delete(lam, emu):

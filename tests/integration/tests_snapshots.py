@@ -1,0 +1,81 @@
+"""`lambdeck test --snapshots` against the real local emulator: a snapshot saved with
+`lambdeck invoke --snapshot` replays as passing together with the unittest suite (exit 0);
+a changed expectation fails with the differing JSON path (exit 1, also in --json); no
+emulator is left running afterwards."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+LAMBDECK = os.environ["LAMBDECK"]
+SRC = os.environ["LAMBDECK_SRC"]
+
+
+def fail(msg, out=""):
+    print("FAIL:", msg)
+    if out:
+        print("----- output -----")
+        print(out)
+    sys.exit(1)
+
+
+def run(args, cwd, timeout=180):
+    p = subprocess.run([LAMBDECK] + args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+def emulators_for(path):
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return [l for l in out.splitlines() if "emulate" in l and path in l]
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="lk-testsnap-")
+    try:
+        proj = os.path.join(tmp, "proj")
+        shutil.copytree(os.path.join(SRC, "examples/hello-python"), proj,
+                        ignore=shutil.ignore_patterns(".lambdeck", "__pycache__"))
+        rc, out, err = run(["invoke", "HelloFunction", "--event", "ada", "--snapshot", "ada"], proj)
+        snap = os.path.join(proj, "events/HelloFunction/ada.snapshot.json")
+        if rc != 0 or not os.path.exists(snap):
+            fail(f"could not save a snapshot (rc={rc})", out + err)
+
+        rc, out, err = run(["test", "--snapshots"], proj)
+        if rc != 0 or "snapshots: " not in out or "1 passed" not in out.split("snapshots: ")[-1]:
+            fail(f"passing snapshot: rc={rc}", out + err)
+        print("ok: tests + snapshot pass -> exit 0")
+
+        with open(snap) as f:
+            doc = json.load(f)
+        body = json.loads(doc["expected"]["response"]["body"])
+        body["message"] = "Hello, Bob!"
+        doc["expected"]["response"]["body"] = json.dumps(body)
+        with open(snap, "w") as f:
+            json.dump(doc, f, indent=2)
+
+        rc, out, err = run(["test", "--snapshots"], proj)
+        if rc != 1:
+            fail(f"failing snapshot: rc={rc}", out + err)
+        if "events/HelloFunction/ada.snapshot.json HelloFunction/ada" not in out or \
+                'body.message: expected "Hello, Bob!", got "Hello, Ada!"' not in out:
+            fail("failing snapshot not listed with its difference", out)
+        print("ok: a differing snapshot fails with its JSON path -> exit 1")
+
+        rc, out, err = run(["test", "--snapshots", "--json"], proj)
+        d = json.loads(out)
+        if rc != 1 or d["status"] != "passed" or d["allPassed"] is not False or \
+                d["snapshots"]["failed"] != 1 or d["snapshots"]["failures"][0]["group"] != "snapshots":
+            fail("json", out)
+        print("ok: --json has the snapshot group")
+
+        left = emulators_for(proj)
+        if left:
+            fail("emulator left running: " + "; ".join(left))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -964,6 +964,13 @@ struct deploy_job *deploy_start(uv_loop_t *loop, struct aws_client *client, cons
 		j->fns = xcalloc(n, sizeof(*j->fns));
 		for (size_t i = 0; i < n; i++) {
 			const struct project_function *f = project_find(p, names[i]);
+			bool dup = false;
+
+			for (size_t k = 0; k < j->n && !dup;
+			     k++) /* a name given twice deploys once */
+				dup = !strcmp(j->fns[k].requested, names[i]);
+			if (dup)
+				continue;
 
 			j->fns[j->n].requested = xstrdup(names[i]);
 			if (f)

@@ -92,6 +92,7 @@ static bool run_for(unsigned ms)
 	uv_timer_t t;
 	bool timed_out = false;
 	uv_timer_init(g_loop, &t);
+	uv_update_time(g_loop); /* time passed since the last run: count from now */
 	t.data = &timed_out;
 	uv_timer_start(&t, on_stop, ms, 0);
 	uv_run(g_loop, UV_RUN_DEFAULT);
@@ -469,7 +470,7 @@ static void test_watch_debounce_and_queued_rerun(void **state)
 	struct events e = {0};
 	put("app.py", "x = 1\n");
 	put(".git/HEAD", "ref\n");
-	char *argv[] = {"sh", "-c", "sleep 0.6; echo done", NULL};
+	char *argv[] = {"sh", "-c", "sleep 1.5; echo done", NULL};
 	struct testrun_opts o = {.debounce_ms = 100};
 	struct testrun *tr = testrun_new(g_loop, g_dir, argv, &o, &cbs, &e);
 	struct lk_error err = {0};
@@ -498,10 +499,10 @@ static void test_watch_debounce_and_queued_rerun(void **state)
 	run_for(150);
 	assert_true(testrun_rerun_queued(tr));
 	assert_int_equal(e.starts, 1);
-	for (int i = 0; i < 60 && e.finishes < 2; i++)
+	for (int i = 0; i < 200 && e.finishes < 2; i++)
 		run_for(50);
 	assert_int_equal(e.finishes, 2);
-	run_for(800);
+	run_for(1000);
 	assert_int_equal(e.starts, 2);
 	assert_int_equal(e.finishes, 2);
 	assert_false(testrun_running(tr));

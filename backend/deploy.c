@@ -14,12 +14,13 @@
 #include <cjson/cJSON.h>
 
 #include "backend/aws/aws.h"
+#include "backend/fswatch.h"
 
-#define DEFAULT_PARALLEL      4
-#define DEFAULT_ZIPFILE_LIMIT (50ull * 1024 * 1024)
-#define CONFLICT_ATTEMPTS     8
-#define WAIT_TIMEOUT_MS       (5 * 60 * 1000)
-#define LOCAL_ROLE            "arn:aws:iam::000000000000:role/lambdeck-local"
+#define DEFAULT_PARALLEL         4
+#define DEFAULT_ZIPFILE_LIMIT    (50ull * 1024 * 1024)
+#define DEFAULT_CONFLICT_RETRIES 8
+#define WAIT_TIMEOUT_MS          (5 * 60 * 1000)
+#define LOCAL_ROLE               "arn:aws:iam::000000000000:role/lambdeck-local"
 
 const char *deploy_phase_name(enum deploy_phase phase)
 {
@@ -415,6 +416,23 @@ static void after_wait(struct deploy_fn *d, const cJSON *config)
 	fn_step(d);
 }
 
+/* Another update is still running: retry after 250 ms, 500 ms, 1 s, then every 2 s, up to
+ * opts.conflict_retries times. Returns false when retries are exhausted. */
+static bool retry_conflict(struct deploy_fn *d)
+{
+	int max = d->job->opts.conflict_retries > 0 ? d->job->opts.conflict_retries
+	                                            : DEFAULT_CONFLICT_RETRIES;
+	uint64_t delay;
+
+	if (d->job->cancelled || d->conflict_attempt >= max)
+		return false;
+	d->conflict_attempt++;
+	delay = d->conflict_attempt >= 4 ? 2000 : 125u << d->conflict_attempt;
+	progress(d, DEPLOY_PHASE_WAIT, (uint64_t)d->conflict_attempt, (uint64_t)max);
+	schedule(d, delay, fn_step);
+	return true;
+}
+
 /* ---- configuration (local mode) */
 
 static cJSON *desired_config(const struct deploy_fn *d)
@@ -465,10 +483,8 @@ static void config_done(void *user, struct aws_result *r)
 
 	d->op = NULL;
 	if (!aws_result_ok(r)) {
-		if (!strcmp(r->err.code, "ResourceConflictException") &&
-		    ++d->conflict_attempt < CONFLICT_ATTEMPTS && !d->job->cancelled) {
+		if (!strcmp(r->err.code, "ResourceConflictException") && retry_conflict(d)) {
 			aws_result_free(r);
-			schedule(d, 250u << d->conflict_attempt, fn_step);
 			return;
 		}
 		fn_fail_aws(d, "UpdateFunctionConfiguration", r);
@@ -497,13 +513,8 @@ static void code_done(void *user, struct aws_result *r)
 	d->op = NULL;
 	d->res.attempts++;
 	if (!aws_result_ok(r)) {
-		if (!strcmp(r->err.code, "ResourceConflictException") &&
-		    d->conflict_attempt + 1 < CONFLICT_ATTEMPTS && !d->job->cancelled) {
-			/* another update is still running: 250 ms, 500 ms, 1 s, ... */
-			d->conflict_attempt++;
+		if (!strcmp(r->err.code, "ResourceConflictException") && retry_conflict(d)) {
 			aws_result_free(r);
-			progress(d, DEPLOY_PHASE_WAIT, (uint64_t)d->conflict_attempt, 0);
-			schedule(d, 125u << d->conflict_attempt, fn_step);
 			return;
 		}
 		fn_fail_aws(d, d->res.via_s3 ? "UpdateFunctionCode (S3)" : "UpdateFunctionCode", r);
@@ -655,6 +666,7 @@ static void create_done(void *user, struct aws_result *r)
 		aws_result_free(r);
 		return;
 	}
+	d->need_create = false;
 	d->code_pending = false;
 	d->config_pending = false;
 	d->res.code_updated = true;
@@ -1223,4 +1235,235 @@ void deploy_full_cancel(struct deploy_full_job *f)
 {
 	if (f && !uv_is_closing((uv_handle_t *)&f->proc))
 		uv_process_kill(&f->proc, SIGTERM);
+}
+
+/* ---------------------------------------------------------------- watch */
+
+#define WATCH_DEBOUNCE_MS 100
+
+struct deploy_watch {
+	uv_loop_t *loop;
+	struct aws_client *client;
+	struct project proj; /* dir, artifact bucket and copies of the functions */
+	struct deploy_opts opts;
+	char *artifact_bucket, *role_arn;
+	struct deploy_watch_callbacks cb;
+	void *user;
+	struct fswatch **watches;
+	size_t n_watches;
+	bool *pending;
+	char *pending_path;
+	struct deploy_job *running;
+	bool stopping;
+};
+
+bool deploy_watch_ignored(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	if (!*base || fswatch_default_ignored(base))
+		return true;
+	/* lambdeck's own artifacts and any atomic-write temp file */
+	return strstr(path, "/.lambdeck/") != NULL || !strncmp(path, ".lambdeck/", 10) ||
+	       strstr(base, ".tmp") != NULL;
+}
+
+static void watch_free(struct deploy_watch *w)
+{
+	for (size_t i = 0; i < w->proj.n_functions; i++)
+		fn_free(&w->proj.functions[i]);
+	free(w->proj.functions);
+	free(w->proj.dir);
+	free(w->artifact_bucket);
+	free(w->role_arn);
+	free(w->watches);
+	free(w->pending);
+	free(w->pending_path);
+	free(w);
+}
+
+static void watch_round(struct deploy_watch *w);
+
+static void watch_progress(void *user, const char *function, enum deploy_phase phase, uint64_t done,
+                           uint64_t total)
+{
+	struct deploy_watch *w = user;
+
+	if (w->cb.deploy.progress)
+		w->cb.deploy.progress(w->user, function, phase, done, total);
+}
+
+static void watch_function_done(void *user, const struct deploy_result *r)
+{
+	struct deploy_watch *w = user;
+
+	if (w->cb.deploy.function_done)
+		w->cb.deploy.function_done(w->user, r);
+}
+
+static void watch_all_done(void *user, const struct deploy_result *results, size_t n,
+                           size_t failures)
+{
+	struct deploy_watch *w = user;
+
+	w->running = NULL;
+	if (w->cb.deploy.all_done)
+		w->cb.deploy.all_done(w->user, results, n, failures);
+	if (w->stopping) {
+		watch_free(w);
+		return;
+	}
+	watch_round(w); /* changes seen during the round: exactly one more */
+}
+
+static void watch_round(struct deploy_watch *w)
+{
+	const char **names = xcalloc(w->proj.n_functions + 1, sizeof(*names));
+	size_t n = 0;
+	struct deploy_callbacks cb = {
+	    .progress = watch_progress,
+	    .function_done = watch_function_done,
+	    .all_done = watch_all_done,
+	};
+	struct deploy_opts o = w->opts;
+
+	for (size_t i = 0; i < w->proj.n_functions; i++)
+		if (w->pending[i]) {
+			names[n++] = w->proj.functions[i].name;
+			w->pending[i] = false;
+		}
+	if (n) {
+		if (w->cb.triggered)
+			w->cb.triggered(w->user, names, n, w->pending_path ? w->pending_path : "");
+		free(w->pending_path);
+		w->pending_path = NULL;
+		o.artifact_bucket = w->artifact_bucket;
+		o.role_arn = w->role_arn;
+		w->running = deploy_start(w->loop, w->client, &w->proj, names, n, &o, &cb, w);
+	}
+	free(names);
+}
+
+static bool inside(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
+}
+
+static void watch_batch(struct fswatch *fw, const struct fswatch_batch *batch, void *user)
+{
+	struct deploy_watch *w = user;
+	bool any = false;
+
+	(void)fw;
+	if (w->stopping)
+		return;
+	for (size_t k = 0; k < batch->n_paths; k++) {
+		const char *path = batch->paths[k];
+
+		if (deploy_watch_ignored(path))
+			continue;
+		for (size_t i = 0; i < w->proj.n_functions; i++) {
+			const struct project_function *f = &w->proj.functions[i];
+			const char *rel;
+
+			if (!f->code_dir || !inside(path, f->code_dir))
+				continue;
+			rel = path + strlen(f->code_dir);
+			while (*rel == '/')
+				rel++;
+			if (*rel && fswatch_default_ignored(rel))
+				continue;
+			w->pending[i] = true;
+			any = true;
+			/* name a file that still exists (not an editor's vanished temp file) */
+			if (!w->pending_path || access(w->pending_path, F_OK) != 0) {
+				free(w->pending_path);
+				w->pending_path = xstrdup(path);
+			}
+		}
+	}
+	if (any && !w->running)
+		watch_round(w);
+}
+
+struct deploy_watch *deploy_watch_start(uv_loop_t *loop, struct aws_client *client,
+                                        const struct project *p, const struct deploy_opts *opts,
+                                        const struct deploy_watch_callbacks *cb, void *user,
+                                        struct lk_error *err)
+{
+	struct deploy_watch *w = xcalloc(1, sizeof(*w));
+	struct fswatch_opts fo = {.debounce_ms = WATCH_DEBOUNCE_MS, .max_wait_ms = 1000};
+
+	w->loop = loop;
+	w->client = client;
+	w->proj.dir = xstrdup(p->dir);
+	w->proj.kind = p->kind;
+	if (opts)
+		w->opts = *opts;
+	w->artifact_bucket =
+	    xstrdup(w->opts.artifact_bucket ? w->opts.artifact_bucket : p->artifact_bucket);
+	w->role_arn = xstrdup(w->opts.role_arn);
+	w->cb = *cb;
+	w->user = user;
+	w->proj.functions = xcalloc(p->n_functions + 1, sizeof(*w->proj.functions));
+	for (size_t i = 0; i < p->n_functions; i++)
+		if (p->functions[i].buildable && p->functions[i].code_dir)
+			fn_copy(&w->proj.functions[w->proj.n_functions++], &p->functions[i]);
+	w->pending = xcalloc(w->proj.n_functions + 1, sizeof(*w->pending));
+	if (w->proj.n_functions == 0) {
+		lk_error_set(err, "NothingToWatch", "no buildable functions in %s", p->dir);
+		watch_free(w);
+		return NULL;
+	}
+	/* one recursive watch per code dir that is not inside another one */
+	w->watches = xcalloc(w->proj.n_functions, sizeof(*w->watches));
+	for (size_t i = 0; i < w->proj.n_functions; i++) {
+		const char *dir = w->proj.functions[i].code_dir;
+		bool covered = false;
+
+		for (size_t k = 0; k < w->proj.n_functions && !covered; k++) {
+			const char *other = w->proj.functions[k].code_dir;
+
+			if (k == i)
+				continue;
+			if (strcmp(other, dir) == 0)
+				covered = k < i; /* same dir: the first one watches */
+			else
+				covered = inside(dir, other);
+		}
+		if (covered || !util_is_dir(dir))
+			continue;
+		if (fswatch_new(loop, dir, &fo, watch_batch, w, &w->watches[w->n_watches], err) <
+		    0) {
+			deploy_watch_stop(w);
+			return NULL;
+		}
+		w->n_watches++;
+	}
+	if (w->n_watches == 0) {
+		lk_error_set(err, "NothingToWatch",
+		             "none of the functions' code directories exists");
+		watch_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void deploy_watch_stop(struct deploy_watch *w)
+{
+	if (!w || w->stopping)
+		return;
+	w->stopping = true;
+	for (size_t i = 0; i < w->n_watches; i++)
+		fswatch_free(w->watches[i]);
+	w->n_watches = 0;
+	if (w->running)
+		deploy_cancel(w->running); /* watch_all_done frees */
+	else
+		watch_free(w);
 }

@@ -59,6 +59,7 @@ struct deploy_opts {
 	uint64_t zipfile_limit; /* largest zip sent inline as ZipFile; 0 -> 50 MB */
 	const char *artifact_bucket; /* overrides project->artifact_bucket; may be NULL */
 	const char *role_arn; /* role for CreateFunction in local mode; NULL -> a dummy ARN */
+	int conflict_retries; /* retries on ResourceConflictException; 0 -> 8 (about 12 s) */
 	/* Dependency installer output during the build; may be NULL. */
 	void (*on_output)(void *user, const char *function, const char *data, size_t len);
 };

@@ -23,7 +23,9 @@ struct http_client {
 	uv_timer_t timer;
 	struct http_request *requests; /* live requests (for http_client_free) */
 	struct sock_ctx *socks;        /* live poll contexts */
-	int in_curl; /* >0 while inside curl_multi_socket_action (no remove_handle then) */
+	int in_curl;       /* >0 while inside curl_multi_socket_action (no remove_handle then) */
+	int dispatching;   /* >0 while delivering results (done callbacks may free the client) */
+	bool free_pending; /* http_client_free was called during dispatch */
 };
 
 /* One uv_poll_t per socket, shared by every transfer on it via curl_multi_assign. */
@@ -57,6 +59,7 @@ struct http_request {
 	bool delivered; /* streamed bytes already handed out: no retry possible */
 	bool too_large;
 	bool aborted;
+	bool released;
 };
 
 static void check_multi_info(struct http_client *c);
@@ -265,6 +268,9 @@ static void request_release(struct http_request *r)
 {
 	struct http_client *c = r->client;
 
+	if (r->released)
+		return;
+	r->released = true;
 	r->finished = true;
 	if (r->in_multi) {
 		curl_multi_remove_handle(c->multi, r->easy);
@@ -385,11 +391,17 @@ static int on_xfer(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ul
 	return 0;
 }
 
+static void client_destroy(struct http_client *c);
+
 static void deferred_fail(uv_timer_t *t)
 {
 	struct http_request *r = t->data;
+	struct http_client *c = r->client;
 
+	c->dispatching++;
 	finish(r, &r->err);
+	if (--c->dispatching == 0 && c->free_pending)
+		client_destroy(c);
 }
 
 static void retry_fire(uv_timer_t *t)
@@ -474,7 +486,8 @@ static void check_multi_info(struct http_client *c)
 	CURLMsg *msg;
 	int left;
 
-	while ((msg = curl_multi_info_read(c->multi, &left))) {
+	c->dispatching++;
+	while (!c->free_pending && (msg = curl_multi_info_read(c->multi, &left))) {
 		struct http_request *r = NULL;
 
 		if (msg->msg != CURLMSG_DONE)
@@ -483,6 +496,8 @@ static void check_multi_info(struct http_client *c)
 		if (r && r->in_multi)
 			attempt_done(r, msg->data.result);
 	}
+	if (--c->dispatching == 0 && c->free_pending)
+		client_destroy(c);
 }
 
 static void start_attempt(struct http_request *r)
@@ -668,10 +683,27 @@ static void client_closed(uv_handle_t *h)
 	free(h->data);
 }
 
+/* Frees the client; a done callback may call this, then the rest waits for the dispatch
+ * loop to unwind. */
 void http_client_free(struct http_client *c)
 {
-	if (!c)
+	if (!c || c->free_pending)
 		return;
+	if (c->dispatching) {
+		struct http_request *r;
+
+		c->free_pending = true;
+		for (r = c->requests; r; r = r->next) {
+			r->cancelled = true;
+			r->done = NULL;
+		}
+		return;
+	}
+	client_destroy(c);
+}
+
+static void client_destroy(struct http_client *c)
+{
 	while (c->requests) {
 		struct http_request *r = c->requests;
 

@@ -357,6 +357,74 @@ static void on_invoked(void *user, struct aws_result *r)
 	finish(op, r, NULL);
 }
 
+static void start_invoke(struct invoke_op *op);
+
+/* AWS mode, SAM/CloudFormation functions without a known name: the deployed function is the
+ * one tagged aws:cloudformation:logical-id=<name> (as deploy.c resolves it). */
+static void on_resolved(void *user, struct aws_result *r)
+{
+	struct invoke_op *op = user;
+	struct fn_state *fs = fn_state(op->ctx, op->function);
+	const cJSON *it;
+	size_t n = 0;
+	char *arn = NULL;
+
+	op->aws_op = NULL;
+	if (!aws_result_ok(r)) {
+		struct lk_error e = r->err;
+		aws_result_free(r);
+		finish(op, NULL, &e);
+		return;
+	}
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(r->json, "ResourceTagMappingList"))
+	{
+		const cJSON *a = cJSON_GetObjectItemCaseSensitive(it, "ResourceARN");
+		if (cJSON_IsString(a) && n++ == 0)
+			arn = xstrdup(a->valuestring);
+	}
+	aws_result_free(r);
+	if (n != 1) {
+		struct lk_error e = {0};
+		if (n == 0)
+			lk_error_set(&e, "ResourceNotFoundException",
+				     "no deployed function is tagged aws:cloudformation:logical-id=%s "
+				     "(deploy the stack first, or set \"deployed_name\")",
+				     op->function);
+		else
+			lk_error_set(&e, "AmbiguousFunction",
+				     "%zu deployed functions carry the logical id %s: set "
+				     "\"deployed_name\" in lambdeck.json",
+				     n, op->function);
+		free(arn);
+		finish(op, NULL, &e);
+		return;
+	}
+	free(fs->deployed_name);
+	fs->deployed_name = arn; /* an ARN is a valid FunctionName */
+	start_invoke(op);
+}
+
+static bool resolve_name(struct invoke_op *op)
+{
+	struct invoke_ctx *c = op->ctx;
+	const struct project_function *f = project_find(c->project, op->function);
+	struct fn_state *fs = fn_state(c, op->function);
+	const char *values[] = {op->function, NULL};
+	const char *types[] = {"lambda:function", NULL};
+	struct aws_tag_filter tf = {.key = "aws:cloudformation:logical-id", .values = values};
+	struct aws_tagging_query q = {
+	    .filters = &tf, .n_filters = 1, .resource_types = types, .all_pages = true};
+
+	if (c->local || fs->deployed_name || !f || f->deployed_name ||
+	    c->project->kind != PROJECT_SAM)
+		return false;
+	op->state = OP_INVOKE;
+	phase(op, "resolving name");
+	op->t0 = util_monotonic_ns();
+	op->aws_op = aws_tagging_get_resources(c->client, &q, on_resolved, op);
+	return true;
+}
+
 static void start_invoke(struct invoke_op *op)
 {
 	struct invoke_ctx *c = op->ctx;
@@ -376,6 +444,8 @@ static void start_invoke(struct invoke_op *op)
 	    .payload_len = op->payload_len,
 	};
 
+	if (resolve_name(op))
+		return;
 	op->state = OP_INVOKE;
 	phase(op, "invoking");
 	op->t0 = util_monotonic_ns();

@@ -42,8 +42,8 @@ PY = "def handler(event, context):\n    return {'ok': True}\n"
 JS = "exports.handler = async (event) => ({ ok: true });\n"
 
 
-def presign(url, body, creds, region):
-    req = AWSRequest(method="POST", url=url, data=body, headers={})
+def presign(url, body, creds, region, method="POST"):
+    req = AWSRequest(method=method, url=url, data=body, headers={})
     SigV4Auth(Credentials(*creds), "lambda", region).add_auth(req)
     return dict(req.headers.items())
 
@@ -176,9 +176,13 @@ def main():
                 init.append(float(m.group(1)))
             results["cold_python"] = {"init_ms": stats(init), "invoke_ms": stats(cold)}
 
-            # UpdateFunctionCode of a 30 MB zip until the next invoke runs the new code
+            # UpdateFunctionCode of a 30 MB zip until the next invoke runs the new code. The
+            # request is built and signed before the clock starts (botocore spends seconds
+            # base64-encoding, serialising and hashing 40 MB of JSON; that is client time).
             rnd = os.urandom(30 * 1024 * 1024)
             upd = []
+            ipath = "/2015-03-31/functions/bpy/invocations"
+            cpath = "/2015-03-31/functions/bpy/code"
             for v in range(3):
                 src = "def handler(event, context):\n    return {'ok': True, 'v': %d}\n" % v
                 buf = io.BytesIO()
@@ -186,16 +190,32 @@ def main():
                     z.writestr("app.py", src)
                     z.writestr("blob.bin", rnd)
                 data = buf.getvalue()
+                ubody = json.dumps({"ZipFile": base64.b64encode(data).decode()}).encode()
+                uh = presign(emu.endpoint + cpath, ubody, creds, emu.region, "PUT")
+                ih = presign(emu.endpoint + ipath, b"{}", creds, emu.region)
                 t0 = time.perf_counter()
-                lam.update_function_code(FunctionName="bpy", ZipFile=data)
+                c = http.client.HTTPConnection(host, port)
+                c.request("PUT", cpath, body=ubody, headers=uh)
+                r = c.getresponse()
+                r.read()
+                c.close()
+                assert r.status == 200, r.status
                 t1 = time.perf_counter()
-                out = json.loads(lam.invoke(FunctionName="bpy", Payload=b"{}")["Payload"].read())
+                c = http.client.HTTPConnection(host, port)
+                c.request("POST", ipath, body=b"{}", headers=ih)
+                out = json.loads(c.getresponse().read())
+                c.close()
                 t2 = time.perf_counter()
                 assert out.get("v") == v, out
-                upd.append({"update_ms": (t1 - t0) * 1000, "total_ms": (t2 - t0) * 1000})
+                t3 = time.perf_counter()
+                lam.update_function_code(FunctionName="bpy", ZipFile=data)
+                t4 = time.perf_counter()
+                upd.append({"update_ms": (t1 - t0) * 1000, "total_ms": (t2 - t0) * 1000,
+                            "botocore_update_ms": (t4 - t3) * 1000})
             results["update_30mb"] = {"zip_bytes": len(data),
                                       "update_ms": statistics.median(u["update_ms"] for u in upd),
-                                      "until_new_code_ms": statistics.median(u["total_ms"] for u in upd)}
+                                      "until_new_code_ms": statistics.median(u["total_ms"] for u in upd),
+                                      "botocore_update_call_ms": statistics.median(u["botocore_update_ms"] for u in upd)}
     finally:
         floor_p.terminate()
         if sls:

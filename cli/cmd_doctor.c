@@ -1,6 +1,8 @@
 /* cmd_doctor.c - 'lambdeck doctor': shows the mode, profile, region, the endpoint of every
  * service and where each came from, where the credentials came from (never the secret), and
- * checks that a cheap call to Lambda and to CloudWatch Logs succeeds. */
+ * checks that a cheap call to Lambda and to CloudWatch Logs succeeds. The mode (LOCAL emulator
+ * or AWS) is decided by backend/mode exactly as for every other command; in LOCAL mode that
+ * attaches to (or starts) the project's emulator. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,8 @@
 #include <uv.h>
 
 #include "backend/aws/aws.h"
+#include "backend/mode.h"
+#include "backend/project.h"
 #include "backend/util.h"
 #include "cli/commands.h"
 
@@ -73,6 +77,26 @@ static void fmt_expiry(int64_t ms, char *out, size_t n)
 	strftime(out, n, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
+/* Where explicitly passed settings came from: the client only knows "--region" etc., but
+ * the mode module passes the emulator's settings (LOCAL) or lambdeck.json's the same way. */
+static const struct global_opts *doctor_globals;
+static enum mode_kind doctor_kind;
+
+static const char *src(const char *s)
+{
+	const struct global_opts *g = doctor_globals;
+
+	if (!s || !g)
+		return s;
+	if (doctor_kind == MODE_LOCAL && s[0] == '-')
+		return "LOCAL emulator";
+	if (!strcmp(s, "--region") && !g->region)
+		return "lambdeck.json";
+	if (!strcmp(s, "--profile") && !g->profile)
+		return "lambdeck.json";
+	return s;
+}
+
 static const char *const check_names[2] = {"lambda ListFunctions", "logs DescribeLogGroups"};
 
 static void print_text(const struct aws_config *cfg, const char *mode, struct doctor *d,
@@ -81,10 +105,11 @@ static void print_text(const struct aws_config *cfg, const char *mode, struct do
 	struct buf b = {0}, b2 = {0};
 
 	printf("mode:         %s\n", mode);
-	printf("profile:      %s (%s)\n", safe(cfg->profile, &b), safe(cfg->profile_source, &b2));
+	printf("profile:      %s (%s)\n", safe(cfg->profile, &b),
+	       safe(src(cfg->profile_source), &b2));
 	if (cfg->region)
 		printf("region:       %s (%s)\n", safe(cfg->region, &b),
-		       safe(cfg->region_source, &b2));
+		       safe(src(cfg->region_source), &b2));
 	else
 		printf("region:       not set (use --region, AWS_REGION or a profile's region)\n");
 	printf("config file:  %s\n", safe(cfg->config_file, &b));
@@ -93,7 +118,8 @@ static void print_text(const struct aws_config *cfg, const char *mode, struct do
 	for (int s = 0; s < AWS_SVC_COUNT; s++)
 		printf("  %-8s    %s (%s)\n", aws_service_name(s),
 		       cfg->endpoint[s] ? safe(cfg->endpoint[s], &b) : "-",
-		       cfg->endpoint_source[s] ? safe(cfg->endpoint_source[s], &b2) : "no region");
+		       cfg->endpoint_source[s] ? safe(src(cfg->endpoint_source[s]), &b2)
+		                               : "no region");
 	printf("ca bundle:    %s\n", cfg->ca_bundle ? safe(cfg->ca_bundle, &b) : "system store");
 	printf("retries:      %d attempts\n", cfg->max_attempts);
 	if (aws_result_ok(d->creds)) {
@@ -136,10 +162,10 @@ static void print_json(const struct aws_config *cfg, const char *mode, struct do
 
 	cJSON_AddStringToObject(o, "mode", mode);
 	cJSON_AddStringToObject(o, "profile", cfg->profile);
-	cJSON_AddStringToObject(o, "profile_source", cfg->profile_source);
+	cJSON_AddStringToObject(o, "profile_source", src(cfg->profile_source));
 	if (cfg->region) {
 		cJSON_AddStringToObject(o, "region", cfg->region);
-		cJSON_AddStringToObject(o, "region_source", cfg->region_source);
+		cJSON_AddStringToObject(o, "region_source", src(cfg->region_source));
 	} else {
 		cJSON_AddNullToObject(o, "region");
 	}
@@ -148,7 +174,7 @@ static void print_json(const struct aws_config *cfg, const char *mode, struct do
 
 		if (cfg->endpoint[s]) {
 			cJSON_AddStringToObject(e, "url", cfg->endpoint[s]);
-			cJSON_AddStringToObject(e, "source", cfg->endpoint_source[s]);
+			cJSON_AddStringToObject(e, "source", src(cfg->endpoint_source[s]));
 		}
 		cJSON_AddItemToObject(eps, aws_service_name(s), e);
 	}
@@ -191,20 +217,36 @@ static void print_json(const struct aws_config *cfg, const char *mode, struct do
 	cJSON_Delete(o);
 }
 
+/* Copies the global options and the project's settings into mode options. */
+static void mode_options_from(const struct global_opts *g, const struct project *p,
+                              struct mode_options *mo)
+{
+	*mo = (struct mode_options){
+	    .project_dir = g->project_dir,
+	    .profile = g->profile,
+	    .region = g->region,
+	    .endpoint = g->endpoint,
+	    .force_aws = g->force_aws,
+	    .force_local = g->force_local,
+	    .keep_emulator = g->keep_emulator,
+	    .project_mode = p ? p->mode : NULL,
+	    .project_profile = p ? p->profile : NULL,
+	    .project_region = p ? p->region : NULL,
+	};
+}
+
 int cmd_doctor(int argc, char **argv, const struct global_opts *g)
 {
 	bool json = false, no_call = false;
 	uv_loop_t loop;
 	struct lk_error err = {0};
-	struct aws_client *c;
+	struct aws_client *c = NULL;
 	struct doctor d = {0};
-	struct aws_options o = {
-	    .profile = g->profile,
-	    .region = g->region,
-	    .endpoint_url = g->endpoint,
-	    .connect_timeout_ms = 5000,
-	    .timeout_ms = 15000,
-	};
+	struct aws_options o;
+	struct project *proj = NULL;
+	struct mode_options mo;
+	struct mode *m = NULL;
+	const struct mode_config *mc;
 	char mode[256];
 	int rc = 0;
 
@@ -222,21 +264,32 @@ int cmd_doctor(int argc, char **argv, const struct global_opts *g)
 			return 2;
 		}
 	}
+	/* A directory without a project is fine: doctor still checks the AWS setup. */
+	if (project_load(g->project_dir, &proj, &err) != 0) {
+		proj = NULL;
+		lk_error_clear(&err);
+	}
 	uv_loop_init(&loop);
+	mode_options_from(g, proj, &mo);
+	m = mode_new(&loop, &mo, &err);
+	mc = m ? mode_acquire_sync(m, &err) : NULL;
+	if (!mc) {
+		fprintf(stderr, "lambdeck doctor: mode %s: %s: %s\n", m ? mode_describe(m) : "?",
+		        err.code, err.message);
+		rc = 1;
+		goto out;
+	}
+	snprintf(mode, sizeof(mode), "%s", mc->description ? mc->description : "?");
+	doctor_globals = g;
+	doctor_kind = mc->kind;
+	mode_aws_options(mc, &o);
+	o.connect_timeout_ms = 5000;
+	o.timeout_ms = 15000;
 	c = aws_client_new(&loop, &o, &err);
 	if (!c) {
 		fprintf(stderr, "lambdeck doctor: %s: %s\n", err.code, err.message);
-		uv_loop_close(&loop);
-		return 1;
-	}
-	{
-		const struct aws_config *cfg = aws_client_config(c);
-
-		snprintf(mode, sizeof(mode), "AWS (%s%s%s)", cfg->profile, cfg->region ? " " : "",
-		         cfg->region ? cfg->region : "");
-		if (g->force_local)
-			snprintf(mode, sizeof(mode),
-			         "LOCAL requested; this build resolves the AWS configuration only");
+		rc = 1;
+		goto out;
 	}
 	d.pending = 1;
 	aws_client_resolve_credentials(c, on_creds, &d);
@@ -263,11 +316,14 @@ int cmd_doctor(int argc, char **argv, const struct global_opts *g)
 			if (d.check[i] && !aws_result_ok(d.check[i]))
 				rc = 1;
 	}
+out:
 	aws_result_free(d.creds);
 	aws_result_free(d.check[0]);
 	aws_result_free(d.check[1]);
 	aws_client_free(c);
+	mode_free(m);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
+	project_free(proj);
 	return rc;
 }

@@ -607,3 +607,13 @@ const char *keymap_key_for(const struct keymap *km, const char *scope, enum requ
 	}
 	return best ? best->text : NULL;
 }
+
+enum request keymap_bound(const struct keymap *km, const char *scope, const char *keys)
+{
+	int s = scope_index(km, scope);
+
+	for (size_t i = 0; s >= 0 && keys && i < km->n; i++)
+		if (km->b[i].scope == s && !strcmp(km->b[i].text, keys))
+			return km->b[i].req;
+	return REQ_NONE;
+}

@@ -73,6 +73,10 @@ void keymap_foreach(const struct keymap *km, const char *scope,
  * Valid until the keymap changes. */
 const char *keymap_key_for(const struct keymap *km, const char *scope, enum request req);
 
+/* The request bound to exactly these keys (printable form, as in keymap_binding.keys) in
+ * exactly this scope; REQ_NONE when none. */
+enum request keymap_bound(const struct keymap *km, const char *scope, const char *keys);
+
 /* Parses one KEYS token into curses key codes; returns the count (0 on a bad token, with
  * why set to a static explanation). Exposed for tests. */
 int keymap_parse_keys(const char *token, int keys[KEYMAP_MAX_KEYS], const char **why);

@@ -10,6 +10,10 @@
 	_(FUNCTIONS_COLLAPSE_ALL, "functions-collapse-all", "Collapse the whole tree")             \
 	_(FUNCTIONS_FILTER, "functions-filter", "Filter the tree as you type (Esc clears)")        \
 	_(FUNCTIONS_OPEN_CONFIG, "functions-open-config",                                          \
-	  "Open the function's definition in lambdeck.json / template / serverless.yml")
+	  "Open the function's definition in lambdeck.json / template / serverless.yml")           \
+	_(FUNCTIONS_BUILD, "functions-build", "Quick-build the selected function")                 \
+	_(FUNCTIONS_BUILD_ALL, "functions-build-all", "Quick-build every buildable function")      \
+	_(FUNCTIONS_DEPLOY_FULL, "functions-deploy-full",                                          \
+	  "Full deploy with the project's IaC tool (sam / serverless / lambdeck.json deploy)")
 
 #endif

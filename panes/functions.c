@@ -14,6 +14,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "backend/build.h"
+#include "backend/deploy.h"
 #include "backend/fswatch.h"
 #include "cli/commands.h"
 #include "panes/functions.h"
@@ -89,6 +91,10 @@ struct functions {
 	size_t n_badges;
 	char **wrapped; /* text of wrapped rows, rebuilt with the rows */
 	size_t n_wrapped;
+	struct fbuild *builds; /* running quick builds (linked list) */
+	struct fdeploy *full_deploy;
+	struct status_job *status_job; /* build-status badges being computed */
+	bool status_pending;
 };
 
 static const char *const skip_names[] = {".git",      ".lambdeck",     "__pycache__",
@@ -228,6 +234,7 @@ static void scan_job_free(struct scan_job *job)
 
 static void rebuild_rows(struct functions *st);
 static void cursor_changed(struct functions *st);
+static void start_status(struct functions *st);
 static void rewatch(struct functions *st);
 static void start_scan(struct functions *st);
 
@@ -249,6 +256,7 @@ static void scan_done(uv_work_t *req, int status)
 	scan_job_free(job);
 	rebuild_rows(st);
 	app_mark_dirty(st->p);
+	start_status(st);
 	if (st->rescan_pending) {
 		st->rescan_pending = false;
 		start_scan(st);
@@ -646,6 +654,296 @@ static void project_changed(struct functions *st)
 	rewatch(st);
 }
 
+/* ---- build badges, quick build, full deploy ---------------------------------------------- */
+
+/* Build state of every function, computed on the thread pool from a private project load
+ * (the app's project may be reloaded meanwhile). */
+struct fn_status {
+	char *name;
+	bool buildable, built, modified;
+};
+
+struct status_job {
+	uv_work_t req;
+	struct functions *st; /* NULL once the pane is gone */
+	char *dir;
+	struct fn_status *out;
+	size_t n;
+};
+
+static void status_work(uv_work_t *req)
+{
+	struct status_job *job = req->data;
+	struct project *p = NULL;
+	struct lk_error err;
+
+	if (project_load(job->dir, &p, &err) == 0) {
+		job->out = xcalloc(p->n_functions + 1, sizeof(*job->out));
+		for (size_t i = 0; i < p->n_functions; i++) {
+			struct build_status bs = {0};
+			struct fn_status *o = &job->out[job->n++];
+			o->name = xstrdup(p->functions[i].name);
+			o->buildable = p->functions[i].buildable;
+			if (o->buildable && build_status_get(p, &p->functions[i], &bs, &err) == 0) {
+				o->built = bs.built;
+				o->modified = bs.modified;
+			}
+		}
+	}
+	project_free(p);
+}
+
+static void start_status(struct functions *st);
+
+static void status_done(uv_work_t *req, int status)
+{
+	struct status_job *job = req->data;
+	struct functions *st = job->st;
+
+	if (st && status == 0) {
+		st->status_job = NULL;
+		for (size_t i = 0; i < job->n; i++) {
+			const struct fn_status *o = &job->out[i];
+			if (!o->buildable)
+				pane_functions_set_badge(st->p, o->name, FUNCTIONS_BADGE_BUILD,
+				                         NULL, THEME_DIM);
+			else if (!o->built)
+				pane_functions_set_badge(st->p, o->name, FUNCTIONS_BADGE_BUILD,
+				                         theme_ascii() ? "o" : "○", THEME_DIM);
+			else
+				pane_functions_set_badge(
+				    st->p, o->name, FUNCTIONS_BADGE_BUILD,
+				    o->modified ? theme_glyph(THEME_GLYPH_BULLET) : NULL,
+				    THEME_WARN);
+		}
+		if (st->status_pending) {
+			st->status_pending = false;
+			start_status(st);
+		}
+	}
+	for (size_t i = 0; i < job->n; i++)
+		free(job->out[i].name);
+	free(job->out);
+	free(job->dir);
+	free(job);
+}
+
+/* Recomputes the build badges (after a rescan or a build). */
+static void start_status(struct functions *st)
+{
+	struct status_job *job;
+
+	if (st->status_job) {
+		st->status_pending = true;
+		return;
+	}
+	job = xcalloc(1, sizeof(*job));
+	job->st = st;
+	job->req.data = job;
+	job->dir = xstrdup(app_project(st->p->app)->dir);
+	if (uv_queue_work(app_loop(st->p->app), &job->req, status_work, status_done) < 0) {
+		free(job->dir);
+		free(job);
+		return;
+	}
+	st->status_job = job;
+}
+
+struct fbuild {
+	struct fbuild *next;
+	struct functions *st; /* NULL once the pane is gone */
+	struct app_job *job;
+	struct build_job *b;
+	char *name;
+	bool starting; /* inside build_start: a synchronous done must not free fb */
+	bool finished;
+};
+
+static void build_cancel_cb(void *ud)
+{
+	struct fbuild *fb = ud;
+
+	if (fb->b)
+		build_cancel(fb->b);
+}
+
+static void build_progress_cb(void *user, const char *function, enum build_phase phase,
+                              uint64_t done, uint64_t total)
+{
+	struct fbuild *fb = user;
+
+	(void)function;
+	app_job_progress(fb->job, build_phase_name(phase), done, total);
+}
+
+static void build_done_cb(void *user, const struct build_result *res)
+{
+	struct fbuild *fb = user;
+	struct functions *st = fb->st;
+
+	if (res->outcome == BUILD_OK)
+		app_job_finish(fb->job, true, "%s: built, %zu files, %llu bytes%s (%.0f ms)",
+		               fb->name, res->n_files, (unsigned long long)res->zip_size,
+		               res->full ? "" : ", patched", res->elapsed_ms);
+	else if (res->outcome == BUILD_UNCHANGED)
+		app_job_finish(fb->job, true, "%s: unchanged since the last build", fb->name);
+	else
+		app_job_finish(fb->job, false, "%s: build %s: %s", fb->name,
+		               build_outcome_name(res->outcome), res->err.message);
+	if (st) {
+		for (struct fbuild **pp = &st->builds; *pp; pp = &(*pp)->next) {
+			if (*pp == fb) {
+				*pp = fb->next;
+				break;
+			}
+		}
+		start_status(st);
+	}
+	fb->finished = true;
+	if (fb->starting)
+		return; /* quick_build frees it */
+	free(fb->name);
+	free(fb);
+}
+
+static void quick_build(struct functions *st, const struct project_function *f)
+{
+	struct build_opts opts = {0};
+	struct fbuild *fb;
+	char title[160];
+
+	if (app_refuse_if_read_only(st->p->app, "build"))
+		return;
+	if (!f->buildable) {
+		app_message(st->p->app, APP_MSG_WARN, "%s is not built here: %s", f->name,
+		            f->not_buildable ? f->not_buildable : "not buildable");
+		return;
+	}
+	for (struct fbuild *b = st->builds; b; b = b->next) {
+		if (!strcmp(b->name, f->name)) {
+			app_message(st->p->app, APP_MSG_INFO, "%s is already building", f->name);
+			return;
+		}
+	}
+	fb = xcalloc(1, sizeof(*fb));
+	fb->st = st;
+	fb->name = xstrdup(f->name);
+	snprintf(title, sizeof(title), "build %s", f->name);
+	fb->job = app_job_start(st->p->app, title, build_cancel_cb, fb);
+	fb->next = st->builds;
+	st->builds = fb;
+	fb->starting = true;
+	fb->b = build_start(app_loop(st->p->app), app_project(st->p->app), f, &opts,
+	                    build_progress_cb, build_done_cb, fb);
+	fb->starting = false;
+	if (fb->finished) {
+		free(fb->name);
+		free(fb);
+	}
+}
+
+struct fdeploy {
+	struct functions *st;
+	struct app_job *job;
+	struct deploy_full_job *d;
+	struct buf line; /* the output line being collected */
+	char last[200];  /* the last complete output line (sanitised) */
+};
+
+static void full_cancel_cb(void *ud)
+{
+	struct fdeploy *fd = ud;
+
+	if (fd->d)
+		deploy_full_cancel(fd->d);
+}
+
+static void full_output(void *user, const char *data, size_t len)
+{
+	struct fdeploy *fd = user;
+
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] != '\n' && data[i] != '\r') {
+			if (fd->line.len < 4096)
+				buf_putc(&fd->line, data[i]);
+			continue;
+		}
+		if (!fd->line.len)
+			continue;
+		struct buf clean = {0};
+		util_sanitize(fd->line.data, fd->line.len, false, false, &clean);
+		snprintf(fd->last, sizeof(fd->last), "%s", clean.data ? clean.data : "");
+		buf_free(&clean);
+		buf_reset(&fd->line);
+		app_job_progress(fd->job, fd->last, 0, 0);
+	}
+}
+
+static void full_exit(void *user, int status, const struct lk_error *err)
+{
+	struct fdeploy *fd = user;
+
+	if (status == 0)
+		app_job_finish(fd->job, true, "full deploy finished");
+	else if (status < 0)
+		app_job_finish(fd->job, false, "full deploy: %s",
+		               err ? err->message : "cannot start the deploy tool");
+	else
+		app_job_finish(fd->job, false, "full deploy failed (exit %d): %s", status,
+		               fd->last);
+	if (fd->st)
+		fd->st->full_deploy = NULL;
+	buf_free(&fd->line);
+	free(fd);
+}
+
+static void full_confirmed(void *ud, bool yes)
+{
+	struct functions *st = ud;
+	struct fdeploy *fd;
+	struct lk_error err;
+
+	if (!yes || st->full_deploy)
+		return;
+	fd = xcalloc(1, sizeof(*fd));
+	fd->st = st;
+	fd->job = app_job_start(st->p->app, "full deploy", full_cancel_cb, fd);
+	fd->d = deploy_full_start(app_loop(st->p->app), app_project(st->p->app), full_output,
+	                          full_exit, fd, &err);
+	if (!fd->d) {
+		app_job_finish(fd->job, false, "full deploy: %s", err.message);
+		free(fd);
+		return;
+	}
+	st->full_deploy = fd;
+}
+
+static void full_deploy(struct functions *st)
+{
+	struct lk_error err;
+	char **argv;
+	struct buf q = {0};
+
+	if (app_refuse_if_read_only(st->p->app, "deploy"))
+		return;
+	if (st->full_deploy) {
+		app_message(st->p->app, APP_MSG_INFO, "a full deploy is already running");
+		return;
+	}
+	argv = deploy_full_argv(app_project(st->p->app), &err);
+	if (!argv) {
+		app_message(st->p->app, APP_MSG_ERROR, "%s", err.message);
+		return;
+	}
+	buf_puts(&q, "Full deploy: run '");
+	for (size_t i = 0; argv[i]; i++)
+		buf_printf(&q, "%s%s", i ? " " : "", argv[i]);
+	buf_puts(&q, "'?");
+	deploy_argv_free(argv);
+	app_confirm(st->p->app, q.data, full_confirmed, st);
+	buf_free(&q);
+}
+
 /* ---- pane ops ---------------------------------------------------------------------------- */
 
 static int functions_init(struct pane *p, struct lk_error *err)
@@ -678,6 +976,16 @@ static void functions_destroy(struct pane *p)
 		return;
 	if (st->scanning)
 		st->scanning->st = NULL; /* scan_done frees it */
+	if (st->status_job)
+		st->status_job->st = NULL;
+	for (struct fbuild *b = st->builds; b; b = b->next) {
+		b->st = NULL; /* build_done_cb frees it */
+		build_cancel(b->b);
+	}
+	if (st->full_deploy) {
+		st->full_deploy->st = NULL;
+		deploy_full_cancel(st->full_deploy->d);
+	}
 	unwatch_all(st);
 	roots_free(st->roots, st->n_roots);
 	free(st->rows);
@@ -1062,6 +1370,18 @@ static int functions_request(struct pane *p, enum request req)
 		return PANE_REDRAW;
 	case REQ_REFRESH:
 		app_reload_project(p->app);
+		return PANE_REDRAW;
+	case REQ_FUNCTIONS_BUILD:
+		if (has_fn)
+			quick_build(st, f);
+		return PANE_REDRAW;
+	case REQ_FUNCTIONS_BUILD_ALL:
+		for (size_t i = 0; i < proj->n_functions; i++)
+			if (proj->functions[i].buildable)
+				quick_build(st, &proj->functions[i]);
+		return PANE_REDRAW;
+	case REQ_FUNCTIONS_DEPLOY_FULL:
+		full_deploy(st);
 		return PANE_REDRAW;
 	default:
 		return PANE_UNHANDLED;

@@ -37,6 +37,7 @@ struct app_job {
 	app_job_cancel_fn cancel;
 	void *ud;
 	bool cancelled;
+	bool background; /* the shell's own (emulator start): quitting does not ask */
 };
 
 struct help_line {
@@ -72,7 +73,7 @@ struct app {
 	uint64_t frame_ns;
 	unsigned long frames;
 
-	char mode[96], endpoint[160];
+	char mode_text[96], endpoint[160];
 	char msg[512];
 	enum app_msg_level msg_level;
 	int64_t msg_dim_at, msg_clear_at;
@@ -96,6 +97,10 @@ struct app {
 	bool editor_running, editor_resize_pending;
 	app_editor_cb editor_cb;
 	void *editor_ud;
+
+	struct mode *mode;
+	struct app_job *mode_job;
+	bool mode_done; /* acquisition finished (ready or failed) */
 
 	char *selected;
 	bool quitting;
@@ -259,6 +264,10 @@ void app_vmessage(struct app *a, enum app_msg_level level, const char *fmt, va_l
 	int64_t now = now_ms();
 	int show = level == APP_MSG_INFO ? MSG_SHOW_MS : MSG_SHOW_ERROR_MS;
 
+	/* Information never hides a warning or error the user has not had time to read. */
+	if (level == APP_MSG_INFO && a->msg[0] && a->msg_level != APP_MSG_INFO &&
+	    now < a->msg_dim_at)
+		return;
 	buf_vprintf(&raw, fmt, ap);
 	util_sanitize(raw.data ? raw.data : "", raw.len, false, false, &clean);
 	snprintf(a->msg, sizeof(a->msg), "%s", clean.data ? clean.data : "");
@@ -294,7 +303,7 @@ void app_set_mode(struct app *a, const char *mode, const char *endpoint)
 	struct buf clean = {0};
 
 	util_sanitize(mode ? mode : "", mode ? strlen(mode) : 0, false, false, &clean);
-	snprintf(a->mode, sizeof(a->mode), "%s", clean.data ? clean.data : "");
+	snprintf(a->mode_text, sizeof(a->mode_text), "%s", clean.data ? clean.data : "");
 	buf_reset(&clean);
 	util_sanitize(endpoint ? endpoint : "", endpoint ? strlen(endpoint) : 0, false, false,
 	              &clean);
@@ -306,7 +315,7 @@ void app_set_mode(struct app *a, const char *mode, const char *endpoint)
 
 const char *app_mode(struct app *a)
 {
-	return a->mode;
+	return a->mode_text;
 }
 
 struct app_job *app_job_start(struct app *a, const char *name, app_job_cancel_fn cancel, void *ud)
@@ -501,15 +510,21 @@ static void confirm_quit_cb(void *ud, bool yes)
 
 static void app_request_quit(struct app *a)
 {
-	size_t n = app_jobs_running(a);
+	size_t n = 0;
+	const char *name = NULL;
 	char q[256];
 
+	for (struct app_job *j = a->jobs; j; j = j->next)
+		if (!j->background) {
+			n++;
+			name = name ? name : j->name;
+		}
 	if (n == 0) {
 		app_quit_now(a, 0);
 		return;
 	}
 	snprintf(q, sizeof(q), "%zu job%s running (%s). Quit anyway? [y/n]", n, n > 1 ? "s" : "",
-	         a->jobs->name);
+	         name);
 	app_confirm(a, q, confirm_quit_cb, a);
 }
 
@@ -545,6 +560,10 @@ static void help_binding_cb(const struct keymap_binding *b, void *ud)
 	struct app *a = ud;
 	struct help_line *last = a->n_help_lines ? &a->help_lines[a->n_help_lines - 1] : NULL;
 
+	/* A global key the focused pane binds to something else does not apply here. */
+	if (!strcmp(b->scope, "global") &&
+	    keymap_bound(a->km, focused(a)->ops->name, b->keys) != REQ_NONE)
+		return;
 	if (last && !last->header && last->help == request_help(b->request)) {
 		char *keys = xasprintf("%s %s", last->keys, b->keys);
 
@@ -864,7 +883,7 @@ static void draw_status(struct app *a)
 		wnoutrefresh(w);
 		return;
 	}
-	snprintf(tmp, sizeof(tmp), " %s ", a->mode);
+	snprintf(tmp, sizeof(tmp), " %s ", a->mode_text);
 	status_put(w, tmp, THEME_STATUS_MODE, &room);
 	if (a->endpoint[0]) {
 		snprintf(tmp, sizeof(tmp), " %s", a->endpoint);
@@ -902,6 +921,10 @@ static void draw_status(struct app *a)
 		status_put(w, "  ", THEME_STATUS, &room);
 		status_put(w, a->msg, role, &room);
 		status_put(w, " ", THEME_STATUS, &room);
+	}
+	if (keymap_pending_text(a->km)[0]) {
+		snprintf(tmp, sizeof(tmp), "  %s-", keymap_pending_text(a->km));
+		status_put(w, tmp, THEME_KEY, &room);
 	}
 	{
 		const char *k = keymap_key_for(a->km, focused(a)->ops->name, REQ_HELP);
@@ -1121,8 +1144,18 @@ static void handle_key(struct app *a, int ch)
 			return;
 		}
 	}
-	if (keymap_feed(a->km, p->ops->name, ch, &req) == KEYMAP_MATCH)
+	switch (keymap_feed(a->km, p->ops->name, ch, &req)) {
+	case KEYMAP_MATCH:
+		a->status_dirty = true; /* the pending prefix, if any, is gone */
 		dispatch_request(a, req);
+		break;
+	case KEYMAP_PENDING:
+		a->status_dirty = true;
+		break;
+	case KEYMAP_NONE:
+		a->status_dirty |= ch == 27;
+		break;
+	}
 }
 
 static void stdin_cb(uv_poll_t *h, int status, int events)
@@ -1272,27 +1305,86 @@ static void install_fatal_handlers(void)
 	lk_set_fatal_hook(restore_terminal);
 }
 
-/* The mode text until backend/mode.h resolves it: what the options and project ask for. */
-static void initial_mode(struct app *a)
+const struct mode_config *app_mode_config(struct app *a)
 {
-	const struct global_opts *g = a->g;
-	bool aws = g->force_aws || g->profile || g->region || g->endpoint ||
-	           (!g->force_local && a->project->mode && !strcmp(a->project->mode, "aws"));
-	char mode[96];
+	return a->mode ? mode_config(a->mode) : NULL;
+}
 
-	if (!aws) {
-		app_set_mode(a, "LOCAL", NULL);
+/* Shows a mode description ("LOCAL emulator 127.0.0.1:4566", "AWS dev eu-west-1") as the
+ * mode label plus the endpoint text. */
+static void show_mode(struct app *a, const struct mode_config *cfg)
+{
+	const char *d = mode_describe(a->mode);
+	enum mode_kind kind = mode_kind(a->mode);
+
+	if (kind == MODE_LOCAL) {
+		app_set_mode(a, "LOCAL", !strncmp(d, "LOCAL ", 6) ? d + 6 : d);
 		return;
 	}
-	snprintf(mode, sizeof(mode), "AWS%s%s%s%s", g->profile || a->project->profile ? " " : "",
-	         g->profile            ? g->profile
-	         : a->project->profile ? a->project->profile
-	                               : "",
-	         g->region || a->project->region ? " " : "",
-	         g->region            ? g->region
-	         : a->project->region ? a->project->region
-	                              : "");
-	app_set_mode(a, mode, g->endpoint);
+	app_set_mode(a, d, cfg && cfg->endpoint ? cfg->endpoint : NULL);
+}
+
+static void mode_ready_cb(void *user, const struct mode_config *cfg, const struct lk_error *err)
+{
+	struct app *a = user;
+
+	a->mode_done = true;
+	if (a->quitting)
+		return; /* teardown frees the job; the screen is gone */
+	if (a->mode_job) {
+		if (cfg)
+			app_job_finish(a->mode_job, true, "local emulator ready");
+		else
+			app_job_finish(a->mode_job, false, "%s",
+			               err && err->message[0] ? err->message : "mode failed");
+		a->mode_job = NULL;
+	} else if (!cfg) {
+		app_message(a, APP_MSG_ERROR, "%s",
+		            err && err->message[0] ? err->message : "mode failed");
+	}
+	if (!a->quitting)
+		show_mode(a, cfg);
+}
+
+/* Selects LOCAL or AWS (backend/mode.h) and starts acquiring it; LOCAL shows the emulator
+ * start as a background job. */
+static void start_mode(struct app *a)
+{
+	const struct global_opts *g = a->g;
+	struct mode_options o = {
+	    .project_dir = a->project->dir ? a->project->dir : g->project_dir,
+	    .profile = g->profile,
+	    .region = g->region,
+	    .endpoint = g->endpoint,
+	    .force_aws = g->force_aws,
+	    .force_local = g->force_local,
+	    .keep_emulator = g->keep_emulator,
+	    .project_mode = a->project->mode,
+	    .project_profile = a->project->profile,
+	    .project_region = a->project->region,
+	};
+	struct lk_error err = {0};
+
+	a->mode = mode_new(&a->loop, &o, &err);
+	if (!a->mode) {
+		a->mode_done = true;
+		app_set_mode(a, mode_select(&o) == MODE_LOCAL ? "LOCAL" : "AWS", NULL);
+		app_message(a, APP_MSG_ERROR, "%s", err.message);
+		return;
+	}
+	show_mode(a, NULL);
+	if (mode_kind(a->mode) == MODE_LOCAL) {
+		a->mode_job = app_job_start(a, "emulator", NULL, NULL);
+		a->mode_job->background = true;
+		app_job_progress(a->mode_job, "starting", 0, 0);
+	}
+	if (mode_acquire(a->mode, mode_ready_cb, a) < 0) {
+		a->mode_done = true;
+		if (a->mode_job) {
+			app_job_finish(a->mode_job, false, "cannot start the mode");
+			a->mode_job = NULL;
+		}
+	}
 }
 
 /* The user's key bindings file: $XDG_CONFIG_HOME/lambdeck/keys or ~/.config/lambdeck/keys;
@@ -1464,6 +1556,7 @@ static void app_teardown(struct app *a)
 		a->jobs = j->next;
 		free(j);
 	}
+	a->mode_job = NULL;
 	if (a->curses_up) {
 		if (a->status_win)
 			delwin(a->status_win);
@@ -1477,6 +1570,12 @@ static void app_teardown(struct app *a)
 	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
 		if (!uv_is_closing(mine[i]))
 			uv_close(mine[i], NULL);
+	/* An emulator being started is waited for (bounded by mode.c's start timeout), so that
+	 * mode_free can stop it instead of leaving it running. */
+	while (a->mode && !a->mode_done && uv_run(&a->loop, UV_RUN_ONCE))
+		;
+	mode_free(a->mode);
+	a->mode = NULL;
 	uv_timer_start(&a->close_guard, close_guard_cb, 2000, 0);
 	uv_unref((uv_handle_t *)&a->close_guard);
 	uv_run(&a->loop, UV_RUN_DEFAULT);
@@ -1569,7 +1668,7 @@ int console_main(const struct global_opts *g)
 	a->km = load_keymap(a);
 	if (lk_error_is_set(&err))
 		app_message(a, APP_MSG_ERROR, "%s", err.message);
-	initial_mode(a);
+	start_mode(a);
 
 	a->rows = LINES;
 	a->cols = COLS;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "backend/mode.h"
 #include "backend/project.h"
 #include "backend/util.h"
 #include "tui/pane.h"
@@ -62,6 +63,12 @@ void app_vmessage(struct app *a, enum app_msg_level level, const char *fmt, va_l
  * APP_EVENT_MODE. */
 void app_set_mode(struct app *a, const char *mode, const char *endpoint);
 const char *app_mode(struct app *a);
+/* The backend mode (backend/mode.h), owned by the app: selected at start from the options
+ * and lambdeck.json and acquired asynchronously (LOCAL: attaching to or starting the
+ * project's emulator, shown as a job). NULL until ready, or when it failed (the error is in
+ * the status bar). Every pane gets APP_EVENT_MODE when it becomes ready; build an aws client
+ * from it with mode_aws_options(). Valid until exit. */
+const struct mode_config *app_mode_config(struct app *a);
 
 /* --- jobs ------------------------------------------------------------------------------- */
 

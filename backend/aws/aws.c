@@ -1238,6 +1238,8 @@ static int on_stream_message(void *ud, const struct eventstream_message *m)
 			op->on_event(op->user, "exception", xtype ? xtype : "", payload);
 		free(xtype);
 		rc = 1; /* stop: the service ends the stream after an exception */
+	} else if (etype && !strcmp(etype, "initial-response")) {
+		/* protocol plumbing (the HTTP response's initial part): SDKs swallow it too */
 	} else if (op->on_event && !op->finished) {
 		op->on_event(op->user, mtype ? mtype : "event", etype ? etype : "", payload);
 	}

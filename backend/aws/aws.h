@@ -52,17 +52,19 @@ const char *aws_service_name(enum aws_service s);
 /* What the caller (CLI options, mode.h's struct mode_config) imposes; everything NULL means
  * "as the AWS CLI would resolve it from the environment and files". */
 struct aws_options {
-	const char *profile;          /* --profile; else AWS_PROFILE; else "default" */
-	const char *region;           /* --region; else AWS_REGION, AWS_DEFAULT_REGION, profile */
-	const char *endpoint_url;     /* --endpoint-url: every service */
-	const char *credentials_file; /* else AWS_SHARED_CREDENTIALS_FILE, ~/.aws/credentials */
-	const char *config_file;      /* else AWS_CONFIG_FILE, ~/.aws/config */
-	bool ignore_env_credentials;  /* true: skip AWS_ACCESS_KEY_ID & co. (LOCAL mode uses the
-	                                 emulator's credentials file, never the user's keys) */
-	int max_attempts;             /* 0: profile max_attempts, AWS_MAX_ATTEMPTS, else 3 */
-	long connect_timeout_ms;      /* 0: 10 s */
-	long timeout_ms;              /* 0: 60 s per attempt */
-	const char *user_agent;       /* NULL: "lambdeck/<version>" */
+	const char *profile;      /* --profile; else AWS_PROFILE; else "default" */
+	const char *region;       /* --region; else AWS_REGION, AWS_DEFAULT_REGION, profile */
+	const char *endpoint_url; /* --endpoint-url: every service */
+	/* else AWS_SHARED_CREDENTIALS_FILE, ~/.aws/credentials. Given explicitly (LOCAL mode: the
+	 * emulator's generated file), the environment's AWS_ACCESS_KEY_ID & co. are ignored. */
+	const char *credentials_file;
+	const char *config_file;     /* else AWS_CONFIG_FILE, ~/.aws/config */
+	bool ignore_env_credentials; /* true: skip AWS_ACCESS_KEY_ID & co. (LOCAL mode uses the
+	                                emulator's credentials file, never the user's keys) */
+	int max_attempts;            /* 0: profile max_attempts, AWS_MAX_ATTEMPTS, else 3 */
+	long connect_timeout_ms;     /* 0: 10 s */
+	long timeout_ms;             /* 0: 60 s per attempt */
+	const char *user_agent;      /* NULL: "lambdeck/<version>" */
 };
 
 /* The resolved configuration, with where each value came from (for `lambdeck doctor`).
@@ -270,7 +272,8 @@ struct aws_op *aws_logs_filter_log_events(struct aws_client *c,
                                           void *user);
 
 /* StartLiveTail: a long-lived stream. on_event is called for every decoded frame as it
- * arrives: event_type "sessionStart" / "sessionUpdate" (payload JSON: sessionResults[] with
+ * arrives (the protocol's "initial-response" is skipped): event_type "sessionStart" /
+ * "sessionUpdate" (payload JSON: sessionResults[] with
  * logGroupIdentifier, logStreamName, timestamp, message, ingestionTime) or, for an exception
  * frame, message_type "exception" and event_type its :exception-type. done is called once
  * when the stream ends (server closed: success; error: code from the exception frame or

@@ -327,7 +327,7 @@ struct emu_server *emu_server_new(uv_loop_t *loop, const char *host, int port, s
 	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO, 0, NULL, NULL, on_access, s,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_URI_LOG_CALLBACK, on_uri_log,
 	    s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)256 * 1024, MHD_OPTION_LISTENING_ADDRESS_REUSE, 0, MHD_OPTION_END);
+	    (size_t)32 * 1024, MHD_OPTION_LISTENING_ADDRESS_REUSE, 0, MHD_OPTION_END);
 	if (!s->mhd) {
 		free(s);
 		lk_error_set(err, "BindFailed", "cannot listen on %s:%d", host, port);
@@ -483,13 +483,19 @@ void emu_respond(struct emu_request *req, int status, const char *content_type,
 		lk_fatal("out of memory creating an HTTP response");
 	if (content_type)
 		MHD_add_response_header(resp, "Content-Type", content_type);
-	for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2)
-		MHD_add_response_header(resp, headers[i], headers[i + 1]);
-	if (!emu_request_header(req, "x-amzn-RequestId")) {
-		char id[37];
+	{
+		bool have_id = false;
 
-		emu_uuid(id);
-		MHD_add_response_header(resp, "x-amzn-RequestId", id);
+		for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2) {
+			MHD_add_response_header(resp, headers[i], headers[i + 1]);
+			have_id |= !strcasecmp(headers[i], "x-amzn-RequestId");
+		}
+		if (!have_id) {
+			char id[37];
+
+			emu_uuid(id);
+			MHD_add_response_header(resp, "x-amzn-RequestId", id);
+		}
 	}
 	req->response = resp;
 	req->status = (unsigned)status;

@@ -245,7 +245,7 @@ static void finish(struct worker *w, const char *body, size_t len, bool function
 		            inv->id, ms, ceil(ms < 1 ? 1 : ms), w->fn->memory, max_memory_mb(w));
 	}
 	if (inv->req) {
-		const char *hdrs[9];
+		const char *hdrs[11];
 		int n = 0;
 
 		hdrs[n++] = "X-Amz-Executed-Version";
@@ -263,7 +263,7 @@ static void finish(struct worker *w, const char *body, size_t len, bool function
 			hdrs[n++] = "X-Amz-Log-Result";
 			hdrs[n++] = tail;
 		}
-		hdrs[n++] = "Lambda-Runtime-Aws-Request-Id";
+		hdrs[n++] = "x-amzn-RequestId";
 		hdrs[n++] = inv->id;
 		hdrs[n] = NULL;
 		emu_respond(inv->req, 200, "application/json", hdrs, body, len);
@@ -832,7 +832,7 @@ void workers_invoke(struct emulator *emu, struct function *f, struct emu_request
 
 	if (type == INVOKE_EVENT) {
 		char id[37];
-		const char *hdrs[] = {"Lambda-Runtime-Aws-Request-Id", id, NULL};
+		const char *hdrs[] = {"x-amzn-RequestId", id, NULL};
 
 		memcpy(id, inv->id, sizeof(id));
 		if (f->queue_head || !dispatch(emu, inv)) {

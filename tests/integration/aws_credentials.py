@@ -115,6 +115,18 @@ JSON
     r, rc, out = run(env_for("'unterminated"), "get-function", "f")
     check(rc == 1 and "unterminated quote" in r["message"], "credential_process bad quoting", out)
 
+    # Cancelling while credential_process runs, and freeing the client under it: no callback,
+    # the child is reaped, the loop closes cleanly (the tool checks uv_loop_close).
+    slow = script(tmp, "slow", "sleep 5\n")
+    # (A cancelled op leaves the process running to completion: its result is cached; freeing
+    # the client kills it.)
+    for extra, what, limit in (({}, "cancel while credential_process runs", 30),
+                               ({"LK_FREE_CLIENT": "1"},
+                                "free the client while credential_process runs (child killed)", 4.5)):
+        t0 = time.time()
+        r, rc, out = run(env_for(f"'{slow}'", dict(extra, LK_CANCEL_AFTER_MS="300")), "get-function", "f")
+        check(rc == 0 and '"callback_called":false' in out and time.time() - t0 < limit, what, out)
+
     # Chain order: static keys in the credentials file beat the profile's credential_process.
     credfile = os.path.join(tmp, "credentials")
     with open(credfile, "w") as f:
@@ -142,7 +154,7 @@ JSON
     lam = os.environ["LAMBDECK"]
     denv = env_for(f"{quoted} {iso(time.time() + 3600)}")
     srv.expect(dict(status=200, body={"Functions": []}), dict(status=200, body={"logGroups": []}))
-    p = subprocess.run([lam, "doctor", "--endpoint-url", srv.url], env=denv, capture_output=True)
+    p = subprocess.run([lam, "--project", tmp, "doctor", "--endpoint-url", srv.url], env=denv, capture_output=True)
     out = p.stdout.decode() + p.stderr.decode()
     OUTPUTS.append(out)
     paths = sorted(q["path"] for q in srv.requests)
@@ -158,7 +170,7 @@ JSON
                                          "x-amzn-RequestId": "rid-9"},
                     body={"message": "The security token included in the request is invalid."}),
                dict(status=200, body={"logGroups": []}))
-    p = subprocess.run([lam, "doctor", "--json", "--endpoint-url", srv.url], env=denv,
+    p = subprocess.run([lam, "--project", tmp, "doctor", "--json", "--endpoint-url", srv.url], env=denv,
                        capture_output=True)
     OUTPUTS.append(p.stdout.decode() + p.stderr.decode())
     try:
@@ -173,12 +185,13 @@ JSON
           any(c.get("error") == "UnrecognizedClientException" and c.get("request_id") == "rid-9"
               for c in checks.values()),
           "doctor --json reports a failing call with code and request id", p.stdout.decode())
-    p = subprocess.run([lam, "doctor", "--no-call"], env=awsfake.base_env(tmp, {"AWS_REGION": "eu-north-1"}),
+    p = subprocess.run([lam, "--project", tmp, "--aws", "doctor", "--no-call"], env=awsfake.base_env(tmp, {"AWS_REGION": "eu-north-1"}),
                        capture_output=True)
     out = p.stdout.decode()
     OUTPUTS.append(out + p.stderr.decode())
     check(p.returncode == 0 and "https://lambda.eu-north-1.amazonaws.com (default)" in out and
-          "AKID****0001 from environment" in out and "check:" not in out,
+          "AKID****0001 from environment" in out and "check:" not in out and
+          "mode:         AWS default eu-north-1" in out,
           "doctor --no-call resolves without calling", out)
 
     check(not any(SK in o for o in OUTPUTS), "the secret never appears in any output")

@@ -1,10 +1,13 @@
 """The AWS client against the real peer in LOCAL mode, lambdeck's emulator: CreateFunction,
 wait until updated, Invoke with Tail logs and a function error, UpdateFunctionCode, ListFunctions
-paging, GetFunction and DeleteFunction, all signed with the emulator's generated credentials."""
+paging, GetFunction, CloudWatch Logs DescribeLogGroups / FilterLogEvents / StartLiveTail, and
+DeleteFunction, all signed with the emulator's generated credentials."""
 import json
 import os
+import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests", "lib"))
 import awsfake  # noqa: E402
@@ -65,8 +68,58 @@ def main():
         check(rc == 0 and "lk-py" in [f["FunctionName"] for f in r["json"]["Functions"]],
               "ListFunctions (all pages, 1 per page)", out)
 
+        # Logs: the invocations above were recorded.
+        group = "/aws/lambda/lk-py"
+        r, rc, out = call("describe-log-groups", "/aws/lambda/")
+        check(rc == 0 and group in [g["logGroupName"] for g in r["json"]["logGroups"]],
+              "DescribeLogGroups", out)
+        r, rc, out = call("filter-log-events", group, "python handler", LK_ALL_PAGES="1")
+        check(rc == 0 and len(r["json"]["events"]) >= 2 and
+              all("python handler" in e["message"] for e in r["json"]["events"]),
+              "FilterLogEvents with a pattern", out)
+
+        # StartLiveTail: a new invocation shows up while tailing.
+        tail = subprocess.Popen([awsfake.TOOL, "call", "live-tail", group],
+                                env=dict(env, LK_CANCEL_AFTER_MS="8000"),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        first = tail.stdout.readline().decode()
+        check('"sessionStart"' in first, "live tail session starts", first)
+        inv, _, _ = call("invoke", "lk-py", '{"marker": "tail-me"}')
+        marker = (inv.get("json") or {}).get("request_id") or "no request id"
+        seen = False
+        deadline = time.time() + 8
+        lines = []
+        while time.time() < deadline:
+            line = tail.stdout.readline().decode()
+            if not line:
+                break
+            lines.append(line)
+            if marker in line and "python handler" in line:
+                seen = True
+                break
+        tail.kill()
+        tail.wait()
+        check(seen, "live tail delivers the new invocation's log lines", "".join(lines))
+
         r, rc, out = call("delete-function", "lk-py")
         check(rc == 0 and r.get("status") in (200, 204), "DeleteFunction", out)
+    # lambdeck doctor in LOCAL mode (the default) starts the project's emulator, checks it,
+    # and stops it again.
+    proj = os.path.join(tmp, "project")
+    os.makedirs(proj)
+    denv = {"PATH": "/usr/bin:/bin", "HOME": tmp, "LC_ALL": "C.UTF-8",
+            "AWS_ACCESS_KEY_ID": "AKIAUSERKEYNOTUSED01", "AWS_SECRET_ACCESS_KEY": "user-secret"}
+    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if k in os.environ:
+            denv[k] = os.environ[k]
+    p = subprocess.run([os.environ["LAMBDECK"], "--project", proj, "doctor"], env=denv,
+                       capture_output=True, timeout=120)
+    out = p.stdout.decode() + p.stderr.decode()
+    check(p.returncode == 0 and "mode:         LOCAL emulator 127.0.0.1:" in out and
+          "profile:      lambdeck-local (LOCAL emulator)" in out and
+          "from shared credentials file " + proj in out and
+          "check:        lambda ListFunctions ok" in out and "user-secret" not in out,
+          "doctor in LOCAL mode uses the emulator and its own credentials", out)
     if FAILS:
         sys.exit(f"{len(FAILS)} checks failed: {FAILS}")
 

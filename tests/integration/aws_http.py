@@ -6,6 +6,7 @@ with botocore by the server."""
 import base64
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -255,6 +256,23 @@ def main():
 
     check(not srv.errors, "every request's signature verified by botocore", "\n".join(srv.errors))
     srv.close()
+
+    # TLS is verified: a self-signed server fails, and works once AWS_CA_BUNDLE names its cert.
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    tls = awsfake.Server(tls=(cert, key))
+    tenv = dict(env, LK_ENDPOINT=tls.url)
+    tls.expect(dict(status=200, body={}))
+    r, rc, out, err = call(tenv, "get-function", "f")
+    check(rc == 1 and r["code"] == "TLSError" and r["attempts"] == 1,
+          "untrusted certificate: TLSError, not retried", out + err)
+    tls.expect(dict(status=200, body={"Configuration": {"FunctionName": "tls"}}))
+    r, rc, out, err = call(dict(tenv, AWS_CA_BUNDLE=cert), "get-function", "f")
+    check(rc == 0 and r["json"]["Configuration"]["FunctionName"] == "tls",
+          "AWS_CA_BUNDLE trusts the endpoint's certificate", out + err)
+    tls.close()
     if FAILS:
         sys.exit(f"{len(FAILS)} checks failed: {FAILS}")
 

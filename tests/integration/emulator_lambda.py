@@ -11,7 +11,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests/lib"))
-from emu import Emulator, zip_dir  # noqa: E402
+from emu import Emulator, zip_bytes, zip_dir  # noqa: E402
 
 FIX = os.path.join(os.environ["LAMBDECK_SRC"], "tests/fixtures/emulator")
 ROLE = "arn:aws:iam::000000000000:role/lambdeck-test"
@@ -70,7 +70,7 @@ def test_python(lam, emu):
           and env.get("AWS_ACCESS_KEY_ID") == emu.credentials()[0]
           and os.path.isdir(env.get("LAMBDA_TASK_ROOT", "/nonexistent")), "Lambda environment variables: %r" % env)
     check(b["function_name"] == "py" and b["memory"] == "256" and b["arn"].endswith(":function:py")
-          and b["request_id"] == r1["ResponseMetadata"]["HTTPHeaders"].get("lambda-runtime-aws-request-id", b["request_id"])
+          and b["request_id"] == r1["ResponseMetadata"]["RequestId"]
           and 0 < b["remaining_ms"] <= 2000 and b["log_stream"] == env["AWS_LAMBDA_LOG_STREAM_NAME"],
           "python context object")
     log = r1["Log"]
@@ -78,6 +78,9 @@ def test_python(lam, emu):
           and "python handler v1" in log and "END RequestId: %s" % b["request_id"] in log
           and "REPORT RequestId: %s\tDuration: " % b["request_id"] in log and "Init Duration" in log
           and "Memory Size: 256 MB" in log, "Tail log of a cold invoke: %r" % log)
+    import re
+    check(re.search(r"^\[INFO\]\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t%s\tvia logging v1$" % b["request_id"], log, re.M),
+          "python logging formatted like AWS")
     r2 = invoke(lam, "py", {"n": 2}, LogType="Tail")
     check(r2["Body"]["pid"] == b["pid"], "second invoke reuses the warm worker")
     check("Init Duration" not in r2["Log"] and "REPORT" in r2["Log"], "warm REPORT has no Init Duration")
@@ -114,12 +117,31 @@ def test_python(lam, emu):
     check(u["CodeSha256"] == base64.b64encode(hashlib.sha256(z2).digest()).decode()
           and u["LastUpdateStatus"] == "Successful", "UpdateFunctionCode returns the new CodeSha256")
     check(invoke(lam, "py", {})["Body"]["version"] == "v2", "next invoke after UpdateFunctionCode runs the new code")
-    lam.update_function_configuration(FunctionName="py", Environment={"Variables": {"GREETING": "hello"}})
+    lam.update_function_configuration(FunctionName="py", Handler="nosuchmodule.handler")
+    r = invoke(lam, "py", {})
+    check(r.get("FunctionError") == "Unhandled" and r["Body"]["errorType"] == "Runtime.ImportModuleError"
+          and "nosuchmodule" in r["Body"]["errorMessage"], "python import error -> Runtime.ImportModuleError: %r" % r["Body"])
+    lam.update_function_configuration(FunctionName="py", Handler="app.nosuchfunction")
+    r = invoke(lam, "py", {})
+    check(r.get("FunctionError") == "Unhandled" and r["Body"]["errorType"] == "Runtime.HandlerNotFound",
+          "python missing handler -> Runtime.HandlerNotFound")
+    lam.update_function_configuration(FunctionName="py", Handler="app.handler",
+                                      Environment={"Variables": {"GREETING": "hello"}})
     check(invoke(lam, "py", {})["Body"]["env"].get("GREETING") == "hello",
           "next invoke after UpdateFunctionConfiguration sees the new environment")
     # Event and DryRun
     r = lam.invoke(FunctionName="py", InvocationType="Event", Payload=b'{"async":1}')
     check(r["StatusCode"] == 202, "Event invoke -> 202")
+    eid = r["ResponseMetadata"]["RequestId"]
+    logs = emu.client("logs")
+    seen = False
+    for _ in range(50):
+        evs = logs.filter_log_events(logGroupName="/aws/lambda/py", filterPattern='"END RequestId: %s"' % eid)["events"]
+        if evs:
+            seen = True
+            break
+        time.sleep(0.1)
+    check(seen, "Event invocation ran in the background (END line for %s)" % eid)
     r = lam.invoke(FunctionName="py", InvocationType="DryRun")
     check(r["StatusCode"] == 204, "DryRun -> 204")
     # names and ARNs
@@ -161,12 +183,19 @@ def test_concurrency(lam, emu, limit):
     clients = [emu.client("lambda") for _ in range(limit)]
 
     def run(i):
-        results[i] = invoke(clients[i], "conc", {"action": "sleep", "seconds": 2.5})
+        results[i] = invoke(clients[i], "conc", {"action": "sleep", "seconds": 3})
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(limit)]
     for t in threads:
         t.start()
-    time.sleep(1.0)
+    # wait until all of them run (their START lines are logged at delivery)
+    logs = emu.client("logs")
+    for _ in range(200):
+        evs = logs.filter_log_events(logGroupName="/aws/lambda/conc", filterPattern='"START RequestId"')["events"] \
+            if any(g["logGroupName"] == "/aws/lambda/conc" for g in logs.describe_log_groups()["logGroups"]) else []
+        if len(evs) >= limit:
+            break
+        time.sleep(0.05)
     noretry = emu.client("lambda", retries=False)
     code = error_code(lambda: noretry.invoke(FunctionName="conc", Payload=b"{}"))
     check(code == ("TooManyRequestsException", 429), "invoke beyond the concurrency limit -> 429 (%r)" % (code,))
@@ -221,6 +250,19 @@ def test_provided(lam, emu):
     check("bash handler got" in r["Log"], "provided bootstrap output in the log")
     r = invoke(lam, "bash", {"action": "fail"})
     check(r.get("FunctionError") == "Unhandled" and r["Body"]["errorType"] == "BashError", "provided error")
+    z = zip_dir(os.path.join(FIX, "provided_initerror"))
+    lam.create_function(FunctionName="bashinit", Runtime="provided.al2", Role=ROLE, Code={"ZipFile": z})
+    r = invoke(lam, "bashinit", {}, LogType="Tail")
+    check(r.get("FunctionError") == "Unhandled" and r["Body"]["errorType"] == "Runtime.ConfigError"
+          and r["Body"]["errorMessage"] == "missing configuration" and "init failing on purpose" in r["Log"],
+          "init/error from a bootstrap is the invoke's error: %r" % r["Body"])
+    lam.delete_function(FunctionName="bashinit")
+    z = zip_bytes({"other.py": "x = 1\n"})
+    lam.create_function(FunctionName="bashnoboot", Runtime="provided.al2023", Role=ROLE, Code={"ZipFile": z})
+    r = invoke(lam, "bashnoboot", {})
+    check(r.get("FunctionError") == "Unhandled" and "bootstrap" in r["Body"]["errorMessage"],
+          "provided zip without bootstrap -> clear error: %r" % r["Body"])
+    lam.delete_function(FunctionName="bashnoboot")
 
 
 def test_list_delete(lam, emu):

@@ -9,6 +9,7 @@ import socket
 import stat
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -226,12 +227,24 @@ def main():
         finally:
             if failures:
                 print(emu.read_log()[-3000:])
-    with Emulator(args=["--any-credentials"]) as emu:
+    with Emulator(args=["--any-credentials", "--idle-timeout", "1"]) as emu:
         s, h, b = raw(emu, "GET", "/2015-03-31/functions/")
         check(s == 200, "--any-credentials accepts an unsigned request")
         lam = botocore.session.Session().create_client("lambda", region_name=emu.region, endpoint_url=emu.endpoint,
                                                        aws_access_key_id="anything", aws_secret_access_key="goes")
         check(lam.list_functions()["Functions"] == [], "--any-credentials accepts arbitrary keys")
+        # idle workers are reaped: after the idle timeout the next invoke is a cold start
+        lam.create_function(FunctionName="idle", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                            Code={"ZipFile": zip_dir(os.path.join(FIX, "python"))})
+        p1 = json.loads(lam.invoke(FunctionName="idle", Payload=b"{}")["Payload"].read())["pid"]
+        p2 = json.loads(lam.invoke(FunctionName="idle", Payload=b"{}")["Payload"].read())["pid"]
+        time.sleep(2.0)
+        r = lam.invoke(FunctionName="idle", Payload=b"{}", LogType="Tail")
+        p3 = json.loads(r["Payload"].read())["pid"]
+        check(p1 == p2 and p3 != p1 and "Init Duration" in base64.b64decode(r["LogResult"]).decode(),
+              "idle worker stopped after --idle-timeout, next invoke starts a new one")
+        check(not os.path.exists("/proc/%d" % p1) or open("/proc/%d/stat" % p1).read().split()[2] == "Z",
+              "the idle worker process is gone")
     emu = Emulator(keep=True)
     emu.start()
     emu.stop()

@@ -69,5 +69,14 @@ grep -q "No functions found. Add one" <<<"$out"; check "empty project says how t
 "$LAMBDECK" functions --bogus 2>/dev/null; rc=$?
 [ $rc -eq 2 ]; check "unknown argument exits 2" $?
 
+# Control characters from a config file never reach the terminal raw.
+mkdir "$tmp/evil"
+printf '{"functions": [{"name": "\\u001b[2JEvil", "runtime": "python3.12", "handler": "a.b"}]}' >"$tmp/evil/lambdeck.json"
+out=$("$LAMBDECK" --project "$tmp/evil" functions)
+grep -q '^\^\[\[2JEvil$' <<<"$out"; check "escape sequences in names are shown as ^[" $?
+! grep -q $'\x1b' <<<"$out"; check "no raw ESC in the output" $?
+"$LAMBDECK" --project "$tmp/evil" functions --json | /usr/bin/python3 -c 'import json,sys; assert json.load(sys.stdin)["functions"][0]["name"] == "\x1b[2JEvil"'
+check "--json keeps the exact name (escaped by JSON)" $?
+
 [ $fail -eq 0 ] && echo "functions_cli: all passed"
 exit $fail

@@ -66,7 +66,7 @@ def event(event_type, obj):
 
 
 class Server:
-    def __init__(self, verify=True, default_reply=None):
+    def __init__(self, verify=True, default_reply=None, tls=None):
         self.verify = verify
         self.default_reply = default_reply
         self.clients = set()
@@ -117,6 +117,12 @@ class Server:
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        if tls:  # (certfile, keyfile)
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            self.url = f"https://127.0.0.1:{self.port}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def reply(self, h, r):

@@ -6,7 +6,7 @@
 #   ui_wait_for "1 Functions"         # fails the test (printing the screen) on timeout
 #   ui_keys Tab                       # tmux key names: Tab BTab Enter Escape Up C-l F1 ...
 #   ui_type "some text"               # literal text
-#   ui_assert_contains "2 Logs"
+#   ui_assert_contains "2 Logs" "3 Playground"   # one capture, every text must be there
 #   ui_quit                           # q, then waits for the shell prompt; checks exit 0
 #
 # Everything runs on a private tmux server (tmux -L <unique> -f /dev/null) at a fixed size,
@@ -47,6 +47,7 @@ ui_cleanup() {
 		kill -TERM "$(cat "$UI_PIDFILE")" 2>/dev/null || true
 	fi
 	ui_tmux kill-server 2>/dev/null || true
+	ui_stop_emulator
 	rm -rf "$UI_DIR"
 	exit $rc
 }
@@ -54,6 +55,17 @@ trap ui_cleanup EXIT
 trap 'exit 1' INT TERM
 
 # Prints the visible screen.
+# Stops an emulator left running in the test's project (e.g. after a console crash): only a
+# process whose command line names this test's directory.
+ui_stop_emulator() {
+	local ep="$UI_PROJ/.lambdeck/emulator/endpoint" pid
+	[ -f "$ep" ] || return 0
+	pid=$(grep -o '"pid":[0-9]*' "$ep" | cut -d: -f2)
+	[ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$UI_DIR" &&
+		kill -TERM "$pid" 2>/dev/null
+	return 0
+}
+
 ui_screen() {
 	ui_tmux capture-pane -p -t ui
 }
@@ -103,13 +115,22 @@ ui_run_console() {
 	ui_tmux send-keys -t ui Enter
 }
 
-# ui_keys KEY... : tmux key names, sent one at a time with a short pause.
+# ui_keys KEY... : tmux key names, in order, in as few tmux calls as possible. An Escape is
+# sent on its own and followed by a pause, so that it is not read as Alt+<next key>.
 ui_keys() {
-	local k
+	local k batch=()
 	for k in "$@"; do
-		ui_tmux send-keys -t ui "$k"
-		sleep 0.05
+		if [ "$k" = Escape ]; then
+			[ ${#batch[@]} -gt 0 ] && ui_tmux send-keys -t ui "${batch[@]}"
+			batch=()
+			ui_tmux send-keys -t ui Escape
+			sleep 0.1
+		else
+			batch+=("$k")
+		fi
 	done
+	[ ${#batch[@]} -gt 0 ] && ui_tmux send-keys -t ui "${batch[@]}"
+	return 0
 }
 
 # ui_type TEXT : literal text.
@@ -159,12 +180,22 @@ ui_wait_line() {
 	ui_fail "timed out after ${limit}s waiting for a line matching /$re/"
 }
 
+# ui_assert_contains TEXT... : the screen (one capture) contains every TEXT.
 ui_assert_contains() {
-	ui_screen | grep -qF -- "$1" || ui_fail "screen does not contain '$1'"
+	local screen t
+	screen=$(ui_screen)
+	for t in "$@"; do
+		grep -qF -- "$t" <<<"$screen" || ui_fail "screen does not contain '$t'"
+	done
 }
 
+# ui_assert_not_contains TEXT... : the screen (one capture) contains none of them.
 ui_assert_not_contains() {
-	if ui_screen | grep -qF -- "$1"; then ui_fail "screen unexpectedly contains '$1'"; fi
+	local screen t
+	screen=$(ui_screen)
+	for t in "$@"; do
+		if grep -qF -- "$t" <<<"$screen"; then ui_fail "screen unexpectedly contains '$t'"; fi
+	done
 }
 
 # ui_resize COLS ROWS : resizes the terminal (the console gets SIGWINCH).

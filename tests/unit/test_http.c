@@ -105,12 +105,47 @@ static void test_bad_url_and_shutdown(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+static struct http_client *to_free;
+
+static void free_in_done(void *ud, struct http_response *r, const struct lk_error *err)
+{
+	(void)ud;
+	(void)r;
+	(void)err;
+	done_calls++;
+	http_client_free(to_free);
+	http_client_free(to_free); /* a second call while the first is pending is ignored */
+}
+
+/* Freeing the client from inside a done callback, with other requests outstanding. */
+static void test_free_from_callback(void **state)
+{
+	uv_loop_t loop;
+	struct lk_error err = {0};
+
+	(void)state;
+	uv_loop_init(&loop);
+	to_free = http_client_new(&loop, &err);
+	done_calls = 0;
+	http_send(to_free, &(struct http_request_opts){.method = "GET", .url = "bad://x"},
+	          free_in_done);
+	http_send(to_free, &(struct http_request_opts){.method = "GET", .url = "bad://y"},
+	          free_in_done);
+	http_send(to_free,
+	          &(struct http_request_opts){.method = "GET", .url = "http://127.0.0.1:9/"},
+	          free_in_done);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(done_calls, 1);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_backoff_bounds),
 	    cmocka_unit_test(test_default_retryable),
 	    cmocka_unit_test(test_bad_url_and_shutdown),
+	    cmocka_unit_test(test_free_from_callback),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -251,6 +251,10 @@ static void test_foreach_sorted(void **state)
 	memset(&c, 0, sizeof(c));
 	keymap_foreach(km, "nope", collect_cb, &c);
 	assert_int_equal(c.n, 0);
+	assert_int_equal(keymap_bound(km, "logs", "<F1>"), REQ_HELP);
+	assert_int_equal(keymap_bound(km, "logs", "q"), REQ_NONE);
+	assert_int_equal(keymap_bound(km, "global", "q"), REQ_QUIT);
+	assert_int_equal(keymap_bound(km, "nope", "q"), REQ_NONE);
 	keymap_free(km);
 }
 

@@ -406,7 +406,10 @@ static void put(const char *name, const char *text, size_t len)
 	*slash = '\0';
 	assert_int_equal(util_mkdir_p(path, 0755, &err), 0);
 	*slash = '/';
-	assert_int_equal(util_write_atomic(path, text, len, 0644, &err), 0);
+	FILE *f = fopen(path, "wb"); /* test data: no need for the fsync of an atomic write */
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
 	free(path);
 }
 
@@ -623,6 +626,70 @@ static void test_nasty_inputs(void **state)
 	project_free(p);
 }
 
+/* Random damage (deterministic seed) to real templates, serverless.yml and lambdeck.json:
+ * discovery must fail cleanly or succeed, never crash or leak (ASan/UBSan/LSan). */
+static void mutate_and_load(const char *fixture, const char *name, unsigned *seed)
+{
+	struct buf orig = {0};
+	struct lk_error err;
+	char *src = xasprintf("%s%s/%s", FIXTURES, fixture, name);
+
+	assert_int_equal(util_read_file(src, &orig, &err), 0);
+	for (int round = 0; round < 150; round++) {
+		struct buf m = {0};
+		buf_append(&m, orig.data, orig.len);
+		int edits = 1 + rand_r(seed) % 4;
+		for (int e = 0; e < edits && m.len; e++) {
+			size_t at = (size_t)rand_r(seed) % m.len;
+			static const char junk[] = "\0\x1b\xff\xc3:-[]{}!&*|>'\"\t\n #%@`";
+			switch (rand_r(seed) % 4) {
+			case 0: /* truncate */
+				m.len = at;
+				m.data[m.len] = '\0';
+				break;
+			case 1: /* overwrite a byte */
+				m.data[at] = junk[rand_r(seed) % (sizeof(junk) - 1)];
+				break;
+			case 2: { /* duplicate a chunk (copied first: the buffer may move) */
+				size_t n = (m.len - at) % 64;
+				char chunk[64];
+				memcpy(chunk, m.data + at, n);
+				buf_append(&m, chunk, n);
+				break;
+			}
+			default: /* delete a byte */
+				memmove(m.data + at, m.data + at + 1, m.len - at);
+				m.len--;
+				break;
+			}
+		}
+		put(name, m.data ? m.data : "", m.len);
+		struct project *p = NULL;
+		if (project_load(tmpdir, &p, &err) < 0) {
+			assert_string_equal(err.code, "ParseError");
+			assert_non_null(strstr(err.message, name));
+		}
+		project_free(p);
+		buf_free(&m);
+	}
+	char *path = util_path_join(tmpdir, name);
+	unlink(path);
+	free(path);
+	buf_free(&orig);
+	free(src);
+}
+
+static void test_mutated_inputs(void **state)
+{
+	unsigned seed = 12345;
+
+	(void)state;
+	mutate_and_load("sam-intrinsics", "template.yml", &seed);
+	mutate_and_load("sam-kinds", "template.yaml", &seed);
+	mutate_and_load("sls-vars", "serverless.yaml", &seed);
+	mutate_and_load("json-basic", "lambdeck.json", &seed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -639,6 +706,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_handler_lines_python_ruby_provided, setup_tmp,
 	                                    teardown_tmp),
 	    cmocka_unit_test_setup_teardown(test_nasty_inputs, setup_tmp, teardown_tmp),
+	    cmocka_unit_test_setup_teardown(test_mutated_inputs, setup_tmp, teardown_tmp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,37 +3,96 @@ library. Loads the handler named by _HANDLER ("module.function", "dir/module.fun
 "package.module.function") from LAMBDA_TASK_ROOT like AWS's runtime does, then loops on
 invocation/next, calling handler(event, context) and posting the JSON result or the error
 ({errorMessage, errorType, stackTrace}) back."""
-import http.client
 import importlib
 import json
-import logging
 import os
+import socket
 import sys
 import time
-import traceback
+
+# traceback and logging are imported only when needed: start-up time is cold-start time.
 
 API = os.environ["AWS_LAMBDA_RUNTIME_API"]
 PREFIX = "/2018-06-01/runtime"
 
 
+class Response:
+    def __init__(self, status, headers):
+        self.status = status
+        self.headers = headers
+
+    def getheader(self, name):
+        return self.headers.get(name.lower())
+
+
 class Runtime:
+    """A minimal keep-alive HTTP/1.1 client for the Runtime API (http.client costs tens of
+    milliseconds of imports on every cold start)."""
+
     def __init__(self, address):
         host, _, port = address.partition(":")
-        self.host, self.port = host, int(port or 80)
-        self.conn = None
+        self.addr = (host, int(port or 80))
+        self.sock = None
+        self.buf = b""
+
+    def _read_until(self, marker):
+        while marker not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("connection closed by the Runtime API")
+            self.buf += chunk
+        head, _, self.buf = self.buf.partition(marker)
+        return head
+
+    def _read_exact(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(max(65536, n - len(self.buf)))
+            if not chunk:
+                raise ConnectionError("connection closed by the Runtime API")
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def _once(self, method, path, body, headers):
+        if self.sock is None:
+            self.sock = socket.create_connection(self.addr)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.buf = b""
+        body = body or b""
+        lines = ["%s %s%s HTTP/1.1" % (method, PREFIX, path), "Host: %s:%d" % self.addr,
+                 "Content-Length: %d" % len(body)]
+        lines += ["%s: %s" % kv for kv in (headers or {}).items()]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        head = self._read_until(b"\r\n\r\n").decode("latin-1").split("\r\n")
+        status = int(head[0].split(" ", 2)[1])
+        hdrs = {}
+        for line in head[1:]:
+            k, _, v = line.partition(":")
+            hdrs[k.strip().lower()] = v.strip()
+        if hdrs.get("transfer-encoding", "").lower() == "chunked":
+            data = b""
+            while True:
+                size = int(self._read_until(b"\r\n").split(b";")[0], 16)
+                if size == 0:
+                    self._read_until(b"\r\n")
+                    break
+                data += self._read_exact(size)
+                self._read_exact(2)
+        else:
+            data = self._read_exact(int(hdrs.get("content-length", "0")))
+        if hdrs.get("connection", "").lower() == "close":
+            self.sock.close()
+            self.sock = None
+        return Response(status, hdrs), data
 
     def request(self, method, path, body=None, headers=None):
         for attempt in (0, 1):
-            if self.conn is None:
-                self.conn = http.client.HTTPConnection(self.host, self.port)
             try:
-                self.conn.request(method, PREFIX + path, body=body, headers=headers or {})
-                resp = self.conn.getresponse()
-                data = resp.read()
-                return resp, data
-            except (http.client.HTTPException, ConnectionError, OSError):
-                self.conn.close()
-                self.conn = None
+                return self._once(method, path, body, headers)
+            except OSError:
+                if self.sock:
+                    self.sock.close()
+                self.sock = None
                 if attempt:
                     raise
         raise RuntimeError("unreachable")
@@ -62,6 +121,7 @@ class LambdaContext:
 
 
 def error_object(exc, error_type=None):
+    import traceback
     here = os.path.abspath(__file__)
     tb = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) != here]
     return {
@@ -75,16 +135,21 @@ class MarshalError(Exception):
     pass
 
 
-class RequestIdFilter(logging.Filter):
-    request_id = None
-
-    def filter(self, record):
-        record.aws_request_id = RequestIdFilter.request_id or ""
-        return True
+CURRENT = {"request_id": None}
 
 
 def setup_logging():
     # Like AWS: "[LEVEL]\t<time>Z\t<request id>\t<message>" through a handler on the root.
+    # Done once the handler's module is loaded, and only if it uses logging.
+    if "logging" not in sys.modules:
+        return
+    import logging
+
+    class RequestIdFilter(logging.Filter):
+        def filter(self, record):
+            record.aws_request_id = CURRENT["request_id"] or ""
+            return True
+
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter(
         "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
@@ -93,7 +158,6 @@ def setup_logging():
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
     root.addHandler(handler)
-    root.setLevel(logging.WARNING)
 
 
 def load_handler(spec):
@@ -108,6 +172,7 @@ def load_handler(spec):
     try:
         mod = importlib.import_module(modname)
     except SyntaxError as e:
+        import traceback
         return None, {"errorMessage": "Syntax error in module '%s': %s" % (modname, e),
                       "errorType": "Runtime.UserCodeSyntaxError",
                       "stackTrace": traceback.format_exception_only(type(e), e)}
@@ -138,9 +203,9 @@ def main():
     # the shim's own directory must not shadow user modules
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path = [p for p in sys.path if os.path.abspath(p or ".") != here or p == task_root]
-    setup_logging()
     rt = Runtime(API)
     handler, init_error = load_handler(os.environ.get("_HANDLER", ""))
+    setup_logging()
     if init_error:
         log_error(init_error)
     while True:
@@ -155,7 +220,7 @@ def main():
         cc = resp.getheader("Lambda-Runtime-Client-Context")
         if trace:
             os.environ["_X_AMZN_TRACE_ID"] = trace
-        RequestIdFilter.request_id = rid
+        CURRENT["request_id"] = rid
         ctx = LambdaContext(rid, deadline, arn, trace, json.loads(cc) if cc else None)
         if init_error:
             err = dict(init_error)

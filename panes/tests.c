@@ -127,9 +127,16 @@ static void show_result(struct tests_pane *t, const struct testrun_result *r)
 				                 "    %s", f->message);
 		}
 	}
-	textview_appendf(t->tv, THEME_HEADER, 0, "%s output of run #%u: %s (exit %d) %s",
-	                 theme_glyph(THEME_GLYPH_HLINE), r->id, r->command ? r->command : "",
-	                 r->exit_status, theme_glyph(THEME_GLYPH_HLINE));
+	char how[32];
+	if (r->term_signal)
+		snprintf(how, sizeof(how), "signal %d", r->term_signal);
+	else if (r->exit_status >= 0)
+		snprintf(how, sizeof(how), "exit %d", r->exit_status);
+	else
+		snprintf(how, sizeof(how), "not started");
+	textview_appendf(t->tv, THEME_HEADER, 0, "%s output of run #%u: %s (%s) %s",
+	                 theme_glyph(THEME_GLYPH_HLINE), r->id, r->command ? r->command : "", how,
+	                 theme_glyph(THEME_GLYPH_HLINE));
 	size_t room = TESTS_VIEW_LINES - textview_count(t->tv) - 1;
 	size_t from = r->n_lines > room ? r->n_lines - room : 0;
 	if (from || r->dropped_lines)

@@ -382,6 +382,29 @@ static void test_cancel_kills_grandchildren(void **state)
 	events_clear(&e);
 }
 
+/* A command that exits leaving a background child holding its output pipe: the run still
+ * ends (shortly after the command) and the leftover is killed. */
+static void test_leftover_children_do_not_hang_the_run(void **state)
+{
+	(void)state;
+	struct events e = {.stop_on_finish = true};
+	char *argv[] = {"sh", "-c", "sleep 300 & echo $! > bg.pid; echo hi", NULL};
+	struct testrun *tr = testrun_new(g_loop, g_dir, argv, NULL, &cbs, &e);
+	uint64_t t0 = util_monotonic_ns();
+	assert_int_equal(testrun_start(tr, NULL, NULL), 0);
+	assert_false(run_for(10000));
+	assert_true(util_monotonic_ns() - t0 < 5000000000ull);
+	assert_int_equal(e.last.status, TESTRUN_PASSED);
+	assert_string_equal(e.last.lines[0], "hi");
+	int pid = read_pid("bg.pid");
+	assert_true(pid > 0);
+	for (int i = 0; i < 40 && alive(pid); i++)
+		usleep(50000);
+	assert_false(alive(pid));
+	close_run(tr);
+	events_clear(&e);
+}
+
 /* Megabytes of binary and escape sequences: bounded, sanitised, never raw. */
 static void test_bounded_sanitised_output(void **state)
 {
@@ -526,6 +549,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_command_not_found, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_kills_grandchildren, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_leftover_children_do_not_hang_the_run, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_bounded_sanitised_output, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_junit_report, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_watch_debounce_and_queued_rerun, setup, teardown),

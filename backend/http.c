@@ -16,6 +16,7 @@
 #define DEFAULT_RETRY_BASE_MS      100L
 #define DEFAULT_RETRY_CAP_MS       20000L
 #define DEFAULT_MAX_BODY           (64u << 20)
+#define DEFAULT_THROTTLE_BASE_MS   500L
 
 struct http_client {
 	uv_loop_t *loop;
@@ -85,14 +86,19 @@ static void response_clear_headers(struct http_response *r)
 	r->n_headers = 0;
 }
 
-bool http_default_retryable(void *ud, const struct http_response *r, const struct lk_error *net_err)
+enum http_retry http_default_retryable(void *ud, const struct http_response *r,
+                                       const struct lk_error *net_err)
 {
 	(void)ud;
 	if (net_err)
 		return strcmp(net_err->code, "TLSError") != 0 &&
-		       strcmp(net_err->code, "ResponseTooLarge") != 0 &&
-		       strcmp(net_err->code, "InvalidRequest") != 0;
-	return r->status == 429 || (r->status >= 500 && r->status <= 599);
+		               strcmp(net_err->code, "ResponseTooLarge") != 0 &&
+		               strcmp(net_err->code, "InvalidRequest") != 0
+		           ? HTTP_RETRY
+		           : HTTP_NO_RETRY;
+	if (r->status == 429)
+		return HTTP_RETRY_THROTTLED;
+	return r->status >= 500 && r->status <= 599 ? HTTP_RETRY : HTTP_NO_RETRY;
 }
 
 long http_backoff_ms(int retry, long base_ms, long cap_ms)
@@ -455,7 +461,7 @@ static void attempt_done(struct http_request *r, CURLcode rc)
 {
 	struct lk_error net = {0};
 	bool have_net_err = rc != CURLE_OK;
-	bool retry;
+	enum http_retry retry = HTTP_NO_RETRY;
 
 	r->in_multi = false;
 	curl_multi_remove_handle(r->client->multi, r->easy);
@@ -623,6 +629,8 @@ struct http_request *http_send(struct http_client *c, const struct http_request_
 		r->o.retry_base_ms = DEFAULT_RETRY_BASE_MS;
 	if (r->o.retry_cap_ms <= 0)
 		r->o.retry_cap_ms = DEFAULT_RETRY_CAP_MS;
+	if (r->o.throttle_base_ms <= 0)
+		r->o.throttle_base_ms = DEFAULT_THROTTLE_BASE_MS;
 	if (!r->o.max_body)
 		r->o.max_body = DEFAULT_MAX_BODY;
 	if (!r->o.retryable)

@@ -41,13 +41,20 @@ struct http_response {
 /* Case-insensitive lookup of a response header (first occurrence); NULL when absent. */
 const char *http_response_header(const struct http_response *r, const char *name);
 
-/* Decides whether a finished attempt should be retried. `net_err` is set (code
- * "NetworkError"/"Timeout") when the attempt failed without a response. */
-typedef bool (*http_retry_fn)(void *ud, const struct http_response *r,
-                              const struct lk_error *net_err);
-/* The default: network errors and timeouts, 429, 5xx. */
-bool http_default_retryable(void *ud, const struct http_response *r,
-                            const struct lk_error *net_err);
+/* Decides whether a finished attempt should be retried: HTTP_NO_RETRY, HTTP_RETRY (backoff
+ * from retry_base_ms) or HTTP_RETRY_THROTTLED (backoff from throttle_base_ms: the server asked
+ * us to slow down). `net_err` is set (code "NetworkError"/"Timeout"...) when the attempt failed
+ * without a response. */
+enum http_retry {
+	HTTP_NO_RETRY,
+	HTTP_RETRY,
+	HTTP_RETRY_THROTTLED,
+};
+typedef enum http_retry (*http_retry_fn)(void *ud, const struct http_response *r,
+                                         const struct lk_error *net_err);
+/* The default: network errors and timeouts (not TLS errors), 5xx; 429 as throttled. */
+enum http_retry http_default_retryable(void *ud, const struct http_response *r,
+                                       const struct lk_error *net_err);
 
 /* done: err is NULL on a transport-level success (any HTTP status, including 4xx/5xx: the
  * caller interprets the status), or describes the failure (code "NetworkError", "Timeout",
@@ -73,6 +80,7 @@ struct http_request_opts {
 	int max_attempts;        /* 0: 3; 1: no retries */
 	long retry_base_ms;      /* backoff base, 0: 100 ms; delay = rand(0, min(cap, base*2^n)) */
 	long retry_cap_ms;       /* 0: 20 s */
+	long throttle_base_ms;   /* backoff base after throttling, 0: 500 ms */
 	size_t max_body;         /* 0: 64 MiB; larger responses fail with ResponseTooLarge */
 	const char *ca_bundle;   /* NULL: system store. TLS peer and host are always verified */
 	http_retry_fn retryable; /* NULL: http_default_retryable */

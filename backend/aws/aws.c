@@ -526,31 +526,31 @@ static bool throttling_code(const char *code)
 
 /* Retry policy: network errors, 429, 5xx and throttling error codes. Invoke is retried only
  * when nothing can have run: throttled (429 / TooManyRequests) or no connection made. */
-static bool aws_retryable(void *ud, const struct http_response *r, const struct lk_error *net_err)
+static enum http_retry aws_retryable(void *ud, const struct http_response *r,
+                                     const struct lk_error *net_err)
 {
 	struct aws_op *op = ud;
 
 	if (net_err) {
 		if (op->is_invoke)
-			return !strcmp(net_err->code, "ConnectionRefused");
+			return !strcmp(net_err->code, "ConnectionRefused") ? HTTP_RETRY
+			                                                   : HTTP_NO_RETRY;
 		return http_default_retryable(NULL, r, net_err);
 	}
 	if (r->status < 400)
-		return false;
+		return HTTP_NO_RETRY;
 	if (r->status == 429)
-		return true;
-	if (r->status >= 500 && !op->is_invoke)
-		return true;
+		return HTTP_RETRY_THROTTLED;
 	{
 		cJSON *json = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
 		struct lk_error e = {0};
-		bool t;
 
 		parse_error(r, json, "", &e);
 		cJSON_Delete(json);
-		t = throttling_code(e.code);
-		return t;
+		if (throttling_code(e.code))
+			return HTTP_RETRY_THROTTLED;
 	}
+	return r->status >= 500 && !op->is_invoke ? HTTP_RETRY : HTTP_NO_RETRY;
 }
 
 /* ---- sending ---- */

@@ -148,7 +148,9 @@ struct aws_op *aws_client_resolve_credentials(struct aws_client *c, aws_done_fn 
 struct aws_op *aws_call_json(struct aws_client *c, enum aws_service svc, const char *target,
                              const cJSON *body, aws_done_fn done, void *user);
 /* REST-JSON (Lambda): method, path (segments already percent-encoded; use
- * aws_path_escape), query without '?' (already encoded) or NULL, extra headers, body. */
+ * aws_path_escape), query without '?' (already encoded) or NULL, extra headers as a
+ * NULL-terminated list of name, value, name, value... (or NULL), body (copied). For S3
+ * (svc AWS_SVC_S3) the S3 signing rules apply. */
 struct aws_op *aws_call_rest(struct aws_client *c, enum aws_service svc, const char *method,
                              const char *path, const char *query, const char *const *headers,
                              const void *body, size_t body_len, aws_done_fn done, void *user);

@@ -117,14 +117,16 @@ JSON
 
     # Cancelling while credential_process runs, and freeing the client under it: no callback,
     # the child is reaped, the loop closes cleanly (the tool checks uv_loop_close).
-    slow = script(tmp, "slow", "sleep 5\n")
+    slow = script(tmp, "slow", "sleep 2\n")
+    slower = script(tmp, "slower", "exec sleep 60\n")
     # (A cancelled op leaves the process running to completion: its result is cached; freeing
     # the client kills it.)
-    for extra, what, limit in (({}, "cancel while credential_process runs", 30),
-                               ({"LK_FREE_CLIENT": "1"},
-                                "free the client while credential_process runs (child killed)", 4.5)):
+    for extra, what, limit, cmd in (({}, "cancel while credential_process runs", 60, slow),
+                                    ({"LK_FREE_CLIENT": "1"},
+                                     "free the client while credential_process runs (child killed)",
+                                     40, slower)):
         t0 = time.time()
-        r, rc, out = run(env_for(f"'{slow}'", dict(extra, LK_CANCEL_AFTER_MS="300")), "get-function", "f")
+        r, rc, out = run(env_for(f"'{cmd}'", dict(extra, LK_CANCEL_AFTER_MS="300")), "get-function", "f")
         check(rc == 0 and '"callback_called":false' in out and time.time() - t0 < limit, what, out)
 
     # Chain order: static keys in the credentials file beat the profile's credential_process.

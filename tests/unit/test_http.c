@@ -40,24 +40,24 @@ static void test_default_retryable(void **state)
 
 	(void)state;
 	r.status = 429;
-	assert_true(http_default_retryable(NULL, &r, NULL));
+	assert_int_equal(http_default_retryable(NULL, &r, NULL), HTTP_RETRY_THROTTLED);
 	r.status = 500;
-	assert_true(http_default_retryable(NULL, &r, NULL));
+	assert_int_not_equal(http_default_retryable(NULL, &r, NULL), HTTP_NO_RETRY);
 	r.status = 503;
-	assert_true(http_default_retryable(NULL, &r, NULL));
+	assert_int_not_equal(http_default_retryable(NULL, &r, NULL), HTTP_NO_RETRY);
 	r.status = 400;
-	assert_false(http_default_retryable(NULL, &r, NULL));
+	assert_int_equal(http_default_retryable(NULL, &r, NULL), HTTP_NO_RETRY);
 	r.status = 404;
-	assert_false(http_default_retryable(NULL, &r, NULL));
+	assert_int_equal(http_default_retryable(NULL, &r, NULL), HTTP_NO_RETRY);
 	r.status = 200;
-	assert_false(http_default_retryable(NULL, &r, NULL));
+	assert_int_equal(http_default_retryable(NULL, &r, NULL), HTTP_NO_RETRY);
 	r.status = 0;
 	lk_error_set(&net, "Timeout", "t");
-	assert_true(http_default_retryable(NULL, &r, &net));
+	assert_int_not_equal(http_default_retryable(NULL, &r, &net), HTTP_NO_RETRY);
 	lk_error_set(&net, "ConnectionRefused", "t");
-	assert_true(http_default_retryable(NULL, &r, &net));
+	assert_int_not_equal(http_default_retryable(NULL, &r, &net), HTTP_NO_RETRY);
 	lk_error_set(&net, "TLSError", "bad certificate");
-	assert_false(http_default_retryable(NULL, &r, &net));
+	assert_int_equal(http_default_retryable(NULL, &r, &net), HTTP_NO_RETRY);
 }
 
 static int done_calls;

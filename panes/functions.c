@@ -103,7 +103,9 @@ struct functions {
 	char **pending_deploys;
 	size_t n_pending_deploys;
 	size_t deploys_running;
-	bool closing; /* destroyed: free the client when the last deploy is done */
+	bool closing;               /* destroyed: free the client when the last deploy is done */
+	bool destroyed;             /* pane gone: callbacks only do bookkeeping */
+	struct deploy_watch *watch; /* W: saving a file deploys its function */
 };
 
 static const char *const skip_names[] = {".git",      ".lambdeck",     "__pycache__",
@@ -1075,7 +1077,7 @@ static struct aws_client *client_for_mode(struct functions *st)
 /* APP_EVENT_MODE: the mode became ready (or changed): run the deploys that waited. */
 static void mode_changed(struct functions *st)
 {
-	if (st->client && !st->deploys_running) {
+	if (st->client && !st->deploys_running && !st->watch) {
 		aws_client_free(st->client); /* made for the previous mode */
 		st->client = NULL;
 	}
@@ -1086,6 +1088,80 @@ static void mode_changed(struct functions *st)
 		free(st->pending_deploys[i]);
 	}
 	st->n_pending_deploys = 0;
+}
+
+/* Watch mode (W): each round of the deploy watch counts as a running deploy, so st and the
+ * client outlive a round cancelled by the pane's destruction. */
+static void watch_triggered(void *user, const char *const *functions, size_t n, const char *path)
+{
+	struct functions *st = user;
+
+	st->deploys_running++;
+	if (!st->destroyed)
+		app_message(st->p->app, APP_MSG_INFO, "watch: %s changed, deploying %s%s",
+		            path[0] ? path : "a file", n ? functions[0] : "",
+		            n > 1 ? " and more" : "");
+}
+
+static void watch_function_done(void *user, const struct deploy_result *res)
+{
+	struct functions *st = user;
+	bool ok = res->outcome != DEPLOY_FAILED && res->outcome != DEPLOY_CANCELLED;
+
+	if (st->destroyed)
+		return;
+	pane_functions_set_badge(st->p, res->function, FUNCTIONS_BADGE_DEPLOY,
+	                         ok ? theme_glyph(THEME_GLYPH_ARROW_UP)
+	                            : theme_glyph(THEME_GLYPH_CROSS),
+	                         ok ? THEME_OK : THEME_FAIL);
+	if (!ok)
+		app_message(st->p->app, APP_MSG_ERROR, "watch: %s %s: %s", res->function,
+		            deploy_outcome_name(res->outcome), res->err.message);
+	else
+		app_message(st->p->app, APP_MSG_INFO, "watch: %s %s (%.0f ms)", res->function,
+		            deploy_outcome_name(res->outcome), res->elapsed_ms);
+}
+
+static void watch_all_done(void *user, const struct deploy_result *results, size_t n,
+                           size_t failures)
+{
+	struct functions *st = user;
+
+	(void)results, (void)n, (void)failures;
+	st->deploys_running--;
+	free_client_if_done(st);
+}
+
+static void toggle_watch(struct functions *st)
+{
+	struct deploy_opts opts;
+	struct deploy_watch_callbacks cb = {
+	    .triggered = watch_triggered,
+	    .deploy = {.function_done = watch_function_done, .all_done = watch_all_done},
+	};
+	struct lk_error err = {0};
+
+	if (st->watch) {
+		deploy_watch_stop(st->watch);
+		st->watch = NULL;
+		app_message(st->p->app, APP_MSG_INFO, "watch off");
+		return;
+	}
+	if (app_refuse_if_read_only(st->p->app, "watch"))
+		return;
+	if (!client_for_mode(st)) {
+		app_message(st->p->app, APP_MSG_WARN,
+		            "watch: the emulator or account is not ready yet");
+		return;
+	}
+	opts = quick_opts(st);
+	st->watch = deploy_watch_start(app_loop(st->p->app), st->client, app_project(st->p->app),
+	                               &opts, &cb, st, &err);
+	if (!st->watch)
+		app_message(st->p->app, APP_MSG_ERROR, "watch: %s", err.message);
+	else
+		app_message(st->p->app, APP_MSG_INFO,
+		            "watch on: a saved file deploys its function");
 }
 
 static void quick_deploy(struct functions *st, const struct project_function *f)
@@ -1157,6 +1233,9 @@ static void functions_destroy(struct pane *p)
 		free(st->pending_deploys[i]);
 	free(st->pending_deploys);
 	st->n_pending_deploys = 0;
+	st->destroyed = true;
+	deploy_watch_stop(st->watch); /* a running round ends through watch_all_done */
+	st->watch = NULL;
 	unwatch_all(st);
 	roots_free(st->roots, st->n_roots);
 	free(st->rows);
@@ -1558,6 +1637,9 @@ static int functions_request(struct pane *p, enum request req)
 	case REQ_FUNCTIONS_DEPLOY_FULL:
 		full_deploy(st);
 		return PANE_REDRAW;
+	case REQ_FUNCTIONS_WATCH:
+		toggle_watch(st);
+		return PANE_REDRAW;
 	default:
 		return PANE_UNHANDLED;
 	}
@@ -1661,8 +1743,8 @@ static const char *functions_status(struct pane *p, char *buf, size_t len)
 	if (st->load_error)
 		snprintf(buf, len, "error");
 	else
-		snprintf(buf, len, "%zu function%s", proj->n_functions,
-		         proj->n_functions == 1 ? "" : "s");
+		snprintf(buf, len, "%zu function%s%s", proj->n_functions,
+		         proj->n_functions == 1 ? "" : "s", st->watch ? "  watch on" : "");
 	return buf;
 }
 

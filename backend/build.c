@@ -152,16 +152,27 @@ static void manifest_free(struct manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static bool hex_to_sha(const char *hex, unsigned char out[32])
 {
 	if (!hex || strlen(hex) != 64)
 		return false;
 	for (int i = 0; i < 32; i++) {
-		unsigned v;
+		int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
 
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+		if (hi < 0 || lo < 0)
 			return false;
-		out[i] = (unsigned char)v;
+		out[i] = (unsigned char)(hi << 4 | lo);
 	}
 	return true;
 }

@@ -157,11 +157,14 @@ struct deploy_job {
 static void fn_step(struct deploy_fn *d);
 static void start_more(struct deploy_job *j);
 
-static void progress(struct deploy_fn *d, enum deploy_phase phase, uint64_t done, uint64_t total)
+/* Reports progress. Returns false when the function finished meanwhile (the callback may
+ * cancel the job): the caller must then not start anything. */
+static bool progress(struct deploy_fn *d, enum deploy_phase phase, uint64_t done, uint64_t total)
 {
 	d->phase = phase;
 	if (d->job->cb.progress)
 		d->job->cb.progress(d->job->user, d->res.function, phase, done, total);
+	return !d->finished && !d->job->cancelled;
 }
 
 static void job_free(struct deploy_job *j)
@@ -248,7 +251,7 @@ static void fn_finish(struct deploy_fn *d, enum deploy_outcome outcome, const st
 		j->running--;
 	j->finished++;
 	buf_free(&d->zip);
-	progress(d, DEPLOY_PHASE_DONE, 1, 1);
+	(void)progress(d, DEPLOY_PHASE_DONE, 1, 1);
 	if (j->cb.function_done)
 		j->cb.function_done(j->user, &d->res);
 	start_more(j);
@@ -378,7 +381,8 @@ static void wait_done(void *user, struct aws_result *r)
 
 static void wait_poll(struct deploy_fn *d)
 {
-	progress(d, DEPLOY_PHASE_WAIT, (uint64_t)d->wait_polls, 0);
+	if (!progress(d, DEPLOY_PHASE_WAIT, (uint64_t)d->wait_polls, 0))
+		return;
 	d->op = aws_lambda_get_function_configuration(d->job->client, d->deployed_name, NULL,
 	                                              wait_done, d);
 }
@@ -428,7 +432,8 @@ static bool retry_conflict(struct deploy_fn *d)
 		return false;
 	d->conflict_attempt++;
 	delay = d->conflict_attempt >= 4 ? 2000 : 125u << d->conflict_attempt;
-	progress(d, DEPLOY_PHASE_WAIT, (uint64_t)d->conflict_attempt, (uint64_t)max);
+	if (!progress(d, DEPLOY_PHASE_WAIT, (uint64_t)d->conflict_attempt, (uint64_t)max))
+		return true; /* finished meanwhile: nothing more to do */
 	schedule(d, delay, fn_step);
 	return true;
 }
@@ -499,7 +504,8 @@ static void config_done(void *user, struct aws_result *r)
 
 static void push_config(struct deploy_fn *d)
 {
-	progress(d, DEPLOY_PHASE_CONFIG, 0, 1);
+	if (!progress(d, DEPLOY_PHASE_CONFIG, 0, 1))
+		return;
 	d->op = aws_lambda_update_function_configuration(d->job->client, d->deployed_name,
 	                                                 d->desired, config_done, d);
 }
@@ -625,7 +631,10 @@ static void upload_code(struct deploy_fn *d)
 		put.key = key;
 		put.file_path = d->res.build.zip_path;
 		put.content_type = "application/zip";
-		progress(d, DEPLOY_PHASE_UPLOAD, 0, size);
+		if (!progress(d, DEPLOY_PHASE_UPLOAD, 0, size)) {
+			free(key);
+			return;
+		}
 		d->op = aws_s3_put_object(j->client, &put, s3_done, d);
 		aws_op_set_progress(d->op, upload_progress);
 		free(key);
@@ -641,7 +650,8 @@ static void upload_code(struct deploy_fn *d)
 		}
 		return;
 	}
-	progress(d, DEPLOY_PHASE_UPLOAD, 0, size);
+	if (!progress(d, DEPLOY_PHASE_UPLOAD, 0, size))
+		return;
 	{
 		struct aws_update_code p = {
 		    .function_name = d->deployed_name,
@@ -696,7 +706,10 @@ static void create_function(struct deploy_fn *d)
 	    !strncmp(d->fn.runtime, "provided", 8))
 		cJSON_AddStringToObject(body, "Handler", "bootstrap");
 	aws_create_code_zip(body, d->zip.data, d->zip.len);
-	progress(d, DEPLOY_PHASE_UPLOAD, 0, d->zip.len);
+	if (!progress(d, DEPLOY_PHASE_UPLOAD, 0, d->zip.len)) {
+		cJSON_Delete(body);
+		return;
+	}
 	d->op = aws_lambda_create_function(d->job->client, body, create_done, d);
 	cJSON_Delete(body);
 }
@@ -720,7 +733,7 @@ static void build_progress(void *user, const char *function, enum build_phase ph
 
 	(void)function;
 	if (phase != BUILD_PHASE_DONE)
-		progress(d, DEPLOY_PHASE_BUILD, done, total);
+		(void)progress(d, DEPLOY_PHASE_BUILD, done, total);
 }
 
 static void build_done(void *user, const struct build_result *r)
@@ -843,7 +856,8 @@ static void fn_step(struct deploy_fn *d)
 	case STAGE_BUILD: {
 		struct build_opts bo = {.full = j->opts.full_build, .on_output = build_output};
 
-		progress(d, DEPLOY_PHASE_BUILD, 0, 0);
+		if (!progress(d, DEPLOY_PHASE_BUILD, 0, 0))
+			return;
 		d->build =
 		    build_start(j->loop, &j->proj, &d->fn, &bo, build_progress, build_done, d);
 		return;
@@ -867,12 +881,14 @@ static void fn_step(struct deploy_fn *d)
 			                              .resource_types = types,
 			                              .all_pages = true};
 
-			progress(d, DEPLOY_PHASE_CHECK, 0, 0);
+			if (!progress(d, DEPLOY_PHASE_CHECK, 0, 0))
+				return;
 			d->op = aws_tagging_get_resources(j->client, &q, resolve_done, d);
 		}
 		return;
 	case STAGE_CHECK:
-		progress(d, DEPLOY_PHASE_CHECK, 0, 0);
+		if (!progress(d, DEPLOY_PHASE_CHECK, 0, 0))
+			return;
 		d->op = aws_lambda_get_function(j->client, d->deployed_name, NULL, check_done, d);
 		return;
 	case STAGE_ACT:
@@ -930,7 +946,7 @@ static void kick_cb(uv_timer_t *t)
 			        d->fn.name,
 			        d->fn.not_buildable ? d->fn.not_buildable : "no local code");
 		} else {
-			progress(d, DEPLOY_PHASE_QUEUED, 0, 0);
+			(void)progress(d, DEPLOY_PHASE_QUEUED, 0, 0);
 		}
 	}
 	start_more(j);
@@ -964,6 +980,13 @@ struct deploy_job *deploy_start(uv_loop_t *loop, struct aws_client *client, cons
 		j->fns = xcalloc(n, sizeof(*j->fns));
 		for (size_t i = 0; i < n; i++) {
 			const struct project_function *f = project_find(p, names[i]);
+			bool dup = false;
+
+			for (size_t k = 0; k < j->n && !dup;
+			     k++) /* a name given twice deploys once */
+				dup = !strcmp(j->fns[k].requested, names[i]);
+			if (dup)
+				continue;
 
 			j->fns[j->n].requested = xstrdup(names[i]);
 			if (f)

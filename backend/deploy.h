@@ -84,8 +84,9 @@ struct deploy_callbacks {
 	                 uint64_t total);
 	/* One function finished (any outcome); may be NULL. res valid during the call. */
 	void (*function_done)(void *user, const struct deploy_result *res);
-	/* All finished; results[i] is for functions[i]. failures = number of DEPLOY_FAILED or
-	 * DEPLOY_CANCELLED. Valid during the call only. Required. */
+	/* All finished; results are in the order of names (a repeated name once; all
+	 * functions: project order). failures = number of DEPLOY_FAILED or DEPLOY_CANCELLED.
+	 * Valid during the call only. Required. */
 	void (*all_done)(void *user, const struct deploy_result *results, size_t n,
 	                 size_t failures);
 };

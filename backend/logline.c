@@ -228,9 +228,22 @@ char *logline_resolve_source(const char *code_dir, const char *path)
 		if (!strncmp(path, roots[i], n))
 			return code_dir ? existing(util_path_join(code_dir, path + n)) : NULL;
 	}
+	if (code_dir) {
+		/* the longest tail of the path that exists under the code dir: the emulator (and
+		 * other local runners) execute a copy of the code elsewhere, e.g.
+		 * .lambdeck/emulator/functions/<fn>/code/<hash>/app.py -> <code_dir>/app.py */
+		for (const char *p = path; p; p = strchr(p + 1, '/')) {
+			const char *rest = *p == '/' ? p + 1 : p;
+			if (!*rest)
+				break;
+			char *cand = existing(util_path_join(code_dir, rest));
+			if (cand)
+				return cand;
+		}
+	}
 	if (path[0] == '/')
 		return existing(xstrdup(path));
-	return code_dir ? existing(util_path_join(code_dir, path)) : NULL;
+	return NULL;
 }
 
 bool logline_format_json(const char *msg, size_t len, bool pretty, struct buf *out)

@@ -46,9 +46,10 @@ struct logline_location {
  * `at fn (/var/task/index.js:5:11)` / `at /var/task/index.js:5:11`, or a plain
  * `path/file.ext:LINE[:COL]`. Returns false when there is none. */
 bool logline_find_location(const char *msg, size_t len, struct logline_location *out);
-/* Maps a location's path into the function's code directory: "/var/task/X" and relative
- * paths become code_dir/X; an existing absolute path is kept. Returns a caller-freed path
- * of an existing regular file, or NULL. */
+/* Maps a location's path into the function's code directory: "/var/task/X" becomes
+ * code_dir/X; otherwise the longest tail of the path that exists under code_dir (so a copy
+ * the emulator runs maps back to the source); else an existing absolute path is kept.
+ * Returns a caller-freed path of an existing regular file, or NULL. */
 char *logline_resolve_source(const char *code_dir, const char *path);
 
 /* If the message (after an optional runtime prefix such as

@@ -441,7 +441,8 @@ int project_load_sam(struct project *p, const char *path, const char *shown, str
 		    project_add_function(p, (const char *)key->data.scalar.value);
 		f->config_line = line_of(key);
 		yaml_node_t *props = yaml_map_get(&doc, res, "Properties");
-		if (props && props->type != YAML_MAPPING_NODE) {
+		bool props_bad = props && props->type != YAML_MAPPING_NODE;
+		if (props_bad) {
 			project_add_problem(f, "%s:%d:%d: Properties must be a mapping", shown,
 			                    line_of(props), col_of(props));
 			props = NULL;
@@ -454,6 +455,13 @@ int project_load_sam(struct project *p, const char *path, const char *shown, str
 		 * generates it and deploy resolves it through the stack's tags. */
 		string_prop(&s, f, yaml_map_get(&doc, props, "FunctionName"), "FunctionName",
 		            &f->deployed_name, false);
+		if (!strcmp(f->package_type, "Zip") && !props_bad) {
+			if (!f->runtime && !(f->problem && strstr(f->problem, "Runtime")))
+				project_add_problem(f, "Runtime is missing");
+			if (!f->handler && !(f->problem && strstr(f->problem, "Handler")) &&
+			    !(f->runtime && !strncmp(f->runtime, "provided", 8)))
+				project_add_problem(f, "Handler is missing");
+		}
 		project_resolve_function(f);
 	}
 out:

@@ -14,6 +14,9 @@
 #define MAX_BACKOFF_MS         30000
 #define DEDUPE_SET             8192 /* keys per generation (two generations kept) */
 #define MAX_REBUILD_FAILURES   5
+/* an old session is cancelled this long after its replacement started, so a batch it
+ * still holds (AWS sends about every second) is not lost */
+#define RETIRE_GRACE_MS 2500
 
 enum src_mode { SRC_UNKNOWN, SRC_LIVE, SRC_POLL };
 
@@ -83,7 +86,7 @@ struct tail {
 	int rebuild_failures;
 	char live_reason[200];
 
-	uv_timer_t poll_timer, renew_timer, rebuild_timer;
+	uv_timer_t poll_timer, renew_timer, rebuild_timer, retire_timer;
 	int open_handles;
 	bool stopped;
 	int64_t backoff_ms, next_poll_ms;
@@ -369,6 +372,18 @@ static void cancel_old_generations(struct tail *t)
 	}
 }
 
+static void on_retire_timer(uv_timer_t *h)
+{
+	cancel_old_generations(h->data);
+}
+
+/* All sessions of the current generation run: retire the older ones after a grace time. */
+static void retire_old_generations(struct tail *t)
+{
+	if (!t->stopped)
+		uv_timer_start(&t->retire_timer, on_retire_timer, RETIRE_GRACE_MS, 0);
+}
+
 static void on_live_event(void *user, const char *message_type, const char *event_type,
                           const cJSON *payload)
 {
@@ -388,12 +403,14 @@ static void on_live_event(void *user, const char *message_type, const char *even
 				poll_source(t, s); /* catch up on what arrived before the session */
 		}
 		if (se->gen == t->gen && t->new_gen_pending > 0 && --t->new_gen_pending == 0)
-			cancel_old_generations(t);
+			retire_old_generations(t);
 		update_status(t);
 		return;
 	}
-	if (strcmp(event_type, "sessionUpdate") != 0 || se->gen != t->gen)
-		return; /* older sessions overlap briefly with their replacement: ignore them */
+	/* an older session keeps delivering until its replacement has started; the overlap
+	 * is removed by the dedupe */
+	if (strcmp(event_type, "sessionUpdate") != 0)
+		return;
 	const cJSON *res = cJSON_GetObjectItemCaseSensitive(payload, "sessionResults");
 	const cJSON *e;
 	cJSON_ArrayForEach(e, res)
@@ -449,7 +466,7 @@ static void on_live_done(void *user, struct aws_result *r)
 			         r->err.message[0] ? ": " : "", r->err.message);
 		}
 		if (current && t->new_gen_pending == 0)
-			cancel_old_generations(t);
+			retire_old_generations(t);
 	} else if (current) {
 		/* a running session ended (3-hour limit, server closed, network): poll what it
 		 * served until a new session is up */
@@ -698,8 +715,9 @@ struct tail *tail_start(struct aws_client *client, const struct tail_options *o,
 	uv_timer_init(t->loop, &t->poll_timer);
 	uv_timer_init(t->loop, &t->renew_timer);
 	uv_timer_init(t->loop, &t->rebuild_timer);
-	t->poll_timer.data = t->renew_timer.data = t->rebuild_timer.data = t;
-	t->open_handles = 3;
+	uv_timer_init(t->loop, &t->retire_timer);
+	t->poll_timer.data = t->renew_timer.data = t->rebuild_timer.data = t->retire_timer.data = t;
+	t->open_handles = 4;
 	t->hist_ops = xcalloc(t->n ? t->n : 1, sizeof(*t->hist_ops));
 	t->hctx = xcalloc(t->n ? t->n : 1, sizeof(*t->hctx));
 	lk_error_clear(&t->hist_err);
@@ -786,6 +804,7 @@ void tail_stop(struct tail *t)
 	uv_close((uv_handle_t *)&t->poll_timer, on_closed);
 	uv_close((uv_handle_t *)&t->renew_timer, on_closed);
 	uv_close((uv_handle_t *)&t->rebuild_timer, on_closed);
+	uv_close((uv_handle_t *)&t->retire_timer, on_closed);
 }
 
 int64_t tail_parse_since(const char *s, int64_t now_ms)

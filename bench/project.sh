@@ -74,7 +74,9 @@ cat >"$src/bench/results/project.md" <<MD
 Generated SAM template: 200 \`AWS::Serverless::Function\` resources (+ 200 DynamoDB tables),
 Globals merge, \`!Ref\`/\`!Sub\` tags, one code directory and a 100-line \`app.py\` per function;
 template $size bytes. Both sides do the same work: parse, merge Globals, resolve CodeUri, find
-each handler file and the line of its \`def\`. Machine: $(nproc) cores, $(uname -sr).
+each handler file and the line of its \`def\`. Machine: $(nproc) cores, $(uname -sr), load
+average at the end of the run: $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: the minimum
+shows the unloaded cost; the ratio compares both sides under the same load).
 
 | what | lambdeck (C, libyaml) | Python 3 + PyYAML ($(get "$py_line" loader)) | ratio |
 |---|---|---|---|

@@ -3,6 +3,7 @@
  * with per-function progress bars on a TTY and plain lines otherwise; --watch redeploys on
  * save until interrupted; --full runs the project's IaC tool with its output streamed.
  * Exit status: 0 when every function deployed or was unchanged, 1 otherwise, 2 usage. */
+#include <langinfo.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@ struct row {
 struct cli_deploy {
 	uv_loop_t loop;
 	struct project *p;
-	bool tty, watch;
+	bool tty, watch, ascii;
 	struct row *rows;
 	size_t n_rows, drawn;
 	uint64_t last_draw;
@@ -93,31 +94,32 @@ static void draw(struct cli_deploy *c, bool force)
 		return;
 	c->last_draw = now;
 	if (c->drawn)
-		fprintf(stderr, "\033[%zuA", c->drawn);
+		fprintf(stdout, "\033[%zuA", c->drawn);
 	for (size_t i = 0; i < c->n_rows; i++) {
 		struct row *r = &c->rows[i];
 		char *name = clean(r->name);
 
 		if (r->final) {
-			fprintf(stderr, "\r\033[K%s\n", r->final);
+			fprintf(stdout, "\r\033[K%s\n", r->final);
 		} else {
 			int pct = r->total ? (int)(100.0 * (double)r->done / (double)r->total) : -1;
 			int fill = pct < 0 ? 0 : pct / 10;
 			char bar[64] = "";
 
 			for (int k = 0; k < 10; k++)
-				strcat(bar, k < fill ? "\u2588" : "\u2591");
+				strcat(bar, k < fill ? (c->ascii ? "#" : "\u2588")
+				                     : (c->ascii ? "-" : "\u2591"));
 			if (pct >= 0)
-				fprintf(stderr, "\r\033[K%-24s %s %3d%%  %s\n", name, bar, pct,
+				fprintf(stdout, "\r\033[K%-24s %s %3d%%  %s\n", name, bar, pct,
 				        deploy_phase_name(r->phase));
 			else
-				fprintf(stderr, "\r\033[K%-24s %s       %s\n", name, bar,
+				fprintf(stdout, "\r\033[K%-24s %s       %s\n", name, bar,
 				        deploy_phase_name(r->phase));
 		}
 		free(name);
 	}
 	c->drawn = c->n_rows;
-	fflush(stderr);
+	fflush(stdout);
 }
 
 static void on_progress(void *user, const char *function, enum deploy_phase phase, uint64_t done,
@@ -191,7 +193,8 @@ static void on_all_done(void *user, const struct deploy_result *results, size_t 
 static void emit_output(struct cli_deploy *c, const char *prefix, const char *data, size_t len)
 {
 	if (c->tty && c->drawn) {
-		fprintf(stderr, "\033[%zuA\r\033[J", c->drawn);
+		fprintf(stdout, "\033[%zuA\r\033[J", c->drawn);
+		fflush(stdout);
 		c->drawn = 0;
 	}
 	for (size_t i = 0; i < len; i++) {
@@ -361,7 +364,8 @@ int cmd_deploy(int argc, char **argv, const struct global_opts *g)
 		return 1;
 	}
 	uv_loop_init(&c.loop);
-	c.tty = isatty(2) && !c.watch;
+	c.tty = isatty(1) && !c.watch;
+	c.ascii = g->ascii || strcmp(nl_langinfo(CODESET), "UTF-8") != 0;
 	if (full) {
 		rc = run_full(&c);
 		goto out;

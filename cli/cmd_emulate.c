@@ -2,6 +2,8 @@
  * Runtime API, CloudWatch Logs API) until SIGTERM/SIGINT. Prints one JSON line with the
  * endpoint, region and credentials file on stdout once it is listening. */
 #include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +26,9 @@ static void usage(FILE *out)
 	      "  --any-credentials     accept requests without a valid SigV4 signature\n"
 	      "  --max-concurrency N   workers per function before 429 (default 10)\n"
 	      "  --idle-timeout S      stop workers idle for S seconds (default 300)\n"
-	      "  --quiet               no request log on stderr\n",
+	      "  --quiet               no request log on stderr\n"
+	      "  --exit-with-parent    stop (SIGTERM) when the process that started it dies\n"
+	      "                        (test harnesses: no emulator outlives a killed test)\n",
 	      out);
 }
 
@@ -86,6 +90,11 @@ int cmd_emulate(int argc, char **argv, const struct global_opts *g)
 			o.allow_remote = true;
 		} else if (!strcmp(a, "--quiet")) {
 			o.quiet = true;
+		} else if (!strcmp(a, "--exit-with-parent")) {
+			pid_t parent = getppid();
+
+			if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+				return 1; /* the parent is already gone */
 		} else {
 			fprintf(stderr, "lambdeck emulate: unknown argument '%s'\n", a);
 			usage(stderr);

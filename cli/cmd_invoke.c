@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -130,7 +131,12 @@ int cli_print_invoke_result(const struct invoke_result *r, const char *function,
 			return 1;
 	}
 	if (r->payload_len) {
-		fputs(r->pretty, stdout);
+		/* Valid JSON may still carry DEL or C1 controls: make them visible on a
+		 * terminal; a pipe or file gets the bytes as they are. */
+		if (isatty(STDOUT_FILENO))
+			clean_put(stdout, r->pretty);
+		else
+			fputs(r->pretty, stdout);
 		if (r->pretty[0] && r->pretty[strlen(r->pretty) - 1] != '\n')
 			fputc('\n', stdout);
 		fflush(stdout);

@@ -13,6 +13,8 @@
 	  "Open the function's definition in lambdeck.json / template / serverless.yml")           \
 	_(FUNCTIONS_BUILD, "functions-build", "Quick-build the selected function")                 \
 	_(FUNCTIONS_BUILD_ALL, "functions-build-all", "Quick-build every buildable function")      \
+	_(FUNCTIONS_DEPLOY, "functions-deploy",                                                    \
+	  "Quick deploy of the selected function (build, skip if unchanged, update code)")         \
 	_(FUNCTIONS_DEPLOY_FULL, "functions-deploy-full",                                          \
 	  "Full deploy with the project's IaC tool (sam / serverless / lambdeck.json deploy)")
 

@@ -16,7 +16,9 @@
 
 #include "backend/build.h"
 #include "backend/deploy.h"
+#include "backend/aws/aws.h"
 #include "backend/fswatch.h"
+#include "backend/mode.h"
 #include "cli/commands.h"
 #include "panes/functions.h"
 #include "tui/app.h"
@@ -95,6 +97,15 @@ struct functions {
 	struct fdeploy *full_deploy;
 	struct status_job *status_job; /* build-status badges being computed */
 	bool status_pending;
+	/* Quick deploy: a mode (LOCAL emulator / AWS) and a client, made on first
+	 * use; requests made before they are ready wait in pending_*. */
+	struct mode *mode;
+	struct aws_client *client;
+	int mode_state; /* 0 idle, 1 acquiring, 2 ready, 3 failed */
+	char **pending_deploys;
+	size_t n_pending_deploys;
+	size_t deploys_running;
+	bool closing; /* destroyed: free the client when the last deploy is done */
 };
 
 static const char *const skip_names[] = {".git",      ".lambdeck",     "__pycache__",
@@ -944,6 +955,204 @@ static void full_deploy(struct functions *st)
 	buf_free(&q);
 }
 
+/* ---- quick deploy and watch ---------------------------------------------------------------- */
+
+struct fquick {
+	struct functions *st;
+	struct app_job *job;
+	struct deploy_job *d;
+	char *name;
+};
+
+/* After destroy: frees the client, the mode and the state once no deploy and no mode
+ * acquisition is in flight (the client must outlive its jobs). */
+static void free_client_if_done(struct functions *st)
+{
+	if (!st->closing || st->deploys_running || st->mode_state == 1)
+		return;
+	aws_client_free(st->client);
+	st->client = NULL;
+	mode_free(st->mode);
+	st->mode = NULL;
+	free(st);
+}
+
+static void quick_progress(void *user, const char *function, enum deploy_phase phase, uint64_t done,
+                           uint64_t total)
+{
+	struct fquick *q = user;
+	char text[160];
+
+	snprintf(text, sizeof(text), "%s %s", function, deploy_phase_name(phase));
+	app_job_progress(q->job, text, done, total);
+}
+
+static void quick_function_done(void *user, const struct deploy_result *res)
+{
+	struct fquick *q = user;
+	struct functions *st = q->st;
+	bool ok = res->outcome != DEPLOY_FAILED && res->outcome != DEPLOY_CANCELLED;
+
+	if (st && !st->closing)
+		pane_functions_set_badge(st->p, res->function, FUNCTIONS_BADGE_DEPLOY,
+		                         ok ? theme_glyph(THEME_GLYPH_ARROW_UP)
+		                            : theme_glyph(THEME_GLYPH_CROSS),
+		                         ok ? THEME_OK : THEME_FAIL);
+}
+
+static void quick_all_done(void *user, const struct deploy_result *results, size_t n,
+                           size_t failures)
+{
+	struct fquick *q = user;
+	struct functions *st = q->st;
+	struct buf b = {0};
+
+	for (size_t i = 0; i < n; i++) {
+		const struct deploy_result *r = &results[i];
+		buf_printf(&b, "%s%s: %s", i ? "; " : "", r->function,
+		           deploy_outcome_name(r->outcome));
+		if (r->err.message[0])
+			buf_printf(&b, " (%s)", r->err.message);
+		else
+			buf_printf(&b, " (%.0f ms)", r->elapsed_ms);
+	}
+	app_job_finish(q->job, failures == 0, "%s", b.data ? b.data : "nothing deployed");
+	buf_free(&b);
+	if (st) {
+		st->deploys_running--;
+		if (!st->closing)
+			start_status(st);
+		free_client_if_done(st);
+	}
+	free(q->name);
+	free(q);
+}
+
+static void quick_cancel_cb(void *ud)
+{
+	struct fquick *q = ud;
+
+	if (q->d)
+		deploy_cancel(q->d);
+}
+
+static struct deploy_opts quick_opts(struct functions *st)
+{
+	return (struct deploy_opts){.local = mode_kind(st->mode) == MODE_LOCAL};
+}
+
+static void run_quick_deploy(struct functions *st, const char *name)
+{
+	struct fquick *q = xcalloc(1, sizeof(*q));
+	struct deploy_opts opts = quick_opts(st);
+	struct deploy_callbacks cb = {.progress = quick_progress,
+	                              .function_done = quick_function_done,
+	                              .all_done = quick_all_done};
+	const char *names[1] = {name};
+	char title[160];
+
+	q->st = st;
+	q->name = xstrdup(name);
+	snprintf(title, sizeof(title), "deploy %s", name);
+	q->job = app_job_start(st->p->app, title, quick_cancel_cb, q);
+	st->deploys_running++;
+	q->d = deploy_start(app_loop(st->p->app), st->client, app_project(st->p->app), names, 1,
+	                    &opts, &cb, q);
+}
+
+static void mode_ready(void *user, const struct mode_config *cfg, const struct lk_error *err)
+{
+	struct functions *st = user;
+
+	if (st->closing) {
+		st->mode_state = 0;
+		free_client_if_done(st);
+		return;
+	}
+	if (!cfg) {
+		st->mode_state = 3;
+		app_message(st->p->app, APP_MSG_ERROR, "deploy: %s",
+		            err && err->message[0] ? err->message : "cannot reach the endpoint");
+	} else {
+		struct aws_options o;
+		struct lk_error cerr;
+		mode_aws_options(cfg, &o);
+		st->client = aws_client_new(app_loop(st->p->app), &o, &cerr);
+		st->mode_state = st->client ? 2 : 3;
+		if (!st->client)
+			app_message(st->p->app, APP_MSG_ERROR, "deploy: %s", cerr.message);
+	}
+	for (size_t i = 0; i < st->n_pending_deploys; i++) {
+		if (st->mode_state == 2)
+			run_quick_deploy(st, st->pending_deploys[i]);
+		free(st->pending_deploys[i]);
+	}
+	st->n_pending_deploys = 0;
+}
+
+/* Makes sure a client is (being) made; returns false when that failed before. */
+static bool need_client(struct functions *st)
+{
+	const struct global_opts *g = app_global_opts(st->p->app);
+	struct project *proj = app_project(st->p->app);
+	struct lk_error err;
+
+	if (st->mode_state == 3) {
+		/* Try again: the emulator may have been fixed or the credentials set. */
+		mode_free(st->mode);
+		st->mode = NULL;
+		st->mode_state = 0;
+	}
+	if (st->mode_state != 0)
+		return true;
+	struct mode_options o = {
+	    .project_dir = proj->dir,
+	    .profile = g ? g->profile : NULL,
+	    .region = g ? g->region : NULL,
+	    .endpoint = g ? g->endpoint : NULL,
+	    .force_aws = g && g->force_aws,
+	    .force_local = g && g->force_local,
+	    .keep_emulator = g && g->keep_emulator,
+	    .project_mode = proj->mode,
+	    .project_profile = proj->profile,
+	    .project_region = proj->region,
+	};
+	st->mode = mode_new(app_loop(st->p->app), &o, &err);
+	if (!st->mode) {
+		app_message(st->p->app, APP_MSG_ERROR, "deploy: %s", err.message);
+		return false;
+	}
+	st->mode_state = 1;
+	app_message(st->p->app, APP_MSG_INFO, "%s", mode_describe(st->mode));
+	if (mode_acquire(st->mode, mode_ready, st) < 0) {
+		st->mode_state = 3;
+		app_message(st->p->app, APP_MSG_ERROR, "deploy: cannot start %s",
+		            mode_describe(st->mode));
+		return false;
+	}
+	return true;
+}
+
+static void quick_deploy(struct functions *st, const struct project_function *f)
+{
+	if (app_refuse_if_read_only(st->p->app, "deploy"))
+		return;
+	if (!f->buildable) {
+		app_message(st->p->app, APP_MSG_WARN, "%s is not deployed from here: %s", f->name,
+		            f->not_buildable ? f->not_buildable : "not buildable");
+		return;
+	}
+	if (!need_client(st))
+		return;
+	if (st->mode_state == 2) {
+		run_quick_deploy(st, f->name);
+		return;
+	}
+	st->pending_deploys =
+	    xrealloc(st->pending_deploys, (st->n_pending_deploys + 1) * sizeof(char *));
+	st->pending_deploys[st->n_pending_deploys++] = xstrdup(f->name);
+}
+
 /* ---- pane ops ---------------------------------------------------------------------------- */
 
 static int functions_init(struct pane *p, struct lk_error *err)
@@ -965,7 +1174,10 @@ static int functions_init(struct pane *p, struct lk_error *err)
 
 static void debounce_closed(uv_handle_t *h)
 {
-	free(h->data);
+	struct functions *st = h->data;
+
+	st->closing = true;
+	free_client_if_done(st);
 }
 
 static void functions_destroy(struct pane *p)
@@ -986,6 +1198,10 @@ static void functions_destroy(struct pane *p)
 		st->full_deploy->st = NULL;
 		deploy_full_cancel(st->full_deploy->d);
 	}
+	for (size_t i = 0; i < st->n_pending_deploys; i++)
+		free(st->pending_deploys[i]);
+	free(st->pending_deploys);
+	st->n_pending_deploys = 0;
 	unwatch_all(st);
 	roots_free(st->roots, st->n_roots);
 	free(st->rows);
@@ -1379,6 +1595,10 @@ static int functions_request(struct pane *p, enum request req)
 		for (size_t i = 0; i < proj->n_functions; i++)
 			if (proj->functions[i].buildable)
 				quick_build(st, &proj->functions[i]);
+		return PANE_REDRAW;
+	case REQ_FUNCTIONS_DEPLOY:
+		if (has_fn)
+			quick_deploy(st, f);
 		return PANE_REDRAW;
 	case REQ_FUNCTIONS_DEPLOY_FULL:
 		full_deploy(st);

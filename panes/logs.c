@@ -1,32 +1,731 @@
-/* logs.c - the Logs pane. Until its issue lands it shows a one-line empty state saying
- * what will appear here; its owner replaces this file (keep the name pane_logs_ops). */
+/* logs.c - the Logs pane: live tail of the project's functions (backend/tail: StartLiveTail
+ * with polling fallback), merged, one color per function, START/END folded, REPORT lines as
+ * summaries and a per-function summary in the header, errors highlighted; follow / pause,
+ * local filter, server-side pattern, search, --since, UTC toggle, JSON pretty toggle, and
+ * Enter on a stack-trace line opens the editor at that line of the function's code.
+ *
+ * In LOCAL mode the pane attaches to the project's emulator once one runs (it watches
+ * .lambdeck/emulator for the endpoint file), or starts it on <F5>; it never starts one by
+ * itself just by being shown. */
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "backend/logline.h"
+#include "backend/mode.h"
+#include "backend/tail.h"
+#include "cli/commands.h"
 #include "tui/app.h"
+
+#define LOGS_MAX_LINES   50000
+#define LOGS_MAX_MESSAGE 4096 /* longer messages are cut with a marker */
+
+struct raw_event {
+	uint64_t seq;
+	size_t fn; /* index into functions */
+	int64_t ts;
+	char *msg;
+	size_t len;
+};
+
+struct logs_fn {
+	char *name;
+	char *code_dir;
+	char *group;
+	struct logline_stats stats;
+};
+
+struct logs {
+	struct pane *p;
+	struct textview *tv;
+	struct logs_fn *fns;
+	size_t n_fns;
+	/* connection */
+	struct mode *mode;
+	struct aws_client *client;
+	struct tail *tail;
+	size_t *src_map; /* tail source index -> function index */
+	bool connecting;
+	char state_text[200];
+	uv_fs_event_t *watch[3]; /* each freed in its close callback */
+	int n_watch;
+	int closing;
+	/* events: a ring of the newest LOGS_MAX_LINES */
+	struct raw_event *ring;
+	size_t ring_start, ring_len;
+	uint64_t next_seq;
+	uint64_t rendered_upto; /* events with seq < this are in the view (or filtered out) */
+	/* controls */
+	bool paused;
+	size_t new_while_paused;
+	bool utc, pretty, show_start_end, only_selected;
+	char *filter;
+	bool filter_is_regex;
+	regex_t filter_re;
+	char *pattern;
+	int64_t since_ms;
+	size_t dropped_events;
+};
+
+/* --- rendering --- */
+
+static bool filter_match(struct logs *st, const char *msg, size_t len)
+{
+	if (!st->filter)
+		return true;
+	if (st->filter_is_regex) {
+		char *z = xstrndup(msg, len);
+		bool ok = regexec(&st->filter_re, z, 0, NULL, 0) == 0;
+		free(z);
+		return ok;
+	}
+	return memmem(msg, len, st->filter, strlen(st->filter)) != NULL;
+}
+
+static void format_time(const struct logs *st, int64_t ms, char *out, size_t n)
+{
+	time_t s = (time_t)(ms / 1000);
+	struct tm tm;
+	if (st->utc)
+		gmtime_r(&s, &tm);
+	else
+		localtime_r(&s, &tm);
+	char base[16];
+	strftime(base, sizeof(base), "%H:%M:%S", &tm);
+	snprintf(out, n, "%s.%03d%s", base, (int)(ms % 1000), st->utc ? "Z" : "");
+}
+
+/* Appends one event to the view (or nothing: folded, filtered). */
+static void render(struct logs *st, const struct raw_event *e)
+{
+	const struct logs_fn *f = &st->fns[e->fn];
+	size_t len = e->len;
+	while (len > 0 && (e->msg[len - 1] == '\n' || e->msg[len - 1] == '\r'))
+		len--;
+	enum logline_kind kind = logline_classify(e->msg, len);
+	if ((kind == LOGLINE_START || kind == LOGLINE_END) && !st->show_start_end)
+		return;
+	if (!filter_match(st, e->msg, len))
+		return;
+	char ts[24];
+	format_time(st, e->ts, ts, sizeof(ts));
+	struct buf b = {0};
+	buf_printf(&b, "%s %-10.10s ", ts, f->name);
+	size_t indent = b.len;
+	enum theme_role role = theme_fn_role(f->name);
+	struct logline_report rep;
+	if (kind == LOGLINE_REPORT && logline_parse_report(e->msg, len, &rep)) {
+		buf_printf(&b, "REPORT %.1f ms (billed %.0f)  %d/%d MB", rep.duration_ms,
+		           rep.billed_ms, rep.max_memory_mb, rep.memory_mb);
+		if (rep.cold)
+			buf_printf(&b, "  cold start %.1f ms", rep.init_ms);
+		if (rep.timed_out)
+			buf_puts(&b, "  TIMEOUT");
+		role = rep.timed_out ? THEME_FAIL : THEME_DIM;
+	} else {
+		if (kind == LOGLINE_ERROR || kind == LOGLINE_TIMEOUT)
+			role = THEME_FAIL;
+		struct buf body = {0};
+		const char *text = e->msg;
+		size_t tlen = len;
+		if (logline_format_json(e->msg, len, st->pretty, &body)) {
+			text = body.data;
+			tlen = body.len;
+		}
+		size_t cut = tlen > LOGS_MAX_MESSAGE ? LOGS_MAX_MESSAGE : tlen;
+		/* continuation lines of a multi-line message are indented under the message */
+		for (size_t i = 0; i < cut; i++) {
+			buf_putc(&b, text[i]);
+			if (text[i] == '\n')
+				buf_printf(&b, "%*s", (int)indent, "");
+		}
+		if (cut < tlen)
+			buf_printf(&b, " …[+%zu bytes]", tlen - cut);
+		buf_free(&body);
+	}
+	textview_append(st->tv, b.data, b.len, role, (int64_t)e->seq);
+	buf_free(&b);
+}
+
+static const struct raw_event *ring_at(const struct logs *st, size_t i)
+{
+	return &st->ring[(st->ring_start + i) % LOGS_MAX_LINES];
+}
+
+static void render_pending(struct logs *st)
+{
+	for (size_t i = 0; i < st->ring_len; i++) {
+		const struct raw_event *e = ring_at(st, i);
+		if (e->seq >= st->rendered_upto)
+			render(st, e);
+	}
+	st->rendered_upto = st->next_seq;
+	st->new_while_paused = 0;
+}
+
+/* Re-renders every held event (after a filter / time / JSON / fold change). */
+static void rerender(struct logs *st)
+{
+	bool follow = textview_following(st->tv);
+	textview_clear(st->tv);
+	st->rendered_upto = 0;
+	render_pending(st);
+	if (follow && textview_count(st->tv))
+		textview_set_cursor(st->tv, textview_count(st->tv) - 1);
+	app_mark_dirty(st->p);
+}
+
+static void ring_clear(struct logs *st)
+{
+	for (size_t i = 0; i < st->ring_len; i++)
+		free(st->ring[(st->ring_start + i) % LOGS_MAX_LINES].msg);
+	st->ring_start = st->ring_len = 0;
+}
+
+/* --- tail callbacks --- */
+
+static void on_tail_event(void *user, const struct tail_event *ev)
+{
+	struct logs *st = user;
+	if (!st->src_map || ev->source >= st->n_fns)
+		return;
+	size_t fn = st->src_map[ev->source];
+	logline_stats_add(&st->fns[fn].stats, ev->message, ev->message_len);
+	if (st->ring_len == LOGS_MAX_LINES) {
+		free(st->ring[st->ring_start].msg);
+		st->ring_start = (st->ring_start + 1) % LOGS_MAX_LINES;
+		st->ring_len--;
+		st->dropped_events++;
+	}
+	struct raw_event *e = &st->ring[(st->ring_start + st->ring_len) % LOGS_MAX_LINES];
+	*e = (struct raw_event){.seq = st->next_seq++,
+	                        .fn = fn,
+	                        .ts = ev->timestamp,
+	                        .msg = xstrndup(ev->message, ev->message_len),
+	                        .len = ev->message_len};
+	st->ring_len++;
+	if (st->paused) {
+		st->new_while_paused++;
+	} else {
+		render(st, e);
+		st->rendered_upto = st->next_seq;
+	}
+	app_mark_dirty(st->p);
+}
+
+static void on_tail_status(void *user, const char *status)
+{
+	struct logs *st = user;
+	snprintf(st->state_text, sizeof(st->state_text), "%s", status);
+	app_mark_dirty(st->p);
+}
+
+static void on_tail_done(void *user, const struct lk_error *err)
+{
+	struct logs *st = user;
+	if (err) {
+		snprintf(st->state_text, sizeof(st->state_text), "error: %.60s: %.120s", err->code,
+		         err->message);
+		app_message(st->p->app, APP_MSG_ERROR, "logs: %s: %s", err->code, err->message);
+	}
+	app_mark_dirty(st->p);
+}
+
+/* --- sources and connection --- */
+
+static void free_fns(struct logs *st)
+{
+	for (size_t i = 0; i < st->n_fns; i++) {
+		free(st->fns[i].name);
+		free(st->fns[i].code_dir);
+		free(st->fns[i].group);
+	}
+	free(st->fns);
+	st->fns = NULL;
+	st->n_fns = 0;
+}
+
+static void load_fns(struct logs *st)
+{
+	free_fns(st);
+	const struct project *proj = app_project(st->p->app);
+	st->fns = xcalloc(proj->n_functions ? proj->n_functions : 1, sizeof(*st->fns));
+	for (size_t i = 0; i < proj->n_functions; i++) {
+		const struct project_function *f = &proj->functions[i];
+		st->fns[i].name = xstrdup(f->name);
+		st->fns[i].code_dir = xstrdup(f->code_dir);
+		st->fns[i].group =
+		    xasprintf("/aws/lambda/%s", f->deployed_name ? f->deployed_name : f->name);
+	}
+	st->n_fns = proj->n_functions;
+}
+
+static void start_tail(struct logs *st)
+{
+	tail_stop(st->tail);
+	st->tail = NULL;
+	if (!st->client || st->n_fns == 0)
+		return;
+	const char *sel = app_selected_function(st->p->app);
+	struct tail_source *src = xcalloc(st->n_fns, sizeof(*src));
+	free(st->src_map);
+	st->src_map = xcalloc(st->n_fns, sizeof(*st->src_map));
+	size_t n = 0;
+	for (size_t i = 0; i < st->n_fns; i++) {
+		if (st->only_selected && sel && strcmp(sel, st->fns[i].name))
+			continue;
+		st->src_map[n] = i;
+		src[n++] =
+		    (struct tail_source){.group = st->fns[i].group, .label = st->fns[i].name};
+	}
+	struct tail_options o = {.sources = src,
+	                         .n_sources = n,
+	                         .pattern = st->pattern,
+	                         .since_ms = st->since_ms,
+	                         .follow = true};
+	struct tail_callbacks cb = {
+	    .on_event = on_tail_event, .on_status = on_tail_status, .on_done = on_tail_done};
+	st->tail = tail_start(st->client, &o, &cb, st);
+	free(src);
+	snprintf(st->state_text, sizeof(st->state_text), "%s", tail_status(st->tail));
+	app_mark_dirty(st->p);
+}
+
+static void on_mode_ready(void *user, const struct mode_config *cfg, const struct lk_error *err)
+{
+	struct logs *st = user;
+	st->connecting = false;
+	if (!cfg) {
+		snprintf(st->state_text, sizeof(st->state_text), "not connected: %.60s: %.100s",
+		         err ? err->code : "?", err ? err->message : "");
+		app_mark_dirty(st->p);
+		return;
+	}
+	struct aws_options o = {0};
+	mode_aws_options(cfg, &o);
+	struct lk_error e2;
+	lk_error_clear(&e2);
+	st->client = aws_client_new(app_loop(st->p->app), &o, &e2);
+	if (!st->client) {
+		snprintf(st->state_text, sizeof(st->state_text), "not connected: %.60s: %.100s",
+		         e2.code, e2.message);
+		app_mark_dirty(st->p);
+		return;
+	}
+	start_tail(st);
+}
+
+static void logs_connect(struct logs *st)
+{
+	if (st->connecting || st->client)
+		return;
+	const struct global_opts *g = app_global_opts(st->p->app);
+	const struct project *proj = app_project(st->p->app);
+	struct mode_options mo = {.project_dir = proj->dir,
+	                          .profile = g ? g->profile : NULL,
+	                          .region = g ? g->region : NULL,
+	                          .endpoint = g ? g->endpoint : NULL,
+	                          .force_aws = g && g->force_aws,
+	                          .force_local = g && g->force_local,
+	                          .keep_emulator = g && g->keep_emulator,
+	                          .project_mode = proj->mode,
+	                          .project_profile = proj->profile,
+	                          .project_region = proj->region};
+	struct lk_error err;
+	lk_error_clear(&err);
+	if (!st->mode)
+		st->mode = mode_new(app_loop(st->p->app), &mo, &err);
+	if (!st->mode) {
+		snprintf(st->state_text, sizeof(st->state_text), "not connected: %.150s",
+		         err.message);
+		return;
+	}
+	st->connecting = true;
+	snprintf(st->state_text, sizeof(st->state_text), "connecting (%s)",
+	         mode_describe(st->mode));
+	mode_acquire(st->mode, on_mode_ready, st);
+}
+
+static char *endpoint_file(struct logs *st)
+{
+	return util_path_join(app_project(st->p->app)->dir, ".lambdeck/emulator/endpoint");
+}
+
+static void unwatch(struct logs *st);
+static void watch_for_emulator(struct logs *st);
+
+static void on_watch(uv_fs_event_t *h, const char *filename, int events, int status)
+{
+	(void)filename, (void)events, (void)status;
+	struct logs *st = h->data;
+	char *ep = endpoint_file(st);
+	bool ready = util_is_file(ep);
+	free(ep);
+	if (ready) {
+		unwatch(st);
+		logs_connect(st);
+	} else {
+		/* a directory level appeared: watch deeper */
+		unwatch(st);
+		watch_for_emulator(st);
+	}
+}
+
+static void on_watch_closed(uv_handle_t *h)
+{
+	struct logs *st = h->data;
+	free(h);
+	if (--st->closing == 0 && !st->p)
+		free(st);
+}
+
+static void unwatch(struct logs *st)
+{
+	for (int i = 0; i < st->n_watch; i++) {
+		uv_fs_event_stop(st->watch[i]);
+		st->closing++;
+		uv_close((uv_handle_t *)st->watch[i], on_watch_closed);
+		st->watch[i] = NULL;
+	}
+	st->n_watch = 0;
+}
+
+/* LOCAL mode without a running emulator: wait for its endpoint file to appear (the
+ * Playground, `lambdeck invoke` or `lambdeck emulate` start it) instead of starting one. */
+static void watch_for_emulator(struct logs *st)
+{
+	const char *dir = app_project(st->p->app)->dir;
+	char *paths[3] = {xstrdup(dir), util_path_join(dir, ".lambdeck"),
+	                  util_path_join(dir, ".lambdeck/emulator")};
+	for (int i = 0; i < 3; i++) {
+		if (st->n_watch < 3 && util_is_dir(paths[i])) {
+			uv_fs_event_t *w = xcalloc(1, sizeof(*w));
+			uv_fs_event_init(app_loop(st->p->app), w);
+			w->data = st;
+			if (uv_fs_event_start(w, on_watch, paths[i], 0) == 0)
+				st->watch[st->n_watch++] = w;
+			else {
+				st->closing++;
+				uv_close((uv_handle_t *)w, on_watch_closed);
+			}
+		}
+		free(paths[i]);
+	}
+	snprintf(st->state_text, sizeof(st->state_text),
+	         "LOCAL: no emulator running yet (F5 starts it; invoking a function does too)");
+}
+
+/* --- prompts --- */
+
+static void on_filter(void *ud, const char *text)
+{
+	struct logs *st = ud;
+	if (!text)
+		return;
+	if (st->filter_is_regex)
+		regfree(&st->filter_re);
+	free(st->filter);
+	st->filter = NULL;
+	st->filter_is_regex = false;
+	size_t n = strlen(text);
+	if (n >= 2 && text[0] == '/' && text[n - 1] == '/') {
+		char *re = xstrndup(text + 1, n - 2);
+		int rc = regcomp(&st->filter_re, re, REG_EXTENDED | REG_NOSUB);
+		free(re);
+		if (rc != 0) {
+			app_message(st->p->app, APP_MSG_ERROR,
+			            "logs: invalid regular expression %s", text);
+			return;
+		}
+		st->filter_is_regex = true;
+		st->filter = xstrdup(text);
+	} else if (n) {
+		st->filter = xstrdup(text);
+	}
+	rerender(st);
+}
+
+static void on_pattern(void *ud, const char *text)
+{
+	struct logs *st = ud;
+	if (!text)
+		return;
+	free(st->pattern);
+	st->pattern = *text ? xstrdup(text) : NULL;
+	start_tail(st);
+}
+
+static void on_since(void *ud, const char *text)
+{
+	struct logs *st = ud;
+	if (!text)
+		return;
+	int64_t v = *text ? tail_parse_since(text, util_now_ms()) : 0;
+	if (v < 0) {
+		app_message(st->p->app, APP_MSG_ERROR,
+		            "logs: since '%s': use 30s, 10m, 2h, 1d or an "
+		            "ISO time",
+		            text);
+		return;
+	}
+	st->since_ms = v;
+	start_tail(st);
+}
+
+static void on_search(void *ud, const char *text)
+{
+	struct logs *st = ud;
+	if (!text)
+		return;
+	if (*text && !textview_search(st->tv, text))
+		app_message(st->p->app, APP_MSG_WARN, "logs: no match for %s", text);
+	else if (!*text)
+		textview_search(st->tv, NULL);
+	app_mark_dirty(st->p);
+}
+
+/* Enter: the stack-trace location on the cursor line, in the function's code. */
+static void jump_to_source(struct logs *st)
+{
+	if (!textview_count(st->tv))
+		return;
+	int64_t tag = 0;
+	const char *line = textview_line(st->tv, textview_cursor(st->tv), NULL, &tag);
+	struct logline_location loc;
+	if (!line || !logline_find_location(line, strlen(line), &loc)) {
+		app_message(st->p->app, APP_MSG_INFO, "logs: no file:line on this line");
+		return;
+	}
+	const struct raw_event *e = NULL;
+	for (size_t i = 0; i < st->ring_len; i++)
+		if (ring_at(st, i)->seq == (uint64_t)tag)
+			e = ring_at(st, i);
+	const char *code_dir = e && e->fn < st->n_fns ? st->fns[e->fn].code_dir : NULL;
+	char *path = logline_resolve_source(code_dir, loc.path);
+	for (size_t i = 0; !path && i < st->n_fns; i++)
+		path = logline_resolve_source(st->fns[i].code_dir, loc.path);
+	if (!path) {
+		app_message(st->p->app, APP_MSG_WARN, "logs: %s is not in the function's code",
+		            loc.path);
+		return;
+	}
+	app_edit_file(st->p->app, path, loc.line, false, NULL, NULL);
+	free(path);
+}
+
+/* --- pane ops --- */
 
 static int logs_init(struct pane *p, struct lk_error *err)
 {
-	(void)p;
 	(void)err;
+	struct logs *st = xcalloc(1, sizeof(*st));
+	st->p = p;
+	p->state = st;
+	st->tv = textview_new(LOGS_MAX_LINES);
+	st->ring = xcalloc(LOGS_MAX_LINES, sizeof(*st->ring));
+	load_fns(st);
+	const struct global_opts *g = app_global_opts(p->app);
+	const struct project *proj = app_project(p->app);
+	struct mode_options mo = {.project_dir = proj->dir,
+	                          .profile = g ? g->profile : NULL,
+	                          .region = g ? g->region : NULL,
+	                          .endpoint = g ? g->endpoint : NULL,
+	                          .force_aws = g && g->force_aws,
+	                          .force_local = g && g->force_local,
+	                          .project_mode = proj->mode};
+	char *ep = endpoint_file(st);
+	if (mode_select(&mo) == MODE_AWS || util_is_file(ep))
+		logs_connect(st);
+	else
+		watch_for_emulator(st);
+	free(ep);
 	return 0;
 }
 
 static void logs_destroy(struct pane *p)
 {
-	(void)p;
+	struct logs *st = p->state;
+	if (!st)
+		return;
+	tail_stop(st->tail);
+	aws_client_free(st->client);
+	mode_free(st->mode);
+	unwatch(st);
+	ring_clear(st);
+	free(st->ring);
+	textview_free(st->tv);
+	free_fns(st);
+	free(st->src_map);
+	if (st->filter_is_regex)
+		regfree(&st->filter_re);
+	free(st->filter);
+	free(st->pattern);
+	p->state = NULL;
+	st->p = NULL;
+	if (st->closing == 0)
+		free(st);
+}
+
+static void draw_header(struct logs *st)
+{
+	struct pane *p = st->p;
+	struct buf b = {0};
+	if (st->paused)
+		buf_printf(&b, "PAUSED (%zu new)  ", st->new_while_paused);
+	buf_puts(&b, st->state_text);
+	if (st->pattern)
+		buf_printf(&b, "  pattern: %s", st->pattern);
+	if (st->filter)
+		buf_printf(&b, "  filter: %s", st->filter);
+	struct buf clean = {0};
+	util_sanitize(b.data ? b.data : "", b.len, false, false, &clean);
+	wattrset(p->win, theme_attr(st->paused ? THEME_WARN : THEME_HEADER));
+	wmove(p->win, 0, 0);
+	theme_put_clipped(p->win, clean.len ? clean.data : "", p->cols);
+	buf_free(&clean);
+	buf_reset(&b);
+	/* summary: the selected function, else every function with invocations */
+	const char *sel = app_selected_function(p->app);
+	for (size_t i = 0; i < st->n_fns; i++) {
+		if (sel && strcmp(sel, st->fns[i].name))
+			continue;
+		if (!sel && st->fns[i].stats.invocations == 0 && st->fns[i].stats.errors == 0)
+			continue;
+		buf_printf(&b, "%s%s: ", b.len ? "  |  " : "", st->fns[i].name);
+		logline_stats_format(&st->fns[i].stats, &b);
+	}
+	if (b.len && p->rows > 2) {
+		util_sanitize(b.data, b.len, false, false, &clean);
+		wattrset(p->win, theme_attr(THEME_DIM));
+		wmove(p->win, 1, 0);
+		theme_put_clipped(p->win, clean.data, p->cols);
+		buf_free(&clean);
+	}
+	buf_free(&b);
+	wattrset(p->win, theme_attr(THEME_NORMAL));
+}
+
+static int header_rows(const struct pane *p)
+{
+	return p->rows > 4 ? 2 : p->rows > 1 ? 1 : 0;
 }
 
 static void logs_draw(struct pane *p)
 {
-	wattrset(p->win, theme_attr(THEME_DIM));
-	wmove(p->win, 0, 1);
-	theme_put_clipped(p->win, "Live function logs will appear here.", p->cols - 2);
-	wattrset(p->win, theme_attr(THEME_NORMAL));
+	struct logs *st = p->state;
+	if (p->rows <= 0 || p->cols <= 0)
+		return;
+	draw_header(st);
+	int h = header_rows(p);
+	if (textview_count(st->tv) == 0 && p->rows > h) {
+		wattrset(p->win, theme_attr(THEME_DIM));
+		wmove(p->win, h, 1);
+		theme_put_clipped(p->win,
+		                  st->n_fns
+		                      ? "Live function logs will appear here. Invoke a function."
+		                      : "The project has no functions.",
+		                  p->cols - 2);
+		wattrset(p->win, theme_attr(THEME_NORMAL));
+		return;
+	}
+	textview_draw(st->tv, p->win, h, 0, p->rows - h, p->cols, p->focused);
 }
 
 static int logs_request(struct pane *p, enum request req)
 {
-	(void)p;
-	(void)req;
+	struct logs *st = p->state;
+	switch (req) {
+	case REQ_LOGS_PAUSE:
+		st->paused = !st->paused;
+		if (!st->paused) {
+			render_pending(st);
+			if (textview_count(st->tv))
+				textview_set_cursor(st->tv, textview_count(st->tv) - 1);
+		}
+		return PANE_REDRAW;
+	case REQ_LOGS_FILTER:
+		app_prompt(p->app, "filter (text or /regex/):", st->filter, on_filter, st);
+		return PANE_HANDLED;
+	case REQ_LOGS_PATTERN:
+		app_prompt(p->app, "CloudWatch filter pattern:", st->pattern, on_pattern, st);
+		return PANE_HANDLED;
+	case REQ_LOGS_SINCE:
+		app_prompt(p->app, "since (30s, 10m, 2h, 1d, ISO time; empty = now):", NULL,
+		           on_since, st);
+		return PANE_HANDLED;
+	case REQ_LOGS_CLEAR:
+		ring_clear(st);
+		textview_clear(st->tv);
+		st->rendered_upto = st->next_seq;
+		st->new_while_paused = 0;
+		return PANE_REDRAW;
+	case REQ_LOGS_UTC:
+		st->utc = !st->utc;
+		rerender(st);
+		return PANE_REDRAW;
+	case REQ_LOGS_JSON:
+		st->pretty = !st->pretty;
+		rerender(st);
+		return PANE_REDRAW;
+	case REQ_LOGS_FOLD:
+		st->show_start_end = !st->show_start_end;
+		rerender(st);
+		return PANE_REDRAW;
+	case REQ_LOGS_SOURCES:
+		st->only_selected = !st->only_selected;
+		app_message(p->app, APP_MSG_INFO, "logs: %s",
+		            st->only_selected ? "only the selected function" : "all functions");
+		start_tail(st);
+		return PANE_REDRAW;
+	case REQ_SEARCH:
+		app_prompt(p->app, "search:", NULL, on_search, st);
+		return PANE_HANDLED;
+	case REQ_ENTER:
+	case REQ_EDIT:
+		jump_to_source(st);
+		return PANE_REDRAW;
+	case REQ_REFRESH:
+		if (!st->client) {
+			unwatch(st);
+			logs_connect(st);
+		} else {
+			start_tail(st);
+		}
+		return PANE_REDRAW;
+	default:
+		break;
+	}
+	if (textview_request(st->tv, req, p->rows - header_rows(p)))
+		return PANE_REDRAW;
 	return PANE_UNHANDLED;
+}
+
+static void logs_event(struct pane *p, enum app_event ev)
+{
+	struct logs *st = p->state;
+	if (ev == APP_EVENT_PROJECT) {
+		load_fns(st);
+		ring_clear(st);
+		textview_clear(st->tv);
+		start_tail(st);
+	} else if (ev == APP_EVENT_SELECTION && st->only_selected) {
+		start_tail(st);
+	} else if (ev == APP_EVENT_SELECTION) {
+		app_mark_dirty(p); /* the header shows the selected function's summary */
+	}
+}
+
+static const char *logs_status(struct pane *p, char *buf, size_t len)
+{
+	struct logs *st = p->state;
+	if (st->paused)
+		snprintf(buf, len, "paused, %zu new", st->new_while_paused);
+	else
+		snprintf(buf, len, "%zu lines", textview_count(st->tv));
+	return buf;
 }
 
 const struct pane_ops pane_logs_ops = {
@@ -36,4 +735,6 @@ const struct pane_ops pane_logs_ops = {
     .destroy = logs_destroy,
     .draw = logs_draw,
     .request = logs_request,
+    .event = logs_event,
+    .status = logs_status,
 };

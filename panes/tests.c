@@ -10,11 +10,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "backend/invoke.h"
+#include "backend/snapshot.h"
 #include "backend/testrun.h"
+#include "cli/commands.h"
 #include "tui/app.h"
 
-#define TESTS_VIEW_LINES 20000
-#define TAG_HISTORY_BASE 1000000 /* history view: tag = base + index */
+#define TESTS_VIEW_LINES  20000
+#define TAG_HISTORY_BASE  1000000 /* history view: tag = base + index */
+#define TAG_SNAPSHOT_BASE 2000000 /* snapshot failures: tag = base + index */
 
 struct tests_pane {
 	struct pane *p;
@@ -25,6 +29,14 @@ struct tests_pane {
 	bool history_view;
 	long shown; /* history index shown in the view (-1: the current run) */
 	char *watch_error;
+	/* snapshot tests (events/F/NAME.snapshot.json), replayed after each run when present */
+	struct invoke_ctx *ctx;
+	struct snapshot_run *snap_run;
+	bool snap_again;
+	bool destroying;
+	bool has_snap;
+	struct testrun_result snap;
+	uv_timer_t snap_timer;
 };
 
 static struct tests_pane *state(struct pane *p)
@@ -72,6 +84,7 @@ static void show_result(struct tests_pane *t, const struct testrun_result *r)
 	if (!r)
 		return;
 	const char *cross = theme_glyph(THEME_GLYPH_CROSS);
+	size_t first_snap = 0;
 	for (size_t i = 0; i < r->n_failures; i++) {
 		const struct testrun_failure *f = &r->failures[i];
 		const char *path = display_path(t, f);
@@ -95,9 +108,35 @@ static void show_result(struct tests_pane *t, const struct testrun_result *r)
 		textview_appendf(t->tv, THEME_FAIL, 0, "%s", r->error);
 	if (r->note)
 		textview_appendf(t->tv, THEME_WARN, 0, "note: %s", r->note);
-	textview_appendf(t->tv, THEME_HEADER, 0, "%s output of run #%u: %s (exit %d) %s",
-	                 theme_glyph(THEME_GLYPH_HLINE), r->id, r->command ? r->command : "",
-	                 r->exit_status, theme_glyph(THEME_GLYPH_HLINE));
+	if (t->shown < 0 && (t->has_snap || t->snap_run)) {
+		struct buf b = {0};
+		if (t->snap_run)
+			buf_puts(&b, "replaying…");
+		else
+			testrun_result_summary(&t->snap, theme_ascii(), &b);
+		textview_appendf(t->tv, THEME_HEADER, 0, "%s snapshots: %s",
+		                 theme_glyph(THEME_GLYPH_HLINE), b.data ? b.data : "");
+		buf_free(&b);
+		first_snap = textview_count(t->tv);
+		for (size_t i = 0; !t->snap_run && i < t->snap.n_failures; i++) {
+			const struct testrun_failure *f = &t->snap.failures[i];
+			textview_appendf(t->tv, THEME_FAIL, TAG_SNAPSHOT_BASE + (int64_t)i,
+			                 "%s %s  %s", cross, f->file ? f->file : "", f->name);
+			if (f->message && *f->message)
+				textview_appendf(t->tv, THEME_DIM, TAG_SNAPSHOT_BASE + (int64_t)i,
+				                 "    %s", f->message);
+		}
+	}
+	char how[32];
+	if (r->term_signal)
+		snprintf(how, sizeof(how), "signal %d", r->term_signal);
+	else if (r->exit_status >= 0)
+		snprintf(how, sizeof(how), "exit %d", r->exit_status);
+	else
+		snprintf(how, sizeof(how), "not started");
+	textview_appendf(t->tv, THEME_HEADER, 0, "%s output of run #%u: %s (%s) %s",
+	                 theme_glyph(THEME_GLYPH_HLINE), r->id, r->command ? r->command : "", how,
+	                 theme_glyph(THEME_GLYPH_HLINE));
 	size_t room = TESTS_VIEW_LINES - textview_count(t->tv) - 1;
 	size_t from = r->n_lines > room ? r->n_lines - room : 0;
 	if (from || r->dropped_lines)
@@ -106,7 +145,13 @@ static void show_result(struct tests_pane *t, const struct testrun_result *r)
 	for (size_t i = from; i < r->n_lines; i++)
 		textview_append(t->tv, r->lines[i], strlen(r->lines[i]), THEME_NORMAL, 0);
 	/* the first failure is where the user wants to be; else the end of the output */
-	textview_set_cursor(t->tv, r->n_failures ? 0 : textview_count(t->tv) - 1);
+	bool snap_fail = t->shown < 0 && t->has_snap && !t->snap_run && t->snap.n_failures;
+	if (r->n_failures)
+		textview_set_cursor(t->tv, 0);
+	else if (snap_fail)
+		textview_set_cursor(t->tv, first_snap);
+	else
+		textview_set_cursor(t->tv, textview_count(t->tv) - 1);
 }
 
 static void show_history(struct tests_pane *t)
@@ -160,15 +205,83 @@ static void on_line(struct testrun *tr, const char *line, void *user)
 	app_mark_dirty(t->p);
 }
 
+static void start_snapshots(struct tests_pane *t);
+
 static void on_finish(struct testrun *tr, const struct testrun_result *r, void *user)
 {
 	struct tests_pane *t = user;
 	(void)tr;
+	if (r->status != TESTRUN_CANCELLED && testrun_has_snapshots(testrun_dir(t->tr)))
+		start_snapshots(t);
 	if (!t->history_view && t->shown < 0)
 		show_result(t, r);
 	else if (t->history_view)
 		show_history(t);
 	app_mark_dirty(t->p);
+}
+
+static void on_snap_timer(uv_timer_t *timer);
+
+static void on_snapshots_done(const struct snapshot_report *rep, void *user)
+{
+	struct tests_pane *t = user;
+	t->snap_run = NULL;
+	if (t->destroying)
+		return;
+	testrun_from_snapshots(rep, testrun_dir(t->tr), &t->snap);
+	t->has_snap = true;
+	if (!t->history_view && t->shown < 0 && !testrun_running(t->tr))
+		show_result(t, testrun_current(t->tr));
+	if (t->snap_again) /* a run finished meanwhile: replay again, outside this callback */
+		uv_timer_start(&t->snap_timer, on_snap_timer, 0, 0);
+	app_mark_dirty(t->p);
+}
+
+static bool ensure_ctx(struct tests_pane *t)
+{
+	const struct global_opts *g = app_global_opts(t->p->app);
+	struct mode_options mo = {0};
+	struct lk_error err = {0};
+
+	if (t->ctx)
+		return true;
+	if (g) {
+		mo.profile = g->profile;
+		mo.region = g->region;
+		mo.endpoint = g->endpoint;
+		mo.force_aws = g->force_aws;
+		mo.force_local = g->force_local;
+		mo.keep_emulator = g->keep_emulator;
+	}
+	mo.project_dir = app_project(t->p->app)->dir;
+	t->ctx = invoke_ctx_new(app_loop(t->p->app), app_project(t->p->app), &mo, &err);
+	if (!t->ctx)
+		app_message(t->p->app, APP_MSG_ERROR, "tests: snapshots: %s", err.message);
+	return t->ctx != NULL;
+}
+
+/* Replays the snapshot tests (after a run of the test command). */
+static void start_snapshots(struct tests_pane *t)
+{
+	struct lk_error err = {0};
+
+	if (t->snap_run) {
+		t->snap_again = true;
+		return;
+	}
+	t->snap_again = false;
+	if (!ensure_ctx(t))
+		return;
+	t->snap_run = snapshot_run_start(t->ctx, app_project(t->p->app), NULL, NULL,
+	                                 on_snapshots_done, t, &err);
+	if (!t->snap_run)
+		app_message(t->p->app, APP_MSG_ERROR, "tests: snapshots: %s", err.message);
+	app_mark_dirty(t->p);
+}
+
+static void on_snap_timer(uv_timer_t *timer)
+{
+	start_snapshots(timer->data);
 }
 
 static const struct testrun_callbacks callbacks = {
@@ -233,9 +346,16 @@ static int tests_init(struct pane *p, struct lk_error *err)
 	t->tv = textview_new(TESTS_VIEW_LINES);
 	t->want_watch = true;
 	t->shown = -1;
+	uv_timer_init(app_loop(p->app), &t->snap_timer);
+	t->snap_timer.data = t;
 	p->state = t;
 	make_runner(t, true);
 	return 0;
+}
+
+static void free_state(uv_handle_t *h)
+{
+	free(h->data);
 }
 
 static void tests_destroy(struct pane *p)
@@ -243,12 +363,18 @@ static void tests_destroy(struct pane *p)
 	struct tests_pane *t = state(p);
 	if (!t)
 		return;
-	testrun_free(t->tr); /* kills a running group; handles close on the next loop pass */
+	t->destroying = true;
+	if (t->snap_run)
+		snapshot_run_cancel(t->snap_run);
+	invoke_ctx_free(t->ctx); /* ends what is in flight without callbacks */
+	testrun_free(t->tr);     /* kills a running group; handles close on the next loop pass */
+	testrun_result_clear(&t->snap);
 	textview_free(t->tv);
 	free(t->source);
 	free(t->watch_error);
-	free(t);
 	p->state = NULL;
+	/* the timer is closed asynchronously: t is freed from its close callback */
+	uv_close((uv_handle_t *)&t->snap_timer, free_state);
 }
 
 /* --- drawing -------------------------------------------------------------------------------- */
@@ -270,6 +396,19 @@ static void tests_draw(struct pane *p)
 		role = r->status == TESTRUN_PASSED ? THEME_OK : THEME_FAIL;
 	} else {
 		buf_puts(&b, app_read_only(p->app) ? "read-only" : "not run yet");
+	}
+	if (t->shown < 0 && (t->snap_run || t->has_snap)) {
+		if (t->snap_run) {
+			buf_puts(&b, "  snapshots…");
+		} else {
+			buf_printf(
+			    &b, "  snapshots %s %d/%d",
+			    theme_glyph(t->snap.status == TESTRUN_PASSED ? THEME_GLYPH_CHECK
+			                                                 : THEME_GLYPH_CROSS),
+			    t->snap.passed, t->snap.passed + t->snap.failed + t->snap.errors);
+			if (t->snap.status != TESTRUN_PASSED && role == THEME_OK)
+				role = THEME_FAIL;
+		}
 	}
 	if (r && r->trigger && !(testrun_running(t->tr) && t->shown < 0))
 		buf_printf(&b, "  %s", r->trigger);
@@ -368,6 +507,10 @@ static int activate(struct tests_pane *t)
 			show_result(t, testrun_history(t->tr, (size_t)t->shown));
 		}
 		return PANE_REDRAW;
+	}
+	if (tag >= TAG_SNAPSHOT_BASE && (size_t)(tag - TAG_SNAPSHOT_BASE) < t->snap.n_failures) {
+		const struct testrun_failure *f = &t->snap.failures[tag - TAG_SNAPSHOT_BASE];
+		return open_location(t, f->path, 0);
 	}
 	const struct testrun_result *r = shown_result(t);
 	if (tag > 0 && r && (size_t)tag <= r->n_failures) {

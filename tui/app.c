@@ -275,7 +275,8 @@ void app_vmessage(struct app *a, enum app_msg_level level, const char *fmt, va_l
 	buf_free(&clean);
 	a->msg_level = level;
 	a->msg_dim_at = now + show;
-	a->msg_clear_at = now + show + MSG_DIM_MS;
+	/* The dimmed phase is decoration: --low-bandwidth skips it (one frame less). */
+	a->msg_clear_at = now + show + (a->g->low_bandwidth ? 0 : MSG_DIM_MS);
 	a->status_dirty = true;
 	uv_timer_start(&a->fade_timer, fade_cb, (uint64_t)show, 0);
 }
@@ -1100,14 +1101,20 @@ static void dispatch_request(struct app *a, enum request req)
 	case REQ_EDIT_KEYS:
 		edit_keys(a);
 		return;
-	case REQ_CANCEL_JOB:
-		if (a->jobs) {
-			app_message(a, APP_MSG_INFO, "cancelling %s", a->jobs->name);
-			cancel_job(a->jobs);
+	case REQ_CANCEL_JOB: {
+		/* The most recent job the user can cancel (the shell's own are not). */
+		struct app_job *j = a->jobs;
+
+		while (j && (j->background || j->cancelled))
+			j = j->next;
+		if (j) {
+			app_message(a, APP_MSG_INFO, "cancelling %s", j->name);
+			cancel_job(j);
 		} else {
 			app_message(a, APP_MSG_INFO, "no job is running");
 		}
 		return;
+	}
 	default:
 		break;
 	}
@@ -1283,25 +1290,37 @@ static void restore_terminal(void)
 		endwin();
 }
 
-/* Crash: give the terminal back, then die of the same signal (core dump, exit status). */
+static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+/* The handlers that were there before ours (a sanitizer's, or SIG_DFL). */
+static struct sigaction fatal_previous[sizeof(fatal_signals) / sizeof(fatal_signals[0])];
+
+/* Crash: give the terminal back, then let the previous handler (a sanitizer's report, or the
+ * default: core dump and "died of signal" status) have the same signal. */
 static void fatal_signal_handler(int sig)
 {
 	restore_terminal();
-	signal(sig, SIG_DFL);
+	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
+		if (fatal_signals[i] == sig) {
+			struct sigaction prev = fatal_previous[i];
+
+			if (prev.sa_handler == SIG_IGN)
+				prev.sa_handler = SIG_DFL;
+			sigaction(sig, &prev, NULL);
+		}
+	/* A fault re-executes the faulting instruction on return; a sent signal needs raising.
+	 * Either way the signal is delivered again once this handler returns. */
 	raise(sig);
 }
 
 static void install_fatal_handlers(void)
 {
-	static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = fatal_signal_handler;
-	sa.sa_flags = SA_RESETHAND;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
+	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
+		sigaction(fatal_signals[i], &sa, &fatal_previous[i]);
 	lk_set_fatal_hook(restore_terminal);
 }
 

@@ -5,10 +5,11 @@
  * (allocation, window, geometry); the pane owns whatever it hangs on p->state.
  *
  * Call order, all on the loop thread (there is no other thread):
- *   init(p)                 once, after curses is up and app services work; p->win is valid
- *                           (may be tiny); set p->state here. Return 0, or -1 with a message
- *                           in err: the pane then shows that message and gets no more calls
- *                           except destroy.
+ *   init(p, err)            once, after curses is up and app services work (p->win may be
+ *                           NULL and rows/cols 0 if the terminal is too small: do not draw
+ *                           here); set p->state. Return 0, or -1 with a message in err: the
+ *                           pane then shows that message and gets no more calls except
+ *                           destroy.
  *   resize(p)               after p->rows / p->cols changed (terminal resize, zoom).
  *   focus(p, focused)       when the pane gains or loses the keyboard focus.
  *   key(p, key)             optional: every key while focused, BEFORE the keymap, for panes

@@ -403,6 +403,7 @@ struct emulator *emulator_new(uv_loop_t *loop, const struct emulator_options *o,
 	emu_log(emu, "emulator listening on %s (state %s)", emu->endpoint, emu->state_dir);
 	return emu;
 fail:
+	emu->opt.quiet = true; /* nothing was served: no "shutting down" noise */
 	emulator_shutdown(emu);
 	uv_run(loop, UV_RUN_DEFAULT);
 	emulator_free(emu);

@@ -5,10 +5,12 @@ not crash the server, restart persistence, and the endpoint file / single instan
 import base64
 import json
 import os
+import shutil
 import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -195,8 +197,47 @@ def test_garbage(emu):
                 s.recv(4096)
         except OSError:
             pass
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(b"PUT /2015-03-31/functions/x/code HTTP/1.1\r\nHost: x\r\nContent-Length: 200000000\r\n\r\n")
+        first = s.recv(4096)
+    check(first.startswith(b"HTTP/1.1 413") and b"RequestTooLargeException" in first,
+          "a body declared larger than any API limit is refused before it is read: %r" % first[:60])
     s, h, b = raw(emu, "GET", "/2015-03-31/functions/", sign_with=emu.credentials())
     check(s == 200, "server still answers after garbage requests")
+
+
+CHILD = """
+import os, subprocess, sys, time
+p = subprocess.Popen([os.environ["LAMBDECK"], "emulate", "--port", "0", "--state-dir", sys.argv[1],
+                      "--exit-with-parent", "--quiet"], stdout=subprocess.PIPE)
+print(p.stdout.readline().decode().strip(), flush=True)
+time.sleep(60)
+"""
+
+
+def test_exit_with_parent():
+    """--exit-with-parent: a killed test leaves no emulator behind."""
+    tmp = tempfile.mkdtemp(prefix="lkemu.")
+    parent = subprocess.Popen([sys.executable, "-c", CHILD, os.path.join(tmp, "state")],
+                              stdout=subprocess.PIPE)
+    info = json.loads(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    parent.stdout.close()
+    gone = False
+    for _ in range(100):
+        try:
+            os.kill(info["pid"], 0)
+            with open("/proc/%d/stat" % info["pid"]) as f:
+                if f.read().split(")")[1].split()[0] == "Z":
+                    gone = True
+                    break
+        except OSError:
+            gone = True
+            break
+        time.sleep(0.1)
+    check(gone, "--exit-with-parent: the emulator stops when its parent is killed")
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main():
@@ -245,6 +286,7 @@ def main():
               "idle worker stopped after --idle-timeout, next invoke starts a new one")
         check(not os.path.exists("/proc/%d" % p1) or open("/proc/%d/stat" % p1).read().split()[2] == "Z",
               "the idle worker process is gone")
+    test_exit_with_parent()
     emu = Emulator(keep=True)
     emu.start()
     emu.stop()
@@ -252,7 +294,6 @@ def main():
     cp = subprocess.run([os.environ["LAMBDECK"], "emulate", "--host", "0.0.0.0", "--port", "0",
                          "--state-dir", os.path.join(emu.tmp, "remote")], capture_output=True, timeout=30)
     check(cp.returncode == 1 and b"--allow-remote" in cp.stderr, "non-loopback address needs --allow-remote")
-    import shutil
     shutil.rmtree(emu.tmp, ignore_errors=True)
     if failures:
         print("%d check(s) failed" % len(failures))

@@ -18,9 +18,15 @@ from emu import Emulator  # noqa: E402
 
 LAMBDECK = os.environ["LAMBDECK"]
 APP = '''
+import sys
 def handler(event, context):
     for line in event.get("lines", []):
         print(line)
+    if event.get("hostile"):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(b"esc \\x1b[2J\\x1b]0;pwned\\x07 nul \\x00 bad \\xff\\xfe end\\n")
+        sys.stdout.buffer.write(b"big " + b"x" * (1024 * 1024) + b" tail\\n")
+        sys.stdout.buffer.flush()
     return {"ok": True}
 '''
 
@@ -130,6 +136,19 @@ def main():
         r = logs("--filter", "[a, b]")
         check(r.returncode == 1 and "InvalidParameterException" in r.stderr.decode(),
               "unsupported pattern: %r" % r.stderr)
+
+        # hostile bytes: escapes made visible, NUL shown, invalid UTF-8 -> U+FFFD, a 1 MB
+        # line (stored truncated to 256 KiB, as CloudWatch does) printed without trouble
+        lam.invoke(FunctionName="cars", Payload=json.dumps({"hostile": 1}).encode())
+        r = logs("cars")
+        raw = r.stdout
+        check(r.returncode == 0, "hostile: %r" % r.stderr)
+        check(b"\x1b" not in raw and b"\x07" not in raw and b"\x00" not in raw, "raw control bytes")
+        text = raw.decode("utf-8")  # valid UTF-8
+        check("esc ^[[2J^[]0;pwned^G nul " in text, "escapes visible: %r" % text[:300])
+        check("bad \ufffd\ufffd end" in text or "bad \ufffd end" in text, "U+FFFD")
+        big = next(l for l in text.splitlines() if " big " in l)
+        check(250 * 1024 < len(big) < 300 * 1024, "big line %d bytes" % len(big))
 
         # follow: live tail; "later" has no log group yet (never invoked) -> polled until
         # it exists, then live

@@ -11,7 +11,8 @@ Attributes after start: endpoint, region, credentials_file, state_dir, log_path,
 copy of os.environ with AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE=lambdeck-local, AWS_REGION,
 AWS_EC2_METADATA_DISABLED=true, AWS_CONFIG_FILE=/dev/null and ENDPOINT set). On exit the
 emulator gets SIGTERM; a non-zero exit status (crash, sanitizer report) raises. Needs
-$LAMBDECK. Ephemeral port, temp dirs.
+$LAMBDECK. Ephemeral port, temp dirs. The emulator runs with --exit-with-parent: if the
+test process is killed, the emulator stops too (start it from the thread that lives longest).
 """
 import json
 import os
@@ -84,14 +85,17 @@ class Emulator:
             raise EmulatorError("LAMBDECK is not set (path of the lambdeck binary)")
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [exe, "emulate", "--port", "0", "--state-dir", self.state_dir] + self.args,
+            [exe, "emulate", "--port", "0", "--state-dir", self.state_dir, "--exit-with-parent"] + self.args,
             stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
         log.close()
         line = self.proc.stdout.readline()
         if not line:
             self.proc.wait()
-            raise EmulatorError("emulator exited before it was ready (status %s):\n%s"
-                                % (self.proc.returncode, self.read_log()))
+            msg = "emulator exited before it was ready (status %s):\n%s" % (
+                self.proc.returncode, self.read_log())
+            if not self.keep:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+            raise EmulatorError(msg)
         info = json.loads(line)
         self.info = info
         self.endpoint = info["endpoint"]

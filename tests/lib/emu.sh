@@ -31,7 +31,7 @@ emu_start() {
 	EMU_ARGS=("$@")
 	local out=$EMU_TMP/emulator.out
 	: >"$out"
-	"$LAMBDECK" emulate --port 0 --state-dir "$EMU_STATE" "$@" >"$out" 2>>"$EMU_LOG" &
+	"$LAMBDECK" emulate --port 0 --state-dir "$EMU_STATE" --exit-with-parent "$@" >"$out" 2>>"$EMU_LOG" &
 	EMU_PID=$!
 	local i line=""
 	for ((i = 0; i < 300; i++)); do

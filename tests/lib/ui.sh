@@ -210,12 +210,13 @@ ui_pid() {
 	cat "$UI_PIDFILE"
 }
 
-# ui_wait_exit STATUS : waits until the console has exited with STATUS and the shell prompt
-# is back, then checks the shell works and the tty is sane (canonical mode + echo).
+# ui_wait_exit STATUS : waits until the console has exited with STATUS (a number, or an
+# extended regex such as "139|1") and the shell prompt is back, then checks the shell works
+# and the tty is sane (canonical mode + echo).
 ui_wait_exit() {
 	local want=$1 tag
 	ui_wait_for "lambdeck-exit="
-	ui_assert_contains "lambdeck-exit=$want"
+	ui_screen | grep -qE -- "lambdeck-exit=($want)\$" || ui_fail "exit status is not $want"
 	: >"$UI_PIDFILE"
 	tag="ui-shell-ok-$RANDOM"
 	ui_tmux send-keys -t ui -l "stty -a | tr ' ;' '\n\n' | grep -xE -- '-?(icanon|echo)' | tr '\n' ' '; echo $tag"

@@ -56,6 +56,12 @@ ui_wait_gone "Help: keys"
 ui_assert_contains "1 Functions"
 ui_pass "help overlay opens and closes"
 
+# Status bar messages fade: an info message goes away by itself after a few seconds.
+ui_keys C-x
+ui_wait_for "no job is running"
+ui_wait_gone "no job is running" 10
+ui_pass "status bar message shown, then faded"
+
 ui_quit
 ui_assert_not_contains "1 Functions"
 ui_pass "q quits, the shell prompt is usable and the tty sane"

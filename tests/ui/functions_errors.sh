@@ -9,7 +9,7 @@ ui_start
 ui_wait_for "template.yaml:6:6: did not find expected key"
 ui_wait_for "Fix the file"
 ui_wait_for "1 Functions  error"
-ui_assert_contains "? help"
+ui_assert_contains "2 Logs"
 ui_pass "parse error shown with file:line:col, console up"
 
 # Fix the template: the project reloads by itself (watch on the project directory).

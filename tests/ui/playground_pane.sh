@@ -69,7 +69,7 @@ ui_wait_for "body ("
 ui_keys C-u
 ui_type "hello queue"
 ui_keys Enter Enter Enter Enter Enter
-ui_wait_for "created events/HelloFunction/sqs.json"
+ui_wait_line "⏵ sqs +┃"
 test -f "$UI_PROJ/events/HelloFunction/sqs.json" || ui_fail "sqs.json not written"
 grep -q '"body": "hello queue"' "$UI_PROJ/events/HelloFunction/sqs.json" || ui_fail "parameter not used"
 ui_pass "new event from a template"
@@ -86,8 +86,9 @@ ui_pass "invalid edit kept in recovery"
 ui_keys S
 ui_wait_for "save snapshot as"
 ui_keys Enter
-ui_wait_for "snapshot saved"
-ls "$UI_PROJ"/events/HelloFunction/*.snapshot.json >/dev/null 2>&1 || ui_fail "no snapshot file"
+# (the status-bar message may be replaced at once by the Tests pane re-running on save)
+ui_wait_for "ada  [snapshot]"
+test -f "$UI_PROJ/events/HelloFunction/ada.snapshot.json" || ui_fail "no snapshot file"
 ui_pass "snapshot saved"
 
 # Delete asks first.
@@ -99,8 +100,9 @@ test -f "$UI_PROJ/events/HelloFunction/sqs.json" || ui_fail "deleted although an
 ui_keys d
 ui_wait_for "delete events/HelloFunction/sqs.json?"
 ui_keys y
-ui_wait_for "deleted events/HelloFunction/sqs.json"
+ui_wait_gone "sqs  [unsaved edit]"
 test ! -f "$UI_PROJ/events/HelloFunction/sqs.json" || ui_fail "still there"
+test ! -f "$UI_PROJ/.lambdeck/recovery/HelloFunction/sqs.json" || ui_fail "recovery copy left"
 ui_pass "delete with confirm"
 
 ui_quit

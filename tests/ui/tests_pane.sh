@@ -99,6 +99,6 @@ ui_pass "cancel"
 ui_keys H
 ui_wait_line "#[0-9]+ +[0-9:]+ +.*manual"
 ui_keys Escape
-ui_wait_gone "history"
+ui_wait_for "watch off"
 
 ui_quit

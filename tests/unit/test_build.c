@@ -513,6 +513,37 @@ static void test_status(void **state)
 	assert_true(st.modified);
 }
 
+/* A damaged manifest or zip (crash, manual edits) never yields a wrong zip: full rebuild. */
+static void test_damaged_state_rebuilds(void **state)
+{
+	struct fixture *f = *state;
+	struct build_result r;
+	char *mp = xasprintf("%s/.lambdeck/build/inc/manifest.json", f->dir);
+	char *zp = build_zip_path(f->dir, "inc");
+	const char *garbage[] = {"", "{", "{\"version\":1,\"entries\":[[\"a\",1]]}", "\x01\x02",
+	                         NULL};
+
+	build_both(f, BUILD_OK, false);
+	for (int i = 0; garbage[i]; i++) {
+		assert_int_equal(util_write_atomic(mp, garbage[i], strlen(garbage[i]), 0644, NULL),
+		                 0);
+		write_file(f->code, "app.py", garbage[i][0] ? "v = 1\n" : "v = 2\n", 0644);
+		build_both(f, BUILD_OK, false); /* full, and equal to the reference */
+	}
+	/* the zip replaced behind our back (different size): full rebuild, not a patch */
+	assert_int_equal(util_write_atomic(zp, "not a zip", 9, 0644, NULL), 0);
+	write_file(f->code, "app.py", "v = 3\n", 0644);
+	build_both(f, BUILD_OK, false);
+	/* zip deleted: rebuilt even though no source changed */
+	assert_int_equal(unlink(zp), 0);
+	assert_int_equal(build_run(&f->p, &f->fn[0], NULL, NULL, NULL, &r), 0);
+	assert_int_equal(r.outcome, BUILD_OK);
+	assert_true(r.full);
+	build_result_free(&r);
+	free(mp);
+	free(zp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -524,6 +555,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_missing_code_dir_and_bad_names, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_async_and_cancel, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_damaged_state_rebuilds, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

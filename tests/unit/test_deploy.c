@@ -131,6 +131,9 @@ struct run {
 	struct outcome out[16];
 	int active, max_active;
 	char active_names[16][64];
+	int all_done_calls;
+	struct deploy_job *job;
+	bool cancel_on_wait;
 };
 
 static void run_progress(void *user, const char *function, enum deploy_phase phase, uint64_t d,
@@ -140,6 +143,10 @@ static void run_progress(void *user, const char *function, enum deploy_phase pha
 	int slot = -1, free_slot = -1;
 
 	(void)d, (void)t;
+	if (r->cancel_on_wait && phase == DEPLOY_PHASE_WAIT && r->job) {
+		r->cancel_on_wait = false;
+		deploy_cancel(r->job);
+	}
 	for (int i = 0; i < 16; i++) {
 		if (!strcmp(r->active_names[i], function))
 			slot = i;
@@ -167,6 +174,7 @@ static void run_all_done(void *user, const struct deploy_result *res, size_t n, 
 	struct run *r = user;
 
 	r->done = true;
+	r->all_done_calls++;
 	r->n = n;
 	r->failures = failures;
 	for (size_t i = 0; i < n && i < 16; i++) {
@@ -189,8 +197,11 @@ static void deploy_now(uv_loop_t *loop, struct aws_client *c, const struct proje
 {
 	struct deploy_callbacks cb = {.progress = run_progress, .all_done = run_all_done};
 
+	bool cancel_on_wait = r->cancel_on_wait;
+
 	memset(r, 0, sizeof(*r));
-	deploy_start(loop, c, p, names, n, o, &cb, r);
+	r->cancel_on_wait = cancel_on_wait;
+	r->job = deploy_start(loop, c, p, names, n, o, &cb, r);
 	assert_false(r->done); /* never synchronously */
 	while (!r->done)
 		uv_run(loop, UV_RUN_ONCE);
@@ -279,7 +290,7 @@ static void test_local_emulator(void **state)
 	uv_loop_t loop;
 	struct aws_client *c;
 	struct lk_error err = {0};
-	struct run r;
+	struct run r = {0};
 	struct deploy_opts o = {.local = true};
 	const char *lambdeck = getenv("LAMBDECK");
 	cJSON *info;
@@ -500,7 +511,7 @@ static void test_conflict_retry_and_wait(void **state)
 {
 	struct fx f;
 	struct fake k;
-	struct run r;
+	struct run r = {0};
 	struct deploy_opts o = {0}; /* AWS mode */
 
 	(void)state;
@@ -540,6 +551,23 @@ static void test_conflict_retry_and_wait(void **state)
 	assert_string_equal(r.out[0].err.code, "UpdateFailed");
 	assert_non_null(strstr(r.out[0].err.message, "unable to configure access"));
 
+	/* cancelled while waiting for LastUpdateStatus: reported as cancelled, once */
+	fake_reset(&k, "{\"functions\":{\"Fn\":{\"polls\":1000}}}");
+	{
+		char *app = util_path_join(f.src, "app.py");
+
+		write_text(app, "def handler(e, c):\n    return 'changed'\n");
+		free(app);
+	}
+	r.cancel_on_wait = true;
+	deploy_now(&k.loop, k.c, &f.p, NULL, 0, &o, &r);
+	assert_int_equal(r.all_done_calls, 1);
+	assert_int_equal(r.out[0].outcome, DEPLOY_CANCELLED);
+	assert_int_equal(r.failures, 1);
+	for (int i = 0; i < 20; i++) /* nothing fires after all_done */
+		uv_run(&k.loop, UV_RUN_NOWAIT);
+	assert_int_equal(r.all_done_calls, 1);
+
 	/* not deployed (AWS mode): no create, a hint at the full deploy */
 	fake_reset(&k, "{\"functions\":{}}");
 	deploy_now(&k.loop, k.c, &f.p, NULL, 0, &o, &r);
@@ -555,7 +583,7 @@ static void test_s3_and_parallel(void **state)
 {
 	struct fx f;
 	struct fake k;
-	struct run r;
+	struct run r = {0};
 	struct deploy_opts o = {.zipfile_limit = 10};
 
 	(void)state;

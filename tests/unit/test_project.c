@@ -592,6 +592,14 @@ static void test_nasty_inputs(void **state)
 	assert_string_equal(project_find(p, "F5")->problem, "'def h5' not found in app.py");
 	project_free(p);
 	buf_free(&b);
+	/* Required properties missing: marked, not fatal. */
+	puts_file("template.yaml", "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
+	                           "  G:\n    Type: AWS::Serverless::Function\n"
+	                           "    Properties: {Runtime: provided.al2023, CodeUri: src}\n");
+	p = load_tmp(NULL);
+	assert_string_equal(p->functions[0].problem, "Runtime is missing; Handler is missing");
+	assert_contains(p->functions[1].problem, "no bootstrap file"); /* no Handler needed */
+	project_free(p);
 	/* Wrong types everywhere do not crash. */
 	puts_file("template.yaml", "Globals: [1]\n");
 	project_free(load_tmp("template.yaml:1:10: Globals must be a mapping"));

@@ -92,6 +92,7 @@ static bool run_for(unsigned ms)
 	uv_timer_t t;
 	bool timed_out = false;
 	uv_timer_init(g_loop, &t);
+	uv_update_time(g_loop); /* time passed since the last run: count from now */
 	t.data = &timed_out;
 	uv_timer_start(&t, on_stop, ms, 0);
 	uv_run(g_loop, UV_RUN_DEFAULT);
@@ -381,6 +382,29 @@ static void test_cancel_kills_grandchildren(void **state)
 	events_clear(&e);
 }
 
+/* A command that exits leaving a background child holding its output pipe: the run still
+ * ends (shortly after the command) and the leftover is killed. */
+static void test_leftover_children_do_not_hang_the_run(void **state)
+{
+	(void)state;
+	struct events e = {.stop_on_finish = true};
+	char *argv[] = {"sh", "-c", "sleep 300 & echo $! > bg.pid; echo hi", NULL};
+	struct testrun *tr = testrun_new(g_loop, g_dir, argv, NULL, &cbs, &e);
+	uint64_t t0 = util_monotonic_ns();
+	assert_int_equal(testrun_start(tr, NULL, NULL), 0);
+	assert_false(run_for(10000));
+	assert_true(util_monotonic_ns() - t0 < 5000000000ull);
+	assert_int_equal(e.last.status, TESTRUN_PASSED);
+	assert_string_equal(e.last.lines[0], "hi");
+	int pid = read_pid("bg.pid");
+	assert_true(pid > 0);
+	for (int i = 0; i < 40 && alive(pid); i++)
+		usleep(50000);
+	assert_false(alive(pid));
+	close_run(tr);
+	events_clear(&e);
+}
+
 /* Megabytes of binary and escape sequences: bounded, sanitised, never raw. */
 static void test_bounded_sanitised_output(void **state)
 {
@@ -469,7 +493,7 @@ static void test_watch_debounce_and_queued_rerun(void **state)
 	struct events e = {0};
 	put("app.py", "x = 1\n");
 	put(".git/HEAD", "ref\n");
-	char *argv[] = {"sh", "-c", "sleep 0.6; echo done", NULL};
+	char *argv[] = {"sh", "-c", "sleep 1.5; echo done", NULL};
 	struct testrun_opts o = {.debounce_ms = 100};
 	struct testrun *tr = testrun_new(g_loop, g_dir, argv, &o, &cbs, &e);
 	struct lk_error err = {0};
@@ -498,10 +522,10 @@ static void test_watch_debounce_and_queued_rerun(void **state)
 	run_for(150);
 	assert_true(testrun_rerun_queued(tr));
 	assert_int_equal(e.starts, 1);
-	for (int i = 0; i < 60 && e.finishes < 2; i++)
+	for (int i = 0; i < 200 && e.finishes < 2; i++)
 		run_for(50);
 	assert_int_equal(e.finishes, 2);
-	run_for(800);
+	run_for(1000);
 	assert_int_equal(e.starts, 2);
 	assert_int_equal(e.finishes, 2);
 	assert_false(testrun_running(tr));
@@ -525,6 +549,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_command_not_found, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_kills_grandchildren, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_leftover_children_do_not_hang_the_run, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_bounded_sanitised_output, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_junit_report, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_watch_debounce_and_queued_rerun, setup, teardown),

@@ -333,6 +333,56 @@ static void test_ansi_strip_and_nasty_input(void **state)
 	assert_false(testrun_parse_output(fake, sizeof(fake) - 1, &r));
 }
 
+/* Every prefix (truncated report / output) and byte flips: an error or a result, never a
+ * crash or a read past the end (ASan). */
+static void test_truncated_and_mutated_inputs(void **state)
+{
+	(void)state;
+	const char *xmls[] = {"pytest-junit.xml", "node-junit.xml", "junit_handwritten.xml"};
+	for (size_t k = 0; k < 3; k++) {
+		struct buf b = load(xmls[k]);
+		for (size_t n = 0; n <= b.len; n += 3) {
+			char *copy = malloc(n ? n : 1);
+			memcpy(copy, b.data, n);
+			struct testrun_result r = {0};
+			struct lk_error err = {0};
+			int rc = testrun_parse_junit(copy, n, "t.xml", &r, &err);
+			if (n < b.len - 16) /* a cut report is never accepted as complete */
+				assert_int_equal(rc, -1);
+			if (rc < 0)
+				assert_non_null(strstr(err.message, "t.xml:"));
+			testrun_result_clear(&r);
+			free(copy);
+		}
+		for (size_t i = 0; i < b.len; i += 5) {
+			char saved = b.data[i];
+			b.data[i] = (char)(saved ^ (0x55 + (char)i));
+			struct testrun_result r = {0};
+			struct lk_error err = {0};
+			testrun_parse_junit(b.data, b.len, "t.xml", &r, &err);
+			testrun_result_clear(&r);
+			b.data[i] = saved;
+		}
+		buf_free(&b);
+	}
+	const char *outs[] = {"pytest2.txt",  "unittest.txt", "node_tap.txt",   "node_spec.txt",
+	                      "gotest_v.txt", "jest.txt",     "tap_generic.txt"};
+	for (size_t k = 0; k < sizeof(outs) / sizeof(*outs); k++) {
+		struct buf b = load(outs[k]);
+		for (size_t n = 0; n <= b.len; n += 11) {
+			char *copy = malloc(n ? n : 1);
+			memcpy(copy, b.data, n);
+			struct testrun_result r = {0};
+			testrun_parse_output(copy, n, &r);
+			for (size_t i = 0; i < r.n_failures; i++)
+				assert_non_null(r.failures[i].message);
+			testrun_result_clear(&r);
+			free(copy);
+		}
+		buf_free(&b);
+	}
+}
+
 static void test_summary_and_json(void **state)
 {
 	(void)state;
@@ -366,6 +416,7 @@ int main(void)
 	    cmocka_unit_test(test_junit_handwritten),
 	    cmocka_unit_test(test_junit_broken),
 	    cmocka_unit_test(test_ansi_strip_and_nasty_input),
+	    cmocka_unit_test(test_truncated_and_mutated_inputs),
 	    cmocka_unit_test(test_summary_and_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,7 @@ import { format } from "node:util";
 
 const [HOST, PORT] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
 const PREFIX = "/2018-06-01/runtime";
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1, noDelay: true });
 const TASK_ROOT = process.env.LAMBDA_TASK_ROOT || process.cwd();
 
 function request(method, p, body, headers = {}) {
@@ -27,6 +27,7 @@ function request(method, p, body, headers = {}) {
       }
     );
     req.on("error", reject);
+    req.setNoDelay(true);
     if (body !== undefined) req.end(body);
     else req.end();
   });

@@ -1,0 +1,22 @@
+#!/bin/bash
+# Functions pane d: quick deploy of the selected function to the local emulator (started on
+# demand through backend/mode.h), as a job; a second d finds the same CodeSha256 deployed and
+# skips; the deploy badge shows; quitting stops the emulator the console started.
+. "$LAMBDECK_SRC/tests/lib/ui.sh"
+UI_TIMEOUT=60
+ui_start
+ui_wait_line "▸ HelloFunction +py3.12"
+ui_keys d
+# The first deploy creates the function in the fresh emulator.
+ui_wait_line "HelloFunction: (created|updated|unchanged|failed)"
+ui_keys d
+ui_wait_for "HelloFunction: unchanged"
+ui_wait_line "▸ HelloFunction +py3.12 +↑ ┃"
+ui_pass "d deploys the selected function; unchanged code is skipped; badge shown"
+ui_quit
+for i in $(seq 50); do
+	pgrep -f "emulate.*$UI_PROJ" >/dev/null || break
+	sleep 0.1
+done
+if pgrep -af "emulate.*$UI_PROJ"; then ui_fail "the emulator is still running after quit"; fi
+ui_pass "functions_deploy"

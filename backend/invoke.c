@@ -45,6 +45,9 @@ struct invoke_ctx {
 	struct invoke_op *ops; /* in flight, linked */
 	struct fn_state *fns;
 	size_t n_fns;
+	int deploys;  /* deploy jobs running */
+	bool freeing; /* invoke_ctx_free was called; destroyed when deploys reaches 0 */
+	bool in_free;
 };
 
 struct invoke_op {
@@ -157,24 +160,8 @@ static void unlink_op(struct invoke_op *op)
 		}
 }
 
-void invoke_ctx_free(struct invoke_ctx *c)
+static void ctx_destroy(struct invoke_ctx *c)
 {
-	if (!c)
-		return;
-	/* In-flight operations end silently: their callers are going away too. */
-	while (c->ops) {
-		struct invoke_op *op = c->ops;
-		c->ops = op->next;
-		if (op->aws_op)
-			aws_op_cancel(op->aws_op);
-		if (op->deploy) {
-			op->cancelled = true;
-			op->cb = NULL;
-			deploy_cancel(op->deploy); /* all_done frees the op */
-			continue;
-		}
-		op_free(op);
-	}
 	aws_client_free(c->client);
 	if (c->own_mode)
 		mode_free(c->mode);
@@ -184,6 +171,32 @@ void invoke_ctx_free(struct invoke_ctx *c)
 	}
 	free(c->fns);
 	free(c);
+}
+
+void invoke_ctx_free(struct invoke_ctx *c)
+{
+	if (!c)
+		return;
+	/* In-flight operations end silently: their callers are going away too. A cancelled
+	 * deploy job still uses the client until its all_done: the ctx lingers until then. */
+	c->freeing = true;
+	c->in_free = true;
+	while (c->ops) {
+		struct invoke_op *op = c->ops;
+		c->ops = op->next;
+		if (op->aws_op)
+			aws_op_cancel(op->aws_op);
+		if (op->deploy) {
+			op->cancelled = true;
+			op->cb = NULL;
+			deploy_cancel(op->deploy); /* on_deploy_done frees the op */
+			continue;
+		}
+		op_free(op);
+	}
+	c->in_free = false;
+	if (c->deploys == 0)
+		ctx_destroy(c);
 }
 
 static struct fn_state *fn_state(struct invoke_ctx *c, const char *name)
@@ -386,15 +399,16 @@ static void on_resolved(void *user, struct aws_result *r)
 	if (n != 1) {
 		struct lk_error e = {0};
 		if (n == 0)
-			lk_error_set(&e, "ResourceNotFoundException",
-				     "no deployed function is tagged aws:cloudformation:logical-id=%s "
-				     "(deploy the stack first, or set \"deployed_name\")",
-				     op->function);
+			lk_error_set(
+			    &e, "ResourceNotFoundException",
+			    "no deployed function is tagged aws:cloudformation:logical-id=%s "
+			    "(deploy the stack first, or set \"deployed_name\")",
+			    op->function);
 		else
 			lk_error_set(&e, "AmbiguousFunction",
-				     "%zu deployed functions carry the logical id %s: set "
-				     "\"deployed_name\" in lambdeck.json",
-				     n, op->function);
+			             "%zu deployed functions carry the logical id %s: set "
+			             "\"deployed_name\" in lambdeck.json",
+			             n, op->function);
 		free(arn);
 		finish(op, NULL, &e);
 		return;
@@ -459,8 +473,11 @@ static void on_deploy_done(void *user, const struct deploy_result *results, size
 	struct invoke_ctx *c = op->ctx;
 
 	op->deploy = NULL;
+	c->deploys--;
 	if (op->cancelled && !op->cb) { /* ctx freed meanwhile */
 		op_free(op);
+		if (c->freeing && !c->in_free && c->deploys == 0)
+			ctx_destroy(c);
 		return;
 	}
 	if (op->cancelled) {
@@ -540,6 +557,7 @@ static void start_deploy(struct invoke_op *op)
 	}
 	op->state = OP_DEPLOY;
 	phase(op, "deploying");
+	c->deploys++;
 	op->deploy = deploy_start(c->loop, c->client, c->project, names, 1, &o, &cbs, op);
 }
 

@@ -9,7 +9,8 @@
  *        done_cb runs once on the loop; after invoke_cancel it runs with err code
  *        "Cancelled" (synchronously from invoke_cancel unless a deploy step is running).
  *        The result is valid only during the callback (copy what you keep).
- *   invoke_ctx_free(c);   (ends what is in flight WITHOUT callbacks; run the loop once more)
+ *   invoke_ctx_free(c);   (ends what is in flight WITHOUT callbacks; run the loop once more;
+ *                          a cancelled deploy step keeps the ctx alive until it has stopped)
  * A CLI not yet running its loop can use invoke_run_sync(), which runs the loop until done.
  *
  * In LOCAL mode, before the first invocation of a function (and whenever its code or

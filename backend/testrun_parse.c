@@ -157,7 +157,9 @@ void testrun_result_summary(const struct testrun_result *r, bool ascii, struct b
 		buf_puts(out, " timed out");
 	else if (r->status == TESTRUN_CANCELLED)
 		buf_puts(out, " cancelled");
-	if (r->counts_known) {
+	if (r->counts_known && !(r->passed || r->failed || r->errors || r->skipped)) {
+		buf_puts(out, " no tests ran");
+	} else if (r->counts_known) {
 		const char *sep = " ";
 		if (r->failed) {
 			buf_printf(out, "%s%d failed", sep, r->failed);

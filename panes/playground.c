@@ -203,8 +203,15 @@ static void ensure_history(struct playground *st)
 	if (history_load(dir, &st->hist, &err) < 0)
 		app_message(st->p->app, APP_MSG_ERROR, "%s", err.message);
 	st->hist_loaded = true;
-	if (!app_read_only(st->p->app) && !st->watch)
-		st->watch = history_watch_new(app_loop(st->p->app), dir, history_changed, st, &err);
+	/* Read-only consoles watch too (a pair partner's invocations), but never create
+	 * .lambdeck/ for it. */
+	if (!st->watch) {
+		char *ld = xasprintf("%s/.lambdeck", dir);
+		if (!app_read_only(st->p->app) || util_is_dir(ld))
+			st->watch =
+			    history_watch_new(app_loop(st->p->app), dir, history_changed, st, &err);
+		free(ld);
+	}
 	rebuild_hidx(st);
 }
 

@@ -74,9 +74,15 @@ struct app {
 	unsigned long frames;
 
 	char mode_text[96], endpoint[160];
-	char msg[512];
-	enum app_msg_level msg_level;
-	int64_t msg_dim_at, msg_clear_at;
+	/* Two message slots, so an info message never hides a warning or error (and the other
+	 * way round): [0] info, [1] warning/error. Shown newest first. */
+	struct {
+		char text[512];
+		enum app_msg_level level;
+		int64_t dim_at, clear_at;
+		uint64_t seq;
+	} msgs[2];
+	uint64_t msg_seq;
 
 	struct app_job *jobs;
 
@@ -246,15 +252,26 @@ void app_focus(struct app *a, struct pane *p)
 	set_focus(a, p->index);
 }
 
+/* Clears expired messages and arms the timer for the next dim or clear. */
 static void fade_cb(uv_timer_t *t)
 {
 	struct app *a = t->data;
-	int64_t now = now_ms();
+	int64_t now = now_ms(), next = INT64_MAX;
 
-	if (a->msg[0] && now >= a->msg_clear_at)
-		a->msg[0] = '\0';
-	else if (a->msg[0])
-		uv_timer_start(&a->fade_timer, fade_cb, (uint64_t)(a->msg_clear_at - now), 0);
+	for (int i = 0; i < 2; i++) {
+		if (!a->msgs[i].text[0])
+			continue;
+		if (now >= a->msgs[i].clear_at) {
+			a->msgs[i].text[0] = '\0';
+			continue;
+		}
+		if (now < a->msgs[i].dim_at && a->msgs[i].dim_at < next)
+			next = a->msgs[i].dim_at;
+		else if (a->msgs[i].clear_at < next)
+			next = a->msgs[i].clear_at;
+	}
+	if (next != INT64_MAX)
+		uv_timer_start(&a->fade_timer, fade_cb, (uint64_t)(next - now), 0);
 	a->status_dirty = true;
 }
 
@@ -263,22 +280,21 @@ void app_vmessage(struct app *a, enum app_msg_level level, const char *fmt, va_l
 	struct buf raw = {0}, clean = {0};
 	int64_t now = now_ms();
 	int show = level == APP_MSG_INFO ? MSG_SHOW_MS : MSG_SHOW_ERROR_MS;
+	int slot = level == APP_MSG_INFO ? 0 : 1;
 
-	/* Information never hides a warning or error the user has not had time to read. */
-	if (level == APP_MSG_INFO && a->msg[0] && a->msg_level != APP_MSG_INFO &&
-	    now < a->msg_dim_at)
-		return;
 	buf_vprintf(&raw, fmt, ap);
 	util_sanitize(raw.data ? raw.data : "", raw.len, false, false, &clean);
-	snprintf(a->msg, sizeof(a->msg), "%s", clean.data ? clean.data : "");
+	snprintf(a->msgs[slot].text, sizeof(a->msgs[slot].text), "%s",
+	         clean.data ? clean.data : "");
 	buf_free(&raw);
 	buf_free(&clean);
-	a->msg_level = level;
-	a->msg_dim_at = now + show;
+	a->msgs[slot].level = level;
+	a->msgs[slot].seq = ++a->msg_seq;
+	a->msgs[slot].dim_at = now + show;
 	/* The dimmed phase is decoration: --low-bandwidth skips it (one frame less). */
-	a->msg_clear_at = now + show + (a->g->low_bandwidth ? 0 : MSG_DIM_MS);
+	a->msgs[slot].clear_at = now + show + (a->g->low_bandwidth ? 0 : MSG_DIM_MS);
 	a->status_dirty = true;
-	uv_timer_start(&a->fade_timer, fade_cb, (uint64_t)show, 0);
+	fade_cb(&a->fade_timer);
 }
 
 void app_message(struct app *a, enum app_msg_level level, const char *fmt, ...)
@@ -884,6 +900,17 @@ static void draw_status(struct app *a)
 		wnoutrefresh(w);
 		return;
 	}
+	/* The help hint always keeps its place at the right; everything else is clipped. */
+	const char *help_key = keymap_key_for(a->km, focused(a)->ops->name, REQ_HELP);
+	char hint[64];
+	int hint_w;
+
+	snprintf(hint, sizeof(hint), " %s help ", help_key ? help_key : "?");
+	hint_w = theme_text_width(hint);
+	if (hint_w + 20 <= room)
+		room -= hint_w;
+	else
+		hint_w = 0;
 	snprintf(tmp, sizeof(tmp), " %s ", a->mode_text);
 	status_put(w, tmp, THEME_STATUS_MODE, &room);
 	if (a->endpoint[0]) {
@@ -912,30 +939,29 @@ static void draw_status(struct app *a)
 			status_put(w, tmp, THEME_STATUS_JOB, &room);
 		}
 	}
-	if (a->msg[0]) {
-		enum theme_role role = a->msg_level == APP_MSG_ERROR  ? THEME_MSG_ERROR
-		                       : a->msg_level == APP_MSG_WARN ? THEME_MSG_WARN
-		                                                      : THEME_MSG_INFO;
+	for (int k = 0; k < 2; k++) {
+		int newest = a->msgs[1].seq > a->msgs[0].seq ? 1 : 0;
+		int i = k == 0 ? newest : 1 - newest;
+		enum theme_role role = a->msgs[i].level == APP_MSG_ERROR  ? THEME_MSG_ERROR
+		                       : a->msgs[i].level == APP_MSG_WARN ? THEME_MSG_WARN
+		                                                          : THEME_MSG_INFO;
 
-		if (now_ms() >= a->msg_dim_at)
+		if (!a->msgs[i].text[0])
+			continue;
+		if (now_ms() >= a->msgs[i].dim_at)
 			role = THEME_DIM;
 		status_put(w, "  ", THEME_STATUS, &room);
-		status_put(w, a->msg, role, &room);
+		status_put(w, a->msgs[i].text, role, &room);
 		status_put(w, " ", THEME_STATUS, &room);
 	}
 	if (keymap_pending_text(a->km)[0]) {
 		snprintf(tmp, sizeof(tmp), "  %s-", keymap_pending_text(a->km));
 		status_put(w, tmp, THEME_KEY, &room);
 	}
-	{
-		const char *k = keymap_key_for(a->km, focused(a)->ops->name, REQ_HELP);
-
-		snprintf(tmp, sizeof(tmp), " %s help ", k ? k : "?");
-		if (room >= theme_text_width(tmp)) {
-			wmove(w, 0, a->cols - theme_text_width(tmp));
-			wattrset(w, theme_attr(THEME_STATUS));
-			theme_put_clipped(w, tmp, theme_text_width(tmp));
-		}
+	if (hint_w > 0) {
+		wmove(w, 0, a->cols - hint_w);
+		wattrset(w, theme_attr(THEME_STATUS));
+		theme_put_clipped(w, hint, hint_w);
 	}
 	wattrset(w, theme_attr(THEME_NORMAL));
 	wnoutrefresh(w);
@@ -1352,7 +1378,7 @@ static void mode_ready_cb(void *user, const struct mode_config *cfg, const struc
 		return; /* teardown frees the job; the screen is gone */
 	if (a->mode_job) {
 		if (cfg)
-			app_job_finish(a->mode_job, true, "local emulator ready");
+			app_job_finish(a->mode_job, true, NULL); /* the status bar shows it */
 		else
 			app_job_finish(a->mode_job, false, "%s",
 			               err && err->message[0] ? err->message : "mode failed");

@@ -132,6 +132,11 @@ void workers_invoke(struct emulator *emu, struct function *f, struct emu_request
 /* Called after a code/config change or delete: idle older workers stop now, busy ones after
  * their invocation. */
 void workers_drain(struct emulator *emu, struct function *f);
+/* Live workers of f (any generation). */
+int workers_alive(const struct function *f);
+/* Starts one worker of the current code without an invocation, so the first invoke after
+ * an update does not pay the cold start (used when the function was warm before). */
+void workers_prewarm(struct emulator *emu, struct function *f);
 /* Kills every worker (shutdown). */
 void workers_stop_all(struct emulator *emu);
 int workers_count(const struct emulator *emu);

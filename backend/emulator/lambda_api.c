@@ -162,7 +162,8 @@ static void op_update(struct emulator *emu, struct emu_request *req, struct func
 {
 	cJSON *j = parse_body(req);
 	struct lk_error err = {0};
-	int rc;
+	int rc, warm = workers_alive(f);
+	unsigned gen = f->generation;
 
 	if (!j)
 		return;
@@ -174,6 +175,9 @@ static void op_update(struct emulator *emu, struct emu_request *req, struct func
 		return;
 	}
 	workers_drain(emu, f);
+	/* a warm function stays warm: the next invoke finds a worker with the new code */
+	if (warm > 0 && f->generation != gen)
+		workers_prewarm(emu, f);
 	emu_log(emu, "updated %s of %s", code ? "code" : "configuration", f->name);
 	respond_json(req, 200, function_config_json(emu, f));
 }

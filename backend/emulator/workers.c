@@ -855,6 +855,27 @@ void workers_invoke(struct emulator *emu, struct function *f, struct emu_request
 	}
 }
 
+int workers_alive(const struct function *f)
+{
+	return alive_workers(f);
+}
+
+void workers_prewarm(struct emulator *emu, struct function *f)
+{
+	char why[512];
+	struct worker *w;
+
+	if (f->deleted || emu->stopping || alive_workers(f) >= emu->opt.max_concurrency)
+		return;
+	w = worker_spawn(emu, f, why, sizeof(why));
+	if (!w) {
+		emu_log(emu, "cannot pre-start a worker for %s: %s", f->name, why);
+		return;
+	}
+	w->report_init = false; /* like provisioned concurrency: init is not the invoke's cost */
+	arm_timer(w, INIT_TIMEOUT_MS); /* no invocation yet: stopped if init never finishes */
+}
+
 void workers_drain(struct emulator *emu, struct function *f)
 {
 	struct worker *next;

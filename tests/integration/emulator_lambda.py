@@ -116,7 +116,9 @@ def test_python(lam, emu):
     u = lam.update_function_code(FunctionName="py", ZipFile=z2)
     check(u["CodeSha256"] == base64.b64encode(hashlib.sha256(z2).digest()).decode()
           and u["LastUpdateStatus"] == "Successful", "UpdateFunctionCode returns the new CodeSha256")
-    check(invoke(lam, "py", {})["Body"]["version"] == "v2", "next invoke after UpdateFunctionCode runs the new code")
+    r = invoke(lam, "py", {}, LogType="Tail")
+    check(r["Body"]["version"] == "v2", "next invoke after UpdateFunctionCode runs the new code")
+    check("Init Duration" not in r["Log"], "a warm function gets a pre-started worker of the new code")
     lam.update_function_configuration(FunctionName="py", Handler="nosuchmodule.handler")
     r = invoke(lam, "py", {})
     check(r.get("FunctionError") == "Unhandled" and r["Body"]["errorType"] == "Runtime.ImportModuleError"

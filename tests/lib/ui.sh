@@ -60,7 +60,7 @@ trap 'exit 1' INT TERM
 ui_stop_emulator() {
 	local ep="$UI_PROJ/.lambdeck/emulator/endpoint" pid
 	[ -f "$ep" ] || return 0
-	pid=$(grep -o '"pid":[0-9]*' "$ep" | cut -d: -f2)
+	pid=$(grep -o '"pid":[0-9]*' "$ep" 2>/dev/null | cut -d: -f2)
 	[ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$UI_DIR" &&
 		kill -TERM "$pid" 2>/dev/null
 	return 0

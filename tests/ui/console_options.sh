@@ -33,6 +33,8 @@ ui_keys Enter
 ui_wait_for "read-only: editing key bindings is disabled"
 ui_pass "--read-only shown and enforced"
 ui_keys ?
+ui_wait_for "Help: keys"
+ui_keys G # scrolls the help to its end, where the global keys are
 ui_wait_line "G <End> +Go to the last line"
 ui_wait_line "<Home> gg +Go to the first line"
 ui_keys Escape

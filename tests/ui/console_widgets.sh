@@ -20,7 +20,7 @@ printf 'bind global Z zoom\nbind global y no-such-request\n' >"$UI_DIR/config/la
 
 UI_ENV="VISUAL=$UI_DIR/editor"
 ui_start
-ui_wait_for "keys:2: unknown request 'no-such-request'"
+ui_wait_for "lambdeck/keys:2: unknown request"
 ui_keys Z
 ui_wait_for "1 Functions [zoom]"
 ui_keys Z

@@ -244,10 +244,74 @@ static void test_replay_all(void **state)
 	free(path);
 }
 
+struct cancel_state {
+	bool deploying;
+	bool done;
+	char code[64];
+};
+
+static void on_phase_stop(const char *phase, void *user)
+{
+	struct cancel_state *c = user;
+
+	/* (may run inside invoke_start: no uv_stop here, the test loops with UV_RUN_ONCE) */
+	if (!strcmp(phase, "deploying"))
+		c->deploying = true;
+}
+
+static void on_cancelled(const struct invoke_result *r, void *user)
+{
+	struct cancel_state *c = user;
+
+	c->done = true;
+	snprintf(c->code, sizeof(c->code), "%s", r->err.code);
+}
+
+static void never_called(const struct invoke_result *r, void *user)
+{
+	(void)r;
+	(void)user;
+	fail_msg("callback after invoke_ctx_free");
+}
+
+/* Cancelling during the LOCAL deploy step reports "Cancelled"; freeing the ctx while a deploy
+ * runs calls nobody back and leaves no handle or allocation behind (teardown checks
+ * uv_loop_close, LeakSanitizer the rest). */
+static void test_cancel_during_deploy(void **state)
+{
+	struct fixture *f = *state;
+	struct cancel_state c = {0};
+	struct invoke_request req = {
+	    .function = "OrdersFunction", .payload = "{}", .payload_len = 2, .no_history = true};
+	struct lk_error err = {0};
+	struct invoke_op *op;
+
+	invoke_ctx_set_phase_cb(f->ctx, on_phase_stop, &c);
+	op = invoke_start(f->ctx, &req, on_cancelled, &c, &err);
+	assert_non_null(op);
+	while (!c.deploying && !c.done)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	assert_true(c.deploying);
+	invoke_cancel(op);
+	while (!c.done)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	assert_string_equal(c.code, "Cancelled");
+
+	/* Again, then drop the whole context mid-deploy (HelloFunction is not deployed yet). */
+	c.deploying = false;
+	req.function = "HelloFunction";
+	assert_non_null(invoke_start(f->ctx, &req, never_called, NULL, &err));
+	while (!c.deploying)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	invoke_ctx_free(f->ctx);
+	f->ctx = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_replay_all, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_during_deploy, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

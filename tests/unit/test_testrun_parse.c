@@ -393,6 +393,12 @@ static void test_summary_and_json(void **state)
 	testrun_result_summary(&r, true, &b);
 	assert_string_equal(b.data, "FAIL 2 failed, 1 passed, 1 skipped  0.19 s");
 	char *j = testrun_result_json(&r, false);
+	struct testrun_result none = {
+	    .status = TESTRUN_PASSED, .counts_known = true, .duration_s = 0.5};
+	struct buf b2 = {0};
+	testrun_result_summary(&none, true, &b2);
+	assert_string_equal(b2.data, "PASS no tests ran  0.50 s");
+	buf_free(&b2);
 	assert_non_null(strstr(j, "\"status\":\"failed\""));
 	assert_non_null(strstr(j, "\"line\":13"));
 	free(j);

@@ -44,6 +44,13 @@ static void test_sanitize_hostile(void **state)
 	sanitized("caf\xc3\xa9", 5, "caf\xc3\xa9");
 	sanitized("\xe2\x82", 2, "\xEF\xBF\xBD\xEF\xBF\xBD"); /* truncated sequence */
 	sanitized("a\nb\tc", 5, "a^Jb c");
+
+	/* empty input still yields a terminated string */
+	struct buf b = {0};
+	util_sanitize("", 0, false, false, &b);
+	assert_non_null(b.data);
+	assert_int_equal(b.data[0], '\0');
+	buf_free(&b);
 }
 
 static void test_atomic_write(void **state)

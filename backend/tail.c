@@ -26,6 +26,7 @@ struct src {
 	bool exists;
 	int64_t newest; /* newest event timestamp seen, or the start time */
 	struct aws_op *poll_op;
+	bool catchup; /* poll once more when poll_op is done (a live session started meanwhile) */
 	struct tail *t;
 	size_t index;
 };
@@ -84,6 +85,10 @@ struct tail {
 	size_t new_gen_pending; /* sessions of the current generation not yet started */
 	bool live_broken;
 	int rebuild_failures;
+	/* "arn:aws:logs:REGION:ACCOUNT:log-group:" learnt from DescribeLogGroups: AWS wants
+	 * StartLiveTail's groups as ARNs */
+	char *arn_prefix;
+	bool following;
 	char live_reason[200];
 
 	uv_timer_t poll_timer, renew_timer, rebuild_timer, retire_timer;
@@ -270,6 +275,8 @@ static void emit(struct tail *t, size_t si, const char *stream, const char *even
 /* --- polling --- */
 
 static void schedule_rebuild(struct tail *t, uint64_t delay_ms);
+static void on_probe_done(void *user, struct aws_result *r);
+static void poll_source(struct tail *t, struct src *s);
 
 static const char *jstr(const cJSON *o, const char *k)
 {
@@ -288,6 +295,8 @@ static void on_poll_done(void *user, struct aws_result *r)
 	struct src *s = user;
 	struct tail *t = s->t;
 	s->poll_op = NULL;
+	bool again = s->catchup;
+	s->catchup = false;
 	if (!aws_result_ok(r)) {
 		if (!strcmp(r->err.code, "ResourceNotFoundException")) {
 			s->exists = false; /* not created yet: keep polling */
@@ -318,8 +327,18 @@ static void on_poll_done(void *user, struct aws_result *r)
 	aws_result_free(r);
 	if (t->stopped)
 		return;
-	if (appeared && s->mode == SRC_POLL && !t->live_broken && !t->no_live)
-		schedule_rebuild(t, 0); /* the group exists now: serve it live */
+	if (again)
+		poll_source(t, s);
+	if (appeared && s->mode == SRC_POLL && !t->live_broken && !t->no_live) {
+		/* the group exists now: serve it live (learning the ARN format first if no group
+		 * existed when the tail started) */
+		if (t->arn_prefix || t->probe_op)
+			schedule_rebuild(t, 0);
+		else
+			t->probe_op = aws_logs_describe_log_groups(
+			    t->c, &(struct aws_logs_groups_query){.prefix = s->group, .limit = 1},
+			    on_probe_done, t);
+	}
 	update_status(t);
 }
 
@@ -399,8 +418,15 @@ static void on_live_event(void *user, const char *message_type, const char *even
 			bool was_polling = s->mode == SRC_POLL;
 			s->mode = SRC_LIVE;
 			s->exists = true;
-			if (was_polling && s->newest > 0)
-				poll_source(t, s); /* catch up on what arrived before the session */
+			if (was_polling) {
+				/* catch up on what arrived before the session started; a poll in
+				 * flight may have been read before that, so poll once more after it
+				 */
+				if (s->poll_op)
+					s->catchup = true;
+				else
+					poll_source(t, s);
+			}
 		}
 		if (se->gen == t->gen && t->new_gen_pending > 0 && --t->new_gen_pending == 0)
 			retire_old_generations(t);
@@ -506,13 +532,17 @@ static void rebuild(struct tail *t)
 		const char **groups = xcalloc(m + 1, sizeof(char *));
 		for (size_t j = 0; j < m; j++) {
 			se->members[j] = ids[off + j];
-			groups[j] = t->src[ids[off + j]].group;
+			const char *g = t->src[ids[off + j]].group;
+			groups[j] =
+			    t->arn_prefix ? xasprintf("%s%s", t->arn_prefix, g) : xstrdup(g);
 		}
 		se->next = t->sessions;
 		t->sessions = se;
 		t->new_gen_pending++;
 		struct aws_live_tail p = {.log_group_identifiers = groups, .pattern = t->pattern};
 		se->op = aws_logs_start_live_tail(t->c, &p, on_live_event, on_live_done, se);
+		for (size_t j = 0; j < m; j++)
+			free((char *)groups[j]);
 		free(groups);
 	}
 	free(ids);
@@ -638,7 +668,7 @@ static void on_probe_done(void *user, struct aws_result *r)
 	t->probe_op = NULL;
 	if (aws_result_ok(r)) {
 		const cJSON *g;
-		for (size_t i = 0; i < t->n; i++)
+		for (size_t i = 0; i < t->n && !t->following; i++)
 			t->src[i].exists = false;
 		cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(r->json, "logGroups"))
 		{
@@ -646,17 +676,27 @@ static void on_probe_done(void *user, struct aws_result *r)
 			for (size_t i = 0; name && i < t->n; i++)
 				if (!strcmp(name, t->src[i].group))
 					t->src[i].exists = true;
+			const char *arn =
+			    jstr(g, "logGroupArn") ? jstr(g, "logGroupArn") : jstr(g, "arn");
+			const char *mark = arn ? strstr(arn, ":log-group:") : NULL;
+			if (mark && !t->arn_prefix)
+				t->arn_prefix =
+				    xstrndup(arn, (size_t)(mark - arn) + strlen(":log-group:"));
 		}
-	} else {
+	} else if (!t->following) {
 		for (size_t i = 0; i < t->n; i++)
 			t->src[i].exists = true; /* cannot tell: let StartLiveTail decide */
 	}
 	aws_result_free(r);
-	start_following(t);
+	if (t->following)
+		rebuild(t); /* a probe after a group appeared: now with its ARN */
+	else
+		start_following(t);
 }
 
 static void start_following(struct tail *t)
 {
+	t->following = true;
 	for (size_t i = 0; i < t->n; i++)
 		if (t->no_live || !t->src[i].exists)
 			t->src[i].mode = SRC_POLL;
@@ -766,6 +806,7 @@ static void on_closed(uv_handle_t *h)
 	free(t->hist_ops);
 	free(t->hctx);
 	free(t->pattern);
+	free(t->arn_prefix);
 	free(t->dd.cur);
 	free(t->dd.old);
 	free(t);

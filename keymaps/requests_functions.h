@@ -16,6 +16,8 @@
 	_(FUNCTIONS_DEPLOY, "functions-deploy",                                                    \
 	  "Quick deploy of the selected function (build, skip if unchanged, update code)")         \
 	_(FUNCTIONS_DEPLOY_FULL, "functions-deploy-full",                                          \
-	  "Full deploy with the project's IaC tool (sam / serverless / lambdeck.json deploy)")
+	  "Full deploy with the project's IaC tool (sam / serverless / lambdeck.json deploy)")     \
+	_(FUNCTIONS_WATCH, "functions-watch",                                                      \
+	  "Watch on/off: every saved file builds and deploys its function")
 
 #endif

@@ -18,7 +18,6 @@
 #include "backend/deploy.h"
 #include "backend/aws/aws.h"
 #include "backend/fswatch.h"
-#include "backend/mode.h"
 #include "cli/commands.h"
 #include "panes/functions.h"
 #include "tui/app.h"
@@ -97,15 +96,16 @@ struct functions {
 	struct fdeploy *full_deploy;
 	struct status_job *status_job; /* build-status badges being computed */
 	bool status_pending;
-	/* Quick deploy: a mode (LOCAL emulator / AWS) and a client, made on first
-	 * use; requests made before they are ready wait in pending_*. */
-	struct mode *mode;
+	/* Quick deploy: an aws client made from the app's mode on first use; deploys asked
+	 * for before the mode is ready wait in pending_deploys. */
 	struct aws_client *client;
-	int mode_state; /* 0 idle, 1 acquiring, 2 ready, 3 failed */
+	bool client_local;
 	char **pending_deploys;
 	size_t n_pending_deploys;
 	size_t deploys_running;
-	bool closing; /* destroyed: free the client when the last deploy is done */
+	bool closing;               /* destroyed: free the client when the last deploy is done */
+	bool destroyed;             /* pane gone: callbacks only do bookkeeping */
+	struct deploy_watch *watch; /* W: saving a file deploys its function */
 };
 
 static const char *const skip_names[] = {".git",      ".lambdeck",     "__pycache__",
@@ -968,12 +968,9 @@ struct fquick {
  * acquisition is in flight (the client must outlive its jobs). */
 static void free_client_if_done(struct functions *st)
 {
-	if (!st->closing || st->deploys_running || st->mode_state == 1)
+	if (!st->closing || st->deploys_running)
 		return;
 	aws_client_free(st->client);
-	st->client = NULL;
-	mode_free(st->mode);
-	st->mode = NULL;
 	free(st);
 }
 
@@ -1038,7 +1035,7 @@ static void quick_cancel_cb(void *ud)
 
 static struct deploy_opts quick_opts(struct functions *st)
 {
-	return (struct deploy_opts){.local = mode_kind(st->mode) == MODE_LOCAL};
+	return (struct deploy_opts){.local = st->client_local};
 }
 
 static void run_quick_deploy(struct functions *st, const char *name)
@@ -1060,77 +1057,111 @@ static void run_quick_deploy(struct functions *st, const char *name)
 	                    &opts, &cb, q);
 }
 
-static void mode_ready(void *user, const struct mode_config *cfg, const struct lk_error *err)
+/* The client for the app's mode, made on first use; NULL while the mode is not ready. */
+static struct aws_client *client_for_mode(struct functions *st)
 {
-	struct functions *st = user;
+	const struct mode_config *cfg = app_mode_config(st->p->app);
+	struct aws_options o;
+	struct lk_error err;
 
-	if (st->closing) {
-		st->mode_state = 0;
-		free_client_if_done(st);
+	if (st->client || !cfg)
+		return st->client;
+	mode_aws_options(cfg, &o);
+	st->client = aws_client_new(app_loop(st->p->app), &o, &err);
+	st->client_local = cfg->kind == MODE_LOCAL;
+	if (!st->client)
+		app_message(st->p->app, APP_MSG_ERROR, "deploy: %s", err.message);
+	return st->client;
+}
+
+/* APP_EVENT_MODE: the mode became ready (or changed): run the deploys that waited. */
+static void mode_changed(struct functions *st)
+{
+	if (st->client && !st->deploys_running && !st->watch) {
+		aws_client_free(st->client); /* made for the previous mode */
+		st->client = NULL;
+	}
+	if (!st->n_pending_deploys || !client_for_mode(st))
 		return;
-	}
-	if (!cfg) {
-		st->mode_state = 3;
-		app_message(st->p->app, APP_MSG_ERROR, "deploy: %s",
-		            err && err->message[0] ? err->message : "cannot reach the endpoint");
-	} else {
-		struct aws_options o;
-		struct lk_error cerr;
-		mode_aws_options(cfg, &o);
-		st->client = aws_client_new(app_loop(st->p->app), &o, &cerr);
-		st->mode_state = st->client ? 2 : 3;
-		if (!st->client)
-			app_message(st->p->app, APP_MSG_ERROR, "deploy: %s", cerr.message);
-	}
 	for (size_t i = 0; i < st->n_pending_deploys; i++) {
-		if (st->mode_state == 2)
-			run_quick_deploy(st, st->pending_deploys[i]);
+		run_quick_deploy(st, st->pending_deploys[i]);
 		free(st->pending_deploys[i]);
 	}
 	st->n_pending_deploys = 0;
 }
 
-/* Makes sure a client is (being) made; returns false when that failed before. */
-static bool need_client(struct functions *st)
+/* Watch mode (W): each round of the deploy watch counts as a running deploy, so st and the
+ * client outlive a round cancelled by the pane's destruction. */
+static void watch_triggered(void *user, const char *const *functions, size_t n, const char *path)
 {
-	const struct global_opts *g = app_global_opts(st->p->app);
-	struct project *proj = app_project(st->p->app);
-	struct lk_error err;
+	struct functions *st = user;
 
-	if (st->mode_state == 3) {
-		/* Try again: the emulator may have been fixed or the credentials set. */
-		mode_free(st->mode);
-		st->mode = NULL;
-		st->mode_state = 0;
-	}
-	if (st->mode_state != 0)
-		return true;
-	struct mode_options o = {
-	    .project_dir = proj->dir,
-	    .profile = g ? g->profile : NULL,
-	    .region = g ? g->region : NULL,
-	    .endpoint = g ? g->endpoint : NULL,
-	    .force_aws = g && g->force_aws,
-	    .force_local = g && g->force_local,
-	    .keep_emulator = g && g->keep_emulator,
-	    .project_mode = proj->mode,
-	    .project_profile = proj->profile,
-	    .project_region = proj->region,
+	st->deploys_running++;
+	if (!st->destroyed)
+		app_message(st->p->app, APP_MSG_INFO, "watch: %s changed, deploying %s%s",
+		            path[0] ? path : "a file", n ? functions[0] : "",
+		            n > 1 ? " and more" : "");
+}
+
+static void watch_function_done(void *user, const struct deploy_result *res)
+{
+	struct functions *st = user;
+	bool ok = res->outcome != DEPLOY_FAILED && res->outcome != DEPLOY_CANCELLED;
+
+	if (st->destroyed)
+		return;
+	pane_functions_set_badge(st->p, res->function, FUNCTIONS_BADGE_DEPLOY,
+	                         ok ? theme_glyph(THEME_GLYPH_ARROW_UP)
+	                            : theme_glyph(THEME_GLYPH_CROSS),
+	                         ok ? THEME_OK : THEME_FAIL);
+	if (!ok)
+		app_message(st->p->app, APP_MSG_ERROR, "watch: %s %s: %s", res->function,
+		            deploy_outcome_name(res->outcome), res->err.message);
+	else
+		app_message(st->p->app, APP_MSG_INFO, "watch: %s %s (%.0f ms)", res->function,
+		            deploy_outcome_name(res->outcome), res->elapsed_ms);
+}
+
+static void watch_all_done(void *user, const struct deploy_result *results, size_t n,
+                           size_t failures)
+{
+	struct functions *st = user;
+
+	(void)results, (void)n, (void)failures;
+	st->deploys_running--;
+	free_client_if_done(st);
+}
+
+static void toggle_watch(struct functions *st)
+{
+	struct deploy_opts opts;
+	struct deploy_watch_callbacks cb = {
+	    .triggered = watch_triggered,
+	    .deploy = {.function_done = watch_function_done, .all_done = watch_all_done},
 	};
-	st->mode = mode_new(app_loop(st->p->app), &o, &err);
-	if (!st->mode) {
-		app_message(st->p->app, APP_MSG_ERROR, "deploy: %s", err.message);
-		return false;
+	struct lk_error err = {0};
+
+	if (st->watch) {
+		deploy_watch_stop(st->watch);
+		st->watch = NULL;
+		app_message(st->p->app, APP_MSG_INFO, "watch off");
+		return;
 	}
-	st->mode_state = 1;
-	app_message(st->p->app, APP_MSG_INFO, "%s", mode_describe(st->mode));
-	if (mode_acquire(st->mode, mode_ready, st) < 0) {
-		st->mode_state = 3;
-		app_message(st->p->app, APP_MSG_ERROR, "deploy: cannot start %s",
-		            mode_describe(st->mode));
-		return false;
+	if (app_refuse_if_read_only(st->p->app, "watch"))
+		return;
+	if (!client_for_mode(st)) {
+		app_message(st->p->app, APP_MSG_WARN,
+		            "watch: the emulator or account is not ready yet");
+		return;
 	}
-	return true;
+	opts = quick_opts(st);
+	st->watch = deploy_watch_start(app_loop(st->p->app), st->client, app_project(st->p->app),
+	                               &opts, &cb, st, &err);
+	if (!st->watch)
+		app_message(st->p->app, APP_MSG_ERROR, "watch: %s", err.message);
+	else
+		app_message(st->p->app, APP_MSG_INFO,
+		            "watch on: a saved file deploys its function");
 }
 
 static void quick_deploy(struct functions *st, const struct project_function *f)
@@ -1142,12 +1173,12 @@ static void quick_deploy(struct functions *st, const struct project_function *f)
 		            f->not_buildable ? f->not_buildable : "not buildable");
 		return;
 	}
-	if (!need_client(st))
-		return;
-	if (st->mode_state == 2) {
+	if (client_for_mode(st)) {
 		run_quick_deploy(st, f->name);
 		return;
 	}
+	app_message(st->p->app, APP_MSG_INFO, "%s: deploys when %s is ready", f->name,
+	            app_mode(st->p->app) ? app_mode(st->p->app) : "the mode");
 	st->pending_deploys =
 	    xrealloc(st->pending_deploys, (st->n_pending_deploys + 1) * sizeof(char *));
 	st->pending_deploys[st->n_pending_deploys++] = xstrdup(f->name);
@@ -1202,6 +1233,9 @@ static void functions_destroy(struct pane *p)
 		free(st->pending_deploys[i]);
 	free(st->pending_deploys);
 	st->n_pending_deploys = 0;
+	st->destroyed = true;
+	deploy_watch_stop(st->watch); /* a running round ends through watch_all_done */
+	st->watch = NULL;
 	unwatch_all(st);
 	roots_free(st->roots, st->n_roots);
 	free(st->rows);
@@ -1605,6 +1639,9 @@ static int functions_request(struct pane *p, enum request req)
 	case REQ_FUNCTIONS_DEPLOY_FULL:
 		full_deploy(st);
 		return PANE_REDRAW;
+	case REQ_FUNCTIONS_WATCH:
+		toggle_watch(st);
+		return PANE_REDRAW;
 	default:
 		return PANE_UNHANDLED;
 	}
@@ -1689,6 +1726,9 @@ static void functions_event(struct pane *p, enum app_event ev)
 		}
 		break;
 	}
+	case APP_EVENT_MODE:
+		mode_changed(st);
+		break;
 	case APP_EVENT_EDITOR_RETURN:
 		start_scan(st); /* the editor may have created files */
 		break;
@@ -1705,8 +1745,8 @@ static const char *functions_status(struct pane *p, char *buf, size_t len)
 	if (st->load_error)
 		snprintf(buf, len, "error");
 	else
-		snprintf(buf, len, "%zu function%s", proj->n_functions,
-		         proj->n_functions == 1 ? "" : "s");
+		snprintf(buf, len, "%zu function%s%s", proj->n_functions,
+		         proj->n_functions == 1 ? "" : "s", st->watch ? "  watch on" : "");
 	return buf;
 }
 

@@ -4,9 +4,9 @@
  * local filter, server-side pattern, search, --since, UTC toggle, JSON pretty toggle, and
  * Enter on a stack-trace line opens the editor at that line of the function's code.
  *
- * In LOCAL mode the pane attaches to the project's emulator once one runs (it watches
- * .lambdeck/emulator for the endpoint file), or starts it on <F5>; it never starts one by
- * itself just by being shown. */
+ * The connection comes from the app's mode (app_mode_config: LOCAL = the project's emulator,
+ * which the app attaches to or starts): the pane connects when APP_EVENT_MODE says it is
+ * ready. */
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,6 @@
 #include "backend/logline.h"
 #include "backend/mode.h"
 #include "backend/tail.h"
-#include "cli/commands.h"
 #include "tui/app.h"
 
 #define LOGS_MAX_LINES   50000
@@ -44,15 +43,10 @@ struct logs {
 	struct logs_fn *fns;
 	size_t n_fns;
 	/* connection */
-	struct mode *mode;
 	struct aws_client *client;
 	struct tail *tail;
 	size_t *src_map; /* tail source index -> function index */
-	bool connecting;
 	char state_text[200];
-	uv_fs_event_t *watch[3]; /* each freed in its close callback */
-	int n_watch;
-	int closing;
 	/* events: a ring of the newest LOGS_MAX_LINES */
 	struct raw_event *ring;
 	size_t ring_start, ring_len;
@@ -294,128 +288,30 @@ static void start_tail(struct logs *st)
 	app_mark_dirty(st->p);
 }
 
-static void on_mode_ready(void *user, const struct mode_config *cfg, const struct lk_error *err)
+/* Builds the aws client from the app's mode once it is ready, then starts the tail. */
+static void logs_connect(struct logs *st)
 {
-	struct logs *st = user;
-	st->connecting = false;
+	if (st->client)
+		return;
+	const struct mode_config *cfg = app_mode_config(st->p->app);
 	if (!cfg) {
-		snprintf(st->state_text, sizeof(st->state_text), "not connected: %.60s: %.100s",
-		         err ? err->code : "?", err ? err->message : "");
+		snprintf(st->state_text, sizeof(st->state_text), "waiting for %s",
+		         app_mode(st->p->app) ? app_mode(st->p->app) : "the mode");
 		app_mark_dirty(st->p);
 		return;
 	}
 	struct aws_options o = {0};
 	mode_aws_options(cfg, &o);
-	struct lk_error e2;
-	lk_error_clear(&e2);
-	st->client = aws_client_new(app_loop(st->p->app), &o, &e2);
+	struct lk_error err;
+	lk_error_clear(&err);
+	st->client = aws_client_new(app_loop(st->p->app), &o, &err);
 	if (!st->client) {
 		snprintf(st->state_text, sizeof(st->state_text), "not connected: %.60s: %.100s",
-		         e2.code, e2.message);
+		         err.code, err.message);
 		app_mark_dirty(st->p);
 		return;
 	}
 	start_tail(st);
-}
-
-static void logs_connect(struct logs *st)
-{
-	if (st->connecting || st->client)
-		return;
-	const struct global_opts *g = app_global_opts(st->p->app);
-	const struct project *proj = app_project(st->p->app);
-	struct mode_options mo = {.project_dir = proj->dir,
-	                          .profile = g ? g->profile : NULL,
-	                          .region = g ? g->region : NULL,
-	                          .endpoint = g ? g->endpoint : NULL,
-	                          .force_aws = g && g->force_aws,
-	                          .force_local = g && g->force_local,
-	                          .keep_emulator = g && g->keep_emulator,
-	                          .project_mode = proj->mode,
-	                          .project_profile = proj->profile,
-	                          .project_region = proj->region};
-	struct lk_error err;
-	lk_error_clear(&err);
-	if (!st->mode)
-		st->mode = mode_new(app_loop(st->p->app), &mo, &err);
-	if (!st->mode) {
-		snprintf(st->state_text, sizeof(st->state_text), "not connected: %.150s",
-		         err.message);
-		return;
-	}
-	st->connecting = true;
-	snprintf(st->state_text, sizeof(st->state_text), "connecting (%s)",
-	         mode_describe(st->mode));
-	mode_acquire(st->mode, on_mode_ready, st);
-}
-
-static char *endpoint_file(struct logs *st)
-{
-	return util_path_join(app_project(st->p->app)->dir, ".lambdeck/emulator/endpoint");
-}
-
-static void unwatch(struct logs *st);
-static void watch_for_emulator(struct logs *st);
-
-static void on_watch(uv_fs_event_t *h, const char *filename, int events, int status)
-{
-	(void)filename, (void)events, (void)status;
-	struct logs *st = h->data;
-	char *ep = endpoint_file(st);
-	bool ready = util_is_file(ep);
-	free(ep);
-	if (ready) {
-		unwatch(st);
-		logs_connect(st);
-	} else {
-		/* a directory level appeared: watch deeper */
-		unwatch(st);
-		watch_for_emulator(st);
-	}
-}
-
-static void on_watch_closed(uv_handle_t *h)
-{
-	struct logs *st = h->data;
-	free(h);
-	if (--st->closing == 0 && !st->p)
-		free(st);
-}
-
-static void unwatch(struct logs *st)
-{
-	for (int i = 0; i < st->n_watch; i++) {
-		uv_fs_event_stop(st->watch[i]);
-		st->closing++;
-		uv_close((uv_handle_t *)st->watch[i], on_watch_closed);
-		st->watch[i] = NULL;
-	}
-	st->n_watch = 0;
-}
-
-/* LOCAL mode without a running emulator: wait for its endpoint file to appear (the
- * Playground, `lambdeck invoke` or `lambdeck emulate` start it) instead of starting one. */
-static void watch_for_emulator(struct logs *st)
-{
-	const char *dir = app_project(st->p->app)->dir;
-	char *paths[3] = {xstrdup(dir), util_path_join(dir, ".lambdeck"),
-	                  util_path_join(dir, ".lambdeck/emulator")};
-	for (int i = 0; i < 3; i++) {
-		if (st->n_watch < 3 && util_is_dir(paths[i])) {
-			uv_fs_event_t *w = xcalloc(1, sizeof(*w));
-			uv_fs_event_init(app_loop(st->p->app), w);
-			w->data = st;
-			if (uv_fs_event_start(w, on_watch, paths[i], 0) == 0)
-				st->watch[st->n_watch++] = w;
-			else {
-				st->closing++;
-				uv_close((uv_handle_t *)w, on_watch_closed);
-			}
-		}
-		free(paths[i]);
-	}
-	snprintf(st->state_text, sizeof(st->state_text),
-	         "LOCAL: no emulator running yet (F5 starts it; invoking a function does too)");
 }
 
 /* --- prompts --- */
@@ -527,21 +423,7 @@ static int logs_init(struct pane *p, struct lk_error *err)
 	st->tv = textview_new(LOGS_MAX_LINES);
 	st->ring = xcalloc(LOGS_MAX_LINES, sizeof(*st->ring));
 	load_fns(st);
-	const struct global_opts *g = app_global_opts(p->app);
-	const struct project *proj = app_project(p->app);
-	struct mode_options mo = {.project_dir = proj->dir,
-	                          .profile = g ? g->profile : NULL,
-	                          .region = g ? g->region : NULL,
-	                          .endpoint = g ? g->endpoint : NULL,
-	                          .force_aws = g && g->force_aws,
-	                          .force_local = g && g->force_local,
-	                          .project_mode = proj->mode};
-	char *ep = endpoint_file(st);
-	if (mode_select(&mo) == MODE_AWS || util_is_file(ep))
-		logs_connect(st);
-	else
-		watch_for_emulator(st);
-	free(ep);
+	logs_connect(st);
 	return 0;
 }
 
@@ -552,8 +434,6 @@ static void logs_destroy(struct pane *p)
 		return;
 	tail_stop(st->tail);
 	aws_client_free(st->client);
-	mode_free(st->mode);
-	unwatch(st);
 	ring_clear(st);
 	free(st->ring);
 	textview_free(st->tv);
@@ -564,9 +444,7 @@ static void logs_destroy(struct pane *p)
 	free(st->filter);
 	free(st->pattern);
 	p->state = NULL;
-	st->p = NULL;
-	if (st->closing == 0)
-		free(st);
+	free(st);
 }
 
 static void draw_header(struct logs *st)
@@ -689,7 +567,6 @@ static int logs_request(struct pane *p, enum request req)
 		return PANE_REDRAW;
 	case REQ_REFRESH:
 		if (!st->client) {
-			unwatch(st);
 			logs_connect(st);
 		} else {
 			start_tail(st);
@@ -706,7 +583,9 @@ static int logs_request(struct pane *p, enum request req)
 static void logs_event(struct pane *p, enum app_event ev)
 {
 	struct logs *st = p->state;
-	if (ev == APP_EVENT_PROJECT) {
+	if (ev == APP_EVENT_MODE) {
+		logs_connect(st);
+	} else if (ev == APP_EVENT_PROJECT) {
 		load_fns(st);
 		ring_clear(st);
 		textview_clear(st->tv);

@@ -797,13 +797,14 @@ static void proc_close_all(struct creds_proc *p)
 			uv_close(hs[i], proc_handle_closed);
 }
 
-/* Client going away while the process runs: kill it, close handles, no callbacks. */
+/* Client going away while the process runs: kill it (SIGKILL: a helper waiting on a login
+ * prompt must not outlive us), close handles, no callbacks. */
 static void proc_abandon(struct creds_proc *p)
 {
 	p->c->proc = NULL;
 	p->c = NULL;
 	if (!p->exited)
-		uv_process_kill(&p->proc, SIGTERM);
+		uv_process_kill(&p->proc, SIGKILL);
 	proc_close_all(p);
 }
 

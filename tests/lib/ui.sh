@@ -167,6 +167,21 @@ ui_wait_gone() {
 }
 
 # ui_wait_line REGEX [SECONDS] : until some screen line matches the extended regex.
+# Waits until no line of the screen matches the extended regex $1 (text elsewhere on the
+# screen, e.g. another pane naming the same file, does not count).
+ui_wait_line_gone() {
+	local re=$1 limit=${2:-$UI_TIMEOUT} i=0 n
+	n=$((limit * 10))
+	while [ $i -lt $n ]; do
+		if ! ui_screen 2>/dev/null | grep -qE -- "$re"; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ui_fail "timed out after ${limit}s waiting for no line to match /$re/"
+}
+
 ui_wait_line() {
 	local re=$1 limit=${2:-$UI_TIMEOUT} i=0 n
 	n=$((limit * 10))

@@ -74,7 +74,7 @@ mkdir -p "$UI_PROJ/hello/lib"
 printf 'x = 1\n' >"$UI_PROJ/hello/lib/deep.py"
 ui_wait_line "^┃ +▸ lib/"
 rm -f "$UI_PROJ/hello/util.py"
-ui_wait_gone "util.py"
+ui_wait_line_gone "^┃ +util\.py"
 ui_assert_contains "HelloFunction"
 ui_pass "added directory and removed file are followed"
 

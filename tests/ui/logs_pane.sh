@@ -1,6 +1,6 @@
 #!/bin/bash
-# Logs pane with the emulator: the pane waits for the project's emulator and attaches when it
-# appears; an invocation's lines appear (START/END folded, REPORT summarised, summary in the
+# Logs pane with the emulator the console starts for the project (LOCAL mode): the pane
+# polls a group that does not exist yet, then serves it live; an invocation's lines appear (START/END folded, REPORT summarised, summary in the
 # header); pause counts new lines and resume shows them; local filter; search with n; Enter
 # on a Python stack-trace line opens $EDITOR (a recording script) at the file and line.
 . "$LAMBDECK_SRC/tests/lib/ui.sh"
@@ -31,13 +31,16 @@ chmod +x "$UI_DIR/bin/vi"
 UI_ENV="EDITOR=$UI_DIR/bin/vi"
 
 ui_start
-ui_wait_for "no emulator running yet"
-ui_pass "LOCAL without an emulator: the pane waits for one"
+ui_wait_for "not created yet" 45
+ui_pass "the pane follows the console's emulator; the function's group does not exist yet"
 
-# start the project's emulator (as the Playground or `lambdeck emulate` would)
-EMU_STATE=$UI_PROJ/.lambdeck/emulator
-. "$LAMBDECK_SRC/tests/lib/emu.sh"
-emu_start
+# the console's emulator: its endpoint and generated credentials
+EP=$UI_PROJ/.lambdeck/emulator/endpoint
+ENDPOINT=$(sed -n 's/.*"endpoint": *"\([^"]*\)".*/\1/p' "$EP")
+AWS_SHARED_CREDENTIALS_FILE=$(sed -n 's/.*"credentials_file": *"\([^"]*\)".*/\1/p' "$EP")
+AWS_REGION=$(sed -n 's/.*"region": *"\([^"]*\)".*/\1/p' "$EP")
+export ENDPOINT AWS_SHARED_CREDENTIALS_FILE AWS_REGION AWS_EC2_METADATA_DISABLED=true
+[ -n "$ENDPOINT" ] || ui_fail "no emulator endpoint in $EP"
 py() {
 	/usr/bin/python3 - "$@" <<'EOF'
 import io, json, os, sys, zipfile
@@ -59,13 +62,13 @@ else:
 EOF
 }
 py create "$UI_PROJ/orders" || ui_fail "create function"
-ui_wait_line "live tail|polling" 20
-ui_pass "attached when the emulator appeared"
 
 ui_keys 2
 py invoke 1 || ui_fail "invoke"
 # the first invocation starts a python worker: slow on a loaded machine under ASan
-ui_wait_for "hello from ui 1" 45 || { cat "$EMU_LOG" >&2; ui_fail "no line"; }
+ui_wait_for "hello from ui 1" 45
+ui_wait_for "live tail (1 group)" 20
+ui_pass "the group appeared: served live now"
 ui_wait_line "REPORT [0-9.]+ ms"
 ui_wait_line "orders: 1 inv +last [0-9.]+ ms"
 ui_assert_not_contains "START RequestId"
@@ -110,4 +113,3 @@ ui_keys C-l
 ui_pass "Enter on a stack-trace line opens the editor at app.py:5"
 
 ui_quit
-emu_stop || ui_fail "emulator exit status"

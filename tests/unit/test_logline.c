@@ -113,7 +113,8 @@ static void test_resolve(void **state)
 	p = logline_resolve_source(dir, f);
 	assert_string_equal(p, f);
 	free(p);
-	p = logline_resolve_source(dir, "/somewhere/.lambdeck/emulator/functions/f/code/ab12/app.py");
+	p = logline_resolve_source(dir,
+	                           "/somewhere/.lambdeck/emulator/functions/f/code/ab12/app.py");
 	assert_string_equal(p, f); /* the emulator's copy maps back to the source */
 	free(p);
 	assert_null(logline_resolve_source(dir, "/var/task/missing.py"));

@@ -5,14 +5,18 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backend/mode.h"
+#include "backend/project.h"
 
 #define START_TIMEOUT_MS 15000
 #define RETRY_MS         100
@@ -29,6 +33,7 @@ struct mode {
 	char *project_dir;
 	char *profile, *region, *endpoint_opt, *exe, *state_dir;
 	bool keep_emulator;
+	bool share; /* lambdeck.json "share_with_group" */
 
 	struct mode_config cfg;
 	char *endpoint, *cfg_region, *cfg_profile, *credentials_file, *description;
@@ -99,6 +104,12 @@ struct mode *mode_new(uv_loop_t *loop, const struct mode_options *o, struct lk_e
 		    "AWS %s %s%s%s", prof ? prof : "default", reg ? reg : "(region from profile)",
 		    m->endpoint_opt ? " " : "", m->endpoint_opt ? m->endpoint_opt : "");
 	} else {
+		struct project *p = NULL;
+		struct lk_error perr = {0}; /* the caller reports project errors, not us */
+
+		project_load(m->project_dir, &p, &perr);
+		m->share = p && p->share_with_group;
+		project_free(p);
 		m->description = xstrdup("LOCAL emulator starting…");
 	}
 	return m;
@@ -179,7 +190,9 @@ static void write_lease(struct mode *m)
 	char id[24], line[64];
 	unsigned char r[32];
 
-	util_mkdir_p(dir, 0700, NULL);
+	util_mkdir_p(dir, m->share ? 0770 : 0700, NULL);
+	if (m->share)
+		chmod(dir, 0770); /* group members hold leases too (fails harmlessly if not ours) */
 	util_sha256(&m, sizeof(m), r); /* unique per object, no randomness needed */
 	util_hex(r, 8, id);
 	snprintf(m->lease_id, sizeof(m->lease_id), "%d-%.8s", (int)getpid(), id);
@@ -229,7 +242,7 @@ static int other_users(struct mode *m)
 static bool emulator_running(const char *state_dir)
 {
 	char *path = util_path_join(state_dir, "lock");
-	int fd = open(path, O_RDWR | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC); /* group members may only read it */
 	bool held = false;
 
 	free(path);
@@ -303,6 +316,45 @@ static bool try_attach(struct mode *m)
 	buf_free(&b);
 	free(path);
 	return ok;
+}
+
+/* True (and fails m with advice) when the state dir belongs to someone else and its
+ * credentials are not readable by us: starting a second emulator there would fight the
+ * first over the directory, so say how to share instead. */
+static bool foreign_state(struct mode *m)
+{
+	char *cred = util_path_join(m->state_dir, "credentials");
+	struct stat st, cst;
+	bool unreadable;
+
+	if (stat(m->state_dir, &st) < 0 || st.st_uid == geteuid()) {
+		free(cred);
+		return false;
+	}
+	if (stat(cred, &cst) == 0)
+		unreadable = access(cred, R_OK) != 0;
+	else
+		unreadable = errno != ENOENT || access(m->state_dir, R_OK | W_OK | X_OK) != 0;
+	if (unreadable) {
+		struct passwd *pw = getpwuid(st.st_uid);
+		struct group *gr = getgrgid(st.st_gid);
+		char owner[64], group[64];
+
+		snprintf(owner, sizeof(owner), "%s", pw ? pw->pw_name : "?");
+		if (!pw)
+			snprintf(owner, sizeof(owner), "uid %d", (int)st.st_uid);
+		snprintf(group, sizeof(group), "%s", gr ? gr->gr_name : "?");
+		if (!gr)
+			snprintf(group, sizeof(group), "gid %d", (int)st.st_gid);
+		fail(m, "EmulatorNotShared",
+		     "the project's emulator state %s belongs to user %s and its credentials "
+		     "(%s) are not readable by you; not starting a second emulator on it. To share "
+		     "it: set \"share_with_group\": true in lambdeck.json, make both users members "
+		     "of group %s, and restart the emulator (or use --aws)",
+		     m->state_dir, owner, cred, group);
+	}
+	free(cred);
+	return unreadable;
 }
 
 /* ---- starting an emulator ---- */
@@ -400,7 +452,15 @@ static void start_emulator(struct mode *m)
 {
 	char *exe = m->exe ? xstrdup(m->exe) : self_exe();
 	char *log_path = util_path_join(m->state_dir, "emulator.log");
-	char *args[] = {exe, "emulate", "--port", "0", "--state-dir", m->state_dir, NULL};
+	char *args[] = {exe,
+	                "emulate",
+	                "--port",
+	                "0",
+	                "--state-dir",
+	                m->state_dir,
+	                m->share ? "--share-with-group" : NULL,
+	                NULL};
+	char *parent = xstrdup(m->state_dir), *slash = strrchr(parent, '/');
 	uv_process_options_t po = {0};
 	uv_stdio_container_t stdio[3];
 	struct lk_error e = {0};
@@ -412,7 +472,12 @@ static void start_emulator(struct mode *m)
 		     "cannot find the lambdeck binary to start the emulator");
 		return;
 	}
-	if (util_mkdir_p(m->state_dir, 0700, &e) < 0) {
+	if (slash && slash != parent) { /* .lambdeck/ itself follows the user's umask */
+		*slash = 0;
+		util_mkdir_p(parent, 0777, NULL);
+	}
+	free(parent);
+	if (util_mkdir_p(m->state_dir, m->share ? 0750 : 0700, &e) < 0) {
 		free(exe), free(log_path);
 		fail(m, "EmulatorUnavailable", "%s", e.message);
 		return;
@@ -487,6 +552,8 @@ static void on_begin(uv_timer_t *t)
 		become_ready(m);
 		return;
 	}
+	if (foreign_state(m))
+		return;
 	start_emulator(m);
 	if (m->timer && !m->failed)
 		uv_timer_start(m->timer, on_start_timeout, START_TIMEOUT_MS, 0);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "backend/emulator/emulator.h"
+#include "backend/project.h"
 #include "cli/commands.h"
 
 static void usage(FILE *out)
@@ -16,6 +17,7 @@ static void usage(FILE *out)
 	fputs("usage: lambdeck emulate [--host 127.0.0.1] [--port N] [--state-dir DIR]\n"
 	      "                        [--region NAME] [--any-credentials] [--allow-remote]\n"
 	      "                        [--max-concurrency N] [--idle-timeout SECONDS] [--quiet]\n"
+	      "                        [--share-with-group]\n"
 	      "\n"
 	      "Runs the local emulator. Prints {\"endpoint\",\"region\",\"credentials_file\",...}\n"
 	      "on one line, then serves until SIGTERM or SIGINT.\n"
@@ -27,6 +29,8 @@ static void usage(FILE *out)
 	      "  --max-concurrency N   workers per function before 429 (default 10)\n"
 	      "  --idle-timeout S      stop workers idle for S seconds (default 300)\n"
 	      "  --quiet               no request log on stderr\n"
+	      "  --share-with-group    credentials/endpoint 0640, state dir 0750 (also when the\n"
+	      "                        project's lambdeck.json has \"share_with_group\": true)\n"
 	      "  --exit-with-parent    stop (SIGTERM) when the process that started it dies\n"
 	      "                        (test harnesses: no emulator outlives a killed test)\n",
 	      out);
@@ -90,6 +94,8 @@ int cmd_emulate(int argc, char **argv, const struct global_opts *g)
 			o.allow_remote = true;
 		} else if (!strcmp(a, "--quiet")) {
 			o.quiet = true;
+		} else if (!strcmp(a, "--share-with-group")) {
+			o.share_with_group = true;
 		} else if (!strcmp(a, "--exit-with-parent")) {
 			pid_t parent = getppid();
 
@@ -102,6 +108,14 @@ int cmd_emulate(int argc, char **argv, const struct global_opts *g)
 		}
 		if (takes)
 			i++;
+	}
+	if (!o.share_with_group) {
+		struct project *p = NULL;
+		struct lk_error perr = {0}; /* not ours to report: there may be no project */
+
+		project_load(g->project_dir ? g->project_dir : ".", &p, &perr);
+		o.share_with_group = p && p->share_with_group;
+		project_free(p);
 	}
 	if (!o.state_dir) {
 		state_default =

@@ -1479,13 +1479,15 @@ static void open_config(struct functions *st, const struct project_function *f)
 		app_message(st->p->app, APP_MSG_WARN, "no config file");
 		return;
 	}
-	app_edit_file(st->p->app, proj->config_file, f ? f->config_line : 0, false, NULL, NULL);
+	app_edit_file(st->p->app, proj->config_file, f ? f->config_line : 0,
+	              app_read_only(st->p->app), NULL, NULL);
 }
 
 static void open_function(struct functions *st, const struct project_function *f)
 {
 	if (f->source_file) {
-		app_edit_file(st->p->app, f->source_file, f->source_line, false, NULL, NULL);
+		app_edit_file(st->p->app, f->source_file, f->source_line, app_read_only(st->p->app),
+		              NULL, NULL);
 		return;
 	}
 	/* Inline code, images, missing files: the definition in the config file. */
@@ -1598,7 +1600,7 @@ static int functions_request(struct pane *p, enum request req)
 			              f->source_file && !strcmp(f->source_file, r->node->path)
 			                  ? f->source_line
 			                  : 0,
-			              false, NULL, NULL);
+			              app_read_only(p->app), NULL, NULL);
 		else if (r->kind == ROW_PROBLEM)
 			open_config(st, f);
 		else if (r->kind == ROW_DEPS)

@@ -408,7 +408,7 @@ static void jump_to_source(struct logs *st)
 		            loc.path);
 		return;
 	}
-	app_edit_file(st->p->app, path, loc.line, false, NULL, NULL);
+	app_edit_file(st->p->app, path, loc.line, app_read_only(st->p->app), NULL, NULL);
 	free(path);
 }
 

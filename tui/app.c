@@ -1609,6 +1609,12 @@ static void app_teardown(struct app *a)
 			delwin(a->help_win);
 		if (a->input_win)
 			delwin(a->input_win);
+		/* Without an alternate screen (TERM=linux, vt100...) the panes would stay on the
+		 * screen under the shell's next output: leave a clean screen instead. */
+		if (!tigetstr("smcup") || tigetstr("smcup") == (char *)-1) {
+			clear();
+			refresh();
+		}
 		endwin();
 		a->curses_up = false;
 	}

@@ -28,6 +28,8 @@ struct emulator_options {
 	int idle_timeout_s;       /* idle workers are stopped after this, default 300 */
 	const char *runtimes_dir; /* NULL = located next to the binary / source / data dir */
 	bool quiet;               /* no request log on stderr */
+	bool share_with_group;    /* lambdeck.json "share_with_group": credentials, endpoint and
+	                             lock 0640, state dir 0750 (else 0600 / 0700) */
 };
 
 struct emulator;

@@ -281,7 +281,7 @@ static int manifest_save(const char *path, const struct manifest *m, const struc
 		cJSON_Delete(s);
 	}
 	buf_puts(&b, "]}\n");
-	rc = util_write_atomic(path, b.data, b.len, 0644, err);
+	rc = util_write_atomic(path, b.data, b.len, 0666, err);
 	buf_free(&b);
 	return rc;
 }
@@ -990,7 +990,7 @@ static int deps_prepare(struct build_job *j, struct lk_error *err)
 		}
 		j->need_install = !util_is_dir(j->deps_dir) && !j->opts.skip_deps;
 		if (j->need_install) {
-			if (util_mkdir_p(j->deps_tmp, 0755, err) < 0) {
+			if (util_mkdir_p(j->deps_tmp, 0777, err) < 0) {
 				rc = -1;
 			} else if (j->deps_kind == DEPS_NPM) {
 				/* npm works in the staging dir on copies of the manifests */
@@ -1004,7 +1004,7 @@ static int deps_prepare(struct build_job *j, struct lk_error *err)
 					if (util_is_file(from))
 						rc = util_read_file(from, &content, err) < 0 ||
 						             util_write_atomic(to, content.data,
-						                               content.len, 0644,
+						                               content.len, 0666,
 						                               err) < 0
 						         ? -1
 						         : 0;
@@ -1041,7 +1041,7 @@ static void prepare_work(uv_work_t *w)
 		     j->code_dir ? j->code_dir : "(none)");
 		return;
 	}
-	if (util_mkdir_p(j->art_dir, 0755, err) < 0 || deps_prepare(j, err) < 0) {
+	if (util_mkdir_p(j->art_dir, 0777, err) < 0 || deps_prepare(j, err) < 0) {
 		j->res.outcome = BUILD_FAILED;
 		return;
 	}
@@ -1476,7 +1476,7 @@ static void main_work(uv_work_t *w)
 {
 	struct build_job *j = w->data;
 	char *lock_path = util_path_join(j->art_dir, ".lock");
-	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
 
 	free(lock_path);
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {

@@ -433,7 +433,7 @@ static int mkdir_parent(const char *path, struct lk_error *err)
 
 	if (slash && slash != dir) {
 		*slash = '\0';
-		rc = util_mkdir_p(dir, 0755, err);
+		rc = util_mkdir_p(dir, 0777, err);
 	}
 	free(dir);
 	return rc;
@@ -562,7 +562,7 @@ int events_save(const char *project_dir, const char *function, const char *name,
 	}
 	if (mkdir_parent(path, err) < 0)
 		goto out;
-	rc = util_write_atomic(path, json, len, 0644, err);
+	rc = util_write_atomic(path, json, len, 0666, err);
 out:
 	free(path);
 	free(label);
@@ -780,7 +780,7 @@ int events_edit_finish(const char *project_dir, const char *function, const char
 	if (!util_is_file(path) || old.len != edited.len ||
 	    memcmp(old.data, edited.data, old.len)) {
 		if (mkdir_parent(path, err) < 0 ||
-		    util_write_atomic(path, edited.data, edited.len, 0644, err) < 0)
+		    util_write_atomic(path, edited.data, edited.len, 0666, err) < 0)
 			goto out;
 		if (changed)
 			*changed = true;

@@ -210,9 +210,9 @@ int history_append(const char *project_dir, struct history_entry *e, struct lk_e
 		    xasprintf("%lld-%ld-%u", (long long)util_now_ms(), (long)getpid(), ++counter);
 	if (!e->time_ms)
 		e->time_ms = util_now_ms();
-	if (util_mkdir_p(dir, 0755, err) < 0)
+	if (util_mkdir_p(dir, 0777, err) < 0)
 		goto out;
-	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
 	if (fd < 0) {
 		lk_error_set(err, "IOError", "%s: %s", path, strerror(errno));
 		goto out;
@@ -391,7 +391,7 @@ struct history_watch *history_watch_new(uv_loop_t *loop, const char *project_dir
 	struct history_watch *w;
 	int rc;
 
-	if (util_mkdir_p(dir, 0755, err) < 0) {
+	if (util_mkdir_p(dir, 0777, err) < 0) {
 		free(dir);
 		return NULL;
 	}

@@ -290,11 +290,11 @@ int snapshot_save(const char *project_dir, const char *function, const char *nam
 	free(text);
 	{
 		char *dir = xasprintf("%s/events/%s", project_dir, function);
-		rc = util_mkdir_p(dir, 0755, err);
+		rc = util_mkdir_p(dir, 0777, err);
 		free(dir);
 	}
 	if (rc == 0)
-		rc = util_write_atomic(path, pretty, strlen(pretty), 0644, err);
+		rc = util_write_atomic(path, pretty, strlen(pretty), 0666, err);
 	free(pretty);
 	free(path);
 	if (rc < 0)

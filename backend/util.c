@@ -218,7 +218,7 @@ int util_read_file(const char *path, struct buf *out, struct lk_error *err)
 }
 
 int util_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-		      struct lk_error *err)
+                      struct lk_error *err)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	const char *p = data;
@@ -338,8 +338,7 @@ static size_t utf8_valid_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-void util_sanitize(const char *in, size_t len, bool keep_newlines, bool keep_tabs,
-		   struct buf *out)
+void util_sanitize(const char *in, size_t len, bool keep_newlines, bool keep_tabs, struct buf *out)
 {
 	const unsigned char *s = (const unsigned char *)in;
 	size_t i = 0;

@@ -23,7 +23,7 @@ void lk_error_clear(struct lk_error *err);
 /* Sets code and a printf-style message; err may be NULL. Returns -1 so callers can
  * `return lk_error_set(...)`. */
 int lk_error_set(struct lk_error *err, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 bool lk_error_is_set(const struct lk_error *err);
 
 /* Called by xmalloc & co. before aborting on out-of-memory, and by fatal paths: the console
@@ -33,7 +33,7 @@ void lk_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
-char *xstrdup(const char *s);              /* NULL in, NULL out */
+char *xstrdup(const char *s); /* NULL in, NULL out */
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -49,16 +49,16 @@ void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
-void buf_reset(struct buf *b);             /* len = 0, keeps memory */
+void buf_reset(struct buf *b); /* len = 0, keeps memory */
 void buf_free(struct buf *b);
-char *buf_steal(struct buf *b);            /* returns data ("" if empty), caller frees */
+char *buf_steal(struct buf *b); /* returns data ("" if empty), caller frees */
 
 /* Files. All return 0 on success, -1 with err set. */
 int util_read_file(const char *path, struct buf *out, struct lk_error *err);
 /* Writes temp file in the same directory, fsyncs, renames over path: readers see the old
  * or the new content, never a torn one; on failure the old file is untouched. */
 int util_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-		      struct lk_error *err);
+                      struct lk_error *err);
 int util_mkdir_p(const char *path, mode_t mode, struct lk_error *err);
 char *util_path_join(const char *a, const char *b); /* caller frees */
 bool util_is_dir(const char *path);
@@ -67,8 +67,7 @@ bool util_is_file(const char *path);
 /* Terminal safety: copies text for display. Control characters become visible caret form
  * (ESC -> "^[", NUL -> "^@", DEL -> "^?"), tab kept as tab only when keep_tabs, newline
  * kept only when keep_newlines, invalid UTF-8 -> U+FFFD. Appends to out. */
-void util_sanitize(const char *in, size_t len, bool keep_newlines, bool keep_tabs,
-		   struct buf *out);
+void util_sanitize(const char *in, size_t len, bool keep_newlines, bool keep_tabs, struct buf *out);
 
 /* Hashing and encoding (OpenSSL). */
 void util_sha256(const void *data, size_t len, unsigned char out[32]);
@@ -77,7 +76,7 @@ char *util_base64(const void *data, size_t len);               /* caller frees *
 /* Returns decoded bytes (caller frees) and sets *out_len; NULL on invalid input. */
 unsigned char *util_base64_decode(const char *in, size_t len, size_t *out_len);
 
-int64_t util_now_ms(void);       /* wall clock, Unix ms */
+int64_t util_now_ms(void); /* wall clock, Unix ms */
 uint64_t util_monotonic_ns(void);
 
 #endif

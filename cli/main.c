@@ -8,16 +8,16 @@
 #include "cli/commands.h"
 
 static const struct command commands[] = {
-	{"functions", "list the project's functions as discovered", cmd_functions},
-	{"build", "quick-build functions into .lambdeck/build", cmd_build},
-	{"deploy", "quick-deploy (or --full deploy) functions", cmd_deploy},
-	{"invoke", "invoke a function with an event", cmd_invoke},
-	{"events", "list, show, create or remove saved events; templates", cmd_events},
-	{"replay", "replay an invocation from the history", cmd_replay},
-	{"logs", "print or follow the functions' logs", cmd_logs},
-	{"test", "run the project's tests (and snapshot tests)", cmd_test},
-	{"emulate", "run the local AWS-compatible emulator", cmd_emulate},
-	{"doctor", "show mode, credentials source, endpoints; check access", cmd_doctor},
+    {"functions", "list the project's functions as discovered", cmd_functions},
+    {"build", "quick-build functions into .lambdeck/build", cmd_build},
+    {"deploy", "quick-deploy (or --full deploy) functions", cmd_deploy},
+    {"invoke", "invoke a function with an event", cmd_invoke},
+    {"events", "list, show, create or remove saved events; templates", cmd_events},
+    {"replay", "replay an invocation from the history", cmd_replay},
+    {"logs", "print or follow the functions' logs", cmd_logs},
+    {"test", "run the project's tests (and snapshot tests)", cmd_test},
+    {"emulate", "run the local AWS-compatible emulator", cmd_emulate},
+    {"doctor", "show mode, credentials source, endpoints; check access", cmd_doctor},
 };
 
 static void usage(FILE *out)

@@ -7,7 +7,8 @@
 #define REQ_LOGS(_)                                                                                \
 	_(LOGS_PAUSE, "logs-pause", "Pause / resume following (counts new lines while paused)")    \
 	_(LOGS_FILTER, "logs-filter", "Local filter: substring, or /regex/ (empty clears)")        \
-	_(LOGS_PATTERN, "logs-pattern", "Server-side CloudWatch filter pattern (restarts the tail)") \
+	_(LOGS_PATTERN, "logs-pattern",                                                            \
+	  "Server-side CloudWatch filter pattern (restarts the tail)")                             \
 	_(LOGS_SINCE, "logs-since", "Show history from a time ago (10m, 2h, ISO time)")            \
 	_(LOGS_CLEAR, "logs-clear", "Clear the pane")                                              \
 	_(LOGS_UTC, "logs-utc", "Toggle local time / UTC")                                         \

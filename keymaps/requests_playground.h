@@ -11,11 +11,12 @@
 	_(PLAYGROUND_DUPLICATE, "playground-duplicate", "Duplicate the selected event")            \
 	_(PLAYGROUND_DELETE, "playground-delete", "Delete the selected event (asks first)")        \
 	_(PLAYGROUND_HISTORY, "playground-history", "Switch between events and history")           \
-	_(PLAYGROUND_REPLAY, "playground-replay", "Replay the selected (or last) invocation")       \
+	_(PLAYGROUND_REPLAY, "playground-replay", "Replay the selected (or last) invocation")      \
 	_(PLAYGROUND_DIFF, "playground-diff",                                                      \
 	  "Diff the response against the previous response to the same event")                     \
 	_(PLAYGROUND_FILTER, "playground-filter", "History: all functions / selected function")    \
-	_(PLAYGROUND_SNAPSHOT, "playground-snapshot", "Save the last invocation as a snapshot test")\
+	_(PLAYGROUND_SNAPSHOT, "playground-snapshot",                                              \
+	  "Save the last invocation as a snapshot test")                                           \
 	_(PLAYGROUND_TYPE, "playground-type", "Toggle invocation type RequestResponse / Event")    \
 	_(PLAYGROUND_QUALIFIER, "playground-qualifier", "Set the qualifier (version or alias)")    \
 	_(PLAYGROUND_SCROLL_UP, "playground-scroll-up", "Scroll the response up")                  \

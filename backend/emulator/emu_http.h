@@ -15,25 +15,25 @@ struct emulator;    /* defined in emulator.h */
 struct emu_request; /* owned by the server; valid until answered */
 
 const char *emu_request_method(const struct emu_request *req);
-const char *emu_request_path(const struct emu_request *req);   /* decoded, no query */
-const char *emu_request_query(const struct emu_request *req, const char *key); /* or NULL */
+const char *emu_request_path(const struct emu_request *req); /* decoded, no query */
+const char *emu_request_query(const struct emu_request *req, const char *key);   /* or NULL */
 const char *emu_request_header(const struct emu_request *req, const char *name); /* case-insens. */
 const char *emu_request_body(const struct emu_request *req, size_t *len);
 
 /* Completes the request. Headers: NULL-terminated name/value pairs, may be NULL.
  * Takes a copy of body. Call exactly once per request (directly or later, for deferred ones). */
 void emu_respond(struct emu_request *req, int status, const char *content_type,
-		 const char *const *headers, const void *body, size_t len);
+                 const char *const *headers, const void *body, size_t len);
 /* AWS JSON error: {"__type": code, "message": msg} with x-amzn-ErrorType header. */
 void emu_respond_error(struct emu_request *req, int status, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Long responses: after emu_stream_begin the request stays open; each write is sent as soon
  * as the connection can take it; on_close is called once if the client goes away (then the
  * stream must not be used after the callback returns) or after emu_stream_end. */
 struct emu_stream;
 struct emu_stream *emu_stream_begin(struct emu_request *req, int status, const char *content_type,
-				    void (*on_close)(void *user), void *user);
+                                    void (*on_close)(void *user), void *user);
 void emu_stream_write(struct emu_stream *s, const void *data, size_t len);
 void emu_stream_end(struct emu_stream *s);
 

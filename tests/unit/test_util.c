@@ -40,7 +40,11 @@ static void test_sanitize_hostile(void **state)
 	sanitized("a\0b", 3, "a^@b");
 	sanitized("x\x7fy", 3, "x^?y");
 	sanitized("bad\xff\xfeok", 7, "bad\xEF\xBF\xBD\xEF\xBF\xBDok");
-	sanitized("\xc2\x9b" "31m", 5, "\xEF\xBF\xBD\xEF\xBF\xBD" "31m"); /* C1 CSI */
+	sanitized("\xc2\x9b"
+	          "31m",
+	          5,
+	          "\xEF\xBF\xBD\xEF\xBF\xBD"
+	          "31m"); /* C1 CSI */
 	sanitized("caf\xc3\xa9", 5, "caf\xc3\xa9");
 	sanitized("\xe2\x82", 2, "\xEF\xBF\xBD\xEF\xBF\xBD"); /* truncated sequence */
 	sanitized("a\nb\tc", 5, "a^Jb c");
@@ -95,10 +99,10 @@ static void test_base64_roundtrip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buf_grows),
-		cmocka_unit_test(test_sanitize_hostile),
-		cmocka_unit_test(test_atomic_write),
-		cmocka_unit_test(test_base64_roundtrip),
+	    cmocka_unit_test(test_buf_grows),
+	    cmocka_unit_test(test_sanitize_hostile),
+	    cmocka_unit_test(test_atomic_write),
+	    cmocka_unit_test(test_base64_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -306,8 +306,7 @@ bool util_is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* Length of a valid UTF-8 sequence starting at s (at most n bytes), or 0 if invalid. */
-static size_t utf8_valid_len(const unsigned char *s, size_t n)
+size_t util_utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len;
 	unsigned cp;
@@ -332,9 +331,6 @@ static size_t utf8_valid_len(const unsigned char *s, size_t n)
 	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
 	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
 		return 0;
-	/* C1 controls (U+0080..U+009F) act as escape introducers on some terminals. */
-	if (cp >= 0x80 && cp <= 0x9F)
-		return 0;
 	return len;
 }
 
@@ -358,8 +354,10 @@ void util_sanitize(const char *in, size_t len, bool keep_newlines, bool keep_tab
 			i++;
 			continue;
 		}
-		size_t n = utf8_valid_len(s + i, len - i);
-		if (n == 0) {
+		size_t n = util_utf8_len(s + i, len - i);
+		/* C1 controls (U+0080..U+009F, C2 80..C2 9F) act as escape introducers on some
+		 * terminals: shown as U+FFFD like invalid bytes. */
+		if (n == 0 || (n == 2 && s[i] == 0xC2 && s[i + 1] <= 0x9F)) {
 			buf_puts(out, "\xEF\xBF\xBD");
 			i++;
 			continue;

@@ -69,6 +69,10 @@ bool util_is_file(const char *path);
  * kept only when keep_newlines, invalid UTF-8 -> U+FFFD. Appends to out. */
 void util_sanitize(const char *in, size_t len, bool keep_newlines, bool keep_tabs, struct buf *out);
 
+/* Length (1..4) of the valid UTF-8 sequence at s (at most n bytes, n >= 1): no overlongs, no
+ * surrogates, nothing above U+10FFFF; 0 if invalid. */
+size_t util_utf8_len(const unsigned char *s, size_t n);
+
 /* Hashing and encoding (OpenSSL). */
 void util_sha256(const void *data, size_t len, unsigned char out[32]);
 void util_hex(const unsigned char *in, size_t len, char *out); /* out: 2*len+1 */

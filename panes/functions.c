@@ -18,7 +18,6 @@
 #include "backend/deploy.h"
 #include "backend/aws/aws.h"
 #include "backend/fswatch.h"
-#include "cli/commands.h"
 #include "panes/functions.h"
 #include "tui/app.h"
 
@@ -639,13 +638,12 @@ static void move_cursor(struct functions *st, long delta)
  * (cheap) for the text to show. */
 static void check_load_error(struct functions *st)
 {
-	const struct global_opts *g = app_global_opts(st->p->app);
 	struct project *tmp = NULL;
 	struct lk_error err;
 
 	free(st->load_error);
 	st->load_error = NULL;
-	if (project_load(g && g->project_dir ? g->project_dir : ".", &tmp, &err) < 0) {
+	if (project_load(app_project(st->p->app)->dir, &tmp, &err) < 0) {
 		struct buf b = {0};
 		util_sanitize(err.message, strlen(err.message), false, false, &b);
 		st->load_error = buf_steal(&b);

@@ -18,7 +18,6 @@
 #include "backend/history.h"
 #include "backend/invoke.h"
 #include "backend/snapshot.h"
-#include "cli/commands.h"
 #include "tui/app.h"
 
 enum pg_view { PG_EVENTS, PG_HISTORY };
@@ -484,21 +483,12 @@ static void on_slow(uv_timer_t *t)
 
 static bool ensure_ctx(struct playground *st)
 {
-	const struct global_opts *g = app_global_opts(st->p->app);
-	struct mode_options mo = {0};
+	struct mode_options mo;
 	struct lk_error err = {0};
 
 	if (st->ctx)
 		return true;
-	if (g) {
-		mo.profile = g->profile;
-		mo.region = g->region;
-		mo.endpoint = g->endpoint;
-		mo.force_aws = g->force_aws;
-		mo.force_local = g->force_local;
-		mo.keep_emulator = g->keep_emulator;
-	}
-	mo.project_dir = app_project(st->p->app)->dir;
+	app_mode_options(st->p->app, &mo);
 	st->ctx = invoke_ctx_new(app_loop(st->p->app), app_project(st->p->app), &mo, &err);
 	if (!st->ctx) {
 		app_message(st->p->app, APP_MSG_ERROR, "%s", err.message);

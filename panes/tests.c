@@ -13,7 +13,6 @@
 #include "backend/invoke.h"
 #include "backend/snapshot.h"
 #include "backend/testrun.h"
-#include "cli/commands.h"
 #include "tui/app.h"
 
 #define TESTS_VIEW_LINES  20000
@@ -239,21 +238,12 @@ static void on_snapshots_done(const struct snapshot_report *rep, void *user)
 
 static bool ensure_ctx(struct tests_pane *t)
 {
-	const struct global_opts *g = app_global_opts(t->p->app);
-	struct mode_options mo = {0};
+	struct mode_options mo;
 	struct lk_error err = {0};
 
 	if (t->ctx)
 		return true;
-	if (g) {
-		mo.profile = g->profile;
-		mo.region = g->region;
-		mo.endpoint = g->endpoint;
-		mo.force_aws = g->force_aws;
-		mo.force_local = g->force_local;
-		mo.keep_emulator = g->keep_emulator;
-	}
-	mo.project_dir = app_project(t->p->app)->dir;
+	app_mode_options(t->p->app, &mo);
 	t->ctx = invoke_ctx_new(app_loop(t->p->app), app_project(t->p->app), &mo, &err);
 	if (!t->ctx)
 		app_message(t->p->app, APP_MSG_ERROR, "tests: snapshots: %s", err.message);

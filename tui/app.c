@@ -198,9 +198,22 @@ bool app_low_bandwidth(struct app *a)
 	return a->g->low_bandwidth;
 }
 
-const void *app_global_opts(struct app *a)
+void app_mode_options(struct app *a, struct mode_options *o)
 {
-	return a->g;
+	const struct global_opts *g = a->g;
+
+	*o = (struct mode_options){
+	    .project_dir = a->project->dir ? a->project->dir : g->project_dir,
+	    .profile = g->profile,
+	    .region = g->region,
+	    .endpoint = g->endpoint,
+	    .force_aws = g->force_aws,
+	    .force_local = g->force_local,
+	    .keep_emulator = g->keep_emulator,
+	    .project_mode = a->project->mode,
+	    .project_profile = a->project->profile,
+	    .project_region = a->project->region,
+	};
 }
 
 void app_mark_dirty(struct pane *p)
@@ -1395,21 +1408,10 @@ static void mode_ready_cb(void *user, const struct mode_config *cfg, const struc
  * start as a background job. */
 static void start_mode(struct app *a)
 {
-	const struct global_opts *g = a->g;
-	struct mode_options o = {
-	    .project_dir = a->project->dir ? a->project->dir : g->project_dir,
-	    .profile = g->profile,
-	    .region = g->region,
-	    .endpoint = g->endpoint,
-	    .force_aws = g->force_aws,
-	    .force_local = g->force_local,
-	    .keep_emulator = g->keep_emulator,
-	    .project_mode = a->project->mode,
-	    .project_profile = a->project->profile,
-	    .project_region = a->project->region,
-	};
+	struct mode_options o;
 	struct lk_error err = {0};
 
+	app_mode_options(a, &o);
 	a->mode = mode_new(&a->loop, &o, &err);
 	if (!a->mode) {
 		a->mode_done = true;

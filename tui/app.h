@@ -36,9 +36,10 @@ bool app_read_only(struct app *a);
 bool app_refuse_if_read_only(struct app *a, const char *what);
 /* --low-bandwidth: fewer frames; panes should skip decorative redraws. */
 bool app_low_bandwidth(struct app *a);
-/* The global options the console was started with (cli/commands.h), for panes that need
- * --profile/--region/--endpoint-url etc. Opaque here to keep tui independent of cli/. */
-const void *app_global_opts(struct app *a);
+/* Fills o with the mode selection the console runs with (--profile/--region/--endpoint-url,
+ * --aws/--local, --keep-emulator, the project's own settings), for panes that need a backend
+ * context of their own (backend/invoke.h). Strings stay owned by the app. */
+void app_mode_options(struct app *a, struct mode_options *o);
 
 /* --- drawing ---------------------------------------------------------------------------- */
 

@@ -53,34 +53,6 @@ static int no_group(struct lk_error *err)
 	            "The specified log group does not exist.");
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	if (s[0] < 0x80)
-		return 1;
-	size_t len;
-	uint32_t cp;
-	if ((s[0] & 0xE0) == 0xC0)
-		len = 2, cp = s[0] & 0x1F;
-	else if ((s[0] & 0xF0) == 0xE0)
-		len = 3, cp = s[0] & 0x0F;
-	else if ((s[0] & 0xF8) == 0xF0)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3F);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
-}
-
 /* A JSON-safe copy of a log message: valid UTF-8, no NUL (both become U+FFFD); control
  * characters are kept (JSON escapes them) so clients see the real text. Caller frees. */
 static char *json_safe(const char *msg, size_t len)
@@ -90,7 +62,7 @@ static char *json_safe(const char *msg, size_t len)
 	buf_reserve(&b, len);
 	size_t i = 0;
 	while (i < len) {
-		size_t n = s[i] ? utf8_len(s + i, len - i) : 0;
+		size_t n = s[i] ? util_utf8_len(s + i, len - i) : 0;
 		if (n == 0) {
 			buf_puts(&b, "\xEF\xBF\xBD");
 			i++;

@@ -8,7 +8,7 @@ _lambdeck_functions()
 		[[ ${COMP_WORDS[i]} == --project ]] && project=${COMP_WORDS[i + 1]}
 	done
 	lambdeck --project "$project" functions --json 2>/dev/null |
-		sed -n 's/^ *"name": *"\([^"]*\)".*/\1/p'
+		sed -n 's/^\t\t\t"name":[[:space:]]*"\([^"]*\)".*/\1/p' # functions[].name
 }
 
 _lambdeck()
@@ -57,13 +57,13 @@ _lambdeck()
 	"") opts="$globals $commands" ;;
 	functions) opts="--json" ;;
 	build) opts="--json --full --skip-deps $(_lambdeck_functions)" ;;
-	deploy) opts="--force --watch --full --json $(_lambdeck_functions)" ;;
+	deploy) opts="--force --watch --full --parallel --rebuild $(_lambdeck_functions)" ;;
 	invoke) opts="--event --type --qualifier --json --no-update --snapshot $(_lambdeck_functions)" ;;
 	events) opts="list show new edit rename cp rm templates --json --template --param --from -y" ;;
 	replay) opts="--list --function --json --no-update --limit" ;;
-	logs) opts="-f --follow --since --filter --json $(_lambdeck_functions)" ;;
+	logs) opts="-f --follow --since --filter --json --poll $(_lambdeck_functions)" ;;
 	test) opts="--watch --json --snapshots --timeout --junit --debounce --quiet" ;;
-	emulate) opts="--host --port --state-dir --region --any-credentials --allow-remote
+	emulate) opts="--host --port --state-dir --region --any-credentials --allow-remote --share-with-group
 		--max-concurrency --idle-timeout --quiet" ;;
 	doctor) opts="--json --no-call" ;;
 	esac

@@ -618,10 +618,30 @@ static void stream_wake(struct emu_stream *s)
 	server_kick(s->srv);
 }
 
+/* A client that stops reading (a stalled live tail) must not grow the emulator without bound:
+ * past this many unsent bytes the stream ends once what is buffered has been sent, and the
+ * client starts a new session, as with a session AWS ends. */
+#define EMU_STREAM_MAX_PENDING (16u << 20)
+
 void emu_stream_write(struct emu_stream *s, const void *data, size_t len)
 {
+	size_t pending;
+
 	if (!s || s->ended || s->closed)
 		return;
+	pending = s->out.len - s->off;
+	if (pending + len > EMU_STREAM_MAX_PENDING) {
+		s->ended = true;
+		stream_wake(s);
+		return;
+	}
+	/* Drop the sent prefix of a stream that is never fully drained. */
+	if (s->off > 65536 && s->off > pending) {
+		memmove(s->out.data, s->out.data + s->off, pending);
+		s->out.len = pending;
+		s->out.data[pending] = '\0';
+		s->off = 0;
+	}
 	buf_append(&s->out, data, len);
 	stream_wake(s);
 }

@@ -1220,6 +1220,8 @@ deploy_full_start(uv_loop_t *loop, const struct project *p,
 	o.stdio = stdio;
 	o.stdio_count = 3;
 	o.exit_cb = full_exit;
+	/* Its own process group, so cancelling reaches what the tool starts (sam, npm...). */
+	o.flags = UV_PROCESS_DETACHED;
 	f->proc.data = f;
 	if (on_output) {
 		struct buf banner = {0};
@@ -1256,8 +1258,8 @@ deploy_full_start(uv_loop_t *loop, const struct project *p,
 
 void deploy_full_cancel(struct deploy_full_job *f)
 {
-	if (f && !uv_is_closing((uv_handle_t *)&f->proc))
-		uv_process_kill(&f->proc, SIGTERM);
+	if (f && !uv_is_closing((uv_handle_t *)&f->proc) && f->proc.pid > 0)
+		uv_kill(-f->proc.pid, SIGTERM); /* the whole group (UV_PROCESS_DETACHED: setsid) */
 }
 
 /* ---------------------------------------------------------------- watch */

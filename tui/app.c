@@ -1597,13 +1597,6 @@ static void app_teardown(struct app *a)
 			delwin(p->win);
 		p->win = NULL;
 	}
-	while (a->jobs) {
-		struct app_job *j = a->jobs;
-
-		a->jobs = j->next;
-		free(j);
-	}
-	a->mode_job = NULL;
 	if (a->curses_up) {
 		if (a->status_win)
 			delwin(a->status_win);
@@ -1632,8 +1625,19 @@ static void app_teardown(struct app *a)
 	uv_timer_start(&a->close_guard, close_guard_cb, 2000, 0);
 	uv_unref((uv_handle_t *)&a->close_guard);
 	uv_run(&a->loop, UV_RUN_DEFAULT);
-	uv_close((uv_handle_t *)&a->close_guard, NULL);
+	/* The guard's own walk may have closed it already. */
+	if (!uv_is_closing((uv_handle_t *)&a->close_guard))
+		uv_close((uv_handle_t *)&a->close_guard, NULL);
 	uv_run(&a->loop, UV_RUN_DEFAULT);
+	/* Jobs live until here: a cancelled job's process may finish during the runs above and
+	 * its owner then calls app_job_finish. What is left was never finished. */
+	while (a->jobs) {
+		struct app_job *j = a->jobs;
+
+		a->jobs = j->next;
+		free(j);
+	}
+	a->mode_job = NULL;
 	if (uv_loop_close(&a->loop) != 0)
 		fprintf(stderr, "lambdeck: some event handles were still open at exit\n");
 }

@@ -3,6 +3,7 @@
 a changed expectation fails with the differing JSON path (exit 1, also in --json); no
 emulator is left running afterwards."""
 import json
+import time
 import os
 import shutil
 import subprocess
@@ -70,7 +71,12 @@ def main():
             fail("json", out)
         print("ok: --json has the snapshot group")
 
+        # The last user leaving makes the emulator stop; it may take a moment to exit.
+        deadline = time.monotonic() + 5
         left = emulators_for(proj)
+        while left and time.monotonic() < deadline:
+            time.sleep(0.1)
+            left = emulators_for(proj)
         if left:
             fail("emulator left running: " + "; ".join(left))
     finally:

@@ -100,6 +100,24 @@ static int get_int(const cJSON *o, const char *key, int64_t *out)
 	return 1;
 }
 
+/* Optional startTime / endTime (ms) into *start / *end; -1 with err set when either is not
+ * a number. */
+static int get_time_range(const cJSON *req, int64_t *start, int64_t *end, struct lk_error *err)
+{
+	int64_t s, e;
+	int rs = get_int(req, "startTime", &s), re = get_int(req, "endTime", &e);
+
+	if (rs < 0 || re < 0) {
+		invalid_param(err, "startTime and endTime must be numbers (ms).");
+		return -1;
+	}
+	if (rs == 1)
+		*start = s;
+	if (re == 1)
+		*end = e;
+	return 0;
+}
+
 static bool get_bool(const cJSON *o, const char *key, bool dflt)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -425,19 +443,14 @@ static int get_log_events(const struct logs_api_ctx *ctx, const cJSON *req, stru
 	int status = 200;
 	const char *stream = get_str(req, "logStreamName");
 	struct get_ctx g = {.start = INT64_MIN, .end = INT64_MAX};
-	int64_t v;
 	if (!stream) {
 		status = invalid_param(err, "logStreamName is required.");
 		goto done;
 	}
-	if (get_int(req, "startTime", &v) < 0 || get_int(req, "endTime", &v) < 0) {
-		status = invalid_param(err, "startTime and endTime must be numbers (ms).");
+	if (get_time_range(req, &g.start, &g.end, err) < 0) {
+		status = 400;
 		goto done;
 	}
-	if (get_int(req, "startTime", &v) == 1)
-		g.start = v;
-	if (get_int(req, "endTime", &v) == 1)
-		g.end = v;
 	g.limit = get_limit(req, 10000, 10000, err);
 	if (g.limit < 0) {
 		status = 400;
@@ -616,7 +629,6 @@ static int filter_log_events(const struct logs_api_ctx *ctx, const cJSON *req, s
 	struct filter_ctx f = {.start = INT64_MIN, .end = INT64_MAX};
 	struct filter_pattern *pat = NULL;
 	long nn = get_str_array(req, "logStreamNames", 100, &f.names, err);
-	int64_t v;
 	if (nn < 0) {
 		status = 400;
 		goto done;
@@ -628,14 +640,10 @@ static int filter_log_events(const struct logs_api_ctx *ctx, const cJSON *req, s
 		                            "exclusive parameters.");
 		goto done;
 	}
-	if (get_int(req, "startTime", &v) < 0 || get_int(req, "endTime", &v) < 0) {
-		status = invalid_param(err, "startTime and endTime must be numbers (ms).");
+	if (get_time_range(req, &f.start, &f.end, err) < 0) {
+		status = 400;
 		goto done;
 	}
-	if (get_int(req, "startTime", &v) == 1)
-		f.start = v;
-	if (get_int(req, "endTime", &v) == 1)
-		f.end = v;
 	f.limit = get_limit(req, 10000, 10000, err);
 	if (f.limit < 0) {
 		status = 400;

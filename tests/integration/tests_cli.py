@@ -10,21 +10,8 @@ import sys
 import tempfile
 import time
 
-LAMBDECK = os.environ["LAMBDECK"]
-SRC = os.environ["LAMBDECK_SRC"]
-
-
-def fail(msg, out=""):
-    print("FAIL:", msg)
-    if out:
-        print("----- output -----")
-        print(out)
-    sys.exit(1)
-
-
-def run(args, cwd, timeout=60):
-    p = subprocess.run([LAMBDECK] + args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    return p.returncode, p.stdout, p.stderr
+sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests/lib"))
+from cli import LAMBDECK, SRC, fail, run  # noqa: E402
 
 
 def main():

@@ -3,28 +3,15 @@
 a changed expectation fails with the differing JSON path (exit 1, also in --json); no
 emulator is left running afterwards."""
 import json
-import time
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
-LAMBDECK = os.environ["LAMBDECK"]
-SRC = os.environ["LAMBDECK_SRC"]
-
-
-def fail(msg, out=""):
-    print("FAIL:", msg)
-    if out:
-        print("----- output -----")
-        print(out)
-    sys.exit(1)
-
-
-def run(args, cwd, timeout=180):
-    p = subprocess.run([LAMBDECK] + args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    return p.returncode, p.stdout, p.stderr
+sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests/lib"))
+from cli import LAMBDECK, SRC, fail, run  # noqa: E402
 
 
 def emulators_for(path):
@@ -38,12 +25,12 @@ def main():
         proj = os.path.join(tmp, "proj")
         shutil.copytree(os.path.join(SRC, "examples/hello-python"), proj,
                         ignore=shutil.ignore_patterns(".lambdeck", "__pycache__"))
-        rc, out, err = run(["invoke", "HelloFunction", "--event", "ada", "--snapshot", "ada"], proj)
+        rc, out, err = run(["invoke", "HelloFunction", "--event", "ada", "--snapshot", "ada"], proj, timeout=180)
         snap = os.path.join(proj, "events/HelloFunction/ada.snapshot.json")
         if rc != 0 or not os.path.exists(snap):
             fail(f"could not save a snapshot (rc={rc})", out + err)
 
-        rc, out, err = run(["test", "--snapshots"], proj)
+        rc, out, err = run(["test", "--snapshots"], proj, timeout=180)
         if rc != 0 or "snapshots: " not in out or "1 passed" not in out.split("snapshots: ")[-1]:
             fail(f"passing snapshot: rc={rc}", out + err)
         print("ok: tests + snapshot pass -> exit 0")
@@ -56,7 +43,7 @@ def main():
         with open(snap, "w") as f:
             json.dump(doc, f, indent=2)
 
-        rc, out, err = run(["test", "--snapshots"], proj)
+        rc, out, err = run(["test", "--snapshots"], proj, timeout=180)
         if rc != 1:
             fail(f"failing snapshot: rc={rc}", out + err)
         if "events/HelloFunction/ada.snapshot.json HelloFunction/ada" not in out or \
@@ -64,7 +51,7 @@ def main():
             fail("failing snapshot not listed with its difference", out)
         print("ok: a differing snapshot fails with its JSON path -> exit 1")
 
-        rc, out, err = run(["test", "--snapshots", "--json"], proj)
+        rc, out, err = run(["test", "--snapshots", "--json"], proj, timeout=180)
         d = json.loads(out)
         if rc != 1 or d["status"] != "passed" or d["allPassed"] is not False or \
                 d["snapshots"]["failed"] != 1 or d["snapshots"]["failures"][0]["group"] != "snapshots":

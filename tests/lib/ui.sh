@@ -138,61 +138,47 @@ ui_type() {
 	ui_tmux send-keys -t ui -l -- "$1"
 }
 
-# ui_wait_for TEXT [SECONDS] : until the screen contains TEXT (fixed string).
-ui_wait_for() {
-	local text=$1 limit=${2:-$UI_TIMEOUT} i=0 n
+# ui_until present|absent GREP_FLAG PATTERN SECONDS : polls the screen every 0.1 s until
+# grep (-F fixed string, -E extended regex per line) finds / no longer finds PATTERN;
+# returns 1 on timeout. The ui_wait_* helpers below are its named forms.
+ui_until() {
+	local want=$1 flag=$2 pat=$3 limit=$4 i=0 n found
 	n=$((limit * 10))
 	while [ $i -lt $n ]; do
-		if ui_screen 2>/dev/null | grep -qF -- "$text"; then
-			return 0
-		fi
+		if ui_screen 2>/dev/null | grep -q "$flag" -- "$pat"; then found=present; else found=absent; fi
+		[ "$found" = "$want" ] && return 0
 		sleep 0.1
 		i=$((i + 1))
 	done
-	ui_fail "timed out after ${limit}s waiting for '$text'"
+	return 1
+}
+
+# ui_wait_for TEXT [SECONDS] : until the screen contains TEXT (fixed string).
+ui_wait_for() {
+	local limit=${2:-$UI_TIMEOUT}
+	ui_until present -F "$1" "$limit" || ui_fail "timed out after ${limit}s waiting for '$1'"
 }
 
 # ui_wait_gone TEXT [SECONDS] : until the screen no longer contains TEXT.
 ui_wait_gone() {
-	local text=$1 limit=${2:-$UI_TIMEOUT} i=0 n
-	n=$((limit * 10))
-	while [ $i -lt $n ]; do
-		if ! ui_screen 2>/dev/null | grep -qF -- "$text"; then
-			return 0
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
-	ui_fail "timed out after ${limit}s waiting for '$text' to disappear"
+	local limit=${2:-$UI_TIMEOUT}
+	ui_until absent -F "$1" "$limit" ||
+		ui_fail "timed out after ${limit}s waiting for '$1' to disappear"
 }
 
 # ui_wait_line REGEX [SECONDS] : until some screen line matches the extended regex.
-# Waits until no line of the screen matches the extended regex $1 (text elsewhere on the
-# screen, e.g. another pane naming the same file, does not count).
-ui_wait_line_gone() {
-	local re=$1 limit=${2:-$UI_TIMEOUT} i=0 n
-	n=$((limit * 10))
-	while [ $i -lt $n ]; do
-		if ! ui_screen 2>/dev/null | grep -qE -- "$re"; then
-			return 0
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
-	ui_fail "timed out after ${limit}s waiting for no line to match /$re/"
+ui_wait_line() {
+	local limit=${2:-$UI_TIMEOUT}
+	ui_until present -E "$1" "$limit" ||
+		ui_fail "timed out after ${limit}s waiting for a line matching /$1/"
 }
 
-ui_wait_line() {
-	local re=$1 limit=${2:-$UI_TIMEOUT} i=0 n
-	n=$((limit * 10))
-	while [ $i -lt $n ]; do
-		if ui_screen 2>/dev/null | grep -qE -- "$re"; then
-			return 0
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
-	ui_fail "timed out after ${limit}s waiting for a line matching /$re/"
+# ui_wait_line_gone REGEX [SECONDS] : until no screen line matches the extended regex (text
+# elsewhere on the screen, e.g. another pane naming the same file, does not count).
+ui_wait_line_gone() {
+	local limit=${2:-$UI_TIMEOUT}
+	ui_until absent -E "$1" "$limit" ||
+		ui_fail "timed out after ${limit}s waiting for no line to match /$1/"
 }
 
 # ui_assert_contains TEXT... : the screen (one capture) contains every TEXT.

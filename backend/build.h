@@ -70,6 +70,8 @@ struct build_result {
 	bool deps_installed;                  /* an installer ran in this build */
 	bool deps_cached;                     /* dependencies came from the cache */
 	double elapsed_ms;
+	char warning[600];   /* non-fatal note for the user (e.g. why a patch became a full
+	                        build); "" if none */
 	struct lk_error err; /* set when outcome is BUILD_FAILED / BUILD_CANCELLED */
 };
 

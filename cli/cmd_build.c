@@ -97,6 +97,11 @@ static void print_result(struct cli_build *c, const struct build_result *r)
 
 	util_sanitize(r->function, strlen(r->function), false, false, &name);
 	clear_status(c);
+	if (r->warning[0]) {
+		util_sanitize(r->warning, strlen(r->warning), false, false, &msg);
+		fprintf(stderr, "%s: %s\n", name.data, msg.data);
+		buf_reset(&msg);
+	}
 	if (r->outcome == BUILD_OK || r->outcome == BUILD_UNCHANGED) {
 		printf("%-24s %-9s %s %6.1f ms  %zu files  %llu bytes", name.data,
 		       build_outcome_name(r->outcome),
@@ -159,6 +164,8 @@ static cJSON *result_json(const char *name, const struct build_result *r)
 	}
 	if (r)
 		cJSON_AddNumberToObject(o, "elapsed_ms", r->elapsed_ms);
+	if (r && r->warning[0])
+		cJSON_AddStringToObject(o, "warning", r->warning);
 	if (!r || lk_error_is_set(&r->err)) {
 		cJSON *e = cJSON_AddObjectToObject(o, "error");
 

@@ -1,19 +1,23 @@
-/* build.h - quick build: one deterministic deployment zip per function, patched in place.
+/* build.h - quick build: one deterministic deployment zip per function, patched, not redone.
  *
  * Artifacts live in <project>/.lambdeck/build/<function>/:
  *   code.zip       the deployment package (entries sorted by name, fixed timestamps,
  *                  Unix modes kept), so the same tree always gives the same CodeSha256
- *   manifest.json  path -> size, mode, mtime, SHA-256 of every packaged file, plus the
- *                  zip's own size/mtime and CodeSha256
+ *   manifest.json  path -> size, mode, mtime, inode, SHA-256 of every packaged file, plus
+ *                  the zip's own size/mtime/inode, CodeSha256 and SHA-256 state every 1 MiB
  *   deps/<hash>/   installed dependencies (pip -t / npm --omit=dev), cached by the hash
  *                  of requirements.txt / package.json + lock file and the runtime
  *
- * First build: full. Later builds: stat pre-filter against the manifest, hash only what
- * changed, then patch code.zip with libzip (replace / add / delete; untouched entries are
- * copied raw, never recompressed). A patched zip is byte-for-byte the zip a full build of
- * the same tree gives. Every file is written to a temp file and renamed: a failed build
- * (unreadable file, full disk, installer failure, cancel) leaves the previous artifact and
- * manifest untouched.
+ * First build: full. Later builds: stat pre-filter against the manifest (a two-thread walk),
+ * hash only what changed, then patch code.zip with backend/zipw (the previous zip's central
+ * directory is checked; the unchanged leading bytes are copied with copy_file_range and
+ * their hash resumed from the saved state; later unchanged entries are copied raw, never
+ * recompressed; changed and new files are deflated). A patched zip is byte-for-byte the
+ * zip a full build of the same tree gives. A previous zip that fails the checks is never
+ * patched: the build is a full one and build_result.warning says why. The zip is written to
+ * a temp file, the manifest (fsynced, naming the new zip's inode) next, then the zip is
+ * swapped in: a failed build (unreadable file, full disk, installer failure, cancel) leaves
+ * the previous artifact and manifest untouched, and a crash in between costs a full build.
  *
  * Call order (console): build_start() on the app's loop -> progress callbacks -> exactly one
  * done callback (also after build_cancel) -> the job frees itself after the done callback

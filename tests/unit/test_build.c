@@ -544,6 +544,46 @@ static void test_damaged_state_rebuilds(void **state)
 	free(zp);
 }
 
+/* A previous zip damaged in place (same size, inode and mtime, so the manifest still
+ * matches it) is not patched: its central directory is checked ("../app" is refused), the
+ * build is a full one, says why, and equals the reference. */
+static void test_hostile_previous_zip_rebuilds(void **state)
+{
+	struct fixture *f = *state;
+	struct build_result r;
+	struct buf z = {0};
+	struct stat st;
+	char *zp = build_zip_path(f->dir, "inc");
+	char *hit = NULL;
+	int fd;
+
+	build_both(f, BUILD_OK, false);
+	read_all(zp, &z);
+	assert_int_equal(stat(zp, &st), 0);
+	for (char *p = z.data; (p = memmem(p, z.len - (size_t)(p - z.data), "app.py", 6)); p++)
+		hit = p; /* the last one: the central directory's */
+	assert_non_null(hit);
+	fd = open(zp, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "../app", 6, hit - z.data), 6);
+	close(fd);
+	{
+		struct timespec ts[2] = {st.st_atim, st.st_mtim};
+
+		assert_int_equal(utimensat(AT_FDCWD, zp, ts, 0), 0);
+	}
+	write_file(f->code, "lib/util.py", "X = 2\n", 0644);
+	assert_int_equal(build_run(&f->p, &f->fn[0], NULL, NULL, NULL, &r), 0);
+	assert_int_equal(r.outcome, BUILD_OK);
+	assert_true(r.full);
+	assert_non_null(strstr(r.warning, "rebuilt in full"));
+	assert_non_null(strstr(r.warning, "'..'"));
+	build_result_free(&r);
+	build_both(f, BUILD_UNCHANGED, false);
+	buf_free(&z);
+	free(zp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -556,6 +596,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_async_and_cancel, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_damaged_state_rebuilds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile_previous_zip_rebuilds, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -697,6 +697,7 @@ int zipw_write(const char *path, const struct zipw_item *items, size_t n,
 			}
 			if (sink_copy_hashed(&s, old_fd, o->old_path, from, to - from) < 0)
 				goto out;
+			res->patched = true;
 			i = j;
 		} else {
 			const unsigned char *data = NULL;

@@ -6,97 +6,10 @@ client writes to its terminal). Also: bytes of one full redraw (C-l) of an idle 
 
 usage: bench/bandwidth.py [--lambdeck PATH] [--seconds N] [--runs N]
 """
-import argparse, os, pty, select, shutil, signal, struct, subprocess, sys, tempfile, termios
-import threading, time, fcntl, statistics
+import argparse, os, shutil, subprocess, sys, tempfile, time, statistics
 
-RATE = 20000
-COLS, ROWS = 120, 40
-
-FLOOD = '''import time
-def handler(event, context):
-    d = float(event.get("seconds", 4)); rate = %d
-    t0 = time.time(); n = 0; pad = "x" * 60
-    while time.time() - t0 < d:
-        for _ in range(200):
-            print("flood %%d %%s" %% (n, pad)); n += 1
-        ahead = t0 + n / rate - time.time()
-        if ahead > 0:
-            time.sleep(ahead)
-    return {"lines": n}
-''' % RATE
-
-
-class Pty:
-    """A child on a 120x40 pty; a thread counts what it writes, with timestamps."""
-
-    def __init__(self, argv, cwd, env):
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:
-            os.chdir(cwd)
-            os.execvpe(argv[0], argv, env)
-        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
-        self.chunks = []  # (time, bytes)
-        self.lock = threading.Lock()
-        self.t = threading.Thread(target=self._read, daemon=True)
-        self.t.start()
-
-    def _read(self):
-        while True:
-            try:
-                r, _, _ = select.select([self.fd], [], [], 0.5)
-                if not r:
-                    continue
-                b = os.read(self.fd, 65536)
-            except OSError:
-                return
-            if not b:
-                return
-            with self.lock:
-                self.chunks.append((time.monotonic(), b))
-
-    def text(self):
-        with self.lock:
-            return b"".join(c for _, c in self.chunks)
-
-    def bytes_between(self, a, b):
-        with self.lock:
-            return sum(len(c) for t, c in self.chunks if a <= t <= b)
-
-    def first_time(self, needle):
-        with self.lock:
-            acc = b""
-            for t, c in self.chunks:
-                acc = (acc + c)[-4096:]
-                if needle in acc:
-                    return t
-        return None
-
-    def wait_for(self, needle, timeout):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if needle in self.text():
-                return True
-            time.sleep(0.05)
-        return False
-
-    def send(self, s):
-        os.write(self.fd, s)
-
-    def wait(self, timeout=10):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            pid, st = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                return st
-            time.sleep(0.05)
-        os.kill(self.pid, signal.SIGKILL)
-        os.waitpid(self.pid, 0)
-        return None
-
-
-def env_for(home):
-    return {"PATH": "/usr/bin:/bin", "HOME": home, "TERM": "xterm-256color",
-            "LC_ALL": "C.UTF-8", "ASAN_OPTIONS": "detect_leaks=0"}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import RATE, COLS, ROWS, Pty, env_for, write_flood_project  # noqa: E402
 
 
 def console_run(lk, proj, home, extra, seconds):
@@ -176,12 +89,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="lk-bw.")
     try:
         proj = os.path.join(tmp, "proj")
-        os.makedirs(os.path.join(proj, "flood"))
-        with open(os.path.join(proj, "lambdeck.json"), "w") as f:
-            f.write('{"functions": {"flood": {"runtime": "python3.12", "handler": "app.handler",'
-                    ' "code": "flood", "timeout": 60}}}\n')
-        with open(os.path.join(proj, "flood", "app.py"), "w") as f:
-            f.write(FLOOD)
+        write_flood_project(proj)
         res = {"default": [], "low": [], "tmux": []}
         redraws = {"default": [], "low": []}
         idles = {"default": [], "low": []}

@@ -21,6 +21,10 @@
 
 #define LOGS_MAX_LINES   50000
 #define LOGS_MAX_MESSAGE 4096 /* longer messages are cut with a marker */
+/* Events rendered per loop pass when every held event is rendered again (time zone, JSON,
+ * fold, filter): the newest first, so the screen is right at once and keys stay answered
+ * while the scrollback fills in behind (all 50 000 lines at once took ~0.2 s). */
+#define LOGS_RERENDER_BATCH 1000
 
 struct raw_event {
 	uint64_t seq;
@@ -52,6 +56,9 @@ struct logs {
 	size_t ring_start, ring_len;
 	uint64_t next_seq;
 	uint64_t rendered_upto; /* events with seq < this are in the view (or filtered out) */
+	uint64_t backfill_seq;  /* after a re-render: events with seq < this are still to be
+	                           put in front of the view (LOGS_RERENDER_BATCH per pass) */
+	uv_idle_t *backfill;    /* runs the backfill while there is some; owns itself on close */
 	/* controls */
 	bool paused;
 	size_t new_while_paused;
@@ -92,8 +99,9 @@ static void format_time(const struct logs *st, int64_t ms, char *out, size_t n)
 	snprintf(out, n, "%s.%03d%s", base, (int)(ms % 1000), st->utc ? "Z" : "");
 }
 
-/* Appends one event to the view (or nothing: folded, filtered). */
-static void render(struct logs *st, const struct raw_event *e)
+/* Appends one event to the view, or puts it in front of the view (front); or nothing:
+ * folded, filtered. Returns false when it did not fit in front (the view is full). */
+static bool render(struct logs *st, const struct raw_event *e, bool front)
 {
 	const struct logs_fn *f = &st->fns[e->fn];
 	size_t len = e->len;
@@ -101,9 +109,9 @@ static void render(struct logs *st, const struct raw_event *e)
 		len--;
 	enum logline_kind kind = logline_classify(e->msg, len);
 	if ((kind == LOGLINE_START || kind == LOGLINE_END) && !st->show_start_end)
-		return;
+		return true;
 	if (!filter_match(st, e->msg, len))
-		return;
+		return true;
 	char ts[24];
 	format_time(st, e->ts, ts, sizeof(ts));
 	struct buf b = {0};
@@ -140,8 +148,13 @@ static void render(struct logs *st, const struct raw_event *e)
 			buf_printf(&b, " …[+%zu bytes]", tlen - cut);
 		buf_free(&body);
 	}
-	textview_append(st->tv, b.data, b.len, role, (int64_t)e->seq);
+	bool ok = true;
+	if (front)
+		ok = textview_prepend(st->tv, b.data, b.len, role, (int64_t)e->seq);
+	else
+		textview_append(st->tv, b.data, b.len, role, (int64_t)e->seq);
 	buf_free(&b);
+	return ok;
 }
 
 static const struct raw_event *ring_at(const struct logs *st, size_t i)
@@ -154,22 +167,54 @@ static void render_pending(struct logs *st)
 	for (size_t i = 0; i < st->ring_len; i++) {
 		const struct raw_event *e = ring_at(st, i);
 		if (e->seq >= st->rendered_upto)
-			render(st, e);
+			render(st, e, false);
 	}
 	st->rendered_upto = st->next_seq;
 	st->new_while_paused = 0;
 }
 
-/* Re-renders every held event (after a filter / time / JSON / fold change). */
+/* Puts up to budget held events, newest first, in front of the view; stops the backfill
+ * when none is left or the view is full. */
+static void backfill_step(struct logs *st, size_t budget)
+{
+	uint64_t first = st->ring_len ? ring_at(st, 0)->seq : UINT64_MAX;
+	bool full = false;
+	for (size_t n = 0; n < budget && !full && st->backfill_seq > first &&
+	                   st->backfill_seq - first <= st->ring_len;
+	     n++) {
+		if (render(st, ring_at(st, (size_t)(st->backfill_seq - 1 - first)), true))
+			st->backfill_seq--;
+		else
+			full = true;
+	}
+	if (full || st->backfill_seq <= first || st->backfill_seq - first > st->ring_len)
+		st->backfill_seq = 0;
+	if (!st->backfill_seq && st->backfill)
+		uv_idle_stop(st->backfill);
+	app_mark_dirty(st->p);
+}
+
+static void on_backfill(uv_idle_t *h)
+{
+	backfill_step(h->data, LOGS_RERENDER_BATCH);
+}
+
+/* Re-renders every held event (after a filter / time / JSON / fold change): the newest
+ * batch now, the rest over the next loop passes (backfill_step). Events that came while
+ * paused stay pending. */
 static void rerender(struct logs *st)
 {
-	bool follow = textview_following(st->tv);
 	textview_clear(st->tv);
-	st->rendered_upto = 0;
-	render_pending(st);
-	if (follow && textview_count(st->tv))
-		textview_set_cursor(st->tv, textview_count(st->tv) - 1);
-	app_mark_dirty(st->p);
+	st->backfill_seq = st->rendered_upto;
+	backfill_step(st, LOGS_RERENDER_BATCH);
+	if (st->backfill_seq) {
+		if (!st->backfill) {
+			st->backfill = xcalloc(1, sizeof(*st->backfill));
+			uv_idle_init(app_loop(st->p->app), st->backfill);
+			st->backfill->data = st;
+		}
+		uv_idle_start(st->backfill, on_backfill);
+	}
 }
 
 static void ring_clear(struct logs *st)
@@ -204,7 +249,7 @@ static void on_tail_event(void *user, const struct tail_event *ev)
 	if (st->paused) {
 		st->new_while_paused++;
 	} else {
-		render(st, e);
+		render(st, e, false);
 		st->rendered_upto = st->next_seq;
 	}
 	app_mark_dirty(st->p);
@@ -427,11 +472,18 @@ static int logs_init(struct pane *p, struct lk_error *err)
 	return 0;
 }
 
+static void free_handle(uv_handle_t *h)
+{
+	free(h);
+}
+
 static void logs_destroy(struct pane *p)
 {
 	struct logs *st = p->state;
 	if (!st)
 		return;
+	if (st->backfill)
+		uv_close((uv_handle_t *)st->backfill, free_handle);
 	tail_stop(st->tail);
 	aws_client_free(st->client);
 	ring_clear(st);
@@ -525,13 +577,13 @@ static int logs_request(struct pane *p, enum request req)
 		}
 		return PANE_REDRAW;
 	case REQ_LOGS_FILTER:
-		app_prompt(p->app, "filter (text or /regex/):", st->filter, on_filter, st);
+		app_prompt(p->app, "filter (text or /regex/)", st->filter, on_filter, st);
 		return PANE_HANDLED;
 	case REQ_LOGS_PATTERN:
-		app_prompt(p->app, "CloudWatch filter pattern:", st->pattern, on_pattern, st);
+		app_prompt(p->app, "CloudWatch filter pattern", st->pattern, on_pattern, st);
 		return PANE_HANDLED;
 	case REQ_LOGS_SINCE:
-		app_prompt(p->app, "since (30s, 10m, 2h, 1d, ISO time; empty = now):", NULL,
+		app_prompt(p->app, "since (30s, 10m, 2h, 1d, ISO time; empty = now)", NULL,
 		           on_since, st);
 		return PANE_HANDLED;
 	case REQ_LOGS_CLEAR:
@@ -559,7 +611,7 @@ static int logs_request(struct pane *p, enum request req)
 		start_tail(st);
 		return PANE_REDRAW;
 	case REQ_SEARCH:
-		app_prompt(p->app, "search:", NULL, on_search, st);
+		app_prompt(p->app, "search", NULL, on_search, st);
 		return PANE_HANDLED;
 	case REQ_ENTER:
 	case REQ_EDIT:

@@ -72,6 +72,7 @@ struct app {
 	uint64_t last_frame_ns;
 	uint64_t frame_ns;
 	unsigned long frames;
+	bool input_frame; /* keys were handled: the next frame answers them at once */
 
 	char mode_text[96], endpoint[160];
 	/* Two message slots, so an info message never hides a warning or error (and the other
@@ -1050,7 +1051,7 @@ static void app_render(struct app *a)
 		if (a->help_open)
 			help_draw(a);
 	}
-	a->chrome_dirty = a->status_dirty = a->force_full = false;
+	a->chrome_dirty = a->status_dirty = a->force_full = a->input_frame = false;
 	for (int i = 0; i < PANES_COUNT; i++)
 		a->panes[i].dirty = false;
 	doupdate();
@@ -1074,7 +1075,7 @@ static void prepare_cb(uv_prepare_t *h)
 		return;
 	now = util_monotonic_ns();
 	since = now - a->last_frame_ns;
-	if (a->frames > 0 && since < a->frame_ns) {
+	if (a->frames > 0 && since < a->frame_ns && !a->input_frame) {
 		if (!uv_is_active((uv_handle_t *)&a->frame_timer))
 			uv_timer_start(&a->frame_timer, frame_timer_cb,
 			               (a->frame_ns - since) / 1000000u + 1, 0);
@@ -1219,6 +1220,9 @@ static void stdin_cb(uv_poll_t *h, int status, int events)
 		n++;
 		handle_key(a, ch);
 	}
+	/* A key is answered in this loop pass, not at the next frame of the budget (which only
+	 * paces output the loop's other events cause): people press keys a few times a second. */
+	a->input_frame |= n > 0;
 	/* A readable tty that yields nothing, again and again, has hung up. */
 	a->empty_reads = n ? 0 : a->empty_reads + 1;
 	if (a->empty_reads > STDIN_EMPTY_READS_EOF)

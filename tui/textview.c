@@ -142,6 +142,54 @@ void textview_appendf(struct textview *tv, enum theme_role role, int64_t tag, co
 	buf_free(&b);
 }
 
+/* Splits like textview_append, then inserts the lines before the first one, keeping the
+ * cursor and the view on the lines they were on. */
+bool textview_prepend(struct textview *tv, const char *text, size_t len, enum theme_role role,
+                      int64_t tag)
+{
+	const char *p = text ? text : "";
+	const char *end = p + (text ? len : 0);
+	char **lines = NULL;
+	size_t n = 0, cap = 0;
+	bool was_empty = tv->count == 0;
+
+	do {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t k = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (n == cap) {
+			cap = cap ? 2 * cap : 4;
+			lines = xrealloc(lines, cap * sizeof(*lines));
+		}
+		lines[n++] = clean_line(p, k && p[k - 1] == '\r' ? k - 1 : k);
+		p += k;
+		if (nl)
+			p++;
+	} while (p < end);
+	if (tv->count + n > tv->max) {
+		while (n > 0)
+			free(lines[--n]);
+		free(lines);
+		return false;
+	}
+	for (size_t i = n; i-- > 0;) {
+		tv->head = (tv->head + tv->max - 1) % tv->max;
+		tv->ring[tv->head] = (struct tv_line){.text = lines[i], .role = role, .tag = tag};
+		tv->count++;
+	}
+	free(lines);
+	if (was_empty) {
+		tv->cursor = tv->follow ? tv->count - 1 : 0;
+		tv->top = 0;
+	} else {
+		tv->cursor += n;
+		/* following: the view shows the newest lines (textview_draw scrolls down to the
+		 * cursor); else it stays on the lines it showed */
+		tv->top = tv->follow ? 0 : tv->top + n;
+	}
+	return true;
+}
+
 size_t textview_count(const struct textview *tv)
 {
 	return tv->count;

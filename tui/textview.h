@@ -33,6 +33,12 @@ void textview_append(struct textview *tv, const char *text, size_t len, enum the
                      int64_t tag);
 void textview_appendf(struct textview *tv, enum theme_role role, int64_t tag, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Inserts lines (split like textview_append) before the first line: for filling a view
+ * from the newest line backwards. The cursor and the view stay on the lines they showed
+ * (in follow mode: the last line). Returns false, inserting nothing, when they would not
+ * fit under the bound. */
+bool textview_prepend(struct textview *tv, const char *text, size_t len, enum theme_role role,
+                      int64_t tag);
 void textview_clear(struct textview *tv);
 
 size_t textview_count(const struct textview *tv);

@@ -70,6 +70,49 @@ static void test_follow_and_navigation(void **state)
 	textview_free(tv);
 }
 
+/* Filling a view from the newest line backwards: lines keep their order, the cursor stays
+ * on its line (the last one in follow mode), appends still follow, nothing past the bound. */
+static void test_prepend(void **state)
+{
+	struct textview *tv = textview_new(6);
+	int64_t tag = 0;
+
+	(void)state;
+	assert_true(textview_prepend(tv, "e\r\nf\n", 5, THEME_NORMAL, 3));
+	assert_int_equal(textview_count(tv), 2);
+	assert_int_equal(textview_cursor(tv), 1);
+	assert_true(textview_prepend(tv, "d", 1, THEME_FAIL, 2));
+	assert_true(textview_prepend(tv, "b\nc", 3, THEME_NORMAL, 1));
+	assert_int_equal(textview_count(tv), 5);
+	assert_string_equal(textview_line(tv, 0, NULL, &tag), "b");
+	assert_int_equal(tag, 1);
+	assert_string_equal(textview_line(tv, 1, NULL, NULL), "c");
+	enum theme_role role = THEME_NORMAL;
+	assert_string_equal(textview_line(tv, 2, &role, &tag), "d");
+	assert_int_equal(role, THEME_FAIL);
+	assert_string_equal(textview_line(tv, 3, NULL, NULL), "e");
+	assert_string_equal(textview_line(tv, 4, NULL, NULL), "f");
+	assert_int_equal(textview_cursor(tv), 4);
+	assert_true(textview_following(tv));
+	/* two lines do not fit in the one free slot: nothing is inserted */
+	assert_false(textview_prepend(tv, "x\ny", 3, THEME_NORMAL, 0));
+	assert_int_equal(textview_count(tv), 5);
+	assert_true(textview_prepend(tv, "", 0, THEME_NORMAL, 0));
+	assert_string_equal(textview_line(tv, 0, NULL, NULL), "");
+	assert_false(textview_prepend(tv, "z", 1, THEME_NORMAL, 0));
+	textview_append(tv, "g", 1, THEME_NORMAL, 4);
+	assert_string_equal(textview_line(tv, 5, NULL, NULL), "g");
+	assert_int_equal(textview_cursor(tv), 5);
+	/* away from follow mode the cursor stays on its line */
+	textview_clear(tv);
+	textview_append(tv, "m", 1, THEME_NORMAL, 0);
+	textview_append(tv, "n", 1, THEME_NORMAL, 0);
+	assert_true(textview_request(tv, REQ_MOVE_UP, 10));
+	assert_true(textview_prepend(tv, "l", 1, THEME_NORMAL, 0));
+	assert_string_equal(textview_line(tv, textview_cursor(tv), NULL, NULL), "m");
+	textview_free(tv);
+}
+
 static void test_search(void **state)
 {
 	struct textview *tv = textview_new(10);
@@ -124,9 +167,8 @@ static void test_sanitised(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_bounded),
-	    cmocka_unit_test(test_follow_and_navigation),
-	    cmocka_unit_test(test_search),
+	    cmocka_unit_test(test_bounded),   cmocka_unit_test(test_follow_and_navigation),
+	    cmocka_unit_test(test_prepend),   cmocka_unit_test(test_search),
 	    cmocka_unit_test(test_sanitised),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,7 +17,7 @@ static void usage(FILE *out)
 	fputs("usage: lambdeck emulate [--host 127.0.0.1] [--port N] [--state-dir DIR]\n"
 	      "                        [--region NAME] [--any-credentials] [--allow-remote]\n"
 	      "                        [--max-concurrency N] [--idle-timeout SECONDS] [--quiet]\n"
-	      "                        [--share-with-group]\n"
+	      "                        [--share-with-group] [--exit-when-unused]\n"
 	      "\n"
 	      "Runs the local emulator. Prints {\"endpoint\",\"region\",\"credentials_file\",...}\n"
 	      "on one line, then serves until SIGTERM or SIGINT.\n"
@@ -31,6 +31,8 @@ static void usage(FILE *out)
 	      "  --quiet               no request log on stderr\n"
 	      "  --share-with-group    credentials/endpoint 0640, state dir 0750 (also when the\n"
 	      "                        project's lambdeck.json has \"share_with_group\": true)\n"
+	      "  --exit-when-unused    stop when no console or command holds a lease in\n"
+	      "                        STATE_DIR/users any more (how consoles start it)\n"
 	      "  --exit-with-parent    stop (SIGTERM) when the process that started it dies\n"
 	      "                        (test harnesses: no emulator outlives a killed test)\n",
 	      out);
@@ -96,6 +98,8 @@ int cmd_emulate(int argc, char **argv, const struct global_opts *g)
 			o.quiet = true;
 		} else if (!strcmp(a, "--share-with-group")) {
 			o.share_with_group = true;
+		} else if (!strcmp(a, "--exit-when-unused")) {
+			o.exit_when_unused = true;
 		} else if (!strcmp(a, "--exit-with-parent")) {
 			pid_t parent = getppid();
 

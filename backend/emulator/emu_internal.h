@@ -94,6 +94,8 @@ struct emulator {
 	struct logstore *logs;
 	struct function *functions; /* sorted by name */
 	uv_signal_t *sig_term, *sig_int;
+	uv_timer_t *users_timer; /* exit_when_unused: watches <state_dir>/users */
+	int unused_ticks;        /* consecutive checks that found no live user */
 	int lock_fd;
 	bool stopping;
 	void (*on_stopped)(void *user);

@@ -1,8 +1,10 @@
 /* emulator.c - the emulator process: state directory, generated credentials, the API
  * listener with SigV4 verification, routing (Lambda API, CloudWatch Logs), shutdown. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -285,6 +287,52 @@ static void on_signal(uv_signal_t *h, int signum)
 	emulator_shutdown(h->data);
 }
 
+/* Live user leases (files <state_dir>/users/<pid>-<id>, written by backend/mode.c); the
+ * leases of dead processes are removed, as mode.c does. */
+static int live_users(struct emulator *emu)
+{
+	char *dir = util_path_join(emu->state_dir, "users");
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	while (d && (de = readdir(d))) {
+		int pid = atoi(de->d_name);
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)) {
+			n++;
+		} else {
+			char *p = util_path_join(dir, de->d_name);
+
+			unlink(p);
+			free(p);
+		}
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	return n;
+}
+
+/* exit_when_unused: the users' leases are checked every second; two checks in a row with
+ * nobody left stop the emulator (a user that is just attaching writes its lease within
+ * milliseconds of connecting, well inside that window). */
+static void on_users_timer(uv_timer_t *t)
+{
+	struct emulator *emu = t->data;
+
+	if (live_users(emu) > 0) {
+		emu->unused_ticks = 0;
+		return;
+	}
+	if (++emu->unused_ticks >= 2) {
+		emu_log(emu, "no user left (all leases in %s/users are gone)", emu->state_dir);
+		emulator_shutdown(emu);
+	}
+}
+
 static bool is_loopback(const char *host)
 {
 	struct in_addr a;
@@ -407,6 +455,14 @@ struct emulator *emulator_new(uv_loop_t *loop, const struct emulator_options *o,
 	emu->sig_term->data = emu->sig_int->data = emu;
 	uv_signal_start(emu->sig_term, on_signal, SIGTERM);
 	uv_signal_start(emu->sig_int, on_signal, SIGINT);
+	if (emu->opt.exit_when_unused) {
+		emu->users_timer = xcalloc(1, sizeof(uv_timer_t));
+		uv_timer_init(loop, emu->users_timer);
+		emu->users_timer->data = emu;
+		/* the first check waits for the starter, which writes its lease after reading
+		 * the JSON line below */
+		uv_timer_start(emu->users_timer, on_users_timer, 5000, 1000);
+	}
 	emu_log(emu, "emulator listening on %s (state %s)", emu->endpoint, emu->state_dir);
 	return emu;
 fail:
@@ -435,6 +491,10 @@ void emulator_shutdown(struct emulator *emu)
 		uv_close((uv_handle_t *)emu->sig_term, (uv_close_cb)free);
 		uv_close((uv_handle_t *)emu->sig_int, (uv_close_cb)free);
 		emu->sig_term = emu->sig_int = NULL;
+	}
+	if (emu->users_timer) {
+		uv_close((uv_handle_t *)emu->users_timer, (uv_close_cb)free);
+		emu->users_timer = NULL;
 	}
 	if (emu->endpoint) {
 		/* remove the endpoint file only if it is still ours */

@@ -1,6 +1,6 @@
 /* test_mode.c - LOCAL/AWS selection rules, and the LOCAL lifecycle against real
  * `lambdeck emulate` processes ($LAMBDECK): start on first need, attach, share, stop when
- * the last user goes, --keep-emulator, two simultaneous starters. */
+ * the last user goes, --keep-emulator, two simultaneous starters, a starter that is killed. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,7 +110,7 @@ static int reap(int pid)
 {
 	int st = -1;
 
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 300; i++) {
 		if (waitpid(pid, &st, WNOHANG) == pid)
 			return st;
 		usleep(50 * 1000);
@@ -264,6 +265,49 @@ static void test_local_race(void **state)
 	free(proj);
 }
 
+/* A console killed with SIGKILL cannot release its lease: the emulator it started notices
+ * that no live user is left and stops by itself (--exit-when-unused). */
+static void test_killed_starter(void **state)
+{
+	(void)state;
+	char *proj = tmpdir(), st[512];
+	int child, pid, status;
+	time_t t0;
+
+	snprintf(st, sizeof(st), "%s/.lambdeck/emulator", proj);
+	/* the orphaned emulator is reparented to us, so we can reap it */
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		uv_loop_t loop;
+		struct mode_options o = local_opts(proj);
+		struct lk_error err = {0};
+		struct mode *m;
+
+		uv_loop_init(&loop);
+		m = mode_new(&loop, &o, &err);
+		if (!m || !mode_acquire_sync(m, &err))
+			_exit(3);
+		kill(getpid(), SIGKILL); /* no mode_free: the lease stays behind */
+		_exit(4);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFSIGNALED(status));
+	assert_true(running(st));
+	pid = pid_of(st);
+	t0 = time(NULL);
+	/* up to 5 s for the starter's lease to appear, then two 1 s checks */
+	status = reap(pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_true(time(NULL) - t0 <= 12);
+	assert_false(running(st));
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	emu_rm_rf(proj);
+	free(proj);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +315,7 @@ int main(void)
 	    cmocka_unit_test(test_aws_config),
 	    cmocka_unit_test(test_local_share_and_stop),
 	    cmocka_unit_test(test_local_race),
+	    cmocka_unit_test(test_killed_starter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

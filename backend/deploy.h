@@ -103,6 +103,36 @@ struct deploy_job *deploy_start(uv_loop_t *loop, struct aws_client *client, cons
  * if they did not reach the service, otherwise their real outcome is reported. */
 void deploy_cancel(struct deploy_job *job);
 
+/* ---- deploy state: .lambdeck/deploy/<function>.json, shared by every process ---- */
+
+/* Every quick deploy (console, `lambdeck deploy`, the Playground's deploy before invoking)
+ * records each function's last outcome here when it finishes (cancelled ones are not
+ * recorded), written atomically (temp + rename), so another console watching the directory
+ * shows the same badge. Full deploys (the IaC tool) are not recorded: they do not say which
+ * functions they changed. */
+struct deploy_state {
+	char *outcome;        /* deploy_outcome_name(): "updated", "created", "unchanged",
+	                         "failed" */
+	bool ok;              /* not failed */
+	char code_sha256[48]; /* local artifact's CodeSha256 that was deployed ("" if none) */
+	char *deployed_name;  /* name used in the API calls, NULL if not resolved */
+	bool local;           /* deployed to the local emulator */
+	int64_t time_ms;      /* when it finished, Unix ms */
+	char *error;          /* "Code: message" when failed, else NULL */
+	int pid;              /* process that deployed */
+};
+/* Directory of the state files / one function's file (caller frees). */
+char *deploy_state_dir(const char *project_dir);
+char *deploy_state_path(const char *project_dir, const char *function);
+/* Records res (atomically). Returns 0, -1 with err set. */
+int deploy_state_write(const char *project_dir, const struct deploy_result *res, bool local,
+                       struct lk_error *err);
+/* Reads a function's state: 0 and *out filled, 1 when there is none yet, -1 with err set
+ * ("path: what") when the file is not valid. Blocking, small. */
+int deploy_state_read(const char *project_dir, const char *function, struct deploy_state *out,
+                      struct lk_error *err);
+void deploy_state_clear(struct deploy_state *s);
+
 /* ---- watch: saved file -> build + deploy of the functions whose code dir contains it ---- */
 
 struct deploy_watch;

@@ -416,7 +416,9 @@ char *events_recovery_path(const char *project_dir, const char *function, const 
 
 static char *scratch_path(const char *project_dir, const char *function, const char *name)
 {
-	return xasprintf("%s/.lambdeck/edit/%s/%s.json", project_dir, function, name);
+	/* per process: two consoles editing the same event must not share one scratch file */
+	return xasprintf("%s/.lambdeck/edit/%ld/%s/%s.json", project_dir, (long)getpid(), function,
+	                 name);
 }
 
 static char *rel_label(const char *function, const char *name)

@@ -108,7 +108,7 @@ int events_delete(const char *project_dir, const char *function, const char *nam
                   struct lk_error *err);
 
 /* Editor round trip, used by the Playground pane (and usable by any caller):
- * 1. events_edit_begin() prepares a scratch copy .lambdeck/edit/<Function>/<name>.json,
+ * 1. events_edit_begin() prepares a scratch copy .lambdeck/edit/<pid>/<Function>/<name>.json,
  *    seeded from the recovery copy when there is one (reopen continues where the invalid
  *    edit left off), else from the saved event (or "{}\n" for a new one). *scratch_path is
  *    the file to hand to $EDITOR (caller frees).

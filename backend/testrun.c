@@ -378,6 +378,9 @@ struct testrun {
 	size_t n_history;
 
 	struct fswatch *watch;
+
+	char *share_as; /* opts.share_as copied; NULL: not shared */
+	int lock_fd;    /* run lock held for the current run, -1 when none */
 };
 
 static void ctx_handle_closed(uv_handle_t *h)
@@ -480,6 +483,15 @@ static void parse_results(struct testrun *tr)
 	}
 }
 
+/* The run is over (any status): share it, then let the next runner have the lock. */
+static void share_finished(struct testrun *tr, const struct testrun_result *r)
+{
+	if (tr->lock_fd < 0)
+		return;
+	testrun_share_finished(tr->dir, tr->share_as, r, tr->lock_fd);
+	tr->lock_fd = -1;
+}
+
 static void finish_run(struct testrun *tr)
 {
 	struct run_ctx *c = tr->ctx;
@@ -526,6 +538,7 @@ static void finish_run(struct testrun *tr)
 		r->note = n;
 	}
 	tr->kill_reason = KILL_NONE;
+	share_finished(tr, r);
 	history_push(tr, r);
 	if (tr->cbs.on_finish)
 		tr->cbs.on_finish(tr, r, tr->user);
@@ -638,6 +651,17 @@ static int start_run(struct testrun *tr, const char *trigger, struct lk_error *e
 {
 	struct testrun_result *r = &tr->cur;
 
+	if (tr->share_as) {
+		struct lk_error lerr;
+		int rc =
+		    testrun_share_acquire(tr->dir, tr->opts.wait_for_lock, &tr->lock_fd, &lerr);
+		if (rc == 2) {
+			if (err)
+				*err = lerr;
+			return 2;
+		}
+		/* rc < 0: .lambdeck/tests/ unusable (read-only project...): run unshared */
+	}
 	testrun_result_clear(r);
 	lines_reset(tr);
 	tr->has_cur = true;
@@ -703,6 +727,8 @@ static int start_run(struct testrun *tr, const char *trigger, struct lk_error *e
 	uv_pipe_open(&c->pipe, fds[0]);
 	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 	tr->ctx = c;
+	if (tr->lock_fd >= 0)
+		testrun_share_started(tr->dir, tr->share_as, r);
 	if (tr->opts.timeout_ms)
 		uv_timer_start(&tr->timeout_timer, on_timeout, tr->opts.timeout_ms, 0);
 	if (tr->cbs.on_start)
@@ -717,6 +743,7 @@ failed : {
 	r->error = buf_steal(&clean);
 	lk_error_set(err, "TestCommandError", "%s", r->error);
 	r->lines = xcalloc(1, sizeof(*r->lines));
+	share_finished(tr, r);
 	history_push(tr, r);
 	if (tr->cbs.on_start)
 		tr->cbs.on_start(tr, r, tr->user);
@@ -744,6 +771,9 @@ struct testrun *testrun_new(uv_loop_t *loop, const char *dir, char *const *argv,
 	if (opts)
 		tr->opts = *opts;
 	tr->opts.report_path = NULL;
+	tr->share_as = opts && opts->share_as ? xstrdup(opts->share_as) : NULL;
+	tr->opts.share_as = NULL;
+	tr->lock_fd = -1;
 	if (!tr->opts.kill_grace_ms)
 		tr->opts.kill_grace_ms = 5000;
 	if (!tr->opts.debounce_ms)
@@ -794,6 +824,7 @@ static void timer_closed(uv_handle_t *h)
 	free(tr->command);
 	free(tr->report_path);
 	free(tr->queued_trigger);
+	free(tr->share_as);
 	free(tr->dir);
 	free(tr);
 }
@@ -806,6 +837,15 @@ void testrun_free(struct testrun *tr)
 	fswatch_free(tr->watch);
 	tr->watch = NULL;
 	if (tr->ctx) {
+		if (tr->lock_fd >= 0) { /* killed mid-run: no result to share, just let go */
+			char *d = testrun_share_dir(tr->dir),
+			     *run = util_path_join(d, "running.json");
+			unlink(run);
+			free(run);
+			free(d);
+			close(tr->lock_fd);
+			tr->lock_fd = -1;
+		}
 		if (tr->ctx->pgid > 0)
 			kill(-tr->ctx->pgid, SIGKILL);
 		tr->ctx->tr = NULL;
@@ -836,6 +876,48 @@ void testrun_cancel(struct testrun *tr)
 	free(tr->queued_trigger);
 	tr->queued_trigger = NULL;
 	begin_kill(tr, KILL_CANCEL);
+}
+
+/* Another process wrote it: make it safe for the terminal. Frees s; NULL stays NULL. */
+static char *resanitize(char *s)
+{
+	struct buf c = {0};
+
+	if (!s)
+		return NULL;
+	util_sanitize(s, strlen(s), false, false, &c);
+	buf_append(&c, "", 0);
+	free(s);
+	return buf_steal(&c);
+}
+
+void testrun_adopt(struct testrun *tr, const struct testrun_shared *s)
+{
+	struct testrun_result r;
+	struct buf t = {0}, clean = {0};
+
+	if (!s->has_last)
+		return;
+	testrun_result_copy(&r, &s->last);
+	buf_printf(&t, "from %s pid %d: %s", s->last_by ? s->last_by : "another process",
+	           s->last_pid, s->last.trigger ? s->last.trigger : "");
+	util_sanitize(t.data, t.len, false, false, &clean);
+	buf_append(&clean, "", 0);
+	free(r.trigger);
+	r.trigger = buf_steal(&clean);
+	buf_free(&t);
+	r.command = resanitize(r.command);
+	r.note = resanitize(r.note);
+	r.error = resanitize(r.error);
+	r.id = ++tr->next_id;
+	history_push(tr, &r);
+	if (!tr->ctx) {
+		testrun_result_clear(&tr->cur);
+		tr->cur = r;
+		tr->has_cur = true;
+	} else {
+		testrun_result_clear(&r);
+	}
 }
 
 bool testrun_running(const struct testrun *tr)

@@ -177,6 +177,14 @@ struct testrun_opts {
 	const char *report_path; /* JUnit XML written by the runner (relative to dir or
 	                            absolute); NULL -> taken from a --junitxml=PATH argument */
 	size_t history;          /* finished runs kept; 0 -> 10 */
+	/* Sharing with other processes on the project (see "sharing" below). NULL: not shared
+	 * (no lock, nothing written). Else who runs, for the others' display ("console",
+	 * "lambdeck test"): each run holds .lambdeck/tests/run.lock, announces itself in
+	 * running.json and leaves its result in last.json. */
+	const char *share_as;
+	/* When another process holds the run lock: false -> testrun_start returns 2 (busy) and
+	 * nothing runs; true -> wait for that run to end, then run (the CLI). */
+	bool wait_for_lock;
 };
 
 /* Creates a runner for argv (copied) in directory dir. opts may be NULL. */
@@ -187,7 +195,10 @@ void testrun_free(struct testrun *tr);
 
 /* Starts a run now. When a run is going it does not start another: it queues exactly one
  * rerun (returns 1). Returns 0 when started; -1 with err set when the command could not be
- * started (the failed run is still recorded as TESTRUN_ERROR and on_finish is called). */
+ * started (the failed run is still recorded as TESTRUN_ERROR and on_finish is called);
+ * 2 with err set ("Busy") when shared, another process is running the suite of this
+ * project and wait_for_lock is off: nothing runs, nothing is recorded (its result will
+ * arrive in last.json). A re-run on save that finds the lock taken is skipped that way. */
 int testrun_start(struct testrun *tr, const char *trigger, struct lk_error *err);
 /* Cancels the running run (SIGTERM to its process group, SIGKILL after the grace) and drops
  * a queued rerun. No-op when idle. */
@@ -213,6 +224,44 @@ size_t testrun_history_count(const struct testrun *tr);
 const struct testrun_result *testrun_history(const struct testrun *tr, size_t i);
 const char *testrun_command(const struct testrun *tr); /* argv joined */
 const char *testrun_dir(const struct testrun *tr);
+
+/* --- sharing: .lambdeck/tests/ of the project ------------------------------------------------
+ *
+ *   run.lock      flock()ed (exclusive) by the process running the suite, for the whole run:
+ *                 two consoles watching the same project never both run it for one save
+ *   running.json  {"pid","by","trigger","command","startedMs"} while a run goes (atomic;
+ *                 removed at the end; a dead pid means a crashed runner: ignored)
+ *   last.json     the last finished run: testrun_result_json() (output: its last
+ *                 TESTRUN_SHARE_LINES lines) plus "pid", "by", "startedMs", "finishedMs";
+ *                 written atomically before the lock is released */
+
+#define TESTRUN_SHARE_LINES 2000
+
+struct testrun_shared {
+	bool running; /* another live process holds a run (running.json, pid alive) */
+	int running_pid;
+	char *running_by, *running_trigger;
+	int64_t running_started_ms;
+	bool has_last;
+	int last_pid;
+	char *last_by;
+	int64_t last_finished_ms;
+	struct testrun_result last; /* status, counts, failures, output tail, trigger... */
+};
+
+/* Directory (caller frees). */
+char *testrun_share_dir(const char *project_dir);
+/* Reads running.json and last.json of dir. Blocking (small files): run it on the thread
+ * pool from a console. Missing files are not errors. Returns 0, or -1 with err set
+ * ("path:line:col: what") when a file is not valid; out is filled as far as valid. */
+int testrun_shared_read(const char *project_dir, struct testrun_shared *out, struct lk_error *err);
+void testrun_shared_clear(struct testrun_shared *s);
+/* Parses a result written by testrun_result_json(); -1 when it is not one. */
+int testrun_result_from_json(const char *json, size_t len, struct testrun_result *out);
+/* Shows another process's finished run here: it is added to the history (newest) and, when
+ * no run of ours is going, becomes testrun_current(). Its trigger is prefixed with "from
+ * <by> pid <pid>: " so a reader knows where it came from. */
+void testrun_adopt(struct testrun *tr, const struct testrun_shared *s);
 
 /* Resolves a failure's file as reported by a runner to an existing absolute path under dir
  * (tries dir/file, then the go module path from go.mod, then a search by name under dir

@@ -27,4 +27,13 @@ bool testrun_parse_lines(char *const *lines, size_t n, struct testrun_result *r)
 void testrun_add_failure(struct testrun_result *r, const char *name, const char *message,
                          const char *file, int line, const char *group);
 
+/* Sharing (testrun_share.c). Acquire: 0 and *fd (the held run lock), 2 with err when
+ * another process holds it and !wait, -1 with err when .lambdeck/tests/ is unusable (the
+ * caller runs unshared). */
+int testrun_share_acquire(const char *dir, bool wait, int *fd, struct lk_error *err);
+void testrun_share_started(const char *dir, const char *by, const struct testrun_result *r);
+/* Writes last.json, removes running.json, releases the lock (closes fd; fd < 0: none). */
+void testrun_share_finished(const char *dir, const char *by, const struct testrun_result *r,
+                            int fd);
+
 #endif

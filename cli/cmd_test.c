@@ -338,6 +338,11 @@ int cmd_test(int argc, char **argv, const struct global_opts *g)
 	    .on_line = on_line,
 	    .on_finish = on_finish,
 	};
+	if (!custom) { /* the project's suite: shared with consoles on it (testrun.h) */
+		o.share_as = "lambdeck test";
+		o.wait_for_lock = !c.watch; /* one-shot: wait for their run; watch: skip a save
+		                              another process already runs the suite for */
+	}
 	c.tr = testrun_new(&loop, p->dir, custom ? custom : cmd, &o, &cbs, &c);
 	testrun_argv_free(cmd);
 	if (!c.json) {

@@ -373,12 +373,47 @@ static void add_watch(struct functions *st, const char *dir)
 	st->watches[st->n_watches++] = w;
 }
 
-/* Watches the project directory (config files, code) and code directories outside it. */
+/* Build artifacts/manifests or deploy state changed, by this process or another one (a
+ * second console, `lambdeck deploy`, the Playground's deploy before invoking): badges. */
+static void state_event(struct fswatch *w, const struct fswatch_batch *batch, void *user)
+{
+	(void)w;
+	(void)batch;
+	start_status(user);
+}
+
+/* Watches <project>/.lambdeck/<sub> (created if missing, so that a build or deploy made
+ * later by another process is seen); subdirs matching ignore are skipped. */
+static void add_state_watch(struct functions *st, const char *sub, const char *ignore)
+{
+	struct fswatch_opts o = {.debounce_ms = 100,
+	                         .max_wait_ms = 500,
+	                         .ignore = ignore ? &ignore : NULL,
+	                         .n_ignore = ignore ? 1 : 0};
+	char *dir = util_path_join(app_project(st->p->app)->dir, sub);
+	struct fswatch *w = NULL;
+	struct lk_error err;
+
+	if (util_mkdir_p(dir, 0777, &err) == 0 &&
+	    fswatch_new(app_loop(st->p->app), dir, &o, state_event, st, &w, &err) == 0) {
+		st->watches = xrealloc(st->watches, (st->n_watches + 1) * sizeof(*st->watches));
+		st->watches[st->n_watches++] = w;
+	} else {
+		app_message(st->p->app, APP_MSG_WARN,
+		            "not following builds and deploys of other processes: %s", err.message);
+	}
+	free(dir);
+}
+
+/* Watches the project directory (config files, code) and code directories outside it, and
+ * the shared build/deploy state. */
 static void rewatch(struct functions *st)
 {
 	struct project *proj = app_project(st->p->app);
 
 	unwatch_all(st);
+	add_state_watch(st, ".lambdeck/build", "*/deps");
+	add_state_watch(st, ".lambdeck/deploy", NULL);
 	add_watch(st, proj->dir);
 	for (size_t i = 0; i < proj->n_functions; i++)
 		if (proj->functions[i].code_dir && util_is_dir(proj->functions[i].code_dir))
@@ -670,6 +705,9 @@ static void project_changed(struct functions *st)
 struct fn_status {
 	char *name;
 	bool buildable, built, modified;
+	char code_sha256[48]; /* of the last build */
+	int deploy;           /* 0 no state, 1 read, -1 unreadable */
+	struct deploy_state ds;
 };
 
 struct status_job {
@@ -696,6 +734,17 @@ static void status_work(uv_work_t *req)
 			if (o->buildable && build_status_get(p, &p->functions[i], &bs, &err) == 0) {
 				o->built = bs.built;
 				o->modified = bs.modified;
+				memcpy(o->code_sha256, bs.code_sha256, sizeof(o->code_sha256));
+			}
+			switch (deploy_state_read(job->dir, o->name, &o->ds, &err)) {
+			case 0:
+				o->deploy = 1;
+				break;
+			case 1:
+				o->deploy = 0;
+				break;
+			default:
+				o->deploy = -1;
 			}
 		}
 	}
@@ -703,6 +752,25 @@ static void status_work(uv_work_t *req)
 }
 
 static void start_status(struct functions *st);
+
+/* The deploy badge from the shared deploy state: ✗ the last deploy failed; ↑ (ok colour)
+ * the deployed CodeSha256 is the current build's and nothing changed since; ↑ (warning)
+ * deployed, but the local code moved on; nothing when never deployed. */
+static void set_deploy_badge(struct functions *st, const struct fn_status *o)
+{
+	if (o->deploy == 0) {
+		pane_functions_set_badge(st->p, o->name, FUNCTIONS_BADGE_DEPLOY, NULL, THEME_DIM);
+	} else if (o->deploy < 0 || !o->ds.ok) {
+		pane_functions_set_badge(st->p, o->name, FUNCTIONS_BADGE_DEPLOY,
+		                         theme_glyph(THEME_GLYPH_CROSS), THEME_FAIL);
+	} else {
+		bool current = o->built && !o->modified && o->ds.code_sha256[0] &&
+		               !strcmp(o->ds.code_sha256, o->code_sha256);
+		pane_functions_set_badge(st->p, o->name, FUNCTIONS_BADGE_DEPLOY,
+		                         theme_glyph(THEME_GLYPH_ARROW_UP),
+		                         current ? THEME_OK : THEME_WARN);
+	}
+}
 
 static void status_done(uv_work_t *req, int status)
 {
@@ -724,14 +792,17 @@ static void status_done(uv_work_t *req, int status)
 				    st->p, o->name, FUNCTIONS_BADGE_BUILD,
 				    o->modified ? theme_glyph(THEME_GLYPH_BULLET) : NULL,
 				    THEME_WARN);
+			set_deploy_badge(st, o);
 		}
 		if (st->status_pending) {
 			st->status_pending = false;
 			start_status(st);
 		}
 	}
-	for (size_t i = 0; i < job->n; i++)
+	for (size_t i = 0; i < job->n; i++) {
 		free(job->out[i].name);
+		deploy_state_clear(&job->out[i].ds);
+	}
 	free(job->out);
 	free(job->dir);
 	free(job);

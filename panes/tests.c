@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "backend/fswatch.h"
 #include "backend/invoke.h"
 #include "backend/snapshot.h"
 #include "backend/testrun.h"
@@ -36,6 +38,21 @@ struct tests_pane {
 	bool has_snap;
 	struct testrun_result snap;
 	uv_timer_t snap_timer;
+	/* runs of other processes on the project (.lambdeck/tests/, testrun.h "sharing") */
+	struct fswatch *share_watch;
+	struct share_job *share_job; /* reading the shared files on the thread pool */
+	bool share_again;            /* changed again while reading */
+	char *foreign_running;       /* "console pid 123: on save: app.py" while it runs */
+	int64_t adopted_ms;          /* finishedMs of the last adopted run */
+};
+
+struct share_job {
+	uv_work_t req;
+	struct tests_pane *t; /* NULL once the pane is gone */
+	char *dir;
+	struct testrun_shared s;
+	struct lk_error err;
+	int rc;
 };
 
 static struct tests_pane *state(struct pane *p)
@@ -295,12 +312,104 @@ static void set_watch(struct tests_pane *t, bool on)
 }
 
 /* (Re)creates the runner for the current project; keeps the watch setting. */
+/* --- runs of other processes -------------------------------------------------------------- */
+
+static void share_start(struct tests_pane *t);
+
+static void share_work(uv_work_t *req)
+{
+	struct share_job *j = req->data;
+	j->rc = testrun_shared_read(j->dir, &j->s, &j->err);
+}
+
+static void share_done(uv_work_t *req, int status)
+{
+	struct share_job *j = req->data;
+	struct tests_pane *t = j->t;
+
+	if (t && status == 0) {
+		const struct testrun_shared *s = &j->s;
+		t->share_job = NULL;
+		free(t->foreign_running);
+		t->foreign_running = NULL;
+		if (s->running && s->running_pid != getpid())
+			t->foreign_running =
+			    xasprintf("%s pid %d: %s", s->running_by ? s->running_by : "?",
+			              s->running_pid, s->running_trigger ? s->running_trigger : "");
+		if (s->has_last && s->last_pid != getpid() && s->last_finished_ms > t->adopted_ms) {
+			t->adopted_ms = s->last_finished_ms;
+			testrun_adopt(t->tr, s);
+			if (!testrun_running(t->tr) && !t->history_view && t->shown < 0) {
+				show_result(t, testrun_current(t->tr));
+				if (testrun_has_snapshots(testrun_dir(t->tr)))
+					start_snapshots(t);
+			} else if (t->history_view) {
+				show_history(t);
+			}
+		}
+		if (j->rc < 0)
+			app_message(t->p->app, APP_MSG_WARN, "tests: %s", j->err.message);
+		app_mark_dirty(t->p);
+		if (t->share_again) {
+			t->share_again = false;
+			share_start(t);
+		}
+	}
+	testrun_shared_clear(&j->s);
+	free(j->dir);
+	free(j);
+}
+
+static void share_start(struct tests_pane *t)
+{
+	struct share_job *j;
+
+	if (t->share_job) {
+		t->share_again = true;
+		return;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->t = t;
+	j->req.data = j;
+	j->dir = xstrdup(testrun_dir(t->tr));
+	if (uv_queue_work(app_loop(t->p->app), &j->req, share_work, share_done) < 0) {
+		free(j->dir);
+		free(j);
+		return;
+	}
+	t->share_job = j;
+}
+
+static void share_event(struct fswatch *w, const struct fswatch_batch *b, void *user)
+{
+	(void)w;
+	(void)b;
+	share_start(user);
+}
+
+/* Follows .lambdeck/tests/ of the project (created if missing). */
+static void share_watch(struct tests_pane *t)
+{
+	struct fswatch_opts o = {.debounce_ms = 50, .max_wait_ms = 300};
+	char *dir = testrun_share_dir(testrun_dir(t->tr));
+	struct lk_error err;
+
+	fswatch_free(t->share_watch);
+	t->share_watch = NULL;
+	if (util_mkdir_p(dir, 0777, &err) < 0 ||
+	    fswatch_new(app_loop(t->p->app), dir, &o, share_event, t, &t->share_watch, &err) < 0)
+		app_message(t->p->app, APP_MSG_WARN,
+		            "tests: not following runs of other consoles: %s", err.message);
+	free(dir);
+	share_start(t);
+}
+
 static void make_runner(struct tests_pane *t, bool first)
 {
 	struct project *proj = app_project(t->p->app);
 	const char *source = "default";
 	char **argv = testrun_detect(proj->dir, proj, &source);
-	struct testrun_opts o = {.timeout_ms = 600000};
+	struct testrun_opts o = {.timeout_ms = 600000, .share_as = "console"};
 
 	if (t->tr && !first) {
 		char *cmd = testrun_argv_join(argv);
@@ -320,6 +429,8 @@ static void make_runner(struct tests_pane *t, bool first)
 	t->shown = -1;
 	t->history_view = false;
 	textview_clear(t->tv);
+	t->adopted_ms = 0;
+	share_watch(t);
 	if (app_read_only(t->p->app)) {
 		textview_appendf(t->tv, THEME_DIM, 0, "read-only: test runs are disabled.");
 		return;
@@ -357,7 +468,11 @@ static void tests_destroy(struct pane *p)
 	if (t->snap_run)
 		snapshot_run_cancel(t->snap_run);
 	invoke_ctx_free(t->ctx); /* ends what is in flight without callbacks */
-	testrun_free(t->tr);     /* kills a running group; handles close on the next loop pass */
+	fswatch_free(t->share_watch);
+	if (t->share_job)
+		t->share_job->t = NULL; /* share_done frees it */
+	free(t->foreign_running);
+	testrun_free(t->tr); /* kills a running group; handles close on the next loop pass */
 	testrun_result_clear(&t->snap);
 	textview_free(t->tv);
 	free(t->source);
@@ -381,6 +496,10 @@ static void tests_draw(struct pane *p)
 		if (testrun_rerun_queued(t->tr))
 			buf_puts(&b, " (+1 queued)");
 		role = THEME_WARN;
+	} else if (t->foreign_running && t->shown < 0 && !t->history_view) {
+		buf_printf(&b, "%s running in %s", theme_glyph(THEME_GLYPH_PLAY),
+		           t->foreign_running);
+		role = THEME_WARN;
 	} else if (r) {
 		testrun_result_summary(r, theme_ascii(), &b);
 		role = r->status == TESTRUN_PASSED ? THEME_OK : THEME_FAIL;
@@ -400,7 +519,8 @@ static void tests_draw(struct pane *p)
 				role = THEME_FAIL;
 		}
 	}
-	if (r && r->trigger && !(testrun_running(t->tr) && t->shown < 0))
+	if (r && r->trigger && !(testrun_running(t->tr) && t->shown < 0) &&
+	    !(t->foreign_running && t->shown < 0 && !t->history_view))
 		buf_printf(&b, "  %s", r->trigger);
 	if (t->shown >= 0 && r)
 		buf_printf(&b, "  [run #%u from history]", r->id);
@@ -559,10 +679,16 @@ static int tests_request(struct pane *p, enum request req)
 	case REQ_REFRESH:
 		if (app_refuse_if_read_only(p->app, "running tests"))
 			return PANE_HANDLED;
-		if (testrun_start(t->tr, "manual", NULL) == 1)
-			app_message(p->app, APP_MSG_INFO,
-			            "tests: a re-run is queued after this run");
-		return PANE_REDRAW;
+		{
+			struct lk_error err;
+			int rc = testrun_start(t->tr, "manual", &err);
+			if (rc == 1)
+				app_message(p->app, APP_MSG_INFO,
+				            "tests: a re-run is queued after this run");
+			else if (rc == 2)
+				app_message(p->app, APP_MSG_WARN, "tests: %s", err.message);
+			return PANE_REDRAW;
+		}
 	case REQ_TESTS_WATCH:
 		if (app_refuse_if_read_only(p->app, "watching for changes"))
 			return PANE_HANDLED;

@@ -18,6 +18,10 @@
 # copy as the project; "" for an empty project), UI_TIMEOUT (seconds per wait, default 15),
 # UI_ENV (extra "NAME=value" words for the console's environment).
 # After ui_start: UI_DIR (temp dir), UI_PROJ (the project copy), UI_PIDFILE.
+#
+# Two consoles on one project (pair sessions): ui_start_another NAME [options...] starts a
+# second console in its own tmux session NAME, in the same project; ui_use NAME (or ui_use
+# ui for the first one) chooses the console every other helper talks to.
 
 set -u
 
@@ -33,6 +37,7 @@ UI_SOCK="lkui-$$-$RANDOM"
 UI_PIDFILE="$UI_DIR/console.pid"
 UI_PROJ="$UI_DIR/project"
 UI_PROMPT='ui$ '
+UI_SESSION=ui
 export LC_ALL=C.UTF-8
 export TMUX_TMPDIR="$UI_DIR"
 unset TMUX
@@ -43,9 +48,10 @@ ui_tmux() {
 
 ui_cleanup() {
 	local rc=$?
-	if [ -s "$UI_PIDFILE" ]; then
-		kill -TERM "$(cat "$UI_PIDFILE")" 2>/dev/null || true
-	fi
+	local f
+	for f in "$UI_DIR"/console*.pid; do
+		[ -s "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null
+	done
 	ui_tmux kill-server 2>/dev/null || true
 	ui_stop_emulator
 	rm -rf "$UI_DIR"
@@ -67,7 +73,7 @@ ui_stop_emulator() {
 }
 
 ui_screen() {
-	ui_tmux capture-pane -p -t ui
+	ui_tmux capture-pane -p -t "$UI_SESSION"
 }
 
 ui_fail() {
@@ -91,17 +97,39 @@ ui_start() {
 		cp -R "$UI_PROJECT/." "$UI_PROJ/"
 		rm -rf "$UI_PROJ/.lambdeck"
 	fi
-	ui_tmux new-session -d -s ui -x "$UI_COLS" -y "$UI_ROWS" \
+	ui_new_session ui
+	ui_run_console "$@"
+	ui_wait_for "1 Functions"
+}
+
+# ui_new_session NAME : a tmux session NAME with the pinned shell; makes it the current one.
+ui_new_session() {
+	ui_use "$1"
+	ui_tmux new-session -d -s "$1" -x "$UI_COLS" -y "$UI_ROWS" \
 		"env -i PATH=/usr/bin:/bin HOME=$UI_DIR/home XDG_CONFIG_HOME=$UI_DIR/config \
 		 TERM=screen-256color LC_ALL=C.UTF-8 PS1='$UI_PROMPT' \
 		 ASAN_OPTIONS=${ASAN_OPTIONS:-} UBSAN_OPTIONS=${UBSAN_OPTIONS:-} \
 		 bash --norc --noprofile -i" ||
 		ui_fail "cannot start tmux"
 	ui_tmux set -g status off
-	ui_tmux resize-window -t ui -x "$UI_COLS" -y "$UI_ROWS" 2>/dev/null || true
+	ui_tmux resize-window -t "$UI_SESSION" -x "$UI_COLS" -y "$UI_ROWS" 2>/dev/null || true
 	ui_wait_for "${UI_PROMPT% }"
-	ui_tmux send-keys -t ui -l "ulimit -c 0"
-	ui_tmux send-keys -t ui Enter
+	ui_tmux send-keys -t "$UI_SESSION" -l "ulimit -c 0"
+	ui_tmux send-keys -t "$UI_SESSION" Enter
+}
+
+# ui_use NAME : the console (tmux session) the helpers talk to from now on.
+ui_use() {
+	UI_SESSION=$1
+	if [ "$1" = ui ]; then UI_PIDFILE="$UI_DIR/console.pid"; else UI_PIDFILE="$UI_DIR/console-$1.pid"; fi
+}
+
+# ui_start_another NAME [lambdeck options...] : a second console on the same project (after
+# ui_start), in tmux session NAME, which becomes the current one.
+ui_start_another() {
+	local name=$1
+	shift
+	ui_new_session "$name"
 	ui_run_console "$@"
 	ui_wait_for "1 Functions"
 }
@@ -111,8 +139,8 @@ ui_start() {
 ui_run_console() {
 	local q="" a
 	for a in "$@"; do q="$q $(printf '%q' "$a")"; done
-	ui_tmux send-keys -t ui -l "clear; cd $(printf '%q' "$UI_PROJ") && $UI_ENV bash -c 'echo \$\$ > \"\$0\"; exec \"\$@\"' $(printf '%q' "$UI_PIDFILE") $(printf '%q' "$LAMBDECK")$q; echo lambdeck-exit=\$?"
-	ui_tmux send-keys -t ui Enter
+	ui_tmux send-keys -t "$UI_SESSION" -l "clear; cd $(printf '%q' "$UI_PROJ") && $UI_ENV bash -c 'echo \$\$ > \"\$0\"; exec \"\$@\"' $(printf '%q' "$UI_PIDFILE") $(printf '%q' "$LAMBDECK")$q; echo lambdeck-exit=\$?"
+	ui_tmux send-keys -t "$UI_SESSION" Enter
 }
 
 # ui_keys KEY... : tmux key names, in order, in as few tmux calls as possible. An Escape is
@@ -121,21 +149,21 @@ ui_keys() {
 	local k batch=()
 	for k in "$@"; do
 		if [ "$k" = Escape ]; then
-			[ ${#batch[@]} -gt 0 ] && ui_tmux send-keys -t ui "${batch[@]}"
+			[ ${#batch[@]} -gt 0 ] && ui_tmux send-keys -t "$UI_SESSION" "${batch[@]}"
 			batch=()
-			ui_tmux send-keys -t ui Escape
+			ui_tmux send-keys -t "$UI_SESSION" Escape
 			sleep 0.1
 		else
 			batch+=("$k")
 		fi
 	done
-	[ ${#batch[@]} -gt 0 ] && ui_tmux send-keys -t ui "${batch[@]}"
+	[ ${#batch[@]} -gt 0 ] && ui_tmux send-keys -t "$UI_SESSION" "${batch[@]}"
 	return 0
 }
 
 # ui_type TEXT : literal text.
 ui_type() {
-	ui_tmux send-keys -t ui -l -- "$1"
+	ui_tmux send-keys -t "$UI_SESSION" -l -- "$1"
 }
 
 # ui_until present|absent GREP_FLAG PATTERN SECONDS : polls the screen every 0.1 s until
@@ -203,7 +231,7 @@ ui_assert_not_contains() {
 ui_resize() {
 	UI_COLS=$1
 	UI_ROWS=$2
-	ui_tmux resize-window -t ui -x "$1" -y "$2" || ui_fail "cannot resize to $1x$2"
+	ui_tmux resize-window -t "$UI_SESSION" -x "$1" -y "$2" || ui_fail "cannot resize to $1x$2"
 }
 
 # The console's pid (the process started by ui_start).
@@ -220,8 +248,8 @@ ui_wait_exit() {
 	ui_screen | grep -qE -- "lambdeck-exit=($want)\$" || ui_fail "exit status is not $want"
 	: >"$UI_PIDFILE"
 	tag="ui-shell-ok-$RANDOM"
-	ui_tmux send-keys -t ui -l "stty -a | tr ' ;' '\n\n' | grep -xE -- '-?(icanon|echo)' | tr '\n' ' '; echo $tag"
-	ui_tmux send-keys -t ui Enter
+	ui_tmux send-keys -t "$UI_SESSION" -l "stty -a | tr ' ;' '\n\n' | grep -xE -- '-?(icanon|echo)' | tr '\n' ' '; echo $tag"
+	ui_tmux send-keys -t "$UI_SESSION" Enter
 	ui_wait_line "^icanon echo $tag"
 }
 

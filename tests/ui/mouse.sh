@@ -114,6 +114,12 @@ click 10 22
 ui_wait_line "^┃⏵ s3-put \(template\)"
 ui_keys s
 ui_wait_line "HelloFunction/template:s3-put "
+wheel_down 10 33 # over the response: it scrolls, the selection stays
+ui_wait_gone "HelloFunction/template:s3-put "
+ui_assert_contains "⏵ s3-put (template)"
+wheel_up 10 33
+ui_wait_line "HelloFunction/template:s3-put "
+ui_pass "wheel over the Playground's response scrolls it"
 ui_keys h
 ui_wait_line "^┃History "
 ui_wait_line "HelloFunction template:s3-put "

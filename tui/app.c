@@ -27,6 +27,8 @@
 #define MSG_DIM_MS            1500
 #define PROMPT_MAX            1024
 #define STDIN_EMPTY_READS_EOF 64
+/* Button presses and the wheel; no releases, drags or motion (see mouse_start). */
+#define MOUSE_EVENTS (BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED)
 
 struct app_job {
 	struct app *app;
@@ -1124,6 +1126,27 @@ static void toggle_zoom(struct app *a)
 	app_relayout(a);
 }
 
+/* The mouse request: turns reporting off (the terminal's plain drag selects text again) or
+ * back on. */
+static void mouse_toggle(struct app *a)
+{
+	const char *key = keymap_key_for(a->km, focused(a)->ops->name, REQ_MOUSE);
+
+	if (a->mouse) {
+		mousemask(0, NULL);
+		a->mouse = false;
+		app_message(a, APP_MSG_INFO, "mouse off: drag selects text%s%s%s", key ? "; " : "",
+		            key ? key : "", key ? " turns it on" : "");
+		return;
+	}
+	a->mouse = mousemask(MOUSE_EVENTS, NULL) != 0;
+	if (a->mouse)
+		app_message(a, APP_MSG_INFO, "mouse on: click focuses and selects, wheel scrolls");
+	else
+		app_message(a, APP_MSG_WARN, "the terminal (TERM=%s) reports no mouse",
+		            getenv("TERM") ? getenv("TERM") : "");
+}
+
 static void dispatch_request(struct app *a, enum request req)
 {
 	struct pane *p = focused(a);
@@ -1161,6 +1184,9 @@ static void dispatch_request(struct app *a, enum request req)
 		return;
 	case REQ_EDIT_KEYS:
 		edit_keys(a);
+		return;
+	case REQ_MOUSE:
+		mouse_toggle(a);
 		return;
 	case REQ_CANCEL_JOB: {
 		/* The most recent job the user can cancel (the shell's own are not). */
@@ -1511,7 +1537,7 @@ static void mouse_start(struct app *a)
 	}
 	if (a->g->mouse == OPT_AUTO && !described)
 		return;
-	a->mouse = mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL) != 0;
+	a->mouse = mousemask(MOUSE_EVENTS, NULL) != 0;
 	if (!a->mouse && a->g->mouse == OPT_ON)
 		app_message(a, APP_MSG_WARN, "--mouse: the terminal (TERM=%s) reports no mouse",
 		            term ? term : "");

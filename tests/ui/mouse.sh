@@ -152,6 +152,19 @@ ui_assert_contains "Help: keys"
 click 2 2
 ui_wait_gone "Help: keys"
 ui_pass "click on '? help' opens the help; a click outside closes it"
+
+ui_keys M # the mouse request: off for the moment, then on again
+ui_wait_for "mouse off: drag selects text; M turns it on"
+[ "$(mouse_modes)" = "std=0 drag=0 sgr=0" ] || ui_fail "M did not turn reporting off"
+click 10 24
+sleep 0.5
+ui_assert_contains "┏━ 2 Logs"
+ui_keys M
+ui_wait_for "mouse on: click focuses"
+[ "$(mouse_modes)" = "std=1 drag=0 sgr=0" ] || ui_fail "M did not turn reporting on"
+click 10 24
+ui_wait_line "┏━ 3 Playground"
+ui_pass "M turns the mouse off and on"
 ui_quit
 [ "$(mouse_modes)" = "std=0 drag=0 sgr=0" ] || ui_fail "reporting left on after quit: $(mouse_modes)"
 ui_pass "quit turns mouse reporting off"

@@ -636,9 +636,10 @@ static void help_open(struct app *a)
 		help_add(a, "click", "Focus the pane, select the row; '? help' opens this", false);
 		help_add(a, "wheel", "Scroll the pane under the pointer", false);
 		help_add(a, "Shift+drag",
-		         "Select text (the terminal's own; --no-mouse for plain drag)", false);
+		         "Select text (the terminal's own; the mouse request above: plain drag)",
+		         false);
 	} else {
-		help_add(a, "", "--mouse or LAMBDECK_MOUSE=on turns it on", false);
+		help_add(a, "", "The mouse request above turns it on (--mouse at start)", false);
 	}
 	a->help_open = true;
 	a->help_scroll = 0;

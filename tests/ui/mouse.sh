@@ -189,6 +189,17 @@ ui_wait_gone "Help: keys"
 ui_quit
 ui_pass "--no-mouse: no reporting, the same bytes do nothing"
 
+# A read-only seat may use the mouse: selecting and scrolling change nothing.
+ui_run_console --read-only
+ui_wait_for "[read-only]"
+click 10 2
+ui_wait_line "^│OrdersFunction  RequestResponse"
+wheel_up 10 5
+ui_wait_line "^│HelloFunction  RequestResponse"
+if ui_screen | tail -1 | grep -qF "read-only: "; then ui_fail "the mouse was refused"; fi
+ui_quit
+ui_pass "--read-only: click and wheel work, nothing refused"
+
 # SGR reports under xterm-256color; LAMBDECK_MOUSE=off there too.
 UI_ENV="TERM=xterm-256color"
 ui_run_console

@@ -6,6 +6,9 @@
 
 #include <stdbool.h>
 
+/* A setting that is on, off, or decided when the console starts. */
+enum opt_switch { OPT_AUTO, OPT_ON, OPT_OFF };
+
 /* Options every subcommand and the console share (parsed before the subcommand). */
 struct global_opts {
 	const char *project_dir; /* --project DIR, default "." */
@@ -17,7 +20,11 @@ struct global_opts {
 	bool keep_emulator;      /* --keep-emulator */
 	bool ascii;              /* --ascii */
 	bool read_only;          /* --read-only */
-	bool low_bandwidth;      /* --low-bandwidth */
+	bool low_bandwidth;      /* --low-bandwidth[=on|off|auto], LAMBDECK_LOW_BANDWIDTH; resolved
+	                            (auto: on under SSH) */
+	enum opt_switch mouse;   /* --mouse[=on|off|auto], --no-mouse, LAMBDECK_MOUSE; auto (the
+	                            default): on when the terminal has a mouse (decided by the
+	                            console) */
 	const char *keymap;      /* --keymap FILE */
 };
 

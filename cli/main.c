@@ -36,9 +36,19 @@ static void usage(FILE *out)
 	      "  --keymap FILE       extra key bindings\n"
 	      "  --ascii             draw with ASCII only\n"
 	      "  --read-only         browse only: no deploy, invoke, edit or test runs\n"
-	      "  --low-bandwidth     fewer frames, no decorative redraws\n"
+	      "  --low-bandwidth[=on|off|auto]\n"
+	      "                      fewer frames, no decorative redraws; auto: on under SSH\n"
+	      "                      (SSH_CONNECTION or SSH_TTY set); default off\n"
+	      "  --mouse[=on|off|auto], --no-mouse\n"
+	      "                      click focuses and selects, wheel scrolls; default auto: on\n"
+	      "                      when the terminal reports a mouse (Shift+drag still\n"
+	      "                      selects text in most terminals)\n"
 	      "  -h, --help          this help\n"
 	      "  -V, --version       version\n"
+	      "\n"
+	      "Environment: LAMBDECK_LOW_BANDWIDTH, LAMBDECK_MOUSE (on|off|auto, below\n"
+	      "the options), VISUAL, EDITOR, NO_COLOR, AWS_PROFILE, AWS_REGION,\n"
+	      "AWS_ENDPOINT_URL.\n"
 	      "\n"
 	      "Commands:\n",
 	      out);
@@ -75,9 +85,79 @@ static bool *flag_option(struct global_opts *g, const char *name)
 		return &g->ascii;
 	if (!strcmp(name, "--read-only"))
 		return &g->read_only;
-	if (!strcmp(name, "--low-bandwidth"))
-		return &g->low_bandwidth;
 	return NULL;
+}
+
+/* Reads on/off/auto (and the usual yes/no, true/false, 1/0); -1 when it is none of them. */
+static int parse_switch(const char *v)
+{
+	static const char *const on[] = {"on", "yes", "true", "1"};
+	static const char *const off[] = {"off", "no", "false", "0"};
+
+	if (!strcmp(v, "auto"))
+		return OPT_AUTO;
+	for (size_t i = 0; i < sizeof(on) / sizeof(on[0]); i++) {
+		if (!strcmp(v, on[i]))
+			return OPT_ON;
+		if (!strcmp(v, off[i]))
+			return OPT_OFF;
+	}
+	return -1;
+}
+
+/* Settings that take an optional on/off/auto value, with an environment variable below the
+ * option: --low-bandwidth, --mouse (and --no-mouse). Returns 1 when a was one of them, 0
+ * when not, -1 (message printed) on a bad value. */
+static int switch_option(const char *a, enum opt_switch *low_bw, enum opt_switch *mouse)
+{
+	static const struct {
+		const char *name;
+		size_t len;
+	} names[] = {{"--low-bandwidth", 15}, {"--mouse", 7}};
+	int v;
+
+	if (!strcmp(a, "--no-mouse")) {
+		*mouse = OPT_OFF;
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strncmp(a, names[i].name, names[i].len) ||
+		    (a[names[i].len] != '\0' && a[names[i].len] != '='))
+			continue;
+		v = a[names[i].len] == '=' ? parse_switch(a + names[i].len + 1) : OPT_ON;
+		if (v < 0) {
+			fprintf(stderr, "lambdeck: %s: expected on, off or auto\n", a);
+			return -1;
+		}
+		*(i == 0 ? low_bw : mouse) = (enum opt_switch)v;
+		return 1;
+	}
+	return 0;
+}
+
+/* Sets *out from the environment variable when it is set and not empty; returns -1 (message
+ * printed) when its value is bad. */
+static int env_switch(const char *name, enum opt_switch *out)
+{
+	const char *v = getenv(name);
+	int r;
+
+	if (!v || !*v)
+		return 0;
+	if ((r = parse_switch(v)) < 0) {
+		fprintf(stderr, "lambdeck: %s=%s: expected on, off or auto\n", name, v);
+		return -1;
+	}
+	*out = (enum opt_switch)r;
+	return 0;
+}
+
+/* auto low bandwidth: the console's terminal is at the end of an SSH connection. */
+static bool under_ssh(void)
+{
+	const char *c = getenv("SSH_CONNECTION"), *t = getenv("SSH_TTY");
+
+	return (c && *c) || (t && *t);
 }
 
 int main(int argc, char **argv)
@@ -87,8 +167,12 @@ int main(int argc, char **argv)
 	/* Non-global arguments are compacted into argv itself (never ahead of i). */
 	char **rest = argv;
 	int nrest = 0;
+	enum opt_switch low_bw = OPT_OFF, mouse = OPT_AUTO;
 
 	setlocale(LC_ALL, "");
+	if (env_switch("LAMBDECK_LOW_BANDWIDTH", &low_bw) < 0 ||
+	    env_switch("LAMBDECK_MOUSE", &mouse) < 0)
+		return 2;
 	/* Global options may stand anywhere; everything else goes to the subcommand. */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -96,6 +180,7 @@ int main(int argc, char **argv)
 		char name[64];
 		const char **val;
 		bool *flag;
+		int sw;
 
 		if (!strcmp(a, "--")) {
 			while (i < argc)
@@ -114,6 +199,9 @@ int main(int argc, char **argv)
 			}
 		} else if ((flag = flag_option(&g, a))) {
 			*flag = true;
+		} else if ((sw = switch_option(a, &low_bw, &mouse)) != 0) {
+			if (sw < 0)
+				return 2;
 		} else if (!cmd && (!strcmp(a, "-h") || !strcmp(a, "--help"))) {
 			usage(stdout);
 			return 0;
@@ -142,6 +230,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lambdeck: --aws and --local exclude each other\n");
 		return 2;
 	}
+	g.low_bandwidth = low_bw == OPT_ON || (low_bw == OPT_AUTO && under_ssh());
+	g.mouse = mouse;
 	rest[nrest] = NULL;
 	return cmd ? cmd->run(nrest, rest, &g) : console_main(&g);
 }

@@ -13,11 +13,17 @@ _lambdeck_functions()
 
 _lambdeck()
 {
-	local cur prev words cword
-	_init_completion || return
+	local cur prev words cword split
+	_init_completion -s || return
 
 	local globals="--project --local --aws --profile --region --endpoint-url --keep-emulator
-		--keymap --ascii --read-only --low-bandwidth --help --version"
+		--keymap --ascii --read-only --low-bandwidth --mouse --no-mouse --help --version"
+
+	# --low-bandwidth and --mouse take an optional value, only after '='.
+	if [[ $split == true && ($prev == --low-bandwidth || $prev == --mouse) ]]; then
+		COMPREPLY=($(compgen -W "on off auto" -- "$cur"))
+		return
+	fi
 	local commands="functions build deploy invoke events replay logs test emulate doctor"
 
 	case $prev in

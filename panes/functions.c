@@ -1819,6 +1819,22 @@ static const char *functions_status(struct pane *p, char *buf, size_t len)
 	return buf;
 }
 
+/* Mouse: a click selects the row under the pointer (not the filter line); the wheel gets the
+ * shell's default (move requests). */
+static int functions_mouse(struct pane *p, const struct pane_mouse *m)
+{
+	struct functions *st = p->state;
+	int rows = p->rows - (st->typing || st->filter.len ? 1 : 0);
+	size_t i = st->top + (size_t)m->y;
+
+	if (m->kind != PANE_MOUSE_CLICK)
+		return PANE_UNHANDLED;
+	if (m->y >= rows || i >= st->n_rows)
+		return PANE_HANDLED;
+	move_cursor(st, (long)i - (long)st->cursor);
+	return PANE_REDRAW;
+}
+
 const struct pane_ops pane_functions_ops = {
     .name = "functions",
     .title = "Functions",
@@ -1830,4 +1846,5 @@ const struct pane_ops pane_functions_ops = {
     .key = functions_key,
     .event = functions_event,
     .status = functions_status,
+    .mouse = functions_mouse,
 };

@@ -659,6 +659,19 @@ static const char *logs_status(struct pane *p, char *buf, size_t len)
 	return buf;
 }
 
+/* Mouse: a click selects the log line under the pointer, the wheel scrolls (up leaves
+ * follow mode like moving the cursor up does). */
+static int logs_mouse(struct pane *p, const struct pane_mouse *m)
+{
+	struct logs *st = p->state;
+
+	if (m->kind == PANE_MOUSE_CLICK)
+		return textview_click(st->tv, m->y - header_rows(p)) ? PANE_REDRAW : PANE_HANDLED;
+	textview_scroll(st->tv,
+	                m->kind == PANE_MOUSE_WHEEL_UP ? -PANE_WHEEL_LINES : PANE_WHEEL_LINES);
+	return PANE_REDRAW;
+}
+
 const struct pane_ops pane_logs_ops = {
     .name = "logs",
     .title = "Logs",
@@ -668,4 +681,5 @@ const struct pane_ops pane_logs_ops = {
     .request = logs_request,
     .event = logs_event,
     .status = logs_status,
+    .mouse = logs_mouse,
 };

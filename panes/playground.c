@@ -1227,6 +1227,33 @@ static const char *playground_status(struct pane *p, char *buf, size_t len)
 	return buf;
 }
 
+/* Mouse: a click on the event list (or the history) selects that row; the wheel scrolls
+ * the response under the pointer, and over the list gets the shell's default (move
+ * requests: the selection moves). */
+static int playground_mouse(struct pane *p, const struct pane_mouse *m)
+{
+	struct playground *st = state(p);
+	bool hist = st->view == PG_HISTORY;
+	size_t i = (hist ? st->htop : st->top) + (size_t)(m->y - 1);
+
+	if (m->kind != PANE_MOUSE_CLICK && m->y > list_rows(p) + 1) {
+		textview_scroll(st->out, m->kind == PANE_MOUSE_WHEEL_UP ? -PANE_WHEEL_LINES
+		                                                        : PANE_WHEEL_LINES);
+		return PANE_REDRAW;
+	}
+	if (m->kind != PANE_MOUSE_CLICK)
+		return PANE_UNHANDLED;
+	if (m->y < 1 || m->y > list_rows(p) || i >= (hist ? st->hn : st->n_items))
+		return PANE_HANDLED;
+	if (hist) {
+		st->hsel = i;
+		show_entry(st, selected_entry(st));
+	} else {
+		st->sel = i;
+	}
+	return PANE_REDRAW;
+}
+
 const struct pane_ops pane_playground_ops = {
     .name = "playground",
     .title = "Playground",
@@ -1236,4 +1263,5 @@ const struct pane_ops pane_playground_ops = {
     .request = playground_request,
     .event = playground_event,
     .status = playground_status,
+    .mouse = playground_mouse,
 };

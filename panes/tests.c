@@ -763,6 +763,18 @@ static void tests_event(struct pane *p, enum app_event ev)
 	}
 }
 
+/* Mouse: a click selects the output line under the pointer, the wheel scrolls the output. */
+static int tests_mouse(struct pane *p, const struct pane_mouse *m)
+{
+	struct tests_pane *t = state(p);
+
+	if (m->kind == PANE_MOUSE_CLICK)
+		return textview_click(t->tv, m->y - 1) ? PANE_REDRAW : PANE_HANDLED;
+	textview_scroll(t->tv,
+	                m->kind == PANE_MOUSE_WHEEL_UP ? -PANE_WHEEL_LINES : PANE_WHEEL_LINES);
+	return PANE_REDRAW;
+}
+
 const struct pane_ops pane_tests_ops = {
     .name = "tests",
     .title = "Tests",
@@ -772,4 +784,5 @@ const struct pane_ops pane_tests_ops = {
     .request = tests_request,
     .event = tests_event,
     .status = tests_status,
+    .mouse = tests_mouse,
 };

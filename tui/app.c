@@ -27,6 +27,8 @@
 #define MSG_DIM_MS            1500
 #define PROMPT_MAX            1024
 #define STDIN_EMPTY_READS_EOF 64
+/* Button presses and the wheel; no releases, drags or motion (see mouse_start). */
+#define MOUSE_EVENTS (BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED)
 
 struct app_job {
 	struct app *app;
@@ -95,6 +97,9 @@ struct app {
 		app_confirm_cb ccb;
 		void *ud;
 	} prompt;
+
+	bool mouse;         /* mouse reporting is on (--mouse / auto and the terminal has one) */
+	int hint_x, hint_w; /* where the status bar shows "? help" (hint_w 0: not shown) */
 
 	bool help_open;
 	int help_scroll;
@@ -197,6 +202,11 @@ bool app_refuse_if_read_only(struct app *a, const char *what)
 bool app_low_bandwidth(struct app *a)
 {
 	return a->g->low_bandwidth;
+}
+
+bool app_mouse(struct app *a)
+{
+	return a->mouse;
 }
 
 void app_mode_options(struct app *a, struct mode_options *o)
@@ -621,6 +631,17 @@ static void help_open(struct app *a)
 	help_add(a, "", NULL, false);
 	help_add(a, "Global", NULL, true);
 	keymap_foreach(a->km, "global", help_binding_cb, a);
+	help_add(a, "", NULL, false);
+	help_add(a, a->mouse ? "Mouse (on)" : "Mouse (off)", NULL, true);
+	if (a->mouse) {
+		help_add(a, "click", "Focus the pane, select the row; '? help' opens this", false);
+		help_add(a, "wheel", "Scroll the pane under the pointer", false);
+		help_add(a, "Shift+drag",
+		         "Select text (the terminal's own; the mouse request above: plain drag)",
+		         false);
+	} else {
+		help_add(a, "", "The mouse request above turns it on (--mouse at start)", false);
+	}
 	a->help_open = true;
 	a->help_scroll = 0;
 	a->chrome_dirty = true;
@@ -925,6 +946,8 @@ static void draw_status(struct app *a)
 		room -= hint_w;
 	else
 		hint_w = 0;
+	a->hint_x = a->cols - hint_w;
+	a->hint_w = hint_w;
 	snprintf(tmp, sizeof(tmp), " %s ", a->mode_text);
 	status_put(w, tmp, THEME_STATUS_MODE, &room);
 	if (a->endpoint[0]) {
@@ -933,6 +956,8 @@ static void draw_status(struct app *a)
 	}
 	if (a->g->read_only)
 		status_put(w, " [read-only]", THEME_MSG_WARN, &room);
+	if (a->g->low_bandwidth)
+		status_put(w, " [low-bandwidth]", THEME_STATUS_JOB, &room);
 	for (struct app_job *j = a->jobs; j && room > 10; j = j->next) {
 		status_put(w, " ", THEME_STATUS, &room);
 		status_put(w, theme_glyph(THEME_GLYPH_SEPARATOR), THEME_STATUS, &room);
@@ -1103,6 +1128,27 @@ static void toggle_zoom(struct app *a)
 	app_relayout(a);
 }
 
+/* The mouse request: turns reporting off (the terminal's plain drag selects text again) or
+ * back on. */
+static void mouse_toggle(struct app *a)
+{
+	const char *key = keymap_key_for(a->km, focused(a)->ops->name, REQ_MOUSE);
+
+	if (a->mouse) {
+		mousemask(0, NULL);
+		a->mouse = false;
+		app_message(a, APP_MSG_INFO, "mouse off: drag selects text%s%s%s", key ? "; " : "",
+		            key ? key : "", key ? " turns it on" : "");
+		return;
+	}
+	a->mouse = mousemask(MOUSE_EVENTS, NULL) != 0;
+	if (a->mouse)
+		app_message(a, APP_MSG_INFO, "mouse on: click focuses and selects, wheel scrolls");
+	else
+		app_message(a, APP_MSG_WARN, "the terminal (TERM=%s) reports no mouse",
+		            getenv("TERM") ? getenv("TERM") : "");
+}
+
 static void dispatch_request(struct app *a, enum request req)
 {
 	struct pane *p = focused(a);
@@ -1141,6 +1187,9 @@ static void dispatch_request(struct app *a, enum request req)
 	case REQ_EDIT_KEYS:
 		edit_keys(a);
 		return;
+	case REQ_MOUSE:
+		mouse_toggle(a);
+		return;
 	case REQ_CANCEL_JOB: {
 		/* The most recent job the user can cancel (the shell's own are not). */
 		struct app_job *j = a->jobs;
@@ -1166,11 +1215,113 @@ static void dispatch_request(struct app *a, enum request req)
 	apply_result(a, p, r);
 }
 
+/* The pane whose rectangle (border included) holds the screen cell; -1 for none. */
+static int pane_at(struct app *a, int y, int x)
+{
+	for (int i = 0; i < PANES_COUNT; i++) {
+		const struct layout_rect *r = &a->layout.pane[i];
+
+		if (r->h > 0 && y >= r->y && y < r->y + r->h && x >= r->x && x < r->x + r->w)
+			return i;
+	}
+	return -1;
+}
+
+/* A mouse action while the help overlay is open: the wheel scrolls it, a click outside it
+ * closes it. */
+static void help_mouse(struct app *a, enum pane_mouse_kind kind, int y, int x)
+{
+	int wy = 0, wx = 0, wh = 0, ww = 0;
+
+	if (kind != PANE_MOUSE_CLICK) {
+		a->help_scroll +=
+		    kind == PANE_MOUSE_WHEEL_UP ? -PANE_WHEEL_LINES : PANE_WHEEL_LINES;
+		a->chrome_dirty = true;
+		return;
+	}
+	if (a->help_win) {
+		getbegyx(a->help_win, wy, wx);
+		getmaxyx(a->help_win, wh, ww);
+	}
+	if (y < wy || y >= wy + wh || x < wx || x >= wx + ww)
+		help_close(a);
+}
+
+/* KEY_MOUSE: finds the pane under the pointer; a click focuses it and, inside its border,
+ * goes to the pane's mouse(); the wheel goes to the pane under the pointer (its mouse(), else
+ * move requests) without moving the focus. A click on the status bar's "? help" opens the
+ * help. Nothing happens while a prompt has the keyboard or when mouse support is off (the
+ * report is read and dropped, so its bytes never become keys). */
+static void handle_mouse(struct app *a)
+{
+	MEVENT ev;
+	struct pane_mouse m;
+	struct pane *p;
+	const struct layout_rect *r;
+	int i, res = PANE_UNHANDLED;
+
+	if (getmouse(&ev) != OK || !a->mouse || a->prompt.active || a->layout.too_small)
+		return;
+	if (ev.bstate & BUTTON4_PRESSED)
+		m.kind = PANE_MOUSE_WHEEL_UP;
+	else if (ev.bstate & BUTTON5_PRESSED)
+		m.kind = PANE_MOUSE_WHEEL_DOWN;
+	else if (ev.bstate & BUTTON1_PRESSED)
+		m.kind = PANE_MOUSE_CLICK;
+	else
+		return;
+	if (a->help_open) {
+		help_mouse(a, m.kind, ev.y, ev.x);
+		return;
+	}
+	if (ev.y == a->rows - 1) {
+		if (m.kind == PANE_MOUSE_CLICK && a->hint_w > 0 && ev.x >= a->hint_x)
+			help_open(a);
+		return;
+	}
+	if ((i = pane_at(a, ev.y, ev.x)) < 0)
+		return;
+	p = &a->panes[i];
+	r = &a->layout.pane[i];
+	m.y = ev.y - r->y - 1;
+	m.x = ev.x - r->x - 1;
+	if (m.kind == PANE_MOUSE_CLICK) {
+		keymap_reset(a->km);
+		a->status_dirty = true;
+		set_focus(a, i);
+		if (m.y < 0 || m.y >= p->rows || m.x < 0 || m.x >= p->cols)
+			return; /* the border: focus only */
+		if (!p->failed && p->ops->mouse)
+			apply_result(a, p, p->ops->mouse(p, &m));
+		return;
+	}
+	if (!pane_visible(p) || p->failed)
+		return;
+	/* The wheel over the border scrolls as if over the nearest content cell. */
+	m.y = m.y < 0 ? 0 : m.y >= p->rows ? p->rows - 1 : m.y;
+	m.x = m.x < 0 ? 0 : m.x >= p->cols ? p->cols - 1 : m.x;
+	if (p->ops->mouse)
+		res = p->ops->mouse(p, &m);
+	for (int k = 0; res == PANE_UNHANDLED && k < PANE_WHEEL_LINES; k++) {
+		int rk =
+		    p->ops->request(p, m.kind == PANE_MOUSE_WHEEL_UP ? REQ_MOVE_UP : REQ_MOVE_DOWN);
+
+		if (rk == PANE_UNHANDLED)
+			break;
+		apply_result(a, p, rk);
+	}
+	apply_result(a, p, res);
+}
+
 static void handle_key(struct app *a, int ch)
 {
 	struct pane *p = focused(a);
 	enum request req;
 
+	if (ch == KEY_MOUSE) {
+		handle_mouse(a);
+		return;
+	}
 	if (ch == KEY_RESIZE) {
 		app_resize(a, false);
 		return;
@@ -1365,6 +1516,36 @@ static void install_fatal_handlers(void)
 	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++)
 		sigaction(fatal_signals[i], &sa, &fatal_previous[i]);
 	lk_set_fatal_hook(restore_terminal);
+}
+
+/* Turns mouse reporting on per --mouse / LAMBDECK_MOUSE: auto asks for it only when the
+ * terminal's description has a mouse (terminfo kmous), on asks anyway and says when the
+ * terminal has none. Only presses are asked for (no drag or motion reports, so the
+ * terminal's own Shift+drag selection stays), and clicks are not held back to detect double
+ * clicks. On the Linux console curses goes through GPM, whose own selection is the
+ * console's only copy and paste: auto leaves it to GPM there (--mouse takes it). */
+static void mouse_start(struct app *a)
+{
+	const char *kmous = tigetstr("kmous"), *term = getenv("TERM");
+	bool described = kmous && kmous != (char *)-1 && *kmous;
+	bool gpm = term && !strncmp(term, "linux", 5);
+
+	mouseinterval(0);
+	if (a->g->mouse == OPT_OFF || (a->g->mouse == OPT_AUTO && gpm)) {
+		/* Reporting ends up off, but curses learns the report format (it only does when a
+		 * mask is set once), so that stray reports (a program before us left reporting
+		 * on) are read and dropped as KEY_MOUSE instead of arriving as keys: "\e[M a"
+		 * would press 'a'. */
+		if (described && !gpm && mousemask(BUTTON1_PRESSED, NULL) != 0)
+			mousemask(0, NULL);
+		return;
+	}
+	if (a->g->mouse == OPT_AUTO && !described)
+		return;
+	a->mouse = mousemask(MOUSE_EVENTS, NULL) != 0;
+	if (!a->mouse && a->g->mouse == OPT_ON)
+		app_message(a, APP_MSG_WARN, "--mouse: the terminal (TERM=%s) reports no mouse",
+		            term ? term : "");
 }
 
 const struct mode_config *app_mode_config(struct app *a)
@@ -1727,6 +1908,7 @@ int console_main(const struct global_opts *g)
 	uv_poll_start(&a->stdin_poll, UV_READABLE | UV_DISCONNECT, stdin_cb);
 
 	a->km = load_keymap(a);
+	mouse_start(a); /* after the timers: it may show a message */
 	if (lk_error_is_set(&err))
 		app_message(a, APP_MSG_ERROR, "%s", err.message);
 	start_mode(a);

@@ -36,6 +36,9 @@ bool app_read_only(struct app *a);
 bool app_refuse_if_read_only(struct app *a, const char *what);
 /* --low-bandwidth: fewer frames; panes should skip decorative redraws. */
 bool app_low_bandwidth(struct app *a);
+/* Mouse reporting is on (--mouse, or auto and the terminal has a mouse): panes get mouse()
+ * calls (tui/pane.h). Everything must stay reachable from the keyboard. */
+bool app_mouse(struct app *a);
 /* Fills o with the mode selection the console runs with (--profile/--region/--endpoint-url,
  * --aws/--local, --keep-emulator, the project's own settings), for panes that need a backend
  * context of their own (backend/invoke.h). Strings stay owned by the app. */

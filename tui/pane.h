@@ -17,6 +17,14 @@
  *                           map it to a request as usual.
  *   request(p, req)         a request from the keymap while focused (or broadcast, see
  *                           app_event); return 0 (PANE_UNHANDLED) if not handled.
+ *   mouse(p, m)             optional, only when mouse support is on (app_mouse): a click in
+ *                           the pane's content area, after the shell moved the focus to the
+ *                           pane (a click on the border only focuses); or a wheel turn over
+ *                           the pane, focused or not (the focus stays). m->y/m->x are
+ *                           relative to p->win. Return PANE_UNHANDLED for a wheel turn to
+ *                           get the default: request(p, REQ_MOVE_UP/DOWN) PANE_WHEEL_LINES
+ *                           times. Mouse actions select and scroll; never mutate with them
+ *                           (a read-only seat may use the mouse).
  *   event(p, ev)            something app-wide changed (selection, project reloaded, mode).
  *   draw(p)                 only when the pane is dirty (app_mark_dirty) and visible. Draw
  *                           the whole content into p->win (already erased, size p->rows x
@@ -50,6 +58,21 @@ enum pane_result {
 	PANE_QUIT = 1 << 3,     /* quit the console (asks first while jobs run) */
 };
 
+/* A mouse action on a pane (see mouse() above). */
+enum pane_mouse_kind {
+	PANE_MOUSE_CLICK,      /* button 1 pressed */
+	PANE_MOUSE_WHEEL_UP,   /* towards the top / older lines */
+	PANE_MOUSE_WHEEL_DOWN, /* towards the bottom / newer lines */
+};
+
+/* Lines one wheel notch scrolls. */
+#define PANE_WHEEL_LINES 3
+
+struct pane_mouse {
+	enum pane_mouse_kind kind;
+	int y, x; /* relative to p->win: 0..p->rows-1, 0..p->cols-1 */
+};
+
 /* App-wide changes delivered to every pane's event(). */
 enum app_event {
 	APP_EVENT_SELECTION,     /* app_selected_function() changed */
@@ -81,9 +104,10 @@ struct pane_ops {
 	void (*resize)(struct pane *p); /* optional */
 	void (*draw)(struct pane *p);
 	int (*request)(struct pane *p, enum request req);
-	int (*key)(struct pane *p, int key);              /* optional, see above */
-	void (*focus)(struct pane *p, bool focused);      /* optional */
-	void (*event)(struct pane *p, enum app_event ev); /* optional */
+	int (*key)(struct pane *p, int key);                      /* optional, see above */
+	void (*focus)(struct pane *p, bool focused);              /* optional */
+	void (*event)(struct pane *p, enum app_event ev);         /* optional */
+	int (*mouse)(struct pane *p, const struct pane_mouse *m); /* optional, see above */
 	/* optional: fills buf with a short status for the title; returns buf or NULL */
 	const char *(*status)(struct pane *p, char *buf, size_t len);
 };

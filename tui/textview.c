@@ -19,6 +19,7 @@ struct textview {
 	struct tv_line *ring;
 	size_t max, head, count; /* ring[(head + i) % max] is line i */
 	size_t cursor, top;
+	int shown_rows; /* height of the last draw: what a mouse click or wheel refers to */
 	bool follow;
 	uint64_t dropped;
 	char *needle;
@@ -300,6 +301,36 @@ bool textview_request(struct textview *tv, enum request req, int rows)
 	}
 }
 
+bool textview_click(struct textview *tv, int row)
+{
+	size_t i = tv->top + (size_t)row;
+
+	if (row < 0 || row >= tv->shown_rows || i >= tv->count)
+		return false;
+	textview_set_cursor(tv, i);
+	return true;
+}
+
+void textview_scroll(struct textview *tv, int delta)
+{
+	size_t rows = tv->shown_rows > 0 ? (size_t)tv->shown_rows : 1;
+	size_t max_top = tv->count > rows ? tv->count - rows : 0;
+	size_t top = tv->top;
+
+	if (delta < 0)
+		top = top > (size_t)-delta ? top - (size_t)-delta : 0;
+	else
+		top = top + (size_t)delta < max_top ? top + (size_t)delta : max_top;
+	if (top == tv->top)
+		return;
+	tv->top = top;
+	/* The cursor stays where it was on the text unless it would leave the view. */
+	if (tv->cursor < top)
+		textview_set_cursor(tv, top);
+	else if (tv->cursor >= top + rows)
+		textview_set_cursor(tv, top + rows - 1);
+}
+
 /* Draws one line clipped to cols, with search matches highlighted. */
 static void draw_text(struct textview *tv, WINDOW *w, const char *text, attr_t base, int cols)
 {
@@ -339,6 +370,7 @@ void textview_draw(struct textview *tv, WINDOW *w, int y, int x, int rows, int c
 		tv->top = tv->cursor - (size_t)rows + 1;
 	if (tv->count > 0 && tv->top > tv->count - 1)
 		tv->top = tv->count - 1;
+	tv->shown_rows = rows;
 	for (int r = 0; r < rows; r++) {
 		size_t i = tv->top + (size_t)r;
 		attr_t a;

@@ -60,6 +60,14 @@ bool textview_search(struct textview *tv, const char *needle);
  * handled (then the pane should redraw). */
 bool textview_request(struct textview *tv, enum request req, int rows);
 
+/* Mouse support, in terms of the last textview_draw: a click on visible row `row` (0 = the
+ * first row drawn) moves the cursor to the line shown there and returns true, false when that
+ * row shows no line; a wheel scrolls the view by delta lines (negative: towards older lines)
+ * without moving the cursor unless it would leave the view. Scrolling away from the end
+ * leaves follow mode like moving the cursor does; returning to the last line resumes it. */
+bool textview_click(struct textview *tv, int row);
+void textview_scroll(struct textview *tv, int delta);
+
 /* Draws rows x cols starting at (y, x) of w; the cursor line is highlighted when
  * show_cursor. Keeps the cursor visible. */
 void textview_draw(struct textview *tv, WINDOW *w, int y, int x, int rows, int cols,

@@ -1,8 +1,10 @@
-/* Text view widget: bounded line buffer, follow mode, navigation, search, sanitising. */
+/* Text view widget: bounded line buffer, follow mode, navigation, search, sanitising, mouse
+ * click and wheel in terms of what was drawn. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,12 +166,74 @@ static void test_sanitised(void **state)
 	textview_free(tv);
 }
 
+/* Click and wheel refer to the last draw: a curses screen on /dev/null to draw into. */
+static void test_mouse(void **state)
+{
+	FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
+	SCREEN *scr = newterm("dumb", out, in);
+	WINDOW *w;
+	struct textview *tv = textview_new(1000);
+
+	(void)state;
+	assert_non_null(scr);
+	w = newwin(10, 40, 0, 0);
+	assert_false(textview_click(tv, 0)); /* nothing drawn yet */
+	for (int i = 0; i < 100; i++)
+		textview_appendf(tv, THEME_NORMAL, i, "line %d", i);
+	textview_draw(tv, w, 0, 0, 10, 40, true); /* follow: lines 90..99 shown */
+	assert_true(textview_following(tv));
+	assert_true(textview_click(tv, 0));
+	assert_int_equal(textview_cursor(tv), 90);
+	assert_false(textview_following(tv));
+	assert_false(textview_click(tv, 10)); /* below the view */
+	assert_false(textview_click(tv, -1));
+	assert_int_equal(textview_cursor(tv), 90);
+	assert_true(textview_click(tv, 9));
+	assert_true(textview_following(tv));
+
+	textview_scroll(tv, -3); /* view 87..96: the cursor (99) comes along to 96 */
+	assert_int_equal(textview_cursor(tv), 96);
+	assert_false(textview_following(tv));
+	textview_draw(tv, w, 0, 0, 10, 40, true);
+	assert_true(textview_click(tv, 0));
+	assert_int_equal(textview_cursor(tv), 87);
+	textview_scroll(tv, -1000); /* clamped at the top; the cursor is dragged into view */
+	assert_int_equal(textview_cursor(tv), 9);
+	textview_draw(tv, w, 0, 0, 10, 40, true);
+	assert_true(textview_click(tv, 0));
+	assert_int_equal(textview_cursor(tv), 0);
+	textview_scroll(tv, 1000); /* clamped at the end: view 90..99 */
+	assert_int_equal(textview_cursor(tv), 90);
+	textview_draw(tv, w, 0, 0, 10, 40, true);
+	assert_true(textview_click(tv, 9));
+	assert_true(textview_following(tv));
+	textview_appendf(tv, THEME_NORMAL, 100, "line 100"); /* following again */
+	assert_int_equal(textview_cursor(tv), 100);
+
+	/* Fewer lines than rows: nothing to scroll; rows past the text are not lines. */
+	textview_clear(tv);
+	textview_appendf(tv, THEME_NORMAL, 0, "a\nb\nc");
+	textview_draw(tv, w, 0, 0, 10, 40, true);
+	textview_scroll(tv, 3);
+	assert_int_equal(textview_cursor(tv), 2);
+	assert_false(textview_click(tv, 3));
+	assert_true(textview_click(tv, 1));
+	assert_int_equal(textview_cursor(tv), 1);
+
+	textview_free(tv);
+	delwin(w);
+	endwin();
+	delscreen(scr);
+	fclose(out);
+	fclose(in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bounded),   cmocka_unit_test(test_follow_and_navigation),
 	    cmocka_unit_test(test_prepend),   cmocka_unit_test(test_search),
-	    cmocka_unit_test(test_sanitised),
+	    cmocka_unit_test(test_sanitised), cmocka_unit_test(test_mouse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1681,6 +1681,8 @@ out:
 	zipw_result_free(&zr);
 }
 
+#define BUILD_LOCK_WAIT_MS 120000
+
 static void main_work(uv_work_t *w)
 {
 	struct build_job *j = w->data;
@@ -1688,11 +1690,27 @@ static void main_work(uv_work_t *w)
 	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
 
 	free(lock_path);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		fail(j, "BuildBusy", "%s: %s", j->function,
-		     fd < 0 ? strerror(errno) : "another build of this function is running");
-		if (fd >= 0)
+	/* Another process (a second console, `lambdeck build` in a shell) building the same
+	 * function: wait for it on this pool thread (its zip is then reused or patched), polling
+	 * so a cancel is honoured; give up after BUILD_LOCK_WAIT_MS. */
+	for (int waited = 0; fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 50) {
+		if (errno != EWOULDBLOCK || waited >= BUILD_LOCK_WAIT_MS ||
+		    atomic_load(&j->cancel)) {
+			if (atomic_load(&j->cancel)) {
+				fail(j, "Cancelled", "build of %s cancelled", j->function);
+				j->res.outcome = BUILD_CANCELLED;
+			} else
+				fail(j, "BuildBusy",
+				     "%s: another build of this function is still "
+				     "running after %d s",
+				     j->function, BUILD_LOCK_WAIT_MS / 1000);
 			close(fd);
+			return;
+		}
+		usleep(50 * 1000);
+	}
+	if (fd < 0) {
+		fail(j, "BuildBusy", "%s: %s", j->function, strerror(errno));
 		return;
 	}
 	build_locked(j);

@@ -96,6 +96,18 @@ ls "$P/.lambdeck/build/Fn/deps" | grep -q '\.tmp$' && fail "staging dir left beh
 if "$LAMBDECK" --project "$P" build Nope Other >"$T/out6" 2>&1; then fail "unknown function: exit 0"; fi
 grep -q "^Nope .*no such function" "$T/out6" || fail "unknown: $(cat "$T/out6")"
 grep -q "^Other .*built" "$T/out6" || fail "Other not built: $(cat "$T/out6")"
+# 6. another process builds the same function (holds its lock): we wait for it, then build
+echo "# waited" >>"$P/src/app.py"
+flock "$P/.lambdeck/build/Fn/.lock" sleep 1.5 &
+holder=$!
+sleep 0.3
+t0=$(date +%s%N)
+"$LAMBDECK" --project "$P" build --json Fn >"$T/out7.json" 2>"$T/err7" ||
+	fail "build while another holds the lock: $(cat "$T/out7.json" "$T/err7")"
+t1=$(date +%s%N)
+wait $holder
+[ "$(jq_ "$T/out7.json" 'd[0]["outcome"]')" = built ] || fail "after the wait: $(cat "$T/out7.json")"
+[ $(((t1 - t0) / 1000000)) -ge 1000 ] || fail "did not wait for the lock holder"
 # usage errors exit 2
 set +e
 "$LAMBDECK" --project "$P" build --bogus >/dev/null 2>&1

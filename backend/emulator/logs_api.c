@@ -104,7 +104,7 @@ static int get_int(const cJSON *o, const char *key, int64_t *out)
  * a number. */
 static int get_time_range(const cJSON *req, int64_t *start, int64_t *end, struct lk_error *err)
 {
-	int64_t s, e;
+	int64_t s = 0, e = 0;
 	int rs = get_int(req, "startTime", &s), re = get_int(req, "endTime", &e);
 
 	if (rs < 0 || re < 0) {

@@ -25,6 +25,7 @@
  * fold, filter): the newest first, so the screen is right at once and keys stay answered
  * while the scrollback fills in behind (all 50 000 lines at once took ~0.2 s). */
 #define LOGS_RERENDER_BATCH 1000
+#define LOGS_RERENDER_FIRST 200 /* what a re-render draws at once: a screenful and then some */
 
 struct raw_event {
 	uint64_t seq;
@@ -200,13 +201,13 @@ static void on_backfill(uv_idle_t *h)
 }
 
 /* Re-renders every held event (after a filter / time / JSON / fold change): the newest
- * batch now, the rest over the next loop passes (backfill_step). Events that came while
+ * few hundred now, the rest over the next loop passes (backfill_step). Events that came while
  * paused stay pending. */
 static void rerender(struct logs *st)
 {
 	textview_clear(st->tv);
 	st->backfill_seq = st->rendered_upto;
-	backfill_step(st, LOGS_RERENDER_BATCH);
+	backfill_step(st, LOGS_RERENDER_FIRST);
 	if (st->backfill_seq) {
 		if (!st->backfill) {
 			st->backfill = xcalloc(1, sizeof(*st->backfill));

@@ -208,10 +208,9 @@ static void write_lease(struct mode *m)
 	}
 }
 
-/* Live leases other than ours; stale ones are removed. */
-static int other_users(struct mode *m)
+int mode_live_leases(const char *state_dir, const char *except)
 {
-	char *dir = util_path_join(m->state_dir, "users");
+	char *dir = util_path_join(state_dir, "users");
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	int n = 0;
@@ -219,9 +218,9 @@ static int other_users(struct mode *m)
 	while (d && (de = readdir(d))) {
 		int pid = atoi(de->d_name);
 
-		if (de->d_name[0] == '.' || !strcmp(de->d_name, m->lease_id))
+		if (de->d_name[0] == '.' || (except && !strcmp(de->d_name, except)))
 			continue;
-		if (pid_alive(pid) && pid > 0) {
+		if (pid_alive(pid)) {
 			n++;
 		} else {
 			char *p = util_path_join(dir, de->d_name);
@@ -645,7 +644,7 @@ static void release_emulator(struct mode *m)
 	}
 	if (responsible && !m->keep_emulator && m->emulator_pid > 0 &&
 	    emulator_running(m->state_dir)) {
-		if (other_users(m) == 0) {
+		if (mode_live_leases(m->state_dir, m->lease_id) == 0) {
 			unlink(owner_path);
 			kill(m->emulator_pid, SIGTERM);
 		} else {

@@ -96,6 +96,10 @@ const char *mode_describe(const struct mode *m);
  * ignored); AWS passes profile/region/endpoint (NULL = the AWS CLI's own resolution, so an
  * exported AWS_PROFILE supplies the credentials). Strings point into cfg. */
 void mode_aws_options(const struct mode_config *cfg, struct aws_options *o);
+/* Live user leases in <state_dir>/users other than the one named except (NULL: all);
+ * leases of dead processes are removed. Used by mode_free and by the emulator's
+ * --exit-when-unused check. */
+int mode_live_leases(const char *state_dir, const char *except);
 /* Releases the lease; stops the emulator this object started when it is the last user and
  * keep_emulator is off. Closes its loop handles (run the loop once more to finish closing).
  * Accepts NULL. */

@@ -1,7 +1,6 @@
 /* emulator.c - the emulator process: state directory, generated credentials, the API
  * listener with SigV4 verification, routing (Lambda API, CloudWatch Logs), shutdown. */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -18,6 +17,7 @@
 #include "backend/aws/sigv4.h"
 #include "backend/emulator/emu_internal.h"
 #include "backend/emulator/logstore.h"
+#include "backend/mode.h"
 
 /* Largest request body the API accepts: a 50 MB zip, base64 in JSON. */
 #define API_MAX_BODY ((size_t)EMU_ZIP_MAX * 4 / 3 + 64 * 1024)
@@ -287,35 +287,6 @@ static void on_signal(uv_signal_t *h, int signum)
 	emulator_shutdown(h->data);
 }
 
-/* Live user leases (files <state_dir>/users/<pid>-<id>, written by backend/mode.c); the
- * leases of dead processes are removed, as mode.c does. */
-static int live_users(struct emulator *emu)
-{
-	char *dir = util_path_join(emu->state_dir, "users");
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-
-	while (d && (de = readdir(d))) {
-		int pid = atoi(de->d_name);
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)) {
-			n++;
-		} else {
-			char *p = util_path_join(dir, de->d_name);
-
-			unlink(p);
-			free(p);
-		}
-	}
-	if (d)
-		closedir(d);
-	free(dir);
-	return n;
-}
-
 /* exit_when_unused: the users' leases are checked every second; two checks in a row with
  * nobody left stop the emulator (a user that is just attaching writes its lease within
  * milliseconds of connecting, well inside that window). */
@@ -323,7 +294,7 @@ static void on_users_timer(uv_timer_t *t)
 {
 	struct emulator *emu = t->data;
 
-	if (live_users(emu) > 0) {
+	if (mode_live_leases(emu->state_dir, NULL) > 0) {
 		emu->unused_ticks = 0;
 		return;
 	}

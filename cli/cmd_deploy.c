@@ -376,18 +376,9 @@ int cmd_deploy(int argc, char **argv, const struct global_opts *g)
 		goto out;
 	}
 	{
-		struct mode_options mo = {
-		    .project_dir = c.p->dir,
-		    .profile = g->profile,
-		    .region = g->region,
-		    .endpoint = g->endpoint,
-		    .force_aws = g->force_aws,
-		    .force_local = g->force_local,
-		    .keep_emulator = g->keep_emulator,
-		    .project_mode = c.p->mode,
-		    .project_profile = c.p->profile,
-		    .project_region = c.p->region,
-		};
+		struct mode_options mo;
+
+		cli_mode_options(g, c.p, &mo);
 
 		m = mode_new(&c.loop, &mo, &err);
 		cfg = m ? mode_acquire_sync(m, &err) : NULL;

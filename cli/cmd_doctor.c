@@ -217,24 +217,6 @@ static void print_json(const struct aws_config *cfg, const char *mode, struct do
 	cJSON_Delete(o);
 }
 
-/* Copies the global options and the project's settings into mode options. */
-static void mode_options_from(const struct global_opts *g, const struct project *p,
-                              struct mode_options *mo)
-{
-	*mo = (struct mode_options){
-	    .project_dir = g->project_dir,
-	    .profile = g->profile,
-	    .region = g->region,
-	    .endpoint = g->endpoint,
-	    .force_aws = g->force_aws,
-	    .force_local = g->force_local,
-	    .keep_emulator = g->keep_emulator,
-	    .project_mode = p ? p->mode : NULL,
-	    .project_profile = p ? p->profile : NULL,
-	    .project_region = p ? p->region : NULL,
-	};
-}
-
 int cmd_doctor(int argc, char **argv, const struct global_opts *g)
 {
 	bool json = false, no_call = false;
@@ -270,7 +252,7 @@ int cmd_doctor(int argc, char **argv, const struct global_opts *g)
 		lk_error_clear(&err);
 	}
 	uv_loop_init(&loop);
-	mode_options_from(g, proj, &mo);
+	cli_mode_options(g, proj, &mo);
 	m = mode_new(&loop, &mo, &err);
 	mc = m ? mode_acquire_sync(m, &err) : NULL;
 	if (!mc) {

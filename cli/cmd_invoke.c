@@ -33,18 +33,6 @@ static void usage(FILE *out)
 	      out);
 }
 
-void cli_mode_options(const struct global_opts *g, struct mode_options *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->project_dir = g->project_dir;
-	o->profile = g->profile;
-	o->region = g->region;
-	o->endpoint = g->endpoint;
-	o->force_aws = g->force_aws;
-	o->force_local = g->force_local;
-	o->keep_emulator = g->keep_emulator;
-}
-
 void cli_loop_finish(uv_loop_t *loop)
 {
 	uv_run(loop, UV_RUN_DEFAULT);
@@ -278,7 +266,7 @@ int cmd_invoke(int argc, char **argv, const struct global_opts *g)
 		goto out_project;
 	}
 	uv_loop_init(&loop);
-	cli_mode_options(g, &mo);
+	cli_mode_options(g, p, &mo);
 	if (!(ctx = invoke_ctx_new(&loop, p, &mo, &err))) {
 		fprintf(stderr, "lambdeck: %s\n", err.message);
 		cli_loop_finish(&loop);

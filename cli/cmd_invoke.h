@@ -8,9 +8,6 @@
 #include "backend/invoke.h"
 #include "cli/commands.h"
 
-/* Copies the global options into mode options (strings borrowed from g). */
-void cli_mode_options(const struct global_opts *g, struct mode_options *out);
-
 /* Prints r: --json -> one JSON object on stdout; else the payload (pretty JSON, or the raw
  * text) on stdout and the status line + log tail on stderr. Returns the exit status: 0 ok,
  * 1 for a function error or a failed call. */

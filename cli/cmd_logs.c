@@ -209,16 +209,8 @@ int cmd_logs(int argc, char **argv, const struct global_opts *g)
 
 	uv_loop_t loop;
 	uv_loop_init(&loop);
-	struct mode_options mo = {.project_dir = proj->dir,
-	                          .profile = g->profile,
-	                          .region = g->region,
-	                          .endpoint = g->endpoint,
-	                          .force_aws = g->force_aws,
-	                          .force_local = g->force_local,
-	                          .keep_emulator = g->keep_emulator,
-	                          .project_mode = proj->mode,
-	                          .project_profile = proj->profile,
-	                          .project_region = proj->region};
+	struct mode_options mo;
+	cli_mode_options(g, proj, &mo);
 	struct mode *m = mode_new(&loop, &mo, &err);
 	const struct mode_config *mc = m ? mode_acquire_sync(m, &err) : NULL;
 	struct aws_client *c = NULL;

@@ -153,7 +153,7 @@ int cmd_replay(int argc, char **argv, const struct global_opts *g)
 	/* The history may change under us (another console): keep a private copy. */
 	history_entry_copy(&e, pick);
 	uv_loop_init(&loop);
-	cli_mode_options(g, &mo);
+	cli_mode_options(g, p, &mo);
 	if (!(ctx = invoke_ctx_new(&loop, p, &mo, &err))) {
 		fprintf(stderr, "lambdeck: %s\n", err.message);
 	} else {

@@ -352,8 +352,7 @@ int cmd_test(int argc, char **argv, const struct global_opts *g)
 	}
 	if (snapshots) {
 		struct mode_options mo;
-		cli_mode_options(g, &mo);
-		mo.project_dir = p->dir;
+		cli_mode_options(g, p, &mo);
 		c.ctx = invoke_ctx_new(&loop, p, &mo, &err);
 		if (!c.ctx) {
 			fputs("lambdeck test: --snapshots: ", stderr);

@@ -6,6 +6,9 @@
 
 #include <stdbool.h>
 
+#include "backend/mode.h"
+#include "backend/project.h"
+
 /* A setting that is on, off, or decided when the console starts. */
 enum opt_switch { OPT_AUTO, OPT_ON, OPT_OFF };
 
@@ -27,6 +30,25 @@ struct global_opts {
 	                            console) */
 	const char *keymap;      /* --keymap FILE */
 };
+
+/* Mode options from the global options and the project's settings (p may be NULL: none
+ * loaded). Strings are borrowed from g and p. */
+static inline void cli_mode_options(const struct global_opts *g, const struct project *p,
+                                    struct mode_options *o)
+{
+	*o = (struct mode_options){
+	    .project_dir = p && p->dir ? p->dir : g->project_dir,
+	    .profile = g->profile,
+	    .region = g->region,
+	    .endpoint = g->endpoint,
+	    .force_aws = g->force_aws,
+	    .force_local = g->force_local,
+	    .keep_emulator = g->keep_emulator,
+	    .project_mode = p ? p->mode : NULL,
+	    .project_profile = p ? p->profile : NULL,
+	    .project_region = p ? p->region : NULL,
+	};
+}
 
 struct command {
 	const char *name;

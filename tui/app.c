@@ -211,20 +211,7 @@ bool app_mouse(struct app *a)
 
 void app_mode_options(struct app *a, struct mode_options *o)
 {
-	const struct global_opts *g = a->g;
-
-	*o = (struct mode_options){
-	    .project_dir = a->project->dir ? a->project->dir : g->project_dir,
-	    .profile = g->profile,
-	    .region = g->region,
-	    .endpoint = g->endpoint,
-	    .force_aws = g->force_aws,
-	    .force_local = g->force_local,
-	    .keep_emulator = g->keep_emulator,
-	    .project_mode = a->project->mode,
-	    .project_profile = a->project->profile,
-	    .project_region = a->project->region,
-	};
+	cli_mode_options(a->g, a->project, o);
 }
 
 void app_mark_dirty(struct pane *p)

@@ -79,10 +79,9 @@ static bool filter_match(struct logs *st, const char *msg, size_t len)
 	if (!st->filter)
 		return true;
 	if (st->filter_is_regex) {
-		char *z = xstrndup(msg, len);
-		bool ok = regexec(&st->filter_re, z, 0, NULL, 0) == 0;
-		free(z);
-		return ok;
+		/* glibc's REG_STARTEND: match within [0, len) without a NUL-terminated copy */
+		regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)len};
+		return regexec(&st->filter_re, msg, 1, &m, REG_STARTEND) == 0;
 	}
 	return memmem(msg, len, st->filter, strlen(st->filter)) != NULL;
 }
@@ -165,11 +164,12 @@ static const struct raw_event *ring_at(const struct logs *st, size_t i)
 
 static void render_pending(struct logs *st)
 {
-	for (size_t i = 0; i < st->ring_len; i++) {
-		const struct raw_event *e = ring_at(st, i);
-		if (e->seq >= st->rendered_upto)
-			render(st, e, false);
-	}
+	/* the ring holds consecutive seqs: the pending ones are its tail */
+	uint64_t first = st->ring_len ? ring_at(st, 0)->seq : 0;
+	size_t from = st->rendered_upto > first ? (size_t)(st->rendered_upto - first) : 0;
+
+	for (size_t i = from; i < st->ring_len; i++)
+		render(st, ring_at(st, i), false);
 	st->rendered_upto = st->next_seq;
 	st->new_while_paused = 0;
 }

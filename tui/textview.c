@@ -107,28 +107,26 @@ static void push_line(struct textview *tv, char *text, enum theme_role role, int
 	}
 }
 
+/* Cuts the next line off *p (up to end): a cleaned copy, without its "\n" or "\r\n". */
+static char *take_line(const char **p, const char *end)
+{
+	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+	size_t n = nl ? (size_t)(nl - *p) : (size_t)(end - *p);
+	char *line = clean_line(*p, n && (*p)[n - 1] == '\r' ? n - 1 : n);
+
+	*p += n + (nl ? 1 : 0);
+	return line;
+}
+
 void textview_append(struct textview *tv, const char *text, size_t len, enum theme_role role,
                      int64_t tag)
 {
 	const char *p = text ? text : "";
 	const char *end = p + (text ? len : 0);
 
-	if (p == end) {
-		push_line(tv, xstrdup(""), role, tag);
-		return;
-	}
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-		if (n && p[n - 1] == '\r')
-			push_line(tv, clean_line(p, n - 1), role, tag);
-		else
-			push_line(tv, clean_line(p, n), role, tag);
-		p += n;
-		if (nl)
-			p++;
-	}
+	do
+		push_line(tv, take_line(&p, end), role, tag);
+	while (p < end);
 }
 
 void textview_appendf(struct textview *tv, enum theme_role role, int64_t tag, const char *fmt, ...)
@@ -143,7 +141,7 @@ void textview_appendf(struct textview *tv, enum theme_role role, int64_t tag, co
 	buf_free(&b);
 }
 
-/* Splits like textview_append, then inserts the lines before the first one, keeping the
+/* Splits like textview_append (take_line), then inserts the lines before the first one, keeping the
  * cursor and the view on the lines they were on. */
 bool textview_prepend(struct textview *tv, const char *text, size_t len, enum theme_role role,
                       int64_t tag)
@@ -155,17 +153,11 @@ bool textview_prepend(struct textview *tv, const char *text, size_t len, enum th
 	bool was_empty = tv->count == 0;
 
 	do {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t k = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
 		if (n == cap) {
 			cap = cap ? 2 * cap : 4;
 			lines = xrealloc(lines, cap * sizeof(*lines));
 		}
-		lines[n++] = clean_line(p, k && p[k - 1] == '\r' ? k - 1 : k);
-		p += k;
-		if (nl)
-			p++;
+		lines[n++] = take_line(&p, end);
 	} while (p < end);
 	if (tv->count + n > tv->max) {
 		while (n > 0)

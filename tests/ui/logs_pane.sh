@@ -96,6 +96,17 @@ ui_keys Enter
 ui_wait_for "hello from ui 1"
 ui_pass "local filter and clearing it"
 
+ui_keys f
+ui_type "/from ui [2]/"
+ui_keys Enter
+ui_wait_gone "hello from ui 1"
+ui_assert_contains "hello from ui 2"
+ui_keys f
+ui_keys C-u
+ui_keys Enter
+ui_wait_for "hello from ui 1"
+ui_pass "regex filter"
+
 # search the traceback line of the first invocation and open it in the editor
 ui_keys g
 ui_keys /

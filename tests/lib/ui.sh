@@ -88,6 +88,16 @@ ui_pass() {
 	echo "ok: $*"
 }
 
+# A project with one python3.12 function NAME (handler app.handler) whose app.py is read
+# from stdin, in $UI_DIR/src; sets UI_PROJECT to it: ui_python_function NAME <<'PY' ... PY
+ui_python_function() {
+	mkdir -p "$UI_DIR/src/$1"
+	printf '{"functions": {"%s": {"runtime": "python3.12", "handler": "app.handler", "code": "%s"}}}\n' \
+		"$1" "$1" >"$UI_DIR/src/lambdeck.json"
+	cat >"$UI_DIR/src/$1/app.py"
+	UI_PROJECT=$UI_DIR/src
+}
+
 # Starts a shell in tmux and the console in it: ui_start [lambdeck options...]
 ui_start() {
 	command -v tmux >/dev/null || { echo "FAIL: tmux is not installed (scripts/deps --test)" >&2; exit 1; }

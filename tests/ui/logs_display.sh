@@ -5,12 +5,7 @@
 # UTC+05:30) to UTC, marked with a Z, and back: the shown time moves by the offset.
 . "$LAMBDECK_SRC/tests/lib/ui.sh"
 
-SRC=$UI_DIR/src
-mkdir -p "$SRC/orders"
-cat >"$SRC/lambdeck.json" <<'JSON'
-{"functions": {"orders": {"runtime": "python3.12", "handler": "app.handler", "code": "orders"}}}
-JSON
-cat >"$SRC/orders/app.py" <<'PY'
+ui_python_function orders <<'PY'
 import json
 def handler(event, context):
     n = event.get("n")
@@ -18,7 +13,6 @@ def handler(event, context):
     print(json.dumps({"level": "info", "msg": "hello json", "n": n}))
     return {"ok": True}
 PY
-UI_PROJECT=$SRC
 # POSIX form of Asia/Kolkata (UTC+05:30, no DST): needs no tzdata on the machine
 UI_ENV="TZ=IST-5:30"
 

@@ -6,12 +6,8 @@
 . "$LAMBDECK_SRC/tests/lib/ui.sh"
 
 # a project with one python function that prints a traceback
-SRC=$UI_DIR/src
-mkdir -p "$SRC/orders" "$UI_DIR/bin"
-cat >"$SRC/lambdeck.json" <<'EOF'
-{"functions": {"orders": {"runtime": "python3.12", "handler": "app.handler", "code": "orders"}}}
-EOF
-cat >"$SRC/orders/app.py" <<'EOF'
+mkdir -p "$UI_DIR/bin"
+ui_python_function orders <<'EOF'
 import traceback
 def handler(event, context):
     print("hello from ui", event.get("n"))
@@ -21,7 +17,6 @@ def handler(event, context):
         traceback.print_exc()
     return {"ok": True}
 EOF
-UI_PROJECT=$SRC
 cat >"$UI_DIR/bin/vi" <<EOS
 #!/bin/sh
 for a in "\$@"; do printf '%s\n' "\$a"; done > "$UI_DIR/editor.args.tmp"

@@ -4,12 +4,7 @@
 # line (the emulator filters the live tail); clearing the pattern brings every line back.
 . "$LAMBDECK_SRC/tests/lib/ui.sh"
 
-SRC=$UI_DIR/src
-mkdir -p "$SRC/orders"
-cat >"$SRC/lambdeck.json" <<'JSON'
-{"functions": {"orders": {"runtime": "python3.12", "handler": "app.handler", "code": "orders"}}}
-JSON
-cat >"$SRC/orders/app.py" <<'PY'
+ui_python_function orders <<'PY'
 def handler(event, context):
     n = event.get("n")
     print("info line %s" % n)
@@ -17,7 +12,6 @@ def handler(event, context):
     print("done line %s" % n)
     return {"ok": True}
 PY
-UI_PROJECT=$SRC
 
 invoke() {
 	(cd "$UI_PROJ" && PATH=/usr/bin:/bin "$LAMBDECK" invoke orders --event "{\"n\": $1}" >/dev/null 2>&1) ||

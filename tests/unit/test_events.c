@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/lib/unit_tmp.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -413,27 +415,6 @@ static void test_pretty_keeps_numbers(void **state)
 	assert_null(events_pretty_json("nope", 4));
 }
 
-static char *tmpdir(void)
-{
-	char *d = strdup("/tmp/lk-events-XXXXXX");
-
-	assert_non_null(mkdtemp(d));
-	return d;
-}
-
-static void rm_rf(const char *dir)
-{
-	/* Tests only: a fixed argv, no shell. */
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		execl("/bin/rm", "rm", "-rf", dir, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, NULL, 0) < 0)
-		;
-}
-
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -455,7 +436,7 @@ static char *slurp(const char *path)
 
 static void test_saved_event_lifecycle(void **state)
 {
-	char *dir = tmpdir(), *scratch = NULL, *s, *rec;
+	char *dir = test_tmpdir("events"), *scratch = NULL, *s, *rec;
 	struct lk_error err = {0};
 	struct event_list l = {0};
 	struct buf b = {0};
@@ -593,13 +574,13 @@ static void test_saved_event_lifecycle(void **state)
 
 	free(rec);
 	buf_free(&b);
-	rm_rf(dir);
+	test_rm_rf(dir);
 	free(dir);
 }
 
 static void test_resolve(void **state)
 {
-	char *dir = tmpdir(), *label = NULL, *path;
+	char *dir = test_tmpdir("events"), *label = NULL, *path;
 	struct lk_error err = {0};
 	struct buf b = {0};
 
@@ -630,7 +611,7 @@ static void test_resolve(void **state)
 	assert_string_equal(err.code, "EventNotFound");
 	free(label);
 	buf_free(&b);
-	rm_rf(dir);
+	test_rm_rf(dir);
 	free(dir);
 }
 

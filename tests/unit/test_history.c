@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/lib/unit_tmp.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,26 +18,6 @@
 #include <cjson/cJSON.h>
 
 #include "backend/history.h"
-
-static char *tmpdir(void)
-{
-	char *d = strdup("/tmp/lk-history-XXXXXX");
-
-	assert_non_null(mkdtemp(d));
-	return d;
-}
-
-static void rm_rf(const char *dir)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		execl("/bin/rm", "rm", "-rf", dir, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, NULL, 0) < 0)
-		;
-}
 
 static void make_entry(struct history_entry *e, const char *fn, const char *event, int i)
 {
@@ -68,7 +50,7 @@ static void writer(const char *dir, const char *fn, int n)
 
 static void test_two_processes_500_each(void **state)
 {
-	char *dir = tmpdir(), *path;
+	char *dir = test_tmpdir("history"), *path;
 	struct history h;
 	struct lk_error err = {0};
 	pid_t pids[2];
@@ -123,7 +105,7 @@ static void test_two_processes_500_each(void **state)
 		assert_string_not_equal(h.entries[i].id, h.entries[i - 1].id);
 	history_clear(&h);
 	free(path);
-	rm_rf(dir);
+	test_rm_rf(dir);
 	free(dir);
 }
 
@@ -138,7 +120,7 @@ static void append_raw(const char *path, const char *text)
 
 static void test_torn_lines_and_refresh(void **state)
 {
-	char *dir = tmpdir(), *path;
+	char *dir = test_tmpdir("history"), *path;
 	struct history h;
 	struct history_entry e;
 	struct lk_error err = {0};
@@ -200,13 +182,13 @@ static void test_torn_lines_and_refresh(void **state)
 	assert_string_equal(h.entries[0].error_message, "connection refused");
 	history_clear(&h);
 	free(path);
-	rm_rf(dir);
+	test_rm_rf(dir);
 	free(dir);
 }
 
 static void test_previous_same_event(void **state)
 {
-	char *dir = tmpdir();
+	char *dir = test_tmpdir("history");
 	struct history h;
 	struct history_entry e;
 	struct lk_error err = {0};
@@ -229,7 +211,7 @@ static void test_previous_same_event(void **state)
 	assert_null(history_previous_same_event(&h, 0));
 	assert_null(history_previous_same_event(&h, 99));
 	history_clear(&h);
-	rm_rf(dir);
+	test_rm_rf(dir);
 	free(dir);
 }
 
@@ -258,7 +240,7 @@ static void on_timeout(uv_timer_t *t)
 
 static void test_watch_sees_other_process(void **state)
 {
-	char *dir = tmpdir();
+	char *dir = test_tmpdir("history");
 	uv_loop_t loop;
 	struct watch_state s = {0};
 	struct lk_error err = {0};
@@ -289,7 +271,7 @@ static void test_watch_sees_other_process(void **state)
 	uv_close((uv_handle_t *)&s.timeout, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&loop), 0);
-	rm_rf(dir);
+	test_rm_rf(dir);
 	free(dir);
 }
 

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/lib/unit_tmp.h"
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,26 +22,6 @@
 #include "backend/testrun.h"
 #include "backend/testrun_internal.h"
 
-static char *tmpdir(void)
-{
-	char *d = strdup("/tmp/lk-share-XXXXXX");
-
-	assert_non_null(mkdtemp(d));
-	return d;
-}
-
-static void rm_rf(const char *dir)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		execl("/bin/rm", "rm", "-rf", dir, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, NULL, 0) < 0)
-		;
-}
-
 static void write_file(const char *dir, const char *rel, const char *text)
 {
 	char *path = util_path_join(dir, rel);
@@ -49,7 +31,7 @@ static void write_file(const char *dir, const char *rel, const char *text)
 
 static void test_deploy_state_round_trip(void **state)
 {
-	char *dir = tmpdir();
+	char *dir = test_tmpdir("share");
 	struct deploy_result r = {.function = "Orders",
 	                          .deployed_name = "orders-prod",
 	                          .outcome = DEPLOY_UPDATED,
@@ -88,7 +70,7 @@ static void test_deploy_state_round_trip(void **state)
 	write_file(dir, ".lambdeck/deploy/Bad.json", "{\"outcome\": 3}");
 	assert_int_equal(deploy_state_read(dir, "Bad", &s, &err), -1);
 	assert_non_null(strstr(err.message, "deploy/Bad.json:1:1:"));
-	rm_rf(dir);
+	test_rm_rf(dir);
 	free(dir);
 }
 
@@ -144,7 +126,7 @@ static void test_result_json_round_trip(void **state)
 
 static void test_lock_last_and_running(void **state)
 {
-	char *dir = tmpdir();
+	char *dir = test_tmpdir("share");
 	struct testrun_result r;
 	struct testrun_shared s;
 	struct lk_error err;
@@ -214,13 +196,13 @@ static void test_lock_last_and_running(void **state)
 	assert_non_null(strstr(err.message, "tests/last.json:3:"));
 	testrun_shared_clear(&s);
 	testrun_result_clear(&r);
-	rm_rf(dir);
+	test_rm_rf(dir);
 	free(dir);
 }
 
 static void test_adopt_sanitises(void **state)
 {
-	char *dir = tmpdir();
+	char *dir = test_tmpdir("share");
 	char *argv[] = {"true", NULL};
 	struct testrun *tr;
 	struct testrun_shared s = {0};
@@ -246,7 +228,7 @@ static void test_adopt_sanitises(void **state)
 	testrun_free(tr);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
-	rm_rf(dir);
+	test_rm_rf(dir);
 	free(dir);
 }
 

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/lib/unit_tmp.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,18 +99,6 @@ static void test_ignore_patterns(void **state)
 	assert_true(snapshot_path_ignored("headers.Date", snapshot_default_ignore, 9));
 }
 
-static void rm_rf(const char *dir)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		execl("/bin/rm", "rm", "-rf", dir, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, NULL, 0) < 0)
-		;
-}
-
 static void test_save_keeps_ignore_list(void **state)
 {
 	char dir[] = "/tmp/lk-snap-XXXXXX";
@@ -166,7 +156,7 @@ static void test_save_keeps_ignore_list(void **state)
 	buf_free(&b);
 	free(path);
 	free(evpath);
-	rm_rf(dir);
+	test_rm_rf(dir);
 }
 
 static void test_report_format(void **state)

@@ -20,8 +20,6 @@
 #define DEFAULT_ZIPFILE_LIMIT    (50ull * 1024 * 1024)
 #define DEFAULT_CONFLICT_RETRIES 8
 #define WAIT_TIMEOUT_MS          (5 * 60 * 1000)
-#define BUSY_RETRIES             300 /* x BUSY_RETRY_MS: wait up to a minute */
-#define BUSY_RETRY_MS            200
 #define LOCAL_ROLE               "arn:aws:iam::000000000000:role/lambdeck-local"
 
 const char *deploy_phase_name(enum deploy_phase phase)
@@ -127,7 +125,6 @@ struct deploy_fn {
 	bool timer_init;
 	void (*timer_next)(struct deploy_fn *d);
 	int conflict_attempt;
-	int busy_retries; /* builds refused with BuildBusy (another process builds it) */
 	int64_t wait_started_ms;
 	int wait_polls;
 	bool code_pending;   /* code must still be uploaded */
@@ -758,17 +755,6 @@ static void build_done(void *user, const struct build_result *r)
 	d->res.build.zip_path = xstrdup(r->zip_path);
 	if (d->finished) { /* cancelled meanwhile */
 		maybe_all_done(d->job);
-		return;
-	}
-	if (r->outcome == BUILD_FAILED && !strcmp(r->err.code, "BuildBusy") &&
-	    d->busy_retries < BUSY_RETRIES) {
-		/* another process (a second console, `lambdeck deploy`) is building this
-		 * function: wait for it rather than fail; the zip it leaves is reused */
-		d->busy_retries++;
-		free((char *)d->res.build.function);
-		free(d->res.build.zip_path);
-		memset(&d->res.build, 0, sizeof(d->res.build));
-		schedule(d, BUSY_RETRY_MS, fn_step);
 		return;
 	}
 	if (r->outcome != BUILD_OK && r->outcome != BUILD_UNCHANGED) {

@@ -2,12 +2,7 @@
 # 'lambdeck events': templates, new/show/list/rename/cp/rm, the editor round trip with an
 # invalid edit kept in .lambdeck/recovery and continued on the next edit. No emulator needed.
 set -u
-fails=0
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
-}
+. "$LAMBDECK_SRC/tests/lib/check.sh"
 L=$LAMBDECK
 T=$(mktemp -d "${TMPDIR:-/tmp}/lk-events.XXXXXX")
 trap 'rm -rf "$T"' EXIT
@@ -62,4 +57,4 @@ check "fixed edit saves" env EDITOR="$T/fix-editor" VISUAL= "$L" events edit Ord
 check "saved content" grep -q '"items": \[1, 2\]' events/OrdersFunction/new-order.json
 check "recovery copy gone" test ! -e .lambdeck/recovery/OrdersFunction/new-order.json
 
-[ "$fails" = 0 ] || { echo "$fails check(s) failed"; exit 1; }
+check_exit

@@ -4,12 +4,7 @@
 # X-Amz-Function-Error), log tail + REPORT numbers, history lines, replay, snapshots saved,
 # the 6 MB refusal, and a network failure recorded in the history.
 set -u
-fails=0
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
-}
+. "$LAMBDECK_SRC/tests/lib/check.sh"
 PY=/usr/bin/python3
 L=$LAMBDECK
 . "$LAMBDECK_SRC/tests/lib/emu.sh"
@@ -110,4 +105,4 @@ assert e["functionError"]=="Unhandled" and e["status"]==200, e'
 check "bash: replay of a failing event exits 1" test $? = 1
 emu_stop
 
-[ "$fails" = 0 ] || { echo "$fails check(s) failed"; exit 1; }
+check_exit

@@ -7,12 +7,7 @@
 # the zip on disk, which is a valid zip matching its manifest, the two test runs did not
 # overlap (run lock) and left one valid last.json and no running.json.
 set -u
-fails=0
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
-}
+. "$LAMBDECK_SRC/tests/lib/check.sh"
 PY=/usr/bin/python3
 L=$LAMBDECK
 ROUNDS=${ROUNDS:-4}

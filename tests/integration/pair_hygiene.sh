@@ -6,12 +6,7 @@
 # the opt-in, a group member attaches to the first user's emulator.
 # Runs the second user as uid 65534 with setpriv (the test needs root; it FAILS otherwise).
 set -u
-fails=0
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
-}
+. "$LAMBDECK_SRC/tests/lib/check.sh"
 L=$LAMBDECK
 if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
 	echo "FAIL pair_hygiene needs root and setpriv to act as a second user"

@@ -397,20 +397,11 @@ static void read_string(struct cursor *c, struct buf *out)
 	}
 }
 
+/* Manifest strings keep file names byte for byte (invalid UTF-8 included: read_string takes
+ * raw bytes back); controls, DEL and C1 are escaped like every JSON lambdeck writes. */
 static void write_string(struct buf *b, const char *s)
 {
-	buf_putc(b, '"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			buf_putc(b, '\\'), buf_putc(b, (char)ch);
-		else if (ch < 0x20)
-			buf_printf(b, "\\u%04x", ch);
-		else
-			buf_putc(b, (char)ch);
-	}
-	buf_putc(b, '"');
+	util_json_string(b, s, strlen(s), true);
 }
 
 /* Loads a manifest; returns false (and an empty manifest) if absent or not ours. */

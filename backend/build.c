@@ -1389,14 +1389,19 @@ static bool racy(const struct manifest *m, const struct entry *e)
  * size of exactly the bytes zipped and the stat taken before reading them, so the manifest
  * describes the zip even when a file was rewritten during the build, and a later rewrite
  * shows as a stat change (or a racy entry) to the next build. */
-static void take_reads(struct entry_list *list, const struct zipw_result *zr)
+static void take_reads(struct build_job *j, struct entry_list *list, const struct zipw_result *zr)
 {
+	size_t unstable = 0;
+	const char *example = NULL;
+
 	for (size_t i = 0; i < list->n; i++) {
 		const struct zipw_read *rd = &zr->reads[i];
 		struct entry *e = &list->v[i];
 
 		if (!rd->read)
 			continue;
+		if (rd->unstable && !unstable++)
+			example = e->path;
 		memcpy(e->sha, rd->sha256, 32);
 		e->hashed = true;
 		e->size = rd->size;
@@ -1404,6 +1409,11 @@ static void take_reads(struct entry_list *list, const struct zipw_result *zr)
 		e->mtime_nsec = rd->mtime_nsec;
 		e->ino = rd->ino;
 	}
+	if (unstable && !j->res.warning[0])
+		snprintf(j->res.warning, sizeof(j->res.warning),
+		         "%zu file%s kept changing while being packaged (%s%s); the next build "
+		         "packages their new content",
+		         unstable, unstable == 1 ? "" : "s", example, unstable > 1 ? ", ..." : "");
 }
 
 /* Merges dependency entries into code entries (both sorted); code wins on a clash. */
@@ -1690,7 +1700,7 @@ static void build_locked(struct build_job *j)
 	remove_stale_temps(j);
 	if (write_zip(j, &old, have_old && zip_ok, &list, &cur, &zr) < 0)
 		goto fail;
-	take_reads(&list, &zr);
+	take_reads(j, &list, &zr);
 	cur.scan_ms = scan_ms;
 	cur.built_at_ms = util_now_ms();
 	snprintf(cur.deps_key, sizeof(cur.deps_key), "%s", j->deps_key);

@@ -214,7 +214,18 @@ int mode_users_lock(const char *state_dir, bool share)
 	char *path = util_path_join(dir, ".lock");
 	int fd, e;
 
-	util_mkdir_p(dir, share ? 0770 : 0700, NULL);
+	/* only inside an existing state dir: creating it (and .lambdeck/, which follows the
+	 * user's umask) is start_emulator's business */
+	if (mkdir(dir, share ? 0770 : 0700) == 0) {
+		if (share)
+			chmod(dir, 0770); /* group members hold leases too, whatever the umask */
+	} else if (errno != EEXIST) {
+		e = errno;
+		free(path);
+		free(dir);
+		errno = e;
+		return -1;
+	}
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, share ? 0660 : 0600);
 	if (fd < 0 && errno == EACCES) /* a group member's file: flock needs no write access */
 		fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -1,6 +1,6 @@
 """Every --json output is valid, terminal-safe JSON whatever the input (issue 21.12): a
 function whose response holds U+009B (the C1 CSI) and whose log holds invalid UTF-8, through
-`lambdeck invoke --json` (auto-started emulator); a test command writing a JUnit report with
+`lambdeck invoke --json` (auto-started emulator) and into history.jsonl; a test command writing a JUnit report with
 raw invalid bytes and C1 controls, through `lambdeck test --json`. The output must decode as
 strict UTF-8, hold no raw C1 control or DEL, parse as JSON, and keep what was valid."""
 import json
@@ -43,7 +43,10 @@ def main():
         with open(os.path.join(proj, "lambdeck.json"), "w") as f:
             json.dump({"functions": {"Fn": {"runtime": "python3.12", "handler": "app.handler",
                                             "code": "src"}}}, f)
-        p = subprocess.run([LAMBDECK, "invoke", "Fn", "--json"], cwd=proj,
+        event = os.path.join(tmp, "event.json")
+        with open(event, "wb") as f:  # raw U+009B (valid UTF-8) inside a string
+            f.write(b'{"name": "\xc2\x9b[1mAda"}')
+        p = subprocess.run([LAMBDECK, "invoke", "Fn", "--event", event, "--json"], cwd=proj,
                            capture_output=True, timeout=120)
         if p.returncode != 0:
             fail("invoke --json: rc=%d" % p.returncode, (p.stdout + p.stderr).decode("utf-8", "replace"))
@@ -53,6 +56,12 @@ def main():
         if "log" not in (doc.get("logTail") or ""):
             fail("invoke --json: log tail missing", json.dumps(doc))
         print("ok: invoke --json escapes U+009B and DEL, replaces invalid UTF-8")
+        with open(os.path.join(proj, ".lambdeck/history.jsonl"), "rb") as f:
+            lines = f.read().splitlines()
+        if len(lines) != 1:
+            fail("history.jsonl: %d lines, want 1" % len(lines))
+        check_bytes("history.jsonl", lines[0])
+        print("ok: the history line is safe JSON too")
 
         report = os.path.join(tmp, "report.xml")
         writer = ("open(%r, 'wb').write(b'<testsuite name=\"s\\xff\" tests=\"1\">"

@@ -205,9 +205,7 @@ static void on_all_done(void *user, const struct deploy_result *results, size_t 
 			cJSON_AddNumberToObject(o, "elapsedMs", r->elapsed_ms);
 			if (lk_error_is_set(&r->err))
 				cJSON_AddItemToObject(
-				    o, "error",
-				    cJSON_DetachItemFromObject(
-				        cli_json_error(r->err.code, r->err.message), "error"));
+				    o, "error", cli_json_error_item(r->err.code, r->err.message));
 			cJSON_AddItemToArray(arr, o);
 		}
 		cli_json_print(arr);

@@ -72,10 +72,8 @@ int cli_print_invoke_result(const struct invoke_result *r, const char *function,
 		cJSON_AddStringToObject(o, "mode", mode);
 		cJSON_AddNumberToObject(o, "status", r->status);
 		if (failed)
-			cJSON_AddItemToObject(
-			    o, "error",
-			    cJSON_DetachItemFromObject(cli_json_error(r->err.code, r->err.message),
-			                               "error"));
+			cJSON_AddItemToObject(o, "error",
+			                      cli_json_error_item(r->err.code, r->err.message));
 		if (r->function_error)
 			cJSON_AddStringToObject(o, "functionError", r->function_error);
 		else

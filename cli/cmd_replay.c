@@ -72,10 +72,8 @@ static void print_list_json(const struct history *h, const char *function, int l
 		cJSON_AddNumberToObject(o, "status", e->status);
 		add_str(o, "functionError", e->function_error);
 		if (e->error_code)
-			cJSON_AddItemToObject(
-			    o, "error",
-			    cJSON_DetachItemFromObject(
-			        cli_json_error(e->error_code, e->error_message), "error"));
+			cJSON_AddItemToObject(o, "error",
+			                      cli_json_error_item(e->error_code, e->error_message));
 		add_str(o, "requestId", e->request_id);
 		add_num(o, "clientMs", e->client_ms);
 		add_num(o, "durationMs", e->duration_ms);

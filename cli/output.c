@@ -22,12 +22,20 @@ void cli_json_print(cJSON *o)
 	cJSON_Delete(o);
 }
 
-cJSON *cli_json_error(const char *code, const char *message)
+cJSON *cli_json_error_item(const char *code, const char *message)
 {
-	cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
+	cJSON *e = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(e, "code", code && *code ? code : "Error");
 	cJSON_AddStringToObject(e, "message", message ? message : "");
+	return e;
+}
+
+cJSON *cli_json_error(const char *code, const char *message)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddItemToObject(o, "error", cli_json_error_item(code, message));
 	return o;
 }
 

@@ -26,6 +26,8 @@ enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
 void cli_json_print(cJSON *o);
 /* The error object {"error": {"code", "message"}} (caller owns it). */
 cJSON *cli_json_error(const char *code, const char *message);
+/* Its inner {"code", "message"}, for an "error" member of a result (caller owns it). */
+cJSON *cli_json_error_item(const char *code, const char *message);
 
 /* Reports a failure and returns status: with json the error object on stdout, else
  * "lambdeck CMD: message" on stderr with control characters made visible (cmd NULL:

@@ -107,8 +107,11 @@ static void on_status(void *user, const char *status)
 static void on_done(void *user, const struct lk_error *err)
 {
 	struct logs_run *r = user;
-	if (err)
-		r->rc = cli_error("logs", r->json, CLI_FAILED, err->code, "%s", err->message);
+	if (err && r->json)
+		r->rc = cli_error("logs", true, CLI_FAILED, err->code, "%s", err->message);
+	else if (err) /* the service's code tells what to look up */
+		r->rc = cli_error("logs", false, CLI_FAILED, err->code, "%s: %s", err->code,
+		                  err->message);
 	r->done = true;
 }
 

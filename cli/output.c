@@ -146,7 +146,7 @@ int cli_unknown_function(const char *cmd, const struct project *p, const char *n
 	s = cli_suggest(name, names, p->n_functions);
 	rc = cli_error(cmd, json, CLI_USAGE, "UnknownFunction",
 	               "unknown function '%s'%s%s%s (functions: %s)", name,
-	               s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "",
+	               s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "",
 	               list.data ? list.data : "none");
 	buf_free(&list);
 	free(names);

@@ -113,6 +113,8 @@ import json,sys; d=json.loads(open(sys.argv[1]).read()); assert d["status"]==0 a
 
 # --- bad event JSON, unknown event and template, --type
 check "invoke: bad --event JSON exits 2" status 2 "$L" invoke HelloFunction --event '{"a":'
+check "invoke: bad --event JSON says where" grep -q "<--event>:1:6" "$T/err"
+check "invoke --json: bad --event JSON exits 2" status 2 "$L" invoke HelloFunction --event '{"a":' --json
 check "invoke --json: bad --event JSON is a ParseError object" json_error "$T/out" ParseError
 check "invoke: unknown saved event exits 2 with did you mean" sh -c '"$1" invoke HelloFunction --event adaa 2>&1 >/dev/null; [ $? = 2 ]' sh "$L"
 "$L" invoke HelloFunction --event adaa 2>"$T/ev.err" >/dev/null
@@ -154,11 +156,12 @@ check "LAMBDECK_MOUSE=maybe functions works" status 0 env LAMBDECK_MOUSE=maybe "
 
 # --- functions after a local deploy: the real deployed name and its state
 "$L" functions >"$T/fn.txt"
-check "functions: deployed name and state after a local deploy" grep -q "deployed    HelloFunction (local emulator, last deploy created)" "$T/fn.txt"
+"$L" functions --json >"$T/f.json"
+check "functions: deployed name and state after a local deploy" grep -Eq "deployed    HelloFunction \(local emulator, last deploy (created|unchanged)\)" "$T/fn.txt"
 check "functions: no 'resolved at deploy time' for a deployed function" sh -c '! grep -A9 "^HelloFunction$" "$0" | grep -q "resolved at deploy time"' "$T/fn.txt"
 check "functions --json: lastDeploy" $PY -c '
 import json,sys; d=json.load(open(sys.argv[1])); f={x["name"]:x for x in d["functions"]}
-assert f["HelloFunction"]["lastDeploy"]["outcome"]=="created" and f["HelloFunction"]["lastDeploy"]["local"] is True, f["HelloFunction"]
+assert f["HelloFunction"]["lastDeploy"]["outcome"] in ("created", "unchanged") and f["HelloFunction"]["lastDeploy"]["local"] is True, f["HelloFunction"]
 assert f["OrdersFunction"]["lastDeploy"] is None' "$T/f.json"
 
 # --- doctor --no-call starts no emulator (every command above has stopped its own)

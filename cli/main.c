@@ -34,7 +34,7 @@ static void usage(FILE *out)
 	      "  --region NAME       AWS region (implies --aws)\n"
 	      "  --endpoint-url URL  any AWS-compatible endpoint (implies --aws)\n"
 	      "  --keep-emulator     leave a started emulator running on exit\n"
-	      "  --keymap FILE       extra key bindings\n"
+	      "  --keymap FILE|vim   extra key bindings: a keymap file or a built-in map\n"
 	      "  --ascii             draw with ASCII only\n"
 	      "  --read-only         browse only: no deploy, invoke, edit or test runs\n"
 	      "  --low-bandwidth[=on|off|auto]\n"
@@ -48,8 +48,12 @@ static void usage(FILE *out)
 	      "  -V, --version       version\n"
 	      "\n"
 	      "Environment: LAMBDECK_LOW_BANDWIDTH, LAMBDECK_MOUSE (on|off|auto, below\n"
-	      "the options), VISUAL, EDITOR, NO_COLOR, AWS_PROFILE, AWS_REGION,\n"
-	      "AWS_ENDPOINT_URL.\n"
+	      "the options; the console's only), VISUAL, EDITOR, NO_COLOR, AWS_PROFILE,\n"
+	      "AWS_REGION, AWS_ENDPOINT_URL.\n"
+	      "\n"
+	      "Exit status: 0 ok, 1 the operation failed, 2 usage (unknown option, command,\n"
+	      "function or event; bad value). --json: camelCase, one JSON document per line,\n"
+	      "{\"error\": {\"code\", \"message\"}} on failure.\n"
 	      "\n"
 	      "Commands:\n",
 	      out);

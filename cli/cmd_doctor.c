@@ -122,7 +122,8 @@ static void print_text(const struct aws_config *cfg, const char *mode, struct do
 		       cfg->endpoint_source[s] ? safe(src(cfg->endpoint_source[s]), &b2)
 		                               : "no region");
 	printf("ca bundle:    %s\n", cfg->ca_bundle ? safe(cfg->ca_bundle, &b) : "system store");
-	printf("retries:      %d attempts\n", cfg->max_attempts);
+	printf("retries:      %d %s\n", cfg->max_attempts,
+	       cli_plural((size_t)cfg->max_attempts, "attempt", "attempts"));
 	if (aws_result_ok(d->creds)) {
 		printf("access key:   %s from %s", d->creds->creds.access_key_id_hint,
 		       safe(d->creds->creds.source, &b));

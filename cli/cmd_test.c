@@ -380,8 +380,8 @@ int cmd_test(int argc, char **argv, const struct global_opts *g)
 			stop_loop(&c);
 			rc = 1;
 		} else if (!c.json) {
-			fprintf(stderr, "watching %zu directories under ",
-			        testrun_watch_dirs(c.tr));
+			fprintf(stderr, "watching %zu %s under ", testrun_watch_dirs(c.tr),
+			        cli_plural(testrun_watch_dirs(c.tr), "directory", "directories"));
 			print_sanitised(stderr, p->dir);
 			fputc('\n', stderr);
 			if (testrun_watch_problem(c.tr)) {

@@ -104,7 +104,7 @@ for cmd in "invoke HelloFunctio" "build HelloFunctio" "deploy HelloFunctio" "log
 	# shellcheck disable=SC2086
 	check "$cmd: exit 2, did you mean on stderr" sh -c '"$@" >/dev/null 2>"$0"; [ $? = 2 ] && grep -q "unknown function .HelloFunctio.; did you mean .HelloFunction." "$0"' "$T/err2" "$L" $cmd
 done
-check "deploy names an unknown function once" sh -c '"$1" deploy Hello 2>&1 | grep -c "Hello" | grep -qx 1' sh "$L"
+check "deploy names an unknown function once" sh -c '"$1" deploy Hello 2>&1 | grep -ow "Hello" | wc -l | grep -qx 1' sh "$L"
 check "invoke --json: a failed call keeps an error object" status 1 env AWS_ACCESS_KEY_ID=AKIDEXAMPLE \
 	AWS_SECRET_ACCESS_KEY=x AWS_REGION=us-east-1 AWS_MAX_ATTEMPTS=1 "$L" --endpoint-url http://127.0.0.1:9 \
 	invoke HelloFunction --json
@@ -192,5 +192,8 @@ printf 'def handler(e, c):\n    return 1\n' >"$T/one/src/app.py"
 printf '{"functions": [{"name": "One", "runtime": "python3.12", "handler": "app.handler", "code": "src"}]}\n' >"$T/one/lambdeck.json"
 "$L" --project "$T/one" build >"$T/one.out" 2>&1
 check "build: '1 file' (not '1 files')" sh -c 'grep -q " 1 file " "$0" && ! grep -q "1 files" "$0"' "$T/one.out"
+env -i PATH=/usr/bin:/bin HOME="$T/home" AWS_MAX_ATTEMPTS=1 AWS_EC2_METADATA_DISABLED=true \
+	"$L" --project "$T/one" --aws --region us-east-1 doctor --no-call >"$T/doc1.out" 2>&1
+check "doctor: 'retries: 1 attempt'" grep -q "^retries: *1 attempt$" "$T/doc1.out"
 
 check_exit

@@ -196,10 +196,37 @@ static void test_killed_emulator_is_replaced(void **state)
 	assert_int_equal(o.status, 200);
 }
 
+/* The code changed too: the refused request is the deploy's, which runs again against the
+ * next emulator before the invocation. */
+static void test_killed_emulator_during_update(void **state)
+{
+	struct fixture *f = *state;
+	struct outcome o;
+	int first;
+	char *app = xasprintf("%s/hello/app.py", f->proj);
+	FILE *fp;
+
+	invoke_once(f, &o);
+	assert_int_equal(o.status, 200);
+	first = emulator_pid(f);
+	assert_true(first > 0);
+	assert_int_equal(kill(first, SIGKILL), 0);
+	wait_gone(first);
+	assert_non_null(fp = fopen(app, "a"));
+	fputs("\n# changed\n", fp);
+	fclose(fp);
+	invoke_once(f, &o);
+	assert_int_equal(o.status, 200);
+	assert_true(o.updated); /* the new code was deployed to the next emulator */
+	assert_int_not_equal(emulator_pid(f), first);
+	free(app);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_killed_emulator_is_replaced, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_killed_emulator_during_update, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

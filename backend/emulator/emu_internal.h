@@ -28,6 +28,18 @@ typedef void (*emu_handler_fn)(void *user, struct emu_request *req);
  * the request is then answered 413 without calling the handler. */
 struct emu_server *emu_server_new(uv_loop_t *loop, const char *host, int port, size_t max_body,
                                   emu_handler_fn fn, void *user, struct lk_error *err);
+/* The AWS-facing API server: as emu_server_new, plus connections idle (or stalled mid-request)
+ * for idle_timeout_s are closed (suspended ones - a waiting Invoke, a quiet live tail - are
+ * not idle), a body over max_body is read to its end and dropped and fn then answers it
+ * (emu_request_too_large() true, body empty, before authentication), error types outside
+ * AWS's become ServiceException, and redact (the state dir) never appears in a message. */
+struct emu_server_api {
+	unsigned idle_timeout_s;
+	const char *redact;
+};
+struct emu_server *emu_server_new_api(uv_loop_t *loop, const char *host, int port, size_t max_body,
+                                      const struct emu_server_api *api, emu_handler_fn fn,
+                                      void *user, struct lk_error *err);
 int emu_server_port(const struct emu_server *s);
 /* Stops listening, closes every connection (pending requests get their abort hook) and
  * frees the server once its loop handles are closed. Accepts NULL. */
@@ -36,6 +48,8 @@ void emu_server_free(struct emu_server *s);
 /* Called once if the request ends before it was answered (client gone, shutdown); the
  * request must not be used afterwards. */
 void emu_request_on_abort(struct emu_request *req, void (*fn)(void *user), void *user);
+/* The body went over the server's max_body and was dropped (API server only). */
+bool emu_request_too_large(const struct emu_request *req);
 const char *emu_request_raw_path(const struct emu_request *req);  /* as sent, still encoded */
 const char *emu_request_raw_query(const struct emu_request *req); /* after '?', or "" */
 size_t emu_request_header_count(const struct emu_request *req);
@@ -145,6 +159,8 @@ int workers_count(const struct emulator *emu);
 
 /* ---- lambda_api.c ---- */
 void lambda_api_handle(struct emulator *emu, struct emu_request *req);
+/* 413 RequestEntityTooLargeException naming the request's operation, as AWS words it. */
+void lambda_api_too_large(struct emu_request *req, size_t limit);
 
 /* ---- emulator.c ---- */
 /* Generates a random id: lowercase hex, n bytes of entropy (out: 2n+1). */

@@ -170,7 +170,9 @@ def test_validation(emu, lam):
     check(create(lam, "payload", z) == (None, None), "create for payload tests")
     big = b'"' + b"a" * (6 * 1024 * 1024) + b'"'
     s, h, b = raw(emu, "POST", "/2015-03-31/functions/payload/invocations", big, sign_with=creds)
-    check(s == 413 and b.get("__type") == "RequestTooLargeException", "payload > 6 MB -> 413 RequestTooLargeException")
+    check(s == 413 and b.get("__type") == "RequestEntityTooLargeException"
+          and b.get("message") == "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+          "payload > 6 MB -> 413 RequestEntityTooLargeException with AWS's message: %r" % b)
     mid = b'"' + b"a" * (2 * 1024 * 1024) + b'"'
     s, h, b = raw(emu, "POST", "/2015-03-31/functions/payload/invocations", mid,
                   headers={"X-Amz-Invocation-Type": "Event"}, sign_with=creds)
@@ -198,10 +200,12 @@ def test_garbage(emu):
         except OSError:
             pass
     with socket.create_connection((host, int(port)), timeout=10) as s:
-        s.sendall(b"PUT /2015-03-31/functions/x/code HTTP/1.1\r\nHost: x\r\nContent-Length: 200000000\r\n\r\n")
+        s.sendall(b"PUT /2015-03-31/functions/x/code HTTP/1.1\r\nHost: x\r\nContent-Length: 200000000\r\n"
+                  b"Expect: 100-continue\r\n\r\n")
         first = s.recv(4096)
-    check(first.startswith(b"HTTP/1.1 413") and b"RequestTooLargeException" in first,
-          "a body declared larger than any API limit is refused before it is read: %r" % first[:60])
+    check(first.startswith(b"HTTP/1.1 413") and b"RequestEntityTooLargeException" in first,
+          "a body declared larger than any API limit is refused before it is sent (Expect: 100-continue): %r"
+          % first[:60])
     s, h, b = raw(emu, "GET", "/2015-03-31/functions/", sign_with=emu.credentials())
     check(s == 200, "server still answers after garbage requests")
 

@@ -193,7 +193,17 @@ static const char *verify_header(void *ctx, const char *name)
 			continue;
 		if (count++)
 			buf_putc(&h->joined, ',');
-		buf_puts(&h->joined, v);
+		/* each value trimmed before the join, as SigV4 canonicalizes repeated headers */
+		{
+			static const char ws[] = " \t\r\n\v\f";
+			size_t len = strlen(v);
+
+			while (len && strchr(ws, v[len - 1]))
+				len--;
+			while (len && strchr(ws, *v))
+				v++, len--;
+			buf_append(&h->joined, v, len);
+		}
 	}
 	if (!count)
 		return NULL;

@@ -128,6 +128,16 @@ def test_zip_errors(emu, lam):
           "the message names no host path: %r" % (msg or "")[:200])
     check(lam.invoke(FunctionName="edge", Payload=b"{}")["Payload"].read() == b'"ok"',
           "refused code leaves the function as it was")
+    # a host-side failure (a file where the function's directory goes) is AWS's
+    # ServiceException, and its message names no host path either
+    with open(os.path.join(emu.state_dir, "functions", "blocked"), "w") as f:
+        f.write("in the way")
+    code, status, msg = error_of(lambda: lam.create_function(
+        FunctionName="blocked", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+        Code={"ZipFile": zip_bytes({"app.py": APP})}))
+    check(code == "ServiceException" and status == 500 and msg is not None
+          and emu.state_dir not in msg and emu.tmp not in msg,
+          "a host error -> 500 ServiceException without host paths: %r" % ((code, status, msg),))
 
 
 def test_timeouts(emu, lam):

@@ -13,13 +13,11 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import zipfile
 
 sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests/lib"))
-from emu import Emulator, zip_bytes  # noqa: E402
+from emu import Emulator, http_request, zip_bytes  # noqa: E402
 
 from botocore.auth import SigV4Auth  # noqa: E402
 from botocore.awsrequest import AWSRequest  # noqa: E402
@@ -47,19 +45,7 @@ def signed_headers(emu, method, path, body=b"", headers=None, service="lambda", 
 
 
 def send(emu, method, path, body=b"", headers=None):
-    """One request with exactly these headers; (status, headers, JSON body or bytes)."""
-    r = urllib.request.Request(emu.endpoint + path, data=body if method in ("POST", "PUT") else None,
-                               headers=headers or {}, method=method)
-    try:
-        with urllib.request.urlopen(r, timeout=60) as resp:
-            status, hdrs, data = resp.status, resp.headers, resp.read()
-    except urllib.error.HTTPError as e:
-        status, hdrs, data = e.code, e.headers, e.read()
-    try:
-        data = json.loads(data) if data else None
-    except ValueError:
-        pass
-    return status, hdrs, data
+    return http_request(emu.endpoint + path, method, body, headers)
 
 
 def error_of(fn):

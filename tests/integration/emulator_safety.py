@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests/lib"))
-from emu import Emulator, zip_bytes, zip_dir  # noqa: E402
+from emu import Emulator, http_request, zip_bytes, zip_dir  # noqa: E402
 
 import botocore.session  # noqa: E402
 from botocore.auth import SigV4Auth  # noqa: E402
@@ -45,18 +45,7 @@ def raw(emu, method, path, body=b"", headers=None, sign_with=None):
         req = AWSRequest(method=method, url=url, data=body, headers=headers)
         SigV4Auth(Credentials(*sign_with), "lambda", emu.region).add_auth(req)
         headers = dict(req.headers.items())
-    r = urllib.request.Request(url, data=body if method in ("POST", "PUT") else None,
-                               headers=headers, method=method)
-    try:
-        with urllib.request.urlopen(r, timeout=30) as resp:
-            status, hdrs, data = resp.status, resp.headers, resp.read()
-    except urllib.error.HTTPError as e:
-        status, hdrs, data = e.code, e.headers, e.read()
-    try:
-        data = json.loads(data) if data else None
-    except ValueError:
-        pass
-    return status, hdrs, data
+    return http_request(url, method, body, headers, timeout=30)
 
 
 def error_code(fn):

@@ -24,8 +24,9 @@
 struct emu_server;
 typedef void (*emu_handler_fn)(void *user, struct emu_request *req);
 
-/* Listens on host:port (port 0 = ephemeral). Request bodies above max_body are not buffered;
- * the request is then answered 413 without calling the handler. */
+/* Listens on host:port (port 0 = ephemeral). Request bodies above max_body are not buffered:
+ * the body is read and dropped, then a POST/PUT goes to the handler with
+ * emu_request_too_large() true; what it does not answer gets a generic 413. */
 struct emu_server *emu_server_new(uv_loop_t *loop, const char *host, int port, size_t max_body,
                                   emu_handler_fn fn, void *user, struct lk_error *err);
 /* The AWS-facing API server: as emu_server_new, plus connections idle (or stalled mid-request)
@@ -48,7 +49,9 @@ void emu_server_free(struct emu_server *s);
 /* Called once if the request ends before it was answered (client gone, shutdown); the
  * request must not be used afterwards. */
 void emu_request_on_abort(struct emu_request *req, void (*fn)(void *user), void *user);
-/* The body went over the server's max_body and was dropped (API server only). */
+/* The body of this POST/PUT went over the server's max_body and was read and dropped: the
+ * handler is called with an empty body and must answer at once (never defer such a
+ * request); if it does not, the server answers a generic 413. */
 bool emu_request_too_large(const struct emu_request *req);
 const char *emu_request_raw_path(const struct emu_request *req);  /* as sent, still encoded */
 const char *emu_request_raw_query(const struct emu_request *req); /* after '?', or "" */

@@ -263,12 +263,13 @@ static bool reject_head(struct emu_request *r, bool query_ok)
 	return false;
 }
 
-/* Answers a request whose body went over max_body: the API's handler names the operation
- * (emu_request_too_large is true for it), other servers answer generically. */
+/* Answers a request whose body went over max_body: a POST or PUT goes to the handler first
+ * (emu_request_too_large true, empty body), which answers at once (the API names the
+ * operation, the Runtime API fails the invocation); otherwise a generic 413. */
 static void answer_too_large(struct emu_server *s, struct emu_request *r)
 {
 	r->dispatched = true;
-	if (s->api)
+	if (!strcmp(r->method, "POST") || !strcmp(r->method, "PUT"))
 		s->fn(s->user, r);
 	if (!r->response)
 		emu_respond_error(r, 413, "RequestEntityTooLargeException",

@@ -1044,7 +1044,7 @@ static void runtime_handle(void *user, struct emu_request *req)
 		}
 		rt_accepted(req);
 		if (!strcmp(slash, "/response")) {
-			if (len > EMU_SYNC_PAYLOAD_MAX) {
+			if (len > EMU_SYNC_PAYLOAD_MAX || emu_request_too_large(req)) {
 				finish_error(
 				    w, "Function.ResponseSizeTooLarge",
 				    "Response payload size exceeded maximum allowed payload "

@@ -96,6 +96,21 @@ def test_oversize_zip(emu, lam):
           "the function keeps its code and the emulator serves on")
 
 
+def test_big_response(emu, lam):
+    """A response over the Runtime API's body limit (16 MB) is read and dropped like one over
+    6 MB: the invoke fails Function.ResponseSizeTooLarge, the worker is not cut off."""
+    lam.create_function(FunctionName="bigout", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                        Timeout=60, Code={"ZipFile": zip_bytes(
+                            {"app.py": "def handler(e, c):\n    return 'x' * (e['mb'] << 20)\n"})})
+    for mb in (10, 20):
+        r = lam.invoke(FunctionName="bigout", Payload=b'{"mb": %d}' % mb)
+        body = json.loads(r["Payload"].read())
+        check(r.get("FunctionError") == "Unhandled" and body.get("errorType") == "Function.ResponseSizeTooLarge",
+              "a %d MB response -> Function.ResponseSizeTooLarge: %r" % (mb, body))
+    r = lam.invoke(FunctionName="bigout", Payload=b'{"mb": 0}', LogType="Tail")
+    check(r["Payload"].read() == b'""', "the worker serves the next invoke")
+
+
 def test_zip_errors(emu, lam):
     """Item 5: empty zips; AWS error types only, no host path in messages."""
     for what, z in (("a 0-byte ZipFile", b""), ("a zip without entries", zip_bytes({}))):
@@ -289,7 +304,7 @@ def main():
     with Emulator() as emu:
         lam = emu.client("lambda", retries=False, read_timeout=120)
         try:
-            for t in (test_oversize_zip, test_zip_errors, test_names_and_http_errors, test_sigv4, test_timeouts):
+            for t in (test_oversize_zip, test_big_response, test_zip_errors, test_names_and_http_errors, test_sigv4, test_timeouts):
                 try:
                     t(emu, lam)
                 except Exception as e:  # one broken area must not hide the others

@@ -162,6 +162,10 @@ int workers_count(const struct emulator *emu);
 
 /* ---- lambda_api.c ---- */
 void lambda_api_handle(struct emulator *emu, struct emu_request *req);
+/* X-Amz-Client-Context decoded (base64 of a JSON object, at most 3583 bytes) as one-line
+ * JSON for the Runtime API: 0 with *out NULL when absent or the JSON (free with cJSON_free),
+ * -1 when invalid. */
+int lambda_api_client_context(const struct emu_request *req, char **out);
 /* 413 RequestEntityTooLargeException naming the request's operation, as AWS words it. */
 void lambda_api_too_large(struct emu_request *req, size_t limit);
 

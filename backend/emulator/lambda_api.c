@@ -191,6 +191,29 @@ static void op_delete(struct emulator *emu, struct emu_request *req, struct func
 	emu_respond(req, 204, NULL, NULL, NULL, 0);
 }
 
+int lambda_api_client_context(const struct emu_request *req, char **out)
+{
+	const char *cc = emu_request_header(req, "X-Amz-Client-Context");
+	unsigned char *raw;
+	size_t n;
+	cJSON *j;
+
+	*out = NULL;
+	if (!cc)
+		return 0;
+	if (strlen(cc) > 3583 || !(raw = util_base64_decode(cc, strlen(cc), &n)))
+		return -1;
+	j = cJSON_ParseWithLength((const char *)raw, n);
+	free(raw);
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		return -1;
+	}
+	*out = cJSON_PrintUnformatted(j); /* one line: it becomes a Runtime API header */
+	cJSON_Delete(j);
+	return 0;
+}
+
 static void op_invoke(struct emulator *emu, struct emu_request *req, struct function *f)
 {
 	const char *type = emu_request_header(req, "X-Amz-Invocation-Type");
@@ -210,6 +233,17 @@ static void op_invoke(struct emulator *emu, struct emu_request *req, struct func
 		emu_respond_error(req, 400, "InvalidParameterValueException",
 		                  "InvocationType must be RequestResponse, Event or DryRun");
 		return;
+	}
+	{
+		char *cc;
+
+		if (lambda_api_client_context(req, &cc) < 0) {
+			emu_respond_error(
+			    req, 400, "InvalidRequestContentException",
+			    "Client context must be a valid Base64-encoded JSON object.");
+			return;
+		}
+		cJSON_free(cc);
 	}
 	if (log && strcmp(log, "Tail") && strcmp(log, "None")) {
 		emu_respond_error(req, 400, "InvalidParameterValueException",

@@ -5,6 +5,7 @@ AWS's and messages carry no host path; idle and half-sent connections are closed
 Invoke and a quiet live tail stay open; %00 / %2F in a function name are refused with AWS's
 ValidationException; over-long URIs and headers get AWS JSON, not HTML; ::1 is loopback;
 SigV4 refuses a foreign region/service scope, UNSIGNED-PAYLOAD and unsigned x-amz-* headers."""
+import base64
 import json
 import os
 import socket
@@ -109,6 +110,27 @@ def test_big_response(emu, lam):
               "a %d MB response -> Function.ResponseSizeTooLarge: %r" % (mb, body))
     r = lam.invoke(FunctionName="bigout", Payload=b'{"mb": 0}', LogType="Tail")
     check(r["Payload"].read() == b'""', "the worker serves the next invoke")
+
+
+def test_client_context(emu, lam):
+    """X-Amz-Client-Context is base64 JSON: the function gets it decoded, anything else is
+    AWS's InvalidRequestContentException (it used to reach the runtime raw and kill it)."""
+    lam.create_function(FunctionName="ctx", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                        Code={"ZipFile": zip_bytes({"app.py": "def handler(e, c):\n"
+                                                              "    cc = c.client_context\n"
+                                                              "    return getattr(cc, 'custom', None) or cc['custom']\n"})})
+    cc = base64.b64encode(json.dumps({"custom": {"k": "v"}, "env": {}, "client": {}}).encode()).decode()
+    r = lam.invoke(FunctionName="ctx", Payload=b"{}", ClientContext=cc)
+    body = r["Payload"].read()
+    check(r.get("FunctionError") is None and json.loads(body) == {"k": "v"},
+          "botocore's ClientContext reaches the function decoded: %r" % body)
+    cp = emu.aws("lambda", "invoke", "--function-name", "ctx", "--client-context", cc, "/dev/stdout", raw=True)
+    check(cp.returncode == 0 and b'{"k": "v"}' in cp.stdout, "and the AWS CLI's: %r" % cp.stdout[-200:])
+    for bad in ("string", base64.b64encode(b"[1]").decode(), "e30=" * 1000):
+        got = error_of(lambda: lam.invoke(FunctionName="ctx", Payload=b"{}", ClientContext=bad))
+        check(got == ("InvalidRequestContentException", 400,
+                      "Client context must be a valid Base64-encoded JSON object."),
+              "ClientContext %r... -> AWS's InvalidRequestContentException: %r" % (bad[:12], got))
 
 
 def test_zip_errors(emu, lam):
@@ -304,7 +326,7 @@ def main():
     with Emulator() as emu:
         lam = emu.client("lambda", retries=False, read_timeout=120)
         try:
-            for t in (test_oversize_zip, test_big_response, test_zip_errors, test_names_and_http_errors, test_sigv4, test_timeouts):
+            for t in (test_oversize_zip, test_big_response, test_client_context, test_zip_errors, test_names_and_http_errors, test_sigv4, test_timeouts):
                 try:
                     t(emu, lam)
                 except Exception as e:  # one broken area must not hide the others

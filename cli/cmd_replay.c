@@ -32,51 +32,24 @@ static bool matches(const struct history_entry *e, const char *function)
 	return !function || !strcmp(e->function, function);
 }
 
-static void add_num(cJSON *o, const char *k, double v)
-{
-	if (v >= 0)
-		cJSON_AddNumberToObject(o, k, v);
-	else
-		cJSON_AddNullToObject(o, k);
-}
-
-static void add_str(cJSON *o, const char *k, const char *v)
-{
-	if (v)
-		cJSON_AddStringToObject(o, k, v);
-	else
-		cJSON_AddNullToObject(o, k);
-}
-
-/* --list --json: the same entries as one array, newest first. */
+/* --list --json: the entries as history.jsonl records them (history_entry_to_json), newest
+ * first, each with its number n for 'lambdeck replay N'; one array. */
 static void print_list_json(const struct history *h, const char *function, int limit)
 {
 	cJSON *arr = cJSON_CreateArray();
 	int n = 0;
 
 	for (size_t i = h->n; i-- > 0 && n < limit;) {
-		const struct history_entry *e = &h->entries[i];
+		char *text;
 		cJSON *o;
 
-		if (!matches(e, function))
+		if (!matches(&h->entries[i], function))
 			continue;
-		o = cJSON_CreateObject();
+		text = history_entry_to_json(&h->entries[i]);
+		if (!(o = cJSON_Parse(text)))
+			o = cJSON_CreateObject();
+		free(text);
 		cJSON_AddNumberToObject(o, "n", ++n);
-		add_str(o, "id", e->id);
-		cJSON_AddNumberToObject(o, "timeMs", (double)e->time_ms);
-		add_str(o, "mode", e->mode);
-		add_str(o, "function", e->function);
-		add_str(o, "qualifier", e->qualifier);
-		add_str(o, "invocationType", e->invocation_type);
-		add_str(o, "eventName", e->event_name);
-		cJSON_AddNumberToObject(o, "status", e->status);
-		add_str(o, "functionError", e->function_error);
-		if (e->error_code)
-			cJSON_AddItemToObject(o, "error",
-			                      cli_json_error_item(e->error_code, e->error_message));
-		add_str(o, "requestId", e->request_id);
-		add_num(o, "clientMs", e->client_ms);
-		add_num(o, "durationMs", e->duration_ms);
 		cJSON_AddItemToArray(arr, o);
 	}
 	cli_json_print(arr);

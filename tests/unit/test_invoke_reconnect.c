@@ -13,33 +13,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "backend/invoke.h"
+#include "tests/lib/unit_tmp.h"
 
 struct fixture {
-	char dir[64];
+	char *dir;
 	char *proj;
 	uv_loop_t loop;
 	struct project *p;
 	struct invoke_ctx *ctx;
 };
-
-static void run_argv(char *const argv[])
-{
-	pid_t pid = fork();
-	int st = 0;
-
-	if (pid == 0) {
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	waitpid(pid, &st, 0);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-}
 
 static int setup(void **state)
 {
@@ -56,15 +43,10 @@ static int setup(void **state)
 		fprintf(stderr, "LAMBDECK and LAMBDECK_SRC must be set (ctest sets them)\n");
 		return -1;
 	}
-	snprintf(f->dir, sizeof(f->dir), "/tmp/lk-reconnect-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
+	f->dir = test_tmpdir("reconnect");
 	f->proj = xasprintf("%s/p", f->dir);
 	from = xasprintf("%s/examples/hello-python", src);
-	{
-		char *argv[] = {"/bin/cp", "-r", from, f->proj, NULL};
-		run_argv(argv);
-	}
+	test_cp_r(from, f->proj);
 	free(from);
 	if (project_load(f->proj, &f->p, &err) < 0) {
 		fprintf(stderr, "%s\n", err.message);
@@ -92,10 +74,8 @@ static int teardown(void **state)
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
 	project_free(f->p);
-	{
-		char *argv[] = {"/bin/rm", "-rf", f->dir, NULL};
-		run_argv(argv);
-	}
+	test_rm_rf(f->dir);
+	free(f->dir);
 	free(f->proj);
 	free(f);
 	return 0;
@@ -172,18 +152,27 @@ static void invoke_once(struct fixture *f, struct outcome *o)
 		fail_msg("invoke failed: %s: %s (%s)", err.code, err.message, o->code);
 }
 
+/* One invocation starts the emulator, which is then killed with SIGKILL; returns its pid. */
+static int invoke_then_kill(struct fixture *f)
+{
+	struct outcome o;
+	int pid;
+
+	invoke_once(f, &o);
+	assert_int_equal(o.status, 200);
+	pid = emulator_pid(f);
+	assert_true(pid > 0);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	wait_gone(pid);
+	return pid;
+}
+
 static void test_killed_emulator_is_replaced(void **state)
 {
 	struct fixture *f = *state;
 	struct outcome o;
-	int first, second;
+	int first = invoke_then_kill(f), second;
 
-	invoke_once(f, &o);
-	assert_int_equal(o.status, 200);
-	first = emulator_pid(f);
-	assert_true(first > 0);
-	assert_int_equal(kill(first, SIGKILL), 0);
-	wait_gone(first);
 	/* the same ctx: its client still points at the dead emulator's port */
 	invoke_once(f, &o);
 	assert_int_equal(o.status, 200);
@@ -202,16 +191,10 @@ static void test_killed_emulator_during_update(void **state)
 {
 	struct fixture *f = *state;
 	struct outcome o;
-	int first;
+	int first = invoke_then_kill(f);
 	char *app = xasprintf("%s/hello/app.py", f->proj);
 	FILE *fp;
 
-	invoke_once(f, &o);
-	assert_int_equal(o.status, 200);
-	first = emulator_pid(f);
-	assert_true(first > 0);
-	assert_int_equal(kill(first, SIGKILL), 0);
-	wait_gone(first);
 	assert_non_null(fp = fopen(app, "a"));
 	fputs("\n# changed\n", fp);
 	fclose(fp);

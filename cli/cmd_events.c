@@ -199,9 +199,9 @@ static int do_templates(int argc, char **argv)
 		} else if (!name && argv[i][0] != '-') {
 			name = argv[i];
 		} else {
-			usage(stderr);
+			static const char *const options[] = {"--json", "--param", NULL};
 			free_params(kv, n);
-			return 2;
+			return cli_unknown_option("events templates", argv[i], options);
 		}
 	}
 	if (name) {
@@ -280,9 +280,10 @@ static int do_new(const struct project *p, int argc, char **argv)
 		else if (!name && argv[i][0] != '-')
 			name = argv[i];
 		else {
+			static const char *const options[] = {"--template", "--from", "--param",
+			                                      NULL};
 			free_params(kv, n);
-			usage(stderr);
-			return 2;
+			return cli_unknown_option("events new", argv[i], options);
 		}
 	}
 	if (!fn || !name || (tmpl && from) || (n && !tmpl)) {

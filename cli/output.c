@@ -160,10 +160,18 @@ int cli_unknown_option(const char *cmd, const char *arg, const char *const *opti
 
 	while (options && options[n])
 		n++;
+	/* a known option that lands here lacks its value (it was the last argument) */
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(arg, options[i]))
+			return cli_error(cmd, false, CLI_USAGE, "UsageError", "%s needs a value",
+			                 arg);
 	snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(arg, "="), arg);
 	cli_did_you_mean(hint, sizeof(hint), opt, options, n);
-	return cli_error(cmd, false, CLI_USAGE, "UsageError", "%s '%s'%s; see 'lambdeck %s --help'",
-	                 opt[0] == '-' ? "unknown option" : "unexpected argument", opt, hint, cmd);
+	/* the help is the command's ("events new" -> "events") */
+	return cli_error(cmd, false, CLI_USAGE, "UsageError",
+	                 "%s '%s'%s; see 'lambdeck %.*s --help'",
+	                 opt[0] == '-' ? "unknown option" : "unexpected argument", opt, hint,
+	                 (int)strcspn(cmd, " "), cmd);
 }
 
 const char *cli_plural(size_t n, const char *one, const char *many)

@@ -45,7 +45,8 @@ char *cli_did_you_mean(char *out, size_t size, const char *name, const char *con
  * A, B)" as cli_error does and returns CLI_USAGE. */
 int cli_unknown_function(const char *cmd, const struct project *p, const char *name, bool json);
 /* An unknown option of a subcommand: reports it with a suggestion from options (NULL
- * terminated) and returns CLI_USAGE. */
+ * terminated) and returns CLI_USAGE. An arg that is one of options is reported as lacking
+ * its value. */
 int cli_unknown_option(const char *cmd, const char *arg, const char *const *options);
 
 /* "file" or "files" for n: printf("%zu %s", n, cli_plural(n, "file", "files")). */

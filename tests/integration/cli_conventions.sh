@@ -138,6 +138,9 @@ check "events: unknown subcommand exits 2" status 2 "$L" events lst
 check "events: did you mean list" grep -q "did you mean 'list'" "$T/err"
 check "invoke: unknown option exits 2" status 2 "$L" invoke HelloFunction --evnt ada
 check "invoke: did you mean --event" grep -q "did you mean '--event'" "$T/err"
+check "invoke --event without a value: exit 2" status 2 "$L" invoke HelloFunction --event
+check "invoke --event without a value: says so" grep -q -- "--event needs a value" "$T/err"
+check "events new: unknown option suggests --template" sh -c '"$1" events new HelloFunction x --tmplate s3-put 2>&1 | grep -q "did you mean .--template."' sh "$L"
 
 # --- replay of an unknown function
 check "replay --function NoSuch: exit 2" status 2 "$L" replay --function NoSuch

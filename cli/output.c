@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "backend/util.h"
 
@@ -117,6 +118,16 @@ const char *cli_suggest(const char *name, const char *const *candidates, size_t 
 			best = d;
 			pick = candidates[i];
 		}
+	}
+	if (!pick && len >= 3) { /* else the one candidate that starts with name: Hello */
+		size_t starts = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (candidates[i] && !strncasecmp(candidates[i], name, len) &&
+			    starts++ == 0)
+				pick = candidates[i];
+		if (starts != 1)
+			pick = NULL;
 	}
 	return pick && strcmp(pick, name) ? pick : NULL;
 }

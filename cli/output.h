@@ -36,7 +36,8 @@ int cli_error(const char *cmd, bool json, int status, const char *code, const ch
     __attribute__((format(printf, 5, 6)));
 
 /* The candidate closest to name (edit distance at most a third of its length, at least
- * 1; case differences count half), or NULL. */
+ * 1; case differences count half), else the only candidate name (3+ characters) begins, or
+ * NULL. */
 const char *cli_suggest(const char *name, const char *const *candidates, size_t n);
 /* Appends " (did you mean 'X'?)" to out when a candidate is close; returns out. */
 char *cli_did_you_mean(char *out, size_t size, const char *name, const char *const *candidates,

@@ -83,10 +83,10 @@ static void print_text(const struct project *p)
 				              ds.local ? "local emulator" : "AWS", ds.outcome,
 				              ds.error ? ": " : "", ds.error ? ds.error : "");
 			} else if (name) {
-				tmp = xasprintf("%s (not deployed from here yet)", name);
-			} else {
+				tmp = xasprintf("%s (no quick deploy recorded here)", name);
+			} else { /* a full deploy (the IaC tool) records nothing: say only that */
 				tmp = xstrdup(
-				    "not deployed yet (the name is resolved at deploy time)");
+				    "resolved at deploy time (no quick deploy recorded here)");
 			}
 			field("deployed", tmp);
 			free(tmp);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +64,7 @@ static void test_order_and_ids(void **state)
 	char *dir = make_dir();
 	struct lk_error err;
 	lk_error_clear(&err);
-	struct logstore *ls = logstore_open(dir, 0, &err);
+	struct logstore *ls = logstore_open(dir, 0, 0, &err);
 	assert_non_null(ls);
 	/* timestamps out of order: ingestion order must be kept */
 	assert_int_equal(logstore_append(ls, "/aws/lambda/a", "s1", 3000, "one", 3), 0);
@@ -120,7 +121,7 @@ static void test_persist_and_bound(void **state)
 	char *dir = make_dir();
 	struct lk_error err;
 	lk_error_clear(&err);
-	struct logstore *ls = logstore_open(dir, 10, &err);
+	struct logstore *ls = logstore_open(dir, 10, 0, &err);
 	assert_non_null(ls);
 	char msg[32];
 	for (int i = 0; i < 45; i++) {
@@ -136,7 +137,7 @@ static void test_persist_and_bound(void **state)
 	uint64_t last = logstore_last_seq(ls);
 	logstore_close(ls);
 
-	ls = logstore_open(dir, 10, &err);
+	ls = logstore_open(dir, 10, 0, &err);
 	assert_non_null(ls);
 	struct collected after = {0};
 	logstore_scan(ls, "/g", NULL, 0, false, collect, &after);
@@ -151,8 +152,8 @@ static void test_persist_and_bound(void **state)
 	assert_true(logstore_last_seq(ls) > last);
 	logstore_close(ls);
 
-	/* streams whose events were all evicted are gone; the journal was compacted */
-	ls = logstore_open(dir, 10, &err);
+	/* streams whose events were all evicted are gone, after a restart too */
+	ls = logstore_open(dir, 10, 0, &err);
 	struct logstore_stream_info *si;
 	size_t n = logstore_list_streams(ls, "/g", &si);
 	assert_int_equal(n, 2);
@@ -169,7 +170,7 @@ static void test_torn_journal(void **state)
 	char *dir = make_dir();
 	struct lk_error err;
 	lk_error_clear(&err);
-	struct logstore *ls = logstore_open(dir, 0, &err);
+	struct logstore *ls = logstore_open(dir, 0, 0, &err);
 	logstore_append(ls, "/t", "s", 1, "first", 5);
 	logstore_append(ls, "/t", "s", 2, "second", 6);
 	logstore_close(ls);
@@ -179,7 +180,7 @@ static void test_torn_journal(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	/* cut the last record in the middle, as a crash during write would */
 	assert_int_equal(truncate(path, st.st_size - 3), 0);
-	ls = logstore_open(dir, 0, &err);
+	ls = logstore_open(dir, 0, 0, &err);
 	struct collected c = {0};
 	logstore_scan(ls, "/t", NULL, 0, false, collect, &c);
 	assert_int_equal(c.n, 1);
@@ -188,7 +189,7 @@ static void test_torn_journal(void **state)
 	logstore_append(ls, "/t", "s", 3, "third", 5);
 	logstore_close(ls);
 	/* flip a byte of the first record's message: CRC catches it, everything after dropped */
-	ls = logstore_open(dir, 0, &err);
+	ls = logstore_open(dir, 0, 0, &err);
 	memset(&c, 0, sizeof(c));
 	logstore_scan(ls, "/t", NULL, 0, false, collect, &c);
 	assert_int_equal(c.n, 2);
@@ -198,7 +199,7 @@ static void test_torn_journal(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(pwrite(fd, "X", 1, 16 + 12 + 30 + 1), 1);
 	close(fd);
-	ls = logstore_open(dir, 0, &err);
+	ls = logstore_open(dir, 0, 0, &err);
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(logstore_scan(ls, "/t", NULL, 0, false, collect, &c), 0);
 	assert_int_equal(c.n, 0);
@@ -206,7 +207,7 @@ static void test_torn_journal(void **state)
 	/* garbage file with the journal suffix is ignored, not a crash */
 	char *junk = util_path_join(dir, "zz.journal");
 	assert_int_equal(util_write_atomic(junk, "garbage", 7, 0600, &err), 0);
-	ls = logstore_open(dir, 0, &err);
+	ls = logstore_open(dir, 0, 0, &err);
 	assert_non_null(ls);
 	logstore_close(ls);
 	free(junk);
@@ -237,7 +238,7 @@ static void test_listeners(void **state)
 	char *dir = make_dir();
 	struct lk_error err;
 	lk_error_clear(&err);
-	struct logstore *ls = logstore_open(dir, 0, &err);
+	struct logstore *ls = logstore_open(dir, 0, 0, &err);
 	struct listen a = {.ls = ls}, b = {.ls = ls};
 	a.handle = logstore_subscribe(ls, on_event, &a);
 	b.handle = logstore_subscribe(ls, on_event, &b);
@@ -260,7 +261,7 @@ static void test_huge_message(void **state)
 	char *dir = make_dir();
 	struct lk_error err;
 	lk_error_clear(&err);
-	struct logstore *ls = logstore_open(dir, 0, &err);
+	struct logstore *ls = logstore_open(dir, 0, 0, &err);
 	size_t big = 1024 * 1024;
 	char *m = xmalloc(big);
 	memset(m, 'a', big);
@@ -275,12 +276,103 @@ static void test_huge_message(void **state)
 	remove_dir(dir);
 }
 
+struct checked {
+	int n;
+	int first;
+	bool ok;
+};
+
+/* Messages are "<index>:" followed by filler derived from the index. */
+static bool check_message(void *user, const struct log_event *ev)
+{
+	struct checked *c = user;
+	int idx = atoi(ev->message);
+	if (c->n == 0)
+		c->first = idx;
+	else if (idx != c->first + c->n)
+		c->ok = false;
+	for (size_t i = strcspn(ev->message, ":") + 1; i < ev->message_len; i++)
+		if (ev->message[i] != 'a' + idx % 26)
+			c->ok = false;
+	c->n++;
+	return true;
+}
+
+static uint64_t dir_bytes(const char *dir, int *files)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	uint64_t total = 0;
+	*files = 0;
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char *p = util_path_join(dir, de->d_name);
+		struct stat st;
+		if (stat(p, &st) == 0)
+			total += (uint64_t)st.st_size;
+		(*files)++;
+		free(p);
+	}
+	closedir(d);
+	return total;
+}
+
+/* The byte bound: a flood of large events keeps the newest that fit, readable (from disk)
+ * in order with their exact content, and the journal's old segments are deleted. */
+static void test_byte_bound(void **state)
+{
+	(void)state;
+	char *dir = make_dir();
+	struct lk_error err;
+	lk_error_clear(&err);
+	const uint64_t bound = 1 << 20;
+	struct logstore *ls = logstore_open(dir, 0, bound, &err);
+	assert_non_null(ls);
+	char *m = xmalloc(5000);
+	const int total = 2000; /* ~8 MB logged */
+	for (int i = 0; i < total; i++) {
+		int n = snprintf(m, 5000, "%d:", i);
+		memset(m + n, 'a' + i % 26, 4000 - (size_t)n);
+		assert_int_equal(logstore_append(ls, "/g", i % 2 ? "s1" : "s2", i, m, 4000), 0);
+	}
+	free(m);
+	struct logstore_group_info *gi;
+	assert_int_equal(logstore_list_groups(ls, &gi), 1);
+	assert_true(gi[0].stored_bytes <= bound);
+	assert_true(gi[0].stored_bytes > bound - 8000);
+	size_t kept = gi[0].stored_events;
+	free(gi);
+	struct checked c = {.ok = true};
+	logstore_scan(ls, "/g", NULL, 0, false, check_message, &c);
+	assert_int_equal((size_t)c.n, kept);
+	assert_int_equal(c.first + c.n, total);
+	assert_true(c.ok);
+	int files;
+	uint64_t disk = dir_bytes(dir, &files);
+	assert_true(disk <= bound + bound / 8 + 100000);
+	assert_true(files <= 10);
+	logstore_close(ls);
+
+	/* the same window after a restart */
+	ls = logstore_open(dir, 0, bound, &err);
+	memset(&c, 0, sizeof(c));
+	c.ok = true;
+	logstore_scan(ls, "/g", NULL, 0, false, check_message, &c);
+	assert_int_equal((size_t)c.n, kept);
+	assert_int_equal(c.first + c.n, total);
+	assert_true(c.ok);
+	logstore_close(ls);
+	remove_dir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_order_and_ids), cmocka_unit_test(test_persist_and_bound),
 	    cmocka_unit_test(test_torn_journal),  cmocka_unit_test(test_listeners),
-	    cmocka_unit_test(test_huge_message),
+	    cmocka_unit_test(test_huge_message),  cmocka_unit_test(test_byte_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,6 +20,9 @@
 #define EMU_UNZIPPED_MAX      (250u * 1024 * 1024)
 #define EMU_TAIL_BYTES        4096
 
+/* A runtime's response or error above this gets 413 from the Runtime API (6 MiB + 100). */
+#define EMU_RUNTIME_RESPONSE_MAX (6u * 1024 * 1024 + 100)
+
 /* ---- server.c: one libmicrohttpd daemon driven from the uv loop ---- */
 struct emu_server;
 typedef void (*emu_handler_fn)(void *user, struct emu_request *req);
@@ -29,6 +32,11 @@ typedef void (*emu_handler_fn)(void *user, struct emu_request *req);
 struct emu_server *emu_server_new(uv_loop_t *loop, const char *host, int port, size_t max_body,
                                   emu_handler_fn fn, void *user, struct lk_error *err);
 int emu_server_port(const struct emu_server *s);
+/* From now on a request whose body exceeds max_body is read to its end (discarding the body)
+ * and handed to the handler with an empty body and emu_request_body_too_large() true, so the
+ * handler answers it (the Runtime API's 413 for an oversize response, the worker lives on). */
+void emu_server_dispatch_oversize(struct emu_server *s);
+bool emu_request_body_too_large(const struct emu_request *req);
 /* Stops listening, closes every connection (pending requests get their abort hook) and
  * frees the server once its loop handles are closed. Accepts NULL. */
 void emu_server_free(struct emu_server *s);

@@ -18,6 +18,7 @@ struct emu_server {
 	uv_timer_t *timer;
 	int port;
 	size_t max_body;
+	bool dispatch_oversize; /* oversize bodies are drained and handed to fn, not refused */
 	emu_handler_fn fn;
 	void *user;
 	struct emu_request *requests; /* live requests, for shutdown */
@@ -279,7 +280,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		r->method = method;
 		parse_uri(r);
 		MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, r);
-		if (cl && strtoull(cl, NULL, 10) > s->max_body) {
+		if (cl && strtoull(cl, NULL, 10) > s->max_body && !s->dispatch_oversize) {
 			/* answer at once; MHD closes the connection instead of reading the body */
 			r->too_large = true;
 			r->dispatched = true;
@@ -310,7 +311,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		return MHD_YES;
 	}
 	r->dispatched = true;
-	if (r->too_large) {
+	if (r->too_large && !s->dispatch_oversize) {
 		emu_respond_error(r, 413, "RequestTooLargeException",
 		                  "Request must be smaller than %zu bytes", s->max_body);
 		return queue(r);
@@ -369,6 +370,11 @@ struct emu_server *emu_server_new(uv_loop_t *loop, const char *host, int port, s
 	uv_poll_start(s->poll, UV_READABLE, on_poll);
 	server_run(s);
 	return s;
+}
+
+void emu_server_dispatch_oversize(struct emu_server *s)
+{
+	s->dispatch_oversize = true;
 }
 
 int emu_server_port(const struct emu_server *s)
@@ -464,6 +470,11 @@ const char *emu_request_body(const struct emu_request *req, size_t *len)
 	if (len)
 		*len = req->body.len;
 	return req->body.data ? req->body.data : "";
+}
+
+bool emu_request_body_too_large(const struct emu_request *req)
+{
+	return req->too_large;
 }
 
 void emu_request_on_abort(struct emu_request *req, void (*fn)(void *user), void *user)

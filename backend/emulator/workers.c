@@ -17,9 +17,10 @@
 #include "backend/emulator/emu_internal.h"
 #include "backend/emulator/logstore.h"
 
-#define RUNTIME_PREFIX   "/2018-06-01/runtime/"
-#define INIT_TIMEOUT_MS  10000
-#define RUNTIME_MAX_BODY ((size_t)16 * 1024 * 1024)
+#define RUNTIME_PREFIX  "/2018-06-01/runtime/"
+#define INIT_TIMEOUT_MS 10000
+/* bodies above this are not buffered (answered 413 by runtime_handle) */
+#define RUNTIME_MAX_BODY ((size_t)EMU_RUNTIME_RESPONSE_MAX)
 
 struct invocation {
 	struct emulator *emu;
@@ -618,6 +619,7 @@ static struct worker *worker_spawn(struct emulator *emu, struct function *f, cha
 		worker_destroy(w, why);
 		return NULL;
 	}
+	emu_server_dispatch_oversize(w->rt);
 
 	/* argv by runtime */
 	if (!strncmp(f->runtime, "python", 6)) {
@@ -1042,18 +1044,23 @@ static void runtime_handle(void *user, struct emu_request *req)
 			rt_error(req, 400, "InvalidRequestID", "Invalid request ID");
 			return;
 		}
-		rt_accepted(req);
-		if (!strcmp(slash, "/response")) {
-			if (len > EMU_SYNC_PAYLOAD_MAX) {
-				finish_error(
-				    w, "Function.ResponseSizeTooLarge",
-				    "Response payload size exceeded maximum allowed payload "
-				    "size (%u bytes).",
-				    (unsigned)EMU_SYNC_PAYLOAD_MAX);
-			} else {
-				finish(w, body, len, false);
-			}
+		if (emu_request_body_too_large(req) || len > EMU_RUNTIME_RESPONSE_MAX) {
+			/* as AWS: the runtime gets 413 and lives on, the caller gets the error */
+			char msg[96];
+
+			snprintf(msg, sizeof(msg),
+			         "Exceeded maximum allowed payload size (%u bytes).",
+			         (unsigned)EMU_RUNTIME_RESPONSE_MAX);
+			rt_error(req, 413, "RequestEntityTooLarge", msg);
+			finish_error(w, "Function.ResponseSizeTooLarge",
+			             "Response payload size exceeded maximum allowed payload "
+			             "size (%u bytes).",
+			             (unsigned)EMU_RUNTIME_RESPONSE_MAX);
+		} else if (!strcmp(slash, "/response")) {
+			rt_accepted(req);
+			finish(w, body, len, false);
 		} else {
+			rt_accepted(req);
 			char *e = error_body(req, body, len);
 
 			finish(w, e, strlen(e), true);

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 #include "backend/emulator/emu_http.h"
@@ -37,6 +38,11 @@ int emu_server_port(const struct emu_server *s);
  * handler answers it (the Runtime API's 413 for an oversize response, the worker lives on). */
 void emu_server_dispatch_oversize(struct emu_server *s);
 bool emu_request_body_too_large(const struct emu_request *req);
+/* From now on each accepted connection is first shown to fn (peer address, the server's
+ * port); false closes it before anything is read. */
+typedef bool (*emu_accept_fn)(void *user, const struct sockaddr *peer, socklen_t len,
+                              int local_port);
+void emu_server_set_accept_check(struct emu_server *s, emu_accept_fn fn, void *user);
 /* Stops listening, closes every connection (pending requests get their abort hook) and
  * frees the server once its loop handles are closed. Accepts NULL. */
 void emu_server_free(struct emu_server *s);

@@ -18,7 +18,9 @@ struct emu_server {
 	uv_timer_t *timer;
 	int port;
 	size_t max_body;
-	bool dispatch_oversize; /* oversize bodies are drained and handed to fn, not refused */
+	bool dispatch_oversize;  /* oversize bodies are drained and handed to fn, not refused */
+	emu_accept_fn accept_fn; /* may refuse a new connection before it is read */
+	void *accept_user;
 	emu_handler_fn fn;
 	void *user;
 	struct emu_request *requests; /* live requests, for shutdown */
@@ -324,6 +326,16 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	return MHD_YES;
 }
 
+/* MHD's accept policy: asks the owner's check, if any, about each new connection. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct emu_server *s = cls;
+
+	if (!s->accept_fn)
+		return MHD_YES;
+	return s->accept_fn(s->accept_user, addr, addrlen, s->port) ? MHD_YES : MHD_NO;
+}
+
 struct emu_server *emu_server_new(uv_loop_t *loop, const char *host, int port, size_t max_body,
                                   emu_handler_fn fn, void *user, struct lk_error *err)
 {
@@ -341,7 +353,7 @@ struct emu_server *emu_server_new(uv_loop_t *loop, const char *host, int port, s
 	s->fn = fn;
 	s->user = user;
 	s->mhd = MHD_start_daemon(
-	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO, 0, NULL, NULL, on_access, s,
+	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO, 0, on_accept, s, on_access, s,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_URI_LOG_CALLBACK, on_uri_log,
 	    s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)32 * 1024, MHD_OPTION_LISTENING_ADDRESS_REUSE, 0, MHD_OPTION_END);
@@ -370,6 +382,12 @@ struct emu_server *emu_server_new(uv_loop_t *loop, const char *host, int port, s
 	uv_poll_start(s->poll, UV_READABLE, on_poll);
 	server_run(s);
 	return s;
+}
+
+void emu_server_set_accept_check(struct emu_server *s, emu_accept_fn fn, void *user)
+{
+	s->accept_fn = fn;
+	s->accept_user = user;
 }
 
 void emu_server_dispatch_oversize(struct emu_server *s)

@@ -4,8 +4,13 @@
  * poll is simply a suspended request. A worker takes one invocation at a time; a function
  * gets up to max_concurrency workers, then synchronous invokes get 429 and Event invokes
  * queue. Output lines and START/END/REPORT go to the logstore and to the invocation's tail. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -572,6 +577,84 @@ static void env_set(struct strv *e, const char *k, const char *v)
 
 static void runtime_handle(void *user, struct emu_request *req);
 
+/* The uid owning the TCP socket peer that is connected to local: an exact NETLINK_SOCK_DIAG
+ * lookup of the 4-tuple (the client's side: source = peer, destination = local). -1 when it
+ * cannot be found (e.g. the client already closed). */
+static long tcp_peer_uid(const struct sockaddr_in *peer, const struct sockaddr_in *local)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req;
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	union {
+		struct nlmsghdr nlh;
+		char buf[8192];
+	} resp;
+	long uid = -1;
+	ssize_t n;
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+
+	if (fd < 0)
+		return -1;
+	memset(&req, 0, sizeof(req));
+	req.nlh.nlmsg_len = sizeof(req);
+	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST;
+	req.r.sdiag_family = AF_INET;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_states = ~0u;
+	req.r.id.idiag_sport = peer->sin_port;
+	req.r.id.idiag_dport = local->sin_port;
+	req.r.id.idiag_src[0] = peer->sin_addr.s_addr;
+	req.r.id.idiag_dst[0] = local->sin_addr.s_addr;
+	req.r.id.idiag_cookie[0] = req.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+		close(fd);
+		return -1;
+	}
+	do
+		n = recv(fd, &resp, sizeof(resp), 0);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	for (struct nlmsghdr *h = &resp.nlh; n > 0 && NLMSG_OK(h, (size_t)n);
+	     h = NLMSG_NEXT(h, n)) {
+		if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+		    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
+			const struct inet_diag_msg *m = NLMSG_DATA(h);
+
+			if (m->id.idiag_sport == peer->sin_port &&
+			    m->id.idiag_dport == local->sin_port)
+				uid = (long)m->idiag_uid;
+			break;
+		}
+		if (h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_DONE)
+			break;
+	}
+	return uid;
+}
+
+/* Accept check of a worker's Runtime API: only a socket of the emulator's own uid may
+ * connect (the port is on loopback, where every local user could otherwise take the
+ * invocation's event, post a forged result or kill the worker). Needs no client change. */
+static bool runtime_accept(void *user, const struct sockaddr *peer, socklen_t len, int port)
+{
+	struct worker *w = user;
+	struct sockaddr_in local = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	long uid;
+
+	if (peer->sa_family != AF_INET || len < (socklen_t)sizeof(struct sockaddr_in) ||
+	    inet_pton(AF_INET, w->emu->runtime_host, &local.sin_addr) != 1)
+		return false;
+	uid = tcp_peer_uid((const struct sockaddr_in *)peer, &local);
+	if (uid == (long)geteuid())
+		return true;
+	emu_log(w->emu,
+	        "refused a Runtime API connection to the worker of %s: peer uid %ld, not %ld",
+	        w->fn->name, uid, (long)geteuid());
+	return false;
+}
+
 /* Starts a worker process for f. Returns NULL with *why set when it cannot start. */
 static struct worker *worker_spawn(struct emulator *emu, struct function *f, char *why,
                                    size_t why_len)
@@ -620,6 +703,7 @@ static struct worker *worker_spawn(struct emulator *emu, struct function *f, cha
 		return NULL;
 	}
 	emu_server_dispatch_oversize(w->rt);
+	emu_server_set_accept_check(w->rt, runtime_accept, w);
 
 	/* argv by runtime */
 	if (!strncmp(f->runtime, "python", 6)) {

@@ -1,7 +1,9 @@
 """Emulator workers under abuse (issue 21): an oversize function response is refused as AWS
-does while the warm worker lives on (item 6)."""
+does while the warm worker lives on (item 6); another local user cannot speak to a worker's
+Runtime API (item 8)."""
 import json
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests/lib"))
@@ -14,7 +16,7 @@ import os
 def handler(event, context):
     if event.get("mb"):
         return "x" * (event["mb"] * 1024 * 1024)
-    return {"pid": os.getpid()}
+    return {"pid": os.getpid(), "api": os.environ["AWS_LAMBDA_RUNTIME_API"]}
 '''
 
 # A provided runtime whose bootstrap speaks to the Runtime API with curl, as AWS's
@@ -59,6 +61,60 @@ def check_oversize(lam, name, big_payload):
           % (name, pid))
 
 
+# Run as another uid: speaks raw HTTP to the Runtime API and prints what came back (nothing
+# when the connection is refused).
+INTRUDER = r'''
+import socket, sys
+host, port = sys.argv[1].split(":")
+REQS = {"next": "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n",
+        "kill": "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\n"
+                "Content-Length: 2\r\n\r\n{}",
+        "forge": "POST /2018-06-01/runtime/invocation/x/response HTTP/1.1\r\nHost: x\r\n"
+                 "Content-Length: 2\r\n\r\n{}"}
+out = []
+for req in (REQS[a] for a in sys.argv[2:]):
+    s = socket.create_connection((host, int(port)), timeout=10)
+    try:
+        s.sendall(req.encode())
+        data = s.recv(4096)
+    except (ConnectionResetError, BrokenPipeError):
+        data = b""
+    except socket.timeout:
+        data = b"TIMEOUT"
+    s.close()
+    out.append(data[:60].decode("latin-1"))
+print(repr(out))
+'''
+
+
+def check_other_uid(emu, lam):
+    """A client of another uid is refused by the worker's Runtime API; the worker keeps
+    working; a client of the emulator's uid still gets answers."""
+    if os.geteuid() != 0:
+        print("skip: not root, cannot run a client as another uid")
+        return
+    err, body = invoke(lam, "big", {})
+    assert err is None, body
+    pid, api = body["pid"], body["api"]
+    cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+           sys.executable, "-c", INTRUDER, api, "next", "kill", "forge"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    answers = eval(out.stdout.strip())
+    assert answers == ["", "", ""], "another uid got Runtime API answers: %r" % answers
+    # the worker was neither killed nor robbed of its next invocation
+    err, body = invoke(lam, "big", {})
+    assert err is None and body["pid"] == pid, body
+    assert "refused a Runtime API connection" in emu.read_log()
+    # the same program as the emulator's uid is answered (the check is the uid, not the
+    # program): an unknown invocation id gets the Runtime API's 400
+    out = subprocess.run([sys.executable, "-c", INTRUDER, api, "forge"], capture_output=True,
+                         text=True, timeout=60)
+    mine = eval(out.stdout.strip())
+    assert mine[0].startswith("HTTP/1.1 400"), mine
+    print("ok: another uid is refused by the Runtime API, worker %d still serves" % pid)
+
+
 def main():
     with Emulator() as emu:
         lam = emu.client("lambda", read_timeout=120)
@@ -66,6 +122,7 @@ def main():
                             Role=ROLE, Timeout=60, MemorySize=512,
                             Code={"ZipFile": zip_bytes({"app.py": BIG})})
         check_oversize(lam, "big", [{"mb": 10}, {"mb": 20}, {"mb": 40}])
+        check_other_uid(emu, lam)
         lam.create_function(FunctionName="curlbig", Runtime="provided.al2023",
                             Handler="none", Role=ROLE, Timeout=60,
                             Code={"ZipFile": zip_bytes({"bootstrap": (BOOTSTRAP, 0o755)})})

@@ -23,6 +23,9 @@
 
 /* A runtime's response or error above this gets 413 from the Runtime API (6 MiB + 100). */
 #define EMU_RUNTIME_RESPONSE_MAX (6u * 1024 * 1024 + 100)
+/* Event invocations waiting for a worker hold at most this many bytes in all (payloads and
+ * bookkeeping); beyond it Event invokes are throttled (429) as AWS throttles. */
+#define EMU_EVENT_QUEUE_MAX ((size_t)32 * 1024 * 1024)
 
 /* ---- server.c: one libmicrohttpd daemon driven from the uv loop ---- */
 struct emu_server;
@@ -107,6 +110,7 @@ struct emulator {
 	struct emu_server *api;
 	struct logstore *logs;
 	struct function *functions; /* sorted by name */
+	size_t queued_bytes;        /* Event invocations waiting in every function's queue */
 	uv_signal_t *sig_term, *sig_int;
 	uv_timer_t *users_timer; /* exit_when_unused: watches <state_dir>/users */
 	int unused_ticks;        /* consecutive checks that found no live user */

@@ -118,6 +118,57 @@ static void invocation_free(struct invocation *inv)
 	free(inv);
 }
 
+/* Bytes an Event invocation holds while it waits in a queue. */
+static size_t invocation_bytes(const struct invocation *inv)
+{
+	return sizeof(*inv) + inv->payload.len +
+	       (inv->client_context ? strlen(inv->client_context) : 0);
+}
+
+static void queue_push(struct function *f, struct invocation *inv)
+{
+	inv->next = NULL;
+	if (f->queue_tail)
+		f->queue_tail->next = inv;
+	else
+		f->queue_head = inv;
+	f->queue_tail = inv;
+	inv->emu->queued_bytes += invocation_bytes(inv);
+}
+
+/* Puts an invocation that could not be dispatched back at the head of the queue. */
+static void queue_push_front(struct function *f, struct invocation *inv)
+{
+	inv->next = f->queue_head;
+	f->queue_head = inv;
+	if (!f->queue_tail)
+		f->queue_tail = inv;
+	inv->emu->queued_bytes += invocation_bytes(inv);
+}
+
+static struct invocation *queue_pop(struct function *f)
+{
+	struct invocation *inv = f->queue_head;
+
+	if (!inv)
+		return NULL;
+	f->queue_head = inv->next;
+	if (!f->queue_head)
+		f->queue_tail = NULL;
+	inv->next = NULL;
+	inv->emu->queued_bytes -= invocation_bytes(inv);
+	return inv;
+}
+
+/* Drops every queued invocation of f (deleted function, shutdown). */
+static void queue_clear(struct function *f)
+{
+	struct invocation *inv;
+
+	while ((inv = queue_pop(f)))
+		invocation_free(inv);
+}
+
 static void tail_append(struct invocation *inv, const char *line, size_t len)
 {
 	buf_append(&inv->log, line, len);
@@ -889,23 +940,15 @@ static bool dispatch(struct emulator *emu, struct invocation *inv)
 static void try_queue(struct emulator *emu, struct function *f)
 {
 	(void)emu;
-	while (f->queue_head) {
-		struct invocation *inv = f->queue_head;
+	struct invocation *inv;
 
-		if (f->deleted) {
-			f->queue_head = inv->next;
-			invocation_free(inv);
-			continue;
-		}
-		f->queue_head = inv->next;
-		if (!f->queue_head)
-			f->queue_tail = NULL;
-		inv->next = NULL;
+	if (f->deleted) {
+		queue_clear(f);
+		return;
+	}
+	while ((inv = queue_pop(f))) {
 		if (!dispatch(inv->emu, inv)) {
-			inv->next = f->queue_head;
-			f->queue_head = inv;
-			if (!f->queue_tail)
-				f->queue_tail = inv;
+			queue_push_front(f, inv);
 			return;
 		}
 	}
@@ -922,11 +965,16 @@ void workers_invoke(struct emulator *emu, struct function *f, struct emu_request
 
 		memcpy(id, inv->id, sizeof(id));
 		if (f->queue_head || !dispatch(emu, inv)) {
-			if (f->queue_tail)
-				f->queue_tail->next = inv;
-			else
-				f->queue_head = inv;
-			f->queue_tail = inv;
+			if (emu->queued_bytes + invocation_bytes(inv) > EMU_EVENT_QUEUE_MAX) {
+				/* bounded memory: throttle as AWS does rather than grow */
+				invocation_free(inv);
+				emu_respond_error(req, 429, "TooManyRequestsException",
+				                  "Rate Exceeded. (%zu MB of Event invocations are "
+				                  "already waiting for a worker; retry later)",
+				                  (size_t)(EMU_EVENT_QUEUE_MAX >> 20));
+				return;
+			}
+			queue_push(f, inv);
 		}
 		emu_respond(req, 202, "application/json", hdrs, "", 0);
 		return;
@@ -975,13 +1023,7 @@ void workers_drain(struct emulator *emu, struct function *f)
 	if (f->deleted) {
 		for (struct worker *w = f->workers; w; w = w->next)
 			worker_kill(w);
-		while (f->queue_head) {
-			struct invocation *inv = f->queue_head;
-
-			f->queue_head = inv->next;
-			invocation_free(inv);
-		}
-		f->queue_tail = NULL;
+		queue_clear(f);
 	}
 }
 
@@ -990,13 +1032,7 @@ void workers_stop_all(struct emulator *emu)
 	for (struct function *f = emu->functions; f; f = f->next) {
 		for (struct worker *w = f->workers; w; w = w->next)
 			worker_kill(w);
-		while (f->queue_head) {
-			struct invocation *inv = f->queue_head;
-
-			f->queue_head = inv->next;
-			invocation_free(inv);
-		}
-		f->queue_tail = NULL;
+		queue_clear(f);
 	}
 }
 

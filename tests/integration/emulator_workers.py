@@ -1,10 +1,13 @@
 """Emulator workers under abuse (issue 21): an oversize function response is refused as AWS
 does while the warm worker lives on (item 6); another local user cannot speak to a worker's
-Runtime API (item 8)."""
+Runtime API (item 8); the Event queue is bounded by bytes, throttling with 429 beyond it
+(item 11)."""
 import json
 import os
 import subprocess
 import sys
+import threading
+import time
 
 sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests/lib"))
 from emu import Emulator, zip_bytes  # noqa: E402
@@ -115,7 +118,59 @@ def check_other_uid(emu, lam):
     print("ok: another uid is refused by the Runtime API, worker %d still serves" % pid)
 
 
+SLOW = '''
+import time
+def handler(event, context):
+    time.sleep(event.get("sleep", 0))
+    return len(event.get("pad", ""))
+'''
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def check_event_queue():
+    """100 Event invokes of 900 KB while the only worker is busy: the queue stops at its
+    byte bound (429 TooManyRequestsException, as AWS throttles) instead of holding 90 MB."""
+    import botocore.exceptions
+    with Emulator(args=["--max-concurrency", "1"]) as emu:
+        pid = emu.info["pid"]
+        lam = emu.client("lambda", retries=False, read_timeout=120)
+        lam.create_function(FunctionName="slow", Runtime="python3.12", Handler="app.handler",
+                            Role=ROLE, Timeout=60,
+                            Code={"ZipFile": zip_bytes({"app.py": SLOW})})
+        assert invoke(lam, "slow", {}) == (None, 0)
+        base = rss_kb(pid)
+        lam.invoke(FunctionName="slow", InvocationType="Event", Payload=b'{"sleep": 30}')
+        pad = json.dumps({"pad": "p" * (900 * 1024)}).encode()
+        peak, accepted, throttled = base, 0, 0
+        for _ in range(100):
+            try:
+                r = lam.invoke(FunctionName="slow", InvocationType="Event", Payload=pad)
+                assert r["StatusCode"] == 202, r
+                accepted += 1
+            except botocore.exceptions.ClientError as e:
+                assert e.response["Error"]["Code"] == "TooManyRequestsException", e.response
+                assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+                throttled += 1
+            peak = max(peak, rss_kb(pid))
+        grew = (peak - base) / 1024
+        print("event queue: %d accepted, %d throttled, RSS +%.1f MB" % (accepted, throttled, grew))
+        assert throttled > 0 and 20 <= accepted <= 40, (accepted, throttled)
+        assert grew < 64, "the Event queue held %.1f MB" % grew
+
+
 def main():
+    # A sanitizer build keeps freed memory in a quarantine (256 MB by default): keep it small
+    # so the RSS measured is what the emulator holds.
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    os.environ["ASAN_OPTIONS"] = (asan + ":" if asan else "") + \
+        "quarantine_size_mb=8:thread_local_quarantine_size_kb=64"
     with Emulator() as emu:
         lam = emu.client("lambda", read_timeout=120)
         lam.create_function(FunctionName="big", Runtime="python3.12", Handler="app.handler",
@@ -127,6 +182,7 @@ def main():
                             Handler="none", Role=ROLE, Timeout=60,
                             Code={"ZipFile": zip_bytes({"bootstrap": (BOOTSTRAP, 0o755)})})
         check_oversize(lam, "curlbig", [{"big": 1}])
+    check_event_queue()
 
 
 if __name__ == "__main__":

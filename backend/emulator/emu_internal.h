@@ -88,6 +88,7 @@ struct function {
 	char revision_id[40];
 	struct codedir *code; /* current extracted code */
 	unsigned generation;  /* bumped on every code/config change: older workers drain */
+	bool code_busy;       /* new code is being unpacked off the loop (code NULL: creating) */
 	bool deleted;
 	int refs; /* registry + workers + invocations */
 	struct worker *workers;
@@ -126,13 +127,26 @@ struct function *functions_find(struct emulator *emu, const char *name);
 /* Loads every persisted function from the state dir. */
 int functions_load(struct emulator *emu, struct lk_error *err);
 void functions_free_all(struct emulator *emu);
+/* Called on the loop when a code install has finished: err NULL when the new code is live,
+ * else why it failed (a failed create has removed the function again; f stays valid during
+ * the call). */
+typedef void (*functions_done_fn)(struct emulator *emu, struct function *f,
+                                  const struct lk_error *err, void *user);
 /* Create / update from a parsed request; on error sets err (code = AWS error type,
- * status = HTTP status) and returns NULL / -1. */
-struct function *functions_create(struct emulator *emu, const cJSON *req, struct lk_error *err);
+ * status = HTTP status) and returns NULL / -1. Code is decoded, unpacked and stored on the
+ * thread pool: create returns the function registered in State Pending, update_code returns
+ * 0 with LastUpdateStatus InProgress (the old code keeps serving), and done is called once
+ * it is over; update_code returns 1 (done not called) for a DryRun. While code is being
+ * installed, updates get 409 ResourceConflictException (functions_busy_error). */
+struct function *functions_create(struct emulator *emu, const cJSON *req, functions_done_fn done,
+                                  void *user, struct lk_error *err);
 int functions_update_code(struct emulator *emu, struct function *f, const cJSON *req,
-                          struct lk_error *err);
+                          functions_done_fn done, void *user, struct lk_error *err);
 int functions_update_config(struct emulator *emu, struct function *f, const cJSON *req,
                             struct lk_error *err);
+/* Sets err to AWS's 409 for an operation on a function whose code is being installed. */
+int functions_busy_error(const struct emulator *emu, const struct function *f,
+                         struct lk_error *err);
 void functions_delete(struct emulator *emu, struct function *f);
 /* FunctionConfiguration JSON as AWS returns it (caller deletes). */
 cJSON *function_config_json(const struct emulator *emu, const struct function *f);

@@ -957,7 +957,16 @@ static void try_queue(struct emulator *emu, struct function *f)
 void workers_invoke(struct emulator *emu, struct function *f, struct emu_request *req,
                     enum invoke_type type, bool tail)
 {
-	struct invocation *inv = invocation_new(emu, f, req, type, tail);
+	struct invocation *inv;
+
+	if (!f->code) { /* still being created (State Pending): AWS refuses too */
+		struct lk_error err = {0};
+
+		functions_busy_error(emu, f, &err);
+		emu_respond_error(req, err.status, err.code, "%s", err.message);
+		return;
+	}
+	inv = invocation_new(emu, f, req, type, tail);
 
 	if (type == INVOKE_EVENT) {
 		char id[37];

@@ -8,10 +8,9 @@ import json
 import os
 import sys
 import threading
-import time
 
 sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests/lib"))
-from emu import Emulator, zip_bytes  # noqa: E402
+from emu import Emulator, small_asan_quarantine, zip_bytes  # noqa: E402
 
 FLOOD = '''
 import sys
@@ -33,14 +32,6 @@ LIMIT_MB = 48          # growth allowed over the warmed-up RSS
 BOUND = 256 << 20      # the store's default per-group byte bound (logstore.h)
 
 
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def dir_bytes(path):
     total = 0
     for root, _dirs, names in os.walk(path):
@@ -53,13 +44,8 @@ def dir_bytes(path):
 
 
 def main():
-    # A sanitizer build keeps freed memory in a quarantine (256 MB by default): keep it small
-    # so what is measured is what the emulator holds, not what ASan delays reusing.
-    asan = os.environ.get("ASAN_OPTIONS", "")
-    os.environ["ASAN_OPTIONS"] = (asan + ":" if asan else "") + \
-        "quarantine_size_mb=8:thread_local_quarantine_size_kb=64:malloc_context_size=5"
+    small_asan_quarantine()
     with Emulator() as emu:
-        pid = emu.info["pid"]
         lam = emu.client("lambda", read_timeout=600)
         logs = emu.client("logs")
         lam.create_function(FunctionName="flood", Runtime="python3.12", Handler="app.handler",
@@ -69,7 +55,7 @@ def main():
         r = lam.invoke(FunctionName="flood", Payload=json.dumps({"n": 0}).encode())
         assert "FunctionError" not in r, r["Payload"].read()
         logs.filter_log_events(logGroupName="/aws/lambda/flood", filterPattern="FLOOD-END")
-        base = rss_kb(pid)
+        base = emu.rss_kb()
 
         peak = [base]
         stop = threading.Event()
@@ -77,7 +63,7 @@ def main():
         def sample():
             while not stop.is_set():
                 try:
-                    peak[0] = max(peak[0], rss_kb(pid))
+                    peak[0] = max(peak[0], emu.rss_kb())
                 except OSError:
                     return
                 stop.wait(0.05)
@@ -92,7 +78,7 @@ def main():
         finally:
             stop.set()
             t.join()
-        after = rss_kb(pid)
+        after = emu.rss_kb()
         grew = (peak[0] - base) / 1024
         print("rss: base %.1f MB, peak %.1f MB, after %.1f MB (+%.1f MB peak) for ~400 MB logged"
               % (base / 1024, peak[0] / 1024, after / 1024, grew))

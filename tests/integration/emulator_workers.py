@@ -6,11 +6,9 @@ import json
 import os
 import subprocess
 import sys
-import threading
-import time
 
 sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests/lib"))
-from emu import Emulator, zip_bytes  # noqa: E402
+from emu import Emulator, small_asan_quarantine, zip_bytes  # noqa: E402
 
 ROLE = "arn:aws:iam::000000000000:role/lambda"
 
@@ -126,26 +124,17 @@ def handler(event, context):
 '''
 
 
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def check_event_queue():
     """100 Event invokes of 900 KB while the only worker is busy: the queue stops at its
     byte bound (429 TooManyRequestsException, as AWS throttles) instead of holding 90 MB."""
     import botocore.exceptions
     with Emulator(args=["--max-concurrency", "1"]) as emu:
-        pid = emu.info["pid"]
         lam = emu.client("lambda", retries=False, read_timeout=120)
         lam.create_function(FunctionName="slow", Runtime="python3.12", Handler="app.handler",
                             Role=ROLE, Timeout=60,
                             Code={"ZipFile": zip_bytes({"app.py": SLOW})})
         assert invoke(lam, "slow", {}) == (None, 0)
-        base = rss_kb(pid)
+        base = emu.rss_kb()
         lam.invoke(FunctionName="slow", InvocationType="Event", Payload=b'{"sleep": 30}')
         pad = json.dumps({"pad": "p" * (900 * 1024)}).encode()
         peak, accepted, throttled = base, 0, 0
@@ -158,7 +147,7 @@ def check_event_queue():
                 assert e.response["Error"]["Code"] == "TooManyRequestsException", e.response
                 assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 429
                 throttled += 1
-            peak = max(peak, rss_kb(pid))
+            peak = max(peak, emu.rss_kb())
         grew = (peak - base) / 1024
         print("event queue: %d accepted, %d throttled, RSS +%.1f MB" % (accepted, throttled, grew))
         assert throttled > 0 and 20 <= accepted <= 40, (accepted, throttled)
@@ -166,11 +155,7 @@ def check_event_queue():
 
 
 def main():
-    # A sanitizer build keeps freed memory in a quarantine (256 MB by default): keep it small
-    # so the RSS measured is what the emulator holds.
-    asan = os.environ.get("ASAN_OPTIONS", "")
-    os.environ["ASAN_OPTIONS"] = (asan + ":" if asan else "") + \
-        "quarantine_size_mb=8:thread_local_quarantine_size_kb=64"
+    small_asan_quarantine()
     with Emulator() as emu:
         lam = emu.client("lambda", read_timeout=120)
         lam.create_function(FunctionName="big", Runtime="python3.12", Handler="app.handler",

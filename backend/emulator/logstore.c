@@ -470,13 +470,20 @@ static struct ls_segment *group_append_segment(struct logstore *ls, struct ls_gr
 	struct stat st;
 	if (fstat(g->fd, &st) != 0) {
 		report_write_failure(g, "cannot stat", sg->path);
+		close(g->fd);
+		g->fd = -1;
 		return NULL;
 	}
-	if (st.st_size == 0) {
+	if (st.st_size < JOURNAL_HEADER_SIZE) {
+		/* new, or its header was cut short (full disk): no record may follow a partial
+		 * header, so it is written again from the start */
 		unsigned char h[JOURNAL_HEADER_SIZE];
 		encode_header(h, g->creation_time);
-		if (write_all(g->fd, h, sizeof(h)) != 0) {
+		if ((st.st_size > 0 && ftruncate(g->fd, 0) != 0) ||
+		    write_all(g->fd, h, sizeof(h)) != 0) {
 			report_write_failure(g, "cannot write", sg->path);
+			close(g->fd);
+			g->fd = -1;
 			return NULL;
 		}
 		st.st_size = JOURNAL_HEADER_SIZE;
@@ -581,8 +588,14 @@ static void load_segment(struct logstore *ls, const char *path, const char *name
 		return;
 	}
 	unsigned char h[JOURNAL_HEADER_SIZE];
-	if (fread(h, 1, sizeof(h), f) != sizeof(h) || memcmp(h, "LKLG", 4) != 0 ||
-	    get_u32(h + 4) != 1) {
+	size_t got = fread(h, 1, sizeof(h), f);
+	if (got < sizeof(h) && (got == 0 || !memcmp(h, "LKLG", got < 4 ? got : 4))) {
+		/* created, but the header never made it (crash or full disk): nothing in it */
+		fclose(f);
+		unlink(path);
+		return;
+	}
+	if (got != sizeof(h) || memcmp(h, "LKLG", 4) != 0 || get_u32(h + 4) != 1) {
 		fprintf(stderr, "lambdeck emulator: logstore: %s is not a journal; ignored\n",
 		        path);
 		fclose(f);

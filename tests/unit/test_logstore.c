@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -367,12 +369,64 @@ static void test_byte_bound(void **state)
 	remove_dir(dir);
 }
 
+/* A journal that cannot be written (here: the file size limit) keeps events in memory, but
+ * only a bounded amount: a flood on a full disk must not grow the emulator either. */
+static void test_write_failure_bounded(void **state)
+{
+	(void)state;
+	char *dir = make_dir();
+	struct lk_error err;
+	lk_error_clear(&err);
+	struct logstore *ls = logstore_open(dir, 0, 0, &err);
+	assert_non_null(ls);
+	struct rlimit old, small;
+	void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small = old;
+	small.rlim_cur = 0; /* every journal write fails (EFBIG), as on a full disk */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	char *m = xmalloc(5000);
+	const int total = 8000; /* 32 MB */
+	for (int i = 0; i < total; i++) {
+		int n = snprintf(m, 5000, "%d:", i);
+		memset(m + n, 'a' + i % 26, 4000 - (size_t)n);
+		assert_int_equal(logstore_append(ls, "/g", "s", i, m, 4000), 0);
+	}
+	free(m);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, old_handler);
+	struct logstore_group_info *gi;
+	assert_int_equal(logstore_list_groups(ls, &gi), 1);
+	/* the newest events are there, held in memory within the store's 8 MB for this case */
+	assert_true(gi[0].stored_bytes <= (8u << 20));
+	assert_true(gi[0].stored_bytes >= (8u << 20) - 8000);
+	size_t kept = gi[0].stored_events;
+	free(gi);
+	struct checked c = {.ok = true};
+	logstore_scan(ls, "/g", NULL, 0, false, check_message, &c);
+	assert_int_equal((size_t)c.n, kept);
+	assert_int_equal(c.first + c.n, total);
+	assert_true(c.ok);
+	/* once the disk takes writes again, new events go there */
+	assert_int_equal(logstore_append(ls, "/g", "s", total, "after", 5), 0);
+	logstore_close(ls);
+	ls = logstore_open(dir, 0, 0, &err);
+	struct collected last = {0};
+	last.limit = 1;
+	logstore_scan(ls, "/g", NULL, UINT64_MAX, true, collect, &last);
+	assert_int_equal(last.n, 1);
+	assert_string_equal(last.msgs[0], "after");
+	logstore_close(ls);
+	remove_dir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_order_and_ids), cmocka_unit_test(test_persist_and_bound),
-	    cmocka_unit_test(test_torn_journal),  cmocka_unit_test(test_listeners),
-	    cmocka_unit_test(test_huge_message),  cmocka_unit_test(test_byte_bound),
+	    cmocka_unit_test(test_order_and_ids),         cmocka_unit_test(test_persist_and_bound),
+	    cmocka_unit_test(test_torn_journal),          cmocka_unit_test(test_listeners),
+	    cmocka_unit_test(test_huge_message),          cmocka_unit_test(test_byte_bound),
+	    cmocka_unit_test(test_write_failure_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,6 +67,7 @@ struct worker {
 	bool killed;
 	bool destroyed;
 	int open_handles;
+	unsigned refused; /* Runtime API connections refused (another uid) */
 	struct worker *next;
 };
 
@@ -700,6 +701,9 @@ static bool runtime_accept(void *user, const struct sockaddr *peer, socklen_t le
 	uid = tcp_peer_uid((const struct sockaddr_in *)peer, &local);
 	if (uid == (long)geteuid())
 		return true;
+	if (w->refused++ > 0)
+		return false; /* logged once per worker: a flood of attempts does not fill the log
+		               */
 	emu_log(w->emu,
 	        "refused a Runtime API connection to the worker of %s: peer uid %ld, not %ld",
 	        w->fn->name, uid, (long)geteuid());

@@ -5,6 +5,8 @@
  * gets up to max_concurrency workers, then synchronous invokes get 429 and Event invokes
  * queue. Output lines and START/END/REPORT go to the logstore and to the invocation's tail. */
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
@@ -629,10 +631,11 @@ static void env_set(struct strv *e, const char *k, const char *v)
 
 static void runtime_handle(void *user, struct emu_request *req);
 
-/* The uid owning the TCP socket peer that is connected to local: an exact NETLINK_SOCK_DIAG
- * lookup of the 4-tuple (the client's side: source = peer, destination = local). -1 when it
- * cannot be found (e.g. the client already closed). */
-static long tcp_peer_uid(const struct sockaddr_in *peer, const struct sockaddr_in *local)
+/* The uid owning the TCP socket peer that is connected to local, and its inode: an exact
+ * NETLINK_SOCK_DIAG lookup of the 4-tuple (the client's side: source = peer, destination =
+ * local). -1 when it cannot be found (e.g. the client already closed). */
+static long tcp_peer_uid(const struct sockaddr_in *peer, const struct sockaddr_in *local,
+                         unsigned long *inode)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -676,8 +679,10 @@ static long tcp_peer_uid(const struct sockaddr_in *peer, const struct sockaddr_i
 			const struct inet_diag_msg *m = NLMSG_DATA(h);
 
 			if (m->id.idiag_sport == peer->sin_port &&
-			    m->id.idiag_dport == local->sin_port)
+			    m->id.idiag_dport == local->sin_port) {
 				uid = (long)m->idiag_uid;
+				*inode = m->idiag_inode;
+			}
 			break;
 		}
 		if (h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_DONE)
@@ -686,27 +691,77 @@ static long tcp_peer_uid(const struct sockaddr_in *peer, const struct sockaddr_i
 	return uid;
 }
 
-/* Accept check of a worker's Runtime API: only a socket of the emulator's own uid may
- * connect (the port is on loopback, where every local user could otherwise take the
- * invocation's event, post a forged result or kill the worker). Needs no client change. */
+/* True when a process of process group pgid has the socket with this inode open (the
+ * worker is a group leader; its children, e.g. the curl of a provided bootstrap, inherit
+ * the group). Reads /proc: getpgid per process, then the fd links of the group's members. */
+static bool pgroup_holds_socket(pid_t pgid, unsigned long inode)
+{
+	char want[48], path[64], link[64];
+	DIR *proc = opendir("/proc");
+	struct dirent *de;
+	bool found = false;
+
+	if (!proc)
+		return false;
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	while (!found && (de = readdir(proc))) {
+		pid_t pid;
+		DIR *fds;
+		struct dirent *fe;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = (pid_t)strtol(de->d_name, NULL, 10);
+		if (pid != pgid && getpgid(pid) != pgid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+		fds = opendir(path);
+		while (fds && !found && (fe = readdir(fds))) {
+			ssize_t n = readlinkat(dirfd(fds), fe->d_name, link, sizeof(link) - 1);
+
+			if (n > 0) {
+				link[n] = 0;
+				found = !strcmp(link, want);
+			}
+		}
+		if (fds)
+			closedir(fds);
+	}
+	closedir(proc);
+	return found;
+}
+
+/* Accept check of a worker's Runtime API: only a socket of the emulator's own uid, held by a
+ * process of the worker's process group, may connect (the port is on loopback, where every
+ * local user, and every other program of this one, could otherwise take the invocation's
+ * event, post a forged result or kill the worker). Needs no client change. A refusal is
+ * logged once per worker, so a flood of attempts does not fill the log. */
 static bool runtime_accept(void *user, const struct sockaddr *peer, socklen_t len, int port)
 {
 	struct worker *w = user;
 	struct sockaddr_in local = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	unsigned long inode = 0;
 	long uid;
 
 	if (peer->sa_family != AF_INET || len < (socklen_t)sizeof(struct sockaddr_in) ||
 	    inet_pton(AF_INET, w->emu->runtime_host, &local.sin_addr) != 1)
 		return false;
-	uid = tcp_peer_uid((const struct sockaddr_in *)peer, &local);
-	if (uid == (long)geteuid())
+	uid = tcp_peer_uid((const struct sockaddr_in *)peer, &local, &inode);
+	if (uid == (long)geteuid() && w->spawned && !w->exited &&
+	    pgroup_holds_socket(w->proc->pid, inode))
 		return true;
 	if (w->refused++ > 0)
-		return false; /* logged once per worker: a flood of attempts does not fill the log
-		               */
-	emu_log(w->emu,
-	        "refused a Runtime API connection to the worker of %s: peer uid %ld, not %ld",
-	        w->fn->name, uid, (long)geteuid());
+		return false;
+	if (uid != (long)geteuid())
+		emu_log(
+		    w->emu,
+		    "refused a Runtime API connection to the worker of %s: peer uid %ld, not %ld",
+		    w->fn->name, uid, (long)geteuid());
+	else
+		emu_log(w->emu,
+		        "refused a Runtime API connection to the worker of %s: the peer is not in "
+		        "the worker's process group",
+		        w->fn->name);
 	return false;
 }
 

@@ -13,10 +13,15 @@ from emu import Emulator, small_asan_quarantine, zip_bytes  # noqa: E402
 ROLE = "arn:aws:iam::000000000000:role/lambda"
 
 BIG = '''
-import os
+import os, socket, subprocess, sys
 def handler(event, context):
     if event.get("mb"):
         return "x" * (event["mb"] * 1024 * 1024)
+    if event.get("probe"):  # a child process of the worker (its process group) may speak
+        api = os.environ["AWS_LAMBDA_RUNTIME_API"]
+        out = subprocess.run([sys.executable, "-c", event["probe"], api, "forge"],
+                             capture_output=True, text=True)
+        return out.stdout.strip()
     return {"pid": os.getpid(), "api": os.environ["AWS_LAMBDA_RUNTIME_API"]}
 '''
 
@@ -89,8 +94,9 @@ print(repr(out))
 
 
 def check_other_uid(emu, lam):
-    """A client of another uid is refused by the worker's Runtime API; the worker keeps
-    working; a client of the emulator's uid still gets answers."""
+    """A client of another uid, or of the emulator's uid outside the worker's process group,
+    is refused by the worker's Runtime API; the worker keeps working; a child process of the
+    worker is answered."""
     if os.geteuid() != 0:
         print("skip: not root, cannot run a client as another uid")
         return
@@ -107,13 +113,18 @@ def check_other_uid(emu, lam):
     err, body = invoke(lam, "big", {})
     assert err is None and body["pid"] == pid, body
     assert "refused a Runtime API connection" in emu.read_log()
-    # the same program as the emulator's uid is answered (the check is the uid, not the
-    # program): an unknown invocation id gets the Runtime API's 400
+    # the emulator's own uid outside the worker's process group is refused too
     out = subprocess.run([sys.executable, "-c", INTRUDER, api, "forge"], capture_output=True,
                          text=True, timeout=60)
-    mine = eval(out.stdout.strip())
-    assert mine[0].startswith("HTTP/1.1 400"), mine
-    print("ok: another uid is refused by the Runtime API, worker %d still serves" % pid)
+    assert eval(out.stdout.strip()) == [""], out.stdout
+    # the same program run by the worker (its process group) is answered: an unknown
+    # invocation id gets the Runtime API's 400
+    err, body = invoke(lam, "big", {"probe": INTRUDER})
+    assert err is None and eval(body)[0].startswith("HTTP/1.1 400"), body
+    err, body = invoke(lam, "big", {})
+    assert err is None and body["pid"] == pid, body
+    print("ok: another uid and another process group are refused by the Runtime API, "
+          "worker %d still serves" % pid)
 
 
 SLOW = '''

@@ -63,6 +63,7 @@ void *emu_request_context(const struct emu_request *req);
 
 /* ---- functions.c: the function registry, persistence and code extraction ---- */
 struct codedir {
+	uv_loop_t *loop; /* removal runs on its thread pool */
 	char *path;
 	int refs;
 	bool obsolete; /* replaced or deleted: remove the directory when the last user goes */

@@ -52,6 +52,56 @@ int emu_rm_rf(const char *path)
 	return nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
 }
 
+#define TRASH_PREFIX ".trash-"
+
+struct rm_job {
+	uv_work_t work;
+	char *path;
+};
+
+static void rm_job_work(uv_work_t *w)
+{
+	emu_rm_rf(((struct rm_job *)w->data)->path);
+}
+
+static void rm_job_done(uv_work_t *w, int status)
+{
+	struct rm_job *j = w->data;
+
+	(void)status;
+	free(j->path);
+	free(j);
+}
+
+/* Removes a directory tree without stalling the loop (a code copy can be 250 MB of small
+ * files): it is renamed to <parent>/.trash-<id> at once, so its name is free again, and
+ * deleted on the thread pool. Leftover .trash-* dirs (a crash meanwhile) are swept at
+ * start. */
+static void rm_rf_off_loop(uv_loop_t *loop, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char id[17], *trash;
+	struct rm_job *j;
+
+	emu_random_hex(id, 8);
+	trash = slash ? xasprintf("%.*s/" TRASH_PREFIX "%s", (int)(slash - path), path, id)
+	              : xasprintf(TRASH_PREFIX "%s", id);
+	if (rename(path, trash) != 0) {
+		if (errno != ENOENT)
+			emu_rm_rf(path); /* cannot move it aside: remove it in place */
+		free(trash);
+		return;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->path = trash;
+	j->work.data = j;
+	if (uv_queue_work(loop, &j->work, rm_job_work, rm_job_done) != 0) {
+		emu_rm_rf(trash);
+		free(trash);
+		free(j);
+	}
+}
+
 void codedir_ref(struct codedir *c)
 {
 	if (c)
@@ -63,15 +113,16 @@ void codedir_unref(struct codedir *c)
 	if (!c || --c->refs > 0)
 		return;
 	if (c->obsolete)
-		emu_rm_rf(c->path);
+		rm_rf_off_loop(c->loop, c->path);
 	free(c->path);
 	free(c);
 }
 
-static struct codedir *codedir_new(const char *path)
+static struct codedir *codedir_new(struct emulator *emu, const char *path)
 {
 	struct codedir *c = xcalloc(1, sizeof(*c));
 
+	c->loop = emu->loop;
 	c->path = xstrdup(path);
 	c->refs = 1;
 	return c;
@@ -696,7 +747,7 @@ static void code_job_done(uv_work_t *w, int status)
 	if (ok) {
 		struct codedir *old = f->code;
 
-		f->code = codedir_new(j->final);
+		f->code = codedir_new(emu, j->final);
 		if (old) {
 			old->obsolete = true;
 			codedir_unref(old);
@@ -715,8 +766,8 @@ static void code_job_done(uv_work_t *w, int status)
 		f->deleted = true;
 		if (f->code)
 			f->code->obsolete = true;
-		emu_rm_rf(codes);
-		emu_rm_rf(dir);
+		rm_rf_off_loop(emu->loop, dir);
+		rm_rf_off_loop(emu->loop, codes); /* gone with dir while it lives inside it */
 		free(codes);
 		free(dir);
 		function_unref(f); /* the registry's reference */
@@ -870,7 +921,10 @@ void functions_delete(struct emulator *emu, struct function *f)
 	f->generation++;
 	if (f->code)
 		f->code->obsolete = true;
-	emu_rm_rf(dir);
+	rm_rf_off_loop(emu->loop, dir);
+	free(dir);
+	dir = code_root(emu, f->name); /* gone with dir while it lives inside it */
+	rm_rf_off_loop(emu->loop, dir);
 	free(dir);
 	function_unref(f);
 }
@@ -1004,7 +1058,7 @@ static int load_one(struct emulator *emu, const char *name, struct lk_error *err
 			free(zpath);
 			buf_free(&z);
 		}
-		f->code = codedir_new(cd);
+		f->code = codedir_new(emu, cd);
 		free(cd);
 		free(codes);
 	}
@@ -1065,6 +1119,13 @@ int functions_load(struct emulator *emu, struct lk_error *err)
 	while ((de = readdir(d))) {
 		struct lk_error e = {0};
 
+		if (!strncmp(de->d_name, TRASH_PREFIX, strlen(TRASH_PREFIX))) {
+			char *p = util_path_join(emu->functions_dir, de->d_name);
+
+			emu_rm_rf(p); /* a delete cut short by a crash */
+			free(p);
+			continue;
+		}
 		if (de->d_name[0] == '.' || !valid_name(de->d_name))
 			continue;
 		if (sweep_unfinished(emu, de->d_name))

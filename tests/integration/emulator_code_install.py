@@ -2,7 +2,8 @@
 longer stalls every other request; meanwhile the function is State Pending (create) or
 LastUpdateStatus InProgress (update, the old code keeps serving) as AWS reports, and other
 operations on it get AWS's 409. A kill -9 in the middle of a create or an update leaves no
-partial code dir behind once the emulator starts again."""
+partial code dir behind once the emulator starts again. Deleting a large code copy happens
+off the loop too."""
 import glob
 import json
 import os
@@ -170,6 +171,24 @@ def main():
         assert len(left) == 1 and not left[0].startswith("."), left
         assert invoke(lam, "huge") == "v2"
         print("ok: kill -9 mid-create and mid-update leave no partial code dir")
+
+        # -- delete: a code copy of 20 000 files is removed off the loop; the name is free
+        # at once (the tree is moved aside and deleted on the thread pool)
+        many = {"app.py": "def handler(event, context):\n    return 'many'\n"}
+        for i in range(20000):
+            many["lib/d%d/f%d.py" % (i // 100, i)] = "x = %d\n" % i
+        lam.create_function(FunctionName="many", Runtime="python3.12", Handler="app.handler",
+                            Role=ROLE, Code={"ZipFile": zip_bytes(many)})
+        assert invoke(lam, "many") == "many"
+        lam.delete_function(FunctionName="many")
+        trash = glob.glob(os.path.join(fns, ".trash-*"))
+        assert trash, "DeleteFunction returned after removing the whole tree on the loop"
+        assert not os.path.exists(os.path.join(fns, "many"))
+        lam.create_function(FunctionName="many", Runtime="python3.12", Handler="app.handler",
+                            Role=ROLE, Code={"ZipFile": zip_bytes({"app.py": many["app.py"]})})
+        assert invoke(lam, "many") == "many"
+        wait_for("the deleted tree to go", lambda: not glob.glob(os.path.join(fns, ".trash-*")))
+        print("ok: delete of a 20 000-file function is done off the loop")
 
 
 if __name__ == "__main__":

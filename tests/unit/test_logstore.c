@@ -321,6 +321,38 @@ static uint64_t dir_bytes(const char *dir, int *files)
 	return total;
 }
 
+/* Appends events numbered 0..total-1 of 4000 bytes ("<n>:" then a filler from n) to /g,
+ * alternating between two streams when two_streams. */
+static void append_numbered(struct logstore *ls, int total, bool two_streams)
+{
+	char *m = xmalloc(4000);
+	for (int i = 0; i < total; i++) {
+		int n = snprintf(m, 4000, "%d:", i);
+		memset(m + n, 'a' + i % 26, 4000 - (size_t)n);
+		assert_int_equal(
+		    logstore_append(ls, "/g", two_streams && i % 2 ? "s1" : "s2", i, m, 4000), 0);
+	}
+	free(m);
+}
+
+/* Asserts /g holds the newest events of append_numbered(total) with their exact content,
+ * stored_bytes within [min_bytes, max_bytes]; returns how many it holds. */
+static size_t check_newest(struct logstore *ls, int total, uint64_t min_bytes, uint64_t max_bytes)
+{
+	struct logstore_group_info *gi;
+	assert_int_equal(logstore_list_groups(ls, &gi), 1);
+	assert_true(gi[0].stored_bytes <= max_bytes);
+	assert_true(gi[0].stored_bytes >= min_bytes);
+	size_t kept = gi[0].stored_events;
+	free(gi);
+	struct checked c = {.ok = true};
+	logstore_scan(ls, "/g", NULL, 0, false, check_message, &c);
+	assert_int_equal((size_t)c.n, kept);
+	assert_int_equal(c.first + c.n, total);
+	assert_true(c.ok);
+	return kept;
+}
+
 /* The byte bound: a flood of large events keeps the newest that fit, readable (from disk)
  * in order with their exact content, and the journal's old segments are deleted. */
 static void test_byte_bound(void **state)
@@ -332,25 +364,8 @@ static void test_byte_bound(void **state)
 	const uint64_t bound = 1 << 20;
 	struct logstore *ls = logstore_open(dir, 0, bound, &err);
 	assert_non_null(ls);
-	char *m = xmalloc(5000);
-	const int total = 2000; /* ~8 MB logged */
-	for (int i = 0; i < total; i++) {
-		int n = snprintf(m, 5000, "%d:", i);
-		memset(m + n, 'a' + i % 26, 4000 - (size_t)n);
-		assert_int_equal(logstore_append(ls, "/g", i % 2 ? "s1" : "s2", i, m, 4000), 0);
-	}
-	free(m);
-	struct logstore_group_info *gi;
-	assert_int_equal(logstore_list_groups(ls, &gi), 1);
-	assert_true(gi[0].stored_bytes <= bound);
-	assert_true(gi[0].stored_bytes > bound - 8000);
-	size_t kept = gi[0].stored_events;
-	free(gi);
-	struct checked c = {.ok = true};
-	logstore_scan(ls, "/g", NULL, 0, false, check_message, &c);
-	assert_int_equal((size_t)c.n, kept);
-	assert_int_equal(c.first + c.n, total);
-	assert_true(c.ok);
+	append_numbered(ls, 2000, true); /* ~8 MB logged */
+	size_t kept = check_newest(ls, 2000, bound - 8000, bound);
 	int files;
 	uint64_t disk = dir_bytes(dir, &files);
 	assert_true(disk <= bound + bound / 8 + 100000);
@@ -359,12 +374,7 @@ static void test_byte_bound(void **state)
 
 	/* the same window after a restart */
 	ls = logstore_open(dir, 0, bound, &err);
-	memset(&c, 0, sizeof(c));
-	c.ok = true;
-	logstore_scan(ls, "/g", NULL, 0, false, check_message, &c);
-	assert_int_equal((size_t)c.n, kept);
-	assert_int_equal(c.first + c.n, total);
-	assert_true(c.ok);
+	assert_int_equal(check_newest(ls, 2000, bound - 8000, bound), kept);
 	logstore_close(ls);
 	remove_dir(dir);
 }
@@ -385,30 +395,13 @@ static void test_write_failure_bounded(void **state)
 	small = old;
 	small.rlim_cur = 0; /* every journal write fails (EFBIG), as on a full disk */
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
-	char *m = xmalloc(5000);
-	const int total = 8000; /* 32 MB */
-	for (int i = 0; i < total; i++) {
-		int n = snprintf(m, 5000, "%d:", i);
-		memset(m + n, 'a' + i % 26, 4000 - (size_t)n);
-		assert_int_equal(logstore_append(ls, "/g", "s", i, m, 4000), 0);
-	}
-	free(m);
+	append_numbered(ls, 8000, false); /* 32 MB */
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, old_handler);
-	struct logstore_group_info *gi;
-	assert_int_equal(logstore_list_groups(ls, &gi), 1);
 	/* the newest events are there, held in memory within the store's 8 MB for this case */
-	assert_true(gi[0].stored_bytes <= (8u << 20));
-	assert_true(gi[0].stored_bytes >= (8u << 20) - 8000);
-	size_t kept = gi[0].stored_events;
-	free(gi);
-	struct checked c = {.ok = true};
-	logstore_scan(ls, "/g", NULL, 0, false, check_message, &c);
-	assert_int_equal((size_t)c.n, kept);
-	assert_int_equal(c.first + c.n, total);
-	assert_true(c.ok);
+	check_newest(ls, 8000, (8u << 20) - 8000, 8u << 20);
 	/* once the disk takes writes again, new events go there */
-	assert_int_equal(logstore_append(ls, "/g", "s", total, "after", 5), 0);
+	assert_int_equal(logstore_append(ls, "/g", "s", 8000, "after", 5), 0);
 	logstore_close(ls);
 	ls = logstore_open(dir, 0, 0, &err);
 	struct collected last = {0};

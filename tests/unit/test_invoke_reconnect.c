@@ -152,18 +152,69 @@ static void invoke_once(struct fixture *f, struct outcome *o)
 		fail_msg("invoke failed: %s: %s (%s)", err.code, err.message, o->code);
 }
 
+/* The port of the project's emulator, from its endpoint file (-1 when none). */
+static int emulator_port(const struct fixture *f)
+{
+	char *path = xasprintf("%s/.lambdeck/emulator/endpoint", f->proj);
+	struct buf b = {0};
+	cJSON *j = NULL;
+	int port = -1;
+
+	if (util_read_file(path, &b, NULL) == 0 && (j = cJSON_Parse(b.data ? b.data : ""))) {
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "endpoint");
+		const char *colon = cJSON_IsString(e) ? strrchr(e->valuestring, ':') : NULL;
+		port = colon ? atoi(colon + 1) : -1;
+	}
+	cJSON_Delete(j);
+	buf_free(&b);
+	free(path);
+	return port;
+}
+
+/* Waits until no connection of ours to port is ESTABLISHED any more: the dead emulator's
+ * FIN has reached the client's kept-alive connection (softirq work that a loaded machine
+ * delays), as it has long since when a real emulator crashed before the next request. A
+ * request on a connection that still looks alive is sent, and a sent request is never
+ * retried: that is not the case under test. */
+static void wait_connections_closed(int port)
+{
+	char rem[32], line[512];
+
+	snprintf(rem, sizeof(rem), "0100007F:%04X", port);
+	for (int i = 0; i < 30000; i++) {
+		FILE *fp = fopen("/proc/net/tcp", "r");
+		bool open = false;
+
+		while (fp && fgets(line, sizeof(line), fp)) {
+			char local[64], remote[64], st[8];
+
+			if (sscanf(line, " %*d: %63s %63s %7s", local, remote, st) == 3 &&
+			    !strcmp(remote, rem) && !strcmp(st, "01"))
+				open = true;
+		}
+		if (fp)
+			fclose(fp);
+		if (!open)
+			return;
+		usleep(1000);
+	}
+	fail_msg("connections to port %d stayed established", port);
+}
+
 /* One invocation starts the emulator, which is then killed with SIGKILL; returns its pid. */
 static int invoke_then_kill(struct fixture *f)
 {
 	struct outcome o;
-	int pid;
+	int pid, port;
 
 	invoke_once(f, &o);
 	assert_int_equal(o.status, 200);
 	pid = emulator_pid(f);
-	assert_true(pid > 0);
+	port = emulator_port(f);
+	assert_true(pid > 0 && port > 0);
 	assert_int_equal(kill(pid, SIGKILL), 0);
 	wait_gone(pid);
+	wait_connections_closed(port);
 	return pid;
 }
 

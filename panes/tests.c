@@ -34,6 +34,7 @@ struct tests_pane {
 	struct invoke_ctx *ctx;
 	struct snapshot_run *snap_run;
 	bool snap_again;
+	bool ctx_stale; /* ctx borrows a project that was reloaded: drop it once no replay runs */
 	bool destroying;
 	bool has_snap;
 	struct testrun_result snap;
@@ -248,16 +249,22 @@ static void on_snapshots_done(const struct snapshot_report *rep, void *user)
 	t->has_snap = true;
 	if (!t->history_view && t->shown < 0 && !testrun_running(t->tr))
 		show_result(t, testrun_current(t->tr));
-	if (t->snap_again) /* a run finished meanwhile: replay again, outside this callback */
+	/* Replay again (a run finished meanwhile) or drop a stale context: outside this
+	 * callback, which runs inside one of the context's operations. */
+	if (t->snap_again || t->ctx_stale)
 		uv_timer_start(&t->snap_timer, on_snap_timer, 0, 0);
 	app_mark_dirty(t->p);
 }
+
+static void drop_ctx(struct tests_pane *t);
 
 static bool ensure_ctx(struct tests_pane *t)
 {
 	struct mode_options mo;
 	struct lk_error err = {0};
 
+	if (t->ctx_stale && !t->snap_run)
+		drop_ctx(t);
 	if (t->ctx)
 		return true;
 	app_mode_options(t->p->app, &mo);
@@ -286,9 +293,30 @@ static void start_snapshots(struct tests_pane *t)
 	app_mark_dirty(t->p);
 }
 
+/* The snapshot context borrows the project (backend/invoke.h) and must not outlive it: on a
+ * reload it is dropped at once, or, while a replay runs on it, cancelled and dropped when
+ * that replay has stopped; the next replay makes one for the reloaded project. */
+static void drop_ctx(struct tests_pane *t)
+{
+	if (t->snap_run) {
+		t->ctx_stale = true;
+		t->snap_again = true;             /* replay the reloaded project's snapshots */
+		snapshot_run_cancel(t->snap_run); /* on_snapshots_done: now or soon */
+		return;
+	}
+	invoke_ctx_free(t->ctx);
+	t->ctx = NULL;
+	t->ctx_stale = false;
+}
+
 static void on_snap_timer(uv_timer_t *timer)
 {
-	start_snapshots(timer->data);
+	struct tests_pane *t = timer->data;
+
+	if (t->ctx_stale)
+		drop_ctx(t);
+	if (t->snap_again)
+		start_snapshots(t);
 }
 
 static const struct testrun_callbacks callbacks = {
@@ -756,6 +784,7 @@ static void tests_event(struct pane *p, enum app_event ev)
 {
 	struct tests_pane *t = state(p);
 	if (ev == APP_EVENT_PROJECT) {
+		drop_ctx(t);
 		make_runner(t, false);
 		app_mark_dirty(p);
 	} else if (ev == APP_EVENT_EDITOR_RETURN) {

@@ -21,6 +21,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
+#include "backend/childguard.h"
 #include "backend/zipw.h"
 
 /* 2: zips written by zipw (1: by libzip, level 9; such a build is redone in full once) */
@@ -1285,6 +1286,7 @@ static void start_installer(struct build_job *j)
 	const char **argv = j->deps_kind == DEPS_PIP ? pip
 	                    : util_is_file(lock)     ? npm_ci
 	                                             : npm_install;
+	char **gargv;
 	uv_stdio_container_t stdio[3];
 	uv_process_options_t o = {0};
 	char banner[1024];
@@ -1299,9 +1301,10 @@ static void start_installer(struct build_job *j)
 	stdio[1].data.stream = (uv_stream_t *)&j->pipes[0];
 	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 	stdio[2].data.stream = (uv_stream_t *)&j->pipes[1];
-	o.file = argv[0];
-	o.args = (char **)argv;
 	o.cwd = j->deps_kind == DEPS_PIP ? j->code_dir : j->deps_tmp;
+	gargv = childguard_argv((char *const *)argv, o.cwd); /* dies with lambdeck */
+	o.file = gargv[0];
+	o.args = gargv;
 	o.stdio = stdio;
 	o.stdio_count = 3;
 	o.exit_cb = proc_exit;
@@ -1315,6 +1318,7 @@ static void start_installer(struct build_job *j)
 	if (j->progress)
 		j->progress(j->user, j->function, BUILD_PHASE_DEPS, 0, 0);
 	rc = uv_spawn(j->loop, &j->proc, &o);
+	childguard_argv_free(gargv);
 	free(req);
 	free(lock);
 	if (rc < 0) {

@@ -51,7 +51,7 @@ struct help_line {
 struct app {
 	uv_loop_t loop;
 	uv_poll_t stdin_poll;
-	uv_signal_t sig_winch, sig_term, sig_int, sig_hup;
+	uv_signal_t sig_winch, sig_term, sig_int, sig_hup, sig_quit;
 	uv_prepare_t prepare;
 	uv_timer_t frame_timer, fade_timer, close_guard;
 	uv_process_t editor_proc;
@@ -419,6 +419,22 @@ static void cancel_job(struct app_job *j)
 		j->cancel(j->ud);
 }
 
+/* Cancels every job. A cancel may finish its job (and others) synchronously, freeing them,
+ * or start new ones: after each cancel the walk starts again from the head, since no pointer
+ * into the list survives the call; each job is cancelled once (cancel_job marks it). */
+static void cancel_all_jobs(struct app *a)
+{
+	for (;;) {
+		struct app_job *j = a->jobs;
+
+		while (j && j->cancelled)
+			j = j->next;
+		if (!j)
+			return;
+		cancel_job(j);
+	}
+}
+
 void app_select_function(struct app *a, const char *name)
 {
 	if ((!name && !a->selected) || (name && a->selected && !strcmp(name, a->selected)))
@@ -560,8 +576,7 @@ static void app_quit_now(struct app *a, int status)
 {
 	a->quitting = true;
 	a->exit_status = status;
-	for (struct app_job *j = a->jobs; j; j = j->next)
-		cancel_job(j);
+	cancel_all_jobs(a);
 	uv_stop(&a->loop);
 }
 
@@ -1375,8 +1390,8 @@ static void signal_cb(uv_signal_t *h, int signum)
 		app_resize(a, false);
 		return;
 	}
-	if (signum == SIGINT && a->editor_running)
-		return; /* Ctrl-C belongs to the editor */
+	if ((signum == SIGINT || signum == SIGQUIT) && a->editor_running)
+		return; /* Ctrl-C and Ctrl-\ belong to the editor */
 	app_quit_now(a, 128 + signum);
 }
 
@@ -1749,16 +1764,16 @@ static void close_guard_cb(uv_timer_t *t)
 static void app_teardown(struct app *a)
 {
 	uv_handle_t *mine[] = {
-	    (uv_handle_t *)&a->stdin_poll,  (uv_handle_t *)&a->sig_winch,
-	    (uv_handle_t *)&a->sig_term,    (uv_handle_t *)&a->sig_int,
-	    (uv_handle_t *)&a->sig_hup,     (uv_handle_t *)&a->prepare,
-	    (uv_handle_t *)&a->frame_timer, (uv_handle_t *)&a->fade_timer,
+	    (uv_handle_t *)&a->stdin_poll, (uv_handle_t *)&a->sig_winch,
+	    (uv_handle_t *)&a->sig_term,   (uv_handle_t *)&a->sig_int,
+	    (uv_handle_t *)&a->sig_hup,    (uv_handle_t *)&a->sig_quit,
+	    (uv_handle_t *)&a->prepare,    (uv_handle_t *)&a->frame_timer,
+	    (uv_handle_t *)&a->fade_timer,
 	};
 
 	if (a->prompt.active)
 		prompt_finish(a, false, false);
-	for (struct app_job *j = a->jobs; j; j = j->next)
-		cancel_job(j);
+	cancel_all_jobs(a);
 	a->panes_ready = false;
 	for (int i = 0; i < PANES_COUNT; i++) {
 		struct pane *p = &a->panes[i];
@@ -1844,18 +1859,24 @@ int console_main(const struct global_opts *g)
 	uv_signal_init(&a->loop, &a->sig_term);
 	uv_signal_init(&a->loop, &a->sig_int);
 	uv_signal_init(&a->loop, &a->sig_hup);
+	uv_signal_init(&a->loop, &a->sig_quit);
 	a->sig_winch.data = a->sig_term.data = a->sig_int.data = a->sig_hup.data = a;
+	a->sig_quit.data = a;
 	uv_signal_start(&a->sig_winch, signal_cb, SIGWINCH);
 	uv_signal_start(&a->sig_term, signal_cb, SIGTERM);
 	uv_signal_start(&a->sig_int, signal_cb, SIGINT);
 	uv_signal_start(&a->sig_hup, signal_cb, SIGHUP);
+	/* Ctrl-\ quits like Ctrl-C (status 131): the terminal and the jobs are cleaned up, no
+	 * core dump of a console the user merely wanted gone. */
+	uv_signal_start(&a->sig_quit, signal_cb, SIGQUIT);
 	install_fatal_handlers();
 
 	set_escdelay(25);
 	scr = newterm(NULL, stdout, stdin);
 	if (!scr) {
 		uv_handle_t *sigs[] = {(uv_handle_t *)&a->sig_winch, (uv_handle_t *)&a->sig_term,
-		                       (uv_handle_t *)&a->sig_int, (uv_handle_t *)&a->sig_hup};
+		                       (uv_handle_t *)&a->sig_int, (uv_handle_t *)&a->sig_hup,
+		                       (uv_handle_t *)&a->sig_quit};
 
 		fprintf(stderr, "lambdeck: cannot initialise the terminal (TERM=%s)\n",
 		        getenv("TERM") ? getenv("TERM") : "");

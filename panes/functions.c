@@ -813,6 +813,8 @@ static void start_status(struct functions *st)
 {
 	struct status_job *job;
 
+	if (st->destroyed)
+		return; /* a deploy finishing after destroy: nobody would take the result */
 	if (st->status_job) {
 		st->status_pending = true;
 		return;
@@ -1059,7 +1061,7 @@ static void quick_function_done(void *user, const struct deploy_result *res)
 	struct functions *st = q->st;
 	bool ok = res->outcome != DEPLOY_FAILED && res->outcome != DEPLOY_CANCELLED;
 
-	if (st && !st->closing)
+	if (st && !st->destroyed) /* the badges are freed by destroy */
 		pane_functions_set_badge(st->p, res->function, FUNCTIONS_BADGE_DEPLOY,
 		                         ok ? theme_glyph(THEME_GLYPH_ARROW_UP)
 		                            : theme_glyph(THEME_GLYPH_CROSS),
@@ -1086,8 +1088,7 @@ static void quick_all_done(void *user, const struct deploy_result *results, size
 	buf_free(&b);
 	if (st) {
 		st->deploys_running--;
-		if (!st->closing)
-			start_status(st);
+		start_status(st); /* not after destroy (start_status checks) */
 		free_client_if_done(st);
 	}
 	free(q->name);

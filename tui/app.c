@@ -1420,6 +1420,16 @@ static void editor_exit_cb(uv_process_t *proc, int64_t exit_status, int term_sig
 	int status = term_signal ? 128 + term_signal : (int)exit_status;
 
 	uv_close((uv_handle_t *)proc, editor_close_cb);
+	if (a->quitting) {
+		/* stopped by the teardown (editor_stop): no screen to hand back; the owner still
+		 * hears of it, so it can keep what was saved */
+		a->editor_running = false;
+		a->editor_cb = NULL;
+		a->editor_ud = NULL;
+		if (cb)
+			cb(ud, status, NULL);
+		return;
+	}
 	editor_return(a);
 	if (status != 0)
 		app_message(a, APP_MSG_WARN, "editor exited with status %d", status);
@@ -1479,6 +1489,28 @@ int app_edit_file(struct app *a, const char *path, int line, bool read_only, app
 }
 
 /* --- terminal setup and teardown ---------------------------------------------------------- */
+
+static void editor_kill_cb(uv_timer_t *t)
+{
+	struct app *a = t->data;
+
+	if (a->editor_running)
+		uv_process_kill(&a->editor_proc, SIGKILL);
+}
+
+/* The console is going while an editor is open: the editor goes too rather than being left
+ * on the terminal (SIGTERM, which editors answer by preserving their files; SIGKILL after
+ * 3 s). Waits for it, with the loop running. */
+static void editor_stop(struct app *a)
+{
+	if (!a->editor_running)
+		return;
+	uv_process_kill(&a->editor_proc, SIGTERM);
+	uv_timer_start(&a->close_guard, editor_kill_cb, 3000, 0);
+	while (a->editor_running && uv_run(&a->loop, UV_RUN_ONCE))
+		;
+	uv_timer_stop(&a->close_guard);
+}
 
 static void restore_terminal(void)
 {
@@ -1774,6 +1806,7 @@ static void app_teardown(struct app *a)
 	if (a->prompt.active)
 		prompt_finish(a, false, false);
 	cancel_all_jobs(a);
+	editor_stop(a);
 	a->panes_ready = false;
 	for (int i = 0; i < PANES_COUNT; i++) {
 		struct pane *p = &a->panes[i];

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -1490,6 +1491,21 @@ int app_edit_file(struct app *a, const char *path, int line, bool read_only, app
 
 /* --- terminal setup and teardown ---------------------------------------------------------- */
 
+/* XON/XOFF flow control off (as raw mode would, keeping ISIG for Ctrl-C and Ctrl-\): Ctrl-S
+ * no longer freezes the screen and Ctrl-S / Ctrl-Q reach the keymap. Curses is told the new
+ * state (def_prog_mode), so it survives the editor's round trips; endwin brings the shell's
+ * own modes back. */
+static void flow_control_off(void)
+{
+	struct termios t;
+
+	if (tcgetattr(STDIN_FILENO, &t) != 0)
+		return;
+	t.c_iflag &= ~(tcflag_t)(IXON | IXOFF);
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0)
+		def_prog_mode();
+}
+
 static void editor_kill_cb(uv_timer_t *t)
 {
 	struct app *a = t->data;
@@ -1926,6 +1942,7 @@ int console_main(const struct global_opts *g)
 	cbreak();
 	noecho();
 	nonl();
+	flow_control_off();
 	curs_set(0);
 	intrflush(stdscr, FALSE);
 	{

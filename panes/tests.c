@@ -24,6 +24,7 @@
 struct tests_pane {
 	struct pane *p;
 	struct testrun *tr;
+	struct app_job *job; /* while the command runs: q asks first, quitting cancels it */
 	struct textview *tv;
 	char *source; /* where the command came from ("lambdeck.json", "Makefile"...) */
 	bool want_watch;
@@ -198,12 +199,35 @@ static void show_history(struct tests_pane *t)
 
 /* --- testrun callbacks ------------------------------------------------------------------- */
 
+static void cancel_run(void *ud)
+{
+	struct tests_pane *t = ud;
+
+	testrun_cancel(t->tr); /* on_finish ends the job */
+}
+
+/* A run is a job of the console (status bar, C-x, q asks, quitting cancels it). */
+static void run_job_begin(struct tests_pane *t, const char *trigger)
+{
+	if (!t->job)
+		t->job = app_job_start(t->p->app, "tests", cancel_run, t);
+	app_job_progress(t->job, trigger, 0, 0);
+}
+
+static void run_job_end(struct tests_pane *t)
+{
+	if (t->job)
+		app_job_finish(t->job, true, NULL); /* the result is in the pane */
+	t->job = NULL;
+}
+
 static void on_start(struct testrun *tr, const struct testrun_result *r, void *user)
 {
 	struct tests_pane *t = user;
 	(void)tr;
 	if (r->status != TESTRUN_RUNNING)
 		return;
+	run_job_begin(t, r->trigger);
 	t->shown = -1;
 	t->history_view = false;
 	textview_clear(t->tv);
@@ -228,6 +252,7 @@ static void on_finish(struct testrun *tr, const struct testrun_result *r, void *
 {
 	struct tests_pane *t = user;
 	(void)tr;
+	run_job_end(t);
 	if (r->status != TESTRUN_CANCELLED && testrun_has_snapshots(testrun_dir(t->tr)))
 		start_snapshots(t);
 	if (!t->history_view && t->shown < 0)
@@ -449,6 +474,7 @@ static void make_runner(struct tests_pane *t, bool first)
 			return;
 		}
 	}
+	run_job_end(t);
 	testrun_free(t->tr);
 	t->tr = testrun_new(app_loop(t->p->app), proj->dir, argv, &o, &callbacks, t);
 	testrun_argv_free(argv);
@@ -500,6 +526,7 @@ static void tests_destroy(struct pane *p)
 	if (t->share_job)
 		t->share_job->t = NULL; /* share_done frees it */
 	free(t->foreign_running);
+	run_job_end(t);
 	testrun_free(t->tr); /* kills a running group; handles close on the next loop pass */
 	testrun_result_clear(&t->snap);
 	textview_free(t->tv);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -28,6 +29,7 @@
 #define MSG_DIM_MS            1500
 #define PROMPT_MAX            1024
 #define STDIN_EMPTY_READS_EOF 64
+#define MSG_LOG_MAX           100 /* messages kept for the messages view */
 /* Button presses and the wheel; no releases, drags or motion (see mouse_start). */
 #define MOUSE_EVENTS (BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED)
 
@@ -45,8 +47,16 @@ struct app_job {
 
 struct help_line {
 	char *keys;
-	const char *help;
+	char *help; /* may be NULL */
 	bool header;
+	enum request req; /* the binding's request (on each of its wrapped lines), or REQ_NONE */
+};
+
+/* A message as shown in the messages view. */
+struct msg_entry {
+	char time[16]; /* HH:MM:SS, local time */
+	enum app_msg_level level;
+	char *text; /* sanitised, whole */
 };
 
 struct app {
@@ -87,6 +97,9 @@ struct app {
 		uint64_t seq;
 	} msgs[2];
 	uint64_t msg_seq;
+	/* every message, the last MSG_LOG_MAX of them: a ring, log_n used, log_next written next */
+	struct msg_entry log[MSG_LOG_MAX];
+	size_t log_n, log_next;
 
 	struct app_job *jobs;
 
@@ -103,6 +116,7 @@ struct app {
 	int hint_x, hint_w; /* where the status bar shows "? help" (hint_w 0: not shown) */
 
 	bool help_open;
+	const char *help_title; /* " Help: keys " or " Messages " */
 	int help_scroll;
 	struct help_line *help_lines;
 	size_t n_help_lines;
@@ -287,6 +301,26 @@ static void fade_cb(uv_timer_t *t)
 	a->status_dirty = true;
 }
 
+/* Keeps a copy of a message for the messages view (the status bar shows it only a few
+ * seconds and cuts it at its width). */
+static void log_message(struct app *a, enum app_msg_level level, const char *text)
+{
+	struct msg_entry *e = &a->log[a->log_next];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	free(e->text);
+	e->text = xstrdup(text);
+	e->level = level;
+	if (localtime_r(&now, &tm))
+		strftime(e->time, sizeof(e->time), "%H:%M:%S", &tm);
+	else
+		e->time[0] = '\0';
+	a->log_next = (a->log_next + 1) % MSG_LOG_MAX;
+	if (a->log_n < MSG_LOG_MAX)
+		a->log_n++;
+}
+
 void app_vmessage(struct app *a, enum app_msg_level level, const char *fmt, va_list ap)
 {
 	struct buf raw = {0}, clean = {0};
@@ -298,6 +332,7 @@ void app_vmessage(struct app *a, enum app_msg_level level, const char *fmt, va_l
 	util_sanitize(raw.data ? raw.data : "", raw.len, false, false, &clean);
 	snprintf(a->msgs[slot].text, sizeof(a->msgs[slot].text), "%s",
 	         clean.data ? clean.data : "");
+	log_message(a, level, clean.data ? clean.data : "");
 	buf_free(&raw);
 	buf_free(&clean);
 	a->msgs[slot].level = level;
@@ -585,37 +620,93 @@ static void app_quit_now(struct app *a, int status)
 
 static void help_free(struct app *a)
 {
-	for (size_t i = 0; i < a->n_help_lines; i++)
+	for (size_t i = 0; i < a->n_help_lines; i++) {
 		free(a->help_lines[i].keys);
+		free(a->help_lines[i].help);
+	}
 	free(a->help_lines);
 	a->help_lines = NULL;
 	a->n_help_lines = 0;
 }
 
-static void help_add(struct app *a, const char *keys, const char *help, bool header)
+static void help_add_line(struct app *a, const char *keys, char *help, bool header,
+                          enum request req)
 {
 	a->help_lines = xrealloc(a->help_lines, (a->n_help_lines + 1) * sizeof(*a->help_lines));
-	a->help_lines[a->n_help_lines++] = (struct help_line){xstrdup(keys), help, header};
+	a->help_lines[a->n_help_lines++] = (struct help_line){xstrdup(keys), help, header, req};
 }
 
-/* Collects bindings, merging the keys of one request onto one line. */
+/* Width of the overlay's text column for the current screen (see help_draw). */
+static int help_text_width(struct app *a)
+{
+	int w = a->cols - 8;
+
+	if (w > 78)
+		w = 78;
+	return w - 22 > 10 ? w - 22 : 10;
+}
+
+/* Adds a line; a text wider than the overlay's text column is wrapped at blanks (long words
+ * are cut) onto continuation lines, so nothing is ever cut off. */
+static void help_add_req(struct app *a, const char *keys, const char *help, bool header,
+                         enum request req)
+{
+	int width = help_text_width(a);
+	const char *s = help;
+
+	if (!help || header) {
+		help_add_line(a, keys, NULL, header, req);
+		return;
+	}
+	do {
+		const char *p = s, *brk = NULL, *end;
+		int cols = 0;
+
+		while (*p && cols < width) {
+			if (*p == ' ')
+				brk = p;
+			p++;
+			while ((*p & 0xc0) == 0x80)
+				p++;
+			cols++;
+		}
+		end = !*p ? p : brk && brk > s ? brk : p;
+		help_add_line(a, s == help ? keys : "", xstrndup(s, (size_t)(end - s)), false, req);
+		s = end;
+		while (*s == ' ')
+			s++;
+	} while (*s);
+}
+
+static void help_add(struct app *a, const char *keys, const char *help, bool header)
+{
+	help_add_req(a, keys, help, header, REQ_NONE);
+}
+
+/* Collects bindings, merging the keys of one request onto one line (the first of its
+ * wrapped lines). */
 static void help_binding_cb(const struct keymap_binding *b, void *ud)
 {
 	struct app *a = ud;
-	struct help_line *last = a->n_help_lines ? &a->help_lines[a->n_help_lines - 1] : NULL;
+	size_t n = a->n_help_lines;
 
 	/* A global key the focused pane binds to something else does not apply here. */
 	if (!strcmp(b->scope, "global") &&
 	    keymap_bound(a->km, focused(a)->ops->name, b->keys) != REQ_NONE)
 		return;
-	if (last && !last->header && last->help == request_help(b->request)) {
-		char *keys = xasprintf("%s %s", last->keys, b->keys);
+	if (n && !a->help_lines[n - 1].header && a->help_lines[n - 1].req == b->request &&
+	    b->request != REQ_NONE) {
+		struct help_line *first = &a->help_lines[n - 1];
+		char *keys;
 
-		free(last->keys);
-		last->keys = keys;
+		while (first > a->help_lines && !first->keys[0] && first[-1].req == b->request)
+			first--;
+		keys = xasprintf("%s %s", first->keys, b->keys);
+		free(first->keys);
+		first->keys = keys;
 		return;
 	}
-	help_add(a, b->keys, request_help(b->request), false);
+	help_add_req(a, b->keys, request_help(b->request), false, b->request);
 }
 
 static void help_open(struct app *a)
@@ -646,6 +737,31 @@ static void help_open(struct app *a)
 		help_add(a, "", "The mouse request above turns it on (--mouse at start)", false);
 	}
 	a->help_open = true;
+	a->help_title = " Help: keys ";
+	a->help_scroll = 0;
+	a->chrome_dirty = true;
+}
+
+/* The messages view: every message kept (MSG_LOG_MAX), newest first, whole and wrapped, in
+ * the help overlay (tig's and vim's :messages). */
+static void messages_open(struct app *a)
+{
+	help_free(a);
+	if (!a->log_n)
+		help_add(a, "", "(no messages yet)", false);
+	for (size_t k = 0; k < a->log_n; k++) {
+		const struct msg_entry *e =
+		    &a->log[(a->log_next + MSG_LOG_MAX - 1 - k) % MSG_LOG_MAX];
+		char keys[48];
+
+		snprintf(keys, sizeof(keys), "%s %s", e->time,
+		         e->level == APP_MSG_ERROR  ? "error"
+		         : e->level == APP_MSG_WARN ? "warning"
+		                                    : "");
+		help_add(a, keys, e->text, false);
+	}
+	a->help_open = true;
+	a->help_title = " Messages (newest first) ";
 	a->help_scroll = 0;
 	a->chrome_dirty = true;
 }
@@ -702,7 +818,7 @@ static void help_draw(struct app *a)
 		}
 	}
 	wattrset(a->help_win, theme_attr(THEME_TITLE_FOCUS));
-	mvwaddstr(a->help_win, 0, 2, " Help: keys ");
+	mvwaddstr(a->help_win, 0, 2, a->help_title ? a->help_title : " Help: keys ");
 	for (int i = 0; i < body && a->help_scroll + i < (int)a->n_help_lines; i++) {
 		const struct help_line *l = &a->help_lines[a->help_scroll + i];
 
@@ -738,7 +854,8 @@ static void help_key(struct app *a, int ch)
 
 	if (r == KEYMAP_PENDING)
 		return;
-	if (ch == 27 || ch == 'q' || req == REQ_HELP || req == REQ_BACK || req == REQ_QUIT) {
+	if (ch == 27 || ch == 'q' || req == REQ_HELP || req == REQ_BACK || req == REQ_QUIT ||
+	    req == REQ_MESSAGES) {
 		help_close(a);
 		return;
 	}
@@ -981,6 +1098,10 @@ static void draw_status(struct app *a)
 			status_put(w, tmp, THEME_STATUS_JOB, &room);
 		}
 	}
+	const char *more_key = keymap_key_for(a->km, focused(a)->ops->name, REQ_MESSAGES);
+	char more[48];
+
+	snprintf(more, sizeof(more), "… %s: whole", more_key ? more_key : "");
 	for (int k = 0; k < 2; k++) {
 		int newest = a->msgs[1].seq > a->msgs[0].seq ? 1 : 0;
 		int i = k == 0 ? newest : 1 - newest;
@@ -993,7 +1114,16 @@ static void draw_status(struct app *a)
 		if (now_ms() >= a->msgs[i].dim_at)
 			role = THEME_DIM;
 		status_put(w, "  ", THEME_STATUS, &room);
-		status_put(w, a->msgs[i].text, role, &room);
+		/* A message cut at the width says how to read it whole. */
+		if (more_key && theme_text_width(a->msgs[i].text) > room &&
+		    room > theme_text_width(more) + 12) {
+			int keep = room - theme_text_width(more);
+
+			room -= status_put(w, a->msgs[i].text, role, &keep);
+			status_put(w, more, THEME_KEY, &room);
+		} else {
+			status_put(w, a->msgs[i].text, role, &room);
+		}
 		status_put(w, " ", THEME_STATUS, &room);
 	}
 	if (keymap_pending_text(a->km)[0]) {
@@ -1164,6 +1294,10 @@ static void dispatch_request(struct app *a, enum request req)
 	case REQ_HELP:
 		if (!a->layout.too_small)
 			help_open(a);
+		return;
+	case REQ_MESSAGES:
+		if (!a->layout.too_small)
+			messages_open(a);
 		return;
 	case REQ_FOCUS_NEXT:
 		set_focus(a, (a->focus + 1) % PANES_COUNT);
@@ -1999,6 +2133,8 @@ int console_main(const struct global_opts *g)
 	project_free(a->project);
 	buf_free(&a->prompt.text);
 	help_free(a);
+	for (size_t i = 0; i < MSG_LOG_MAX; i++)
+		free(a->log[i].text);
 	free(a->selected);
 	delscreen(scr);
 	fatal_app = NULL;

@@ -930,12 +930,14 @@ struct fdeploy {
 	struct deploy_full_job *d;
 	struct buf line; /* the output line being collected */
 	char last[200];  /* the last complete output line (sanitised) */
+	bool cancelled;  /* by the user (C-x) or on quit: its end is no failure */
 };
 
 static void full_cancel_cb(void *ud)
 {
 	struct fdeploy *fd = ud;
 
+	fd->cancelled = true;
 	if (fd->d)
 		deploy_full_cancel(fd->d);
 }
@@ -967,6 +969,10 @@ static void full_exit(void *user, int status, const struct lk_error *err)
 
 	if (status == 0)
 		app_job_finish(fd->job, true, "full deploy finished");
+	else if (fd->cancelled && status > 0)
+		app_job_finish(fd->job, true,
+		               "full deploy cancelled (the tool may have changed "
+		               "part of the stack: check it before deploying again)");
 	else if (status < 0)
 		app_job_finish(fd->job, false, "full deploy: %s",
 		               err ? err->message : "cannot start the deploy tool");

@@ -24,33 +24,6 @@ void childguard_enable(void)
 	guard_enabled = access("/proc/self/exe", X_OK) == 0;
 }
 
-/* True when prog (as execvp would find it from cwd) is an executable regular file. */
-static bool runnable(const char *prog, const char *cwd)
-{
-	bool ok = false;
-
-	if (!prog || !*prog)
-		return false;
-	if (strchr(prog, '/')) {
-		char *p = prog[0] == '/' || !cwd ? xstrdup(prog) : util_path_join(cwd, prog);
-
-		ok = access(p, X_OK) == 0 && util_is_file(p);
-		free(p);
-		return ok;
-	}
-	const char *path = getenv("PATH");
-	char *copy = xstrdup(path ? path : "/usr/bin:/bin");
-	for (char *save, *d = strtok_r(copy, ":", &save); d && !ok;
-	     d = strtok_r(NULL, ":", &save)) {
-		char *p = util_path_join(*d ? d : ".", prog);
-
-		ok = access(p, X_OK) == 0 && util_is_file(p);
-		free(p);
-	}
-	free(copy);
-	return ok;
-}
-
 char **childguard_argv(char *const *argv, const char *cwd)
 {
 	size_t n = 0, k = 0;
@@ -59,7 +32,7 @@ char **childguard_argv(char *const *argv, const char *cwd)
 
 	while (argv[n])
 		n++;
-	wrap = guard_enabled && runnable(argv[0], cwd);
+	wrap = guard_enabled && util_executable(argv[0], cwd);
 	out = xcalloc(n + 5, sizeof(*out));
 	if (wrap) {
 		out[k++] = xstrdup("/proc/self/exe"); /* in the forked child: this very binary */

@@ -14,6 +14,7 @@ ui_keys 2
 ui_wait_line "┏━ 2 Logs"
 ui_pass "Ctrl-S is a key (bound here to focus-3), the screen keeps updating"
 
+ui_wait_for "4 Tests  ✓ 4 passed" # the run at start is a job: q (and C-q) would ask first
 ui_keys C-q
 ui_wait_exit 0
 ui_tmux send-keys -t ui -l "stty -a | grep -oE '(^| )-?ixon( |\$)' | tr -d ' '; echo flow-checked"

@@ -94,7 +94,13 @@ every_state() {
 	reload "jobs running" "$@"
 	replayed_after "$n"
 	ui_assert_contains "full deploy"
-	ui_keys 1 C-x
+	# C-x cancels the newest job: a test run started by the saves may come first
+	ui_keys 1
+	for _ in $(seq 50); do
+		ui_screen | tail -1 | grep -qF "full deploy" || break
+		ui_keys C-x
+		sleep 0.3
+	done
 	ui_wait_gone "full deploy"
 	ui_pass "reload with jobs running (full deploy, test run, snapshot replay)"
 

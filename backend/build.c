@@ -668,10 +668,14 @@ static bool is_excluded(const struct scan *s, const char *rel, const char *base,
 		return true;
 	if (is_dir && s->skip_node_modules && !strcmp(rel, "node_modules"))
 		return true;
-	for (size_t i = 0; i < s->n_exclude; i++)
-		if (s->exclude[i] && glob_match(s->exclude[i], rel, base))
-			return true;
-	return false;
+	/* In order, the last match wins; "!glob" includes again (Serverless package.patterns) */
+	bool excluded = false;
+	for (size_t i = 0; i < s->n_exclude; i++) {
+		const char *g = s->exclude[i];
+		if (g && g[0] == '!' ? glob_match(g + 1, rel, base) : g && glob_match(g, rel, base))
+			excluded = g[0] != '!';
+	}
+	return excluded;
 }
 
 static bool path_inside(const char *real, const char *root_real)

@@ -1760,6 +1760,7 @@ static struct build_job *start_job(uv_loop_t *loop, const struct project *p,
 	}
 	if (opts)
 		j->opts = *opts;
+	j->opts.skip_deps |= p->skip_deps; /* --skip-deps, lambdeck.json "skip_deps" */
 	j->progress = progress;
 	j->done = done;
 	j->done_user = done_user;

@@ -206,7 +206,7 @@ int cmd_build(int argc, char **argv, const struct global_opts *g)
 			names[n_names++] = argv[i];
 		}
 	}
-	if (project_load(g->project_dir, &c.p, &err) < 0) {
+	if (cli_project_load(g, &c.p, &err) < 0) {
 		fprintf(stderr, "lambdeck build: %s\n", err.message);
 		project_free(c.p);
 		free(names);

@@ -354,7 +354,7 @@ int cmd_deploy(int argc, char **argv, const struct global_opts *g)
 		free(names);
 		return 1;
 	}
-	if (project_load(g->project_dir, &c.p, &err) < 0) {
+	if (cli_project_load(g, &c.p, &err) < 0) {
 		char *msg = clean(err.message);
 
 		fprintf(stderr, "lambdeck deploy: %s\n", msg);

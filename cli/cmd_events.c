@@ -66,7 +66,7 @@ static struct project *load(const struct global_opts *g, int *rc)
 	struct project *p = NULL;
 	struct lk_error err = {0};
 
-	if (project_load(g->project_dir, &p, &err) < 0) {
+	if (cli_project_load(g, &p, &err) < 0) {
 		fail(&err);
 		*rc = 1;
 		project_free(p);

@@ -121,7 +121,7 @@ int cmd_replay(int argc, char **argv, const struct global_opts *g)
 			return 2;
 		}
 	}
-	if (project_load(g->project_dir, &p, &err) < 0) {
+	if (cli_project_load(g, &p, &err) < 0) {
 		fprintf(stderr, "lambdeck: %s\n", err.message);
 		project_free(p);
 		return 1;

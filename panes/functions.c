@@ -673,12 +673,14 @@ static void move_cursor(struct functions *st, long delta)
  * (cheap) for the text to show. */
 static void check_load_error(struct functions *st)
 {
-	struct project *tmp = NULL;
+	struct project *tmp = NULL, *cur = app_project(st->p->app);
+	struct project_options o;
 	struct lk_error err;
 
 	free(st->load_error);
 	st->load_error = NULL;
-	if (project_load(app_project(st->p->app)->dir, &tmp, &err) < 0) {
+	project_options_of(cur, &o); /* the overrides the app loaded it with */
+	if (project_load_with(cur->dir, &o, &tmp, &err) < 0) {
 		struct buf b = {0};
 		util_sanitize(err.message, strlen(err.message), false, false, &b);
 		st->load_error = buf_steal(&b);

@@ -166,7 +166,7 @@ static struct project *load_project(struct app *a, struct lk_error *err)
 {
 	struct project *p = NULL;
 
-	if (project_load(a->g->project_dir, &p, err) < 0 && !p) {
+	if (cli_project_load(a->g, &p, err) < 0 && !p) {
 		p = xcalloc(1, sizeof(*p));
 		p->dir = xstrdup(a->g->project_dir);
 	}

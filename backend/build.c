@@ -872,6 +872,12 @@ char *build_zip_path(const char *project_dir, const char *function)
 
 /* ---------------------------------------------------------------- the job */
 
+#define BUILD_LOCK_WAIT_MS 120000
+#define BUILD_SKIP_DEPS_HINT                                                                       \
+	"To go on without installing (cached dependencies are used, if any): lambdeck build "      \
+	"--skip-deps (also deploy, invoke, replay and the console), or \"skip_deps\": true in "    \
+	"lambdeck.json"
+
 enum deps_kind { DEPS_NONE, DEPS_PIP, DEPS_NPM };
 
 struct build_job {
@@ -897,8 +903,11 @@ struct build_job {
 	/* dependencies */
 	enum deps_kind deps_kind;
 	char deps_key[72];
-	char *deps_dir; /* final cache dir (exists when cached / installed) */
-	char *deps_tmp; /* staging dir the installer writes */
+	char *deps_dir;     /* final cache dir (exists when cached / installed) */
+	char *deps_tmp;     /* staging dir the installer writes */
+	char *deps_root;    /* <project>/.lambdeck/deps: shared by the functions of the project */
+	int deps_lock_fd;   /* holds <key>.lock while deciding and installing, else -1 */
+	int64_t started_ms; /* wall clock, to recognise an install that failed meanwhile */
 	bool need_install;
 	uv_process_t proc;
 	uv_pipe_t pipes[2];
@@ -930,6 +939,9 @@ static void job_free(struct build_job *j)
 	free(j->manifest_path);
 	free(j->deps_dir);
 	free(j->deps_tmp);
+	free(j->deps_root);
+	if (j->deps_lock_fd >= 0)
+		close(j->deps_lock_fd);
 	buf_free(&j->out_tail);
 	free(j->res.zip_path);
 	uv_mutex_destroy(&j->mu);
@@ -1038,6 +1050,66 @@ static bool starts_with(const char *s, const char *prefix)
 	return s && !strncmp(s, prefix, strlen(prefix));
 }
 
+/* Takes <key>.lock, waiting (on this pool thread, cancel honoured) while another build, in
+ * this process or another, installs the same dependencies. */
+static int deps_lock(struct build_job *j, struct lk_error *err)
+{
+	char *path = xasprintf("%s/%s.lock", j->deps_root, j->deps_key);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+
+	free(path);
+	if (fd < 0)
+		return lk_error_set(err, "BuildError", "%s: cannot lock the dependency cache: %s",
+		                    j->function, strerror(errno));
+	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 50) {
+		if (errno != EWOULDBLOCK || atomic_load(&j->cancel) ||
+		    waited >= 60 * BUILD_LOCK_WAIT_MS) {
+			close(fd);
+			return lk_error_set(
+			    err, atomic_load(&j->cancel) ? "Cancelled" : "BuildBusy",
+			    "%s: the shared dependency install did not finish", j->function);
+		}
+		usleep(50 * 1000);
+	}
+	j->deps_lock_fd = fd;
+	return 0;
+}
+
+static void deps_unlock(struct build_job *j)
+{
+	if (j->deps_lock_fd >= 0)
+		close(j->deps_lock_fd); /* releases the flock */
+	j->deps_lock_fd = -1;
+}
+
+static char *deps_failed_path(const struct build_job *j)
+{
+	return xasprintf("%s/%s.failed", j->deps_root, j->deps_key);
+}
+
+/* True (err set) when the same install failed after this build started: functions sharing
+ * the dependencies report that failure instead of each running the installer again. */
+static bool deps_failed_meanwhile(struct build_job *j, struct lk_error *err)
+{
+	char *path = deps_failed_path(j);
+	struct stat st;
+	struct buf b = {0};
+	struct lk_error rerr = {0};
+	bool failed = false;
+
+	if (!util_is_dir(j->deps_dir) && stat(path, &st) == 0 &&
+	    (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000 >= j->started_ms &&
+	    util_read_file(path, &b, &rerr) == 0) {
+		lk_error_set(err, "InstallFailed", "%s: %s", j->function, b.data ? b.data : "");
+		failed = true;
+	}
+	buf_free(&b);
+	free(path);
+	if (failed)
+		deps_unlock(j);
+	return failed;
+}
+
 /* Decides whether and what to install; computes the cache key. Worker thread. */
 static int deps_prepare(struct build_job *j, struct lk_error *err)
 {
@@ -1079,29 +1151,29 @@ static int deps_prepare(struct build_job *j, struct lk_error *err)
 		}
 	}
 	if (j->deps_kind != DEPS_NONE) {
-		char *deps_root = util_path_join(j->art_dir, "deps");
-		DIR *d;
-		struct dirent *de;
+		char dir_key[65], spec_key[65];
 
+		/* One install per (code directory, manifests, runtime), shared by every function
+		 * built from that directory: <project>/.lambdeck/deps/<dir>-<manifests>. */
+		util_sha256(j->code_dir, strlen(j->code_dir), sha);
+		util_hex(sha, 32, dir_key);
 		util_sha256(spec.data, spec.len, sha);
-		util_hex(sha, 32, j->deps_key);
-		j->deps_key[32] = '\0'; /* 128 bits are plenty for a cache key */
-		j->deps_dir = xasprintf("%s/%s", deps_root, j->deps_key);
-		j->deps_tmp = xasprintf("%s/%s.tmp", deps_root, j->deps_key);
-		/* leftovers of failed or interrupted installs */
-		if ((d = opendir(deps_root))) {
-			while ((de = readdir(d))) {
-				size_t n = strlen(de->d_name);
-
-				if (n > 4 && !strcmp(de->d_name + n - 4, ".tmp")) {
-					char *p = util_path_join(deps_root, de->d_name);
-
-					rm_rf(p);
-					free(p);
-				}
-			}
-			closedir(d);
+		util_hex(sha, 32, spec_key);
+		/* 48 bits tell code directories apart, 128 bits of the manifests are plenty */
+		snprintf(j->deps_key, sizeof(j->deps_key), "%.12s-%.32s", dir_key, spec_key);
+		j->deps_root = xasprintf("%s/.lambdeck/deps", j->project_dir);
+		j->deps_dir = xasprintf("%s/%s", j->deps_root, j->deps_key);
+		j->deps_tmp = xasprintf("%s/%s.tmp", j->deps_root, j->deps_key);
+		if (util_mkdir_p(j->deps_root, 0777, err) < 0 || deps_lock(j, err) < 0) {
+			rc = -1;
+			goto out;
 		}
+		if (deps_failed_meanwhile(j, err)) {
+			rc = -1;
+			goto out;
+		}
+		rm_rf(j->deps_tmp); /* leftover of a failed or interrupted install (we hold the
+		                       lock) */
 		j->need_install = !util_is_dir(j->deps_dir) && !j->opts.skip_deps;
 		if (j->need_install) {
 			if (util_mkdir_p(j->deps_tmp, 0777, err) < 0) {
@@ -1126,8 +1198,14 @@ static int deps_prepare(struct build_job *j, struct lk_error *err)
 					free(to);
 				}
 			}
+		} else {
+			if (j->opts.skip_deps && !util_is_dir(j->deps_dir))
+				snprintf(
+				    j->res.warning, sizeof(j->res.warning),
+				    "dependencies not installed (--skip-deps) and none cached: "
+				    "the function may fail to import them");
+			deps_unlock(j); /* nothing to install: others may go on */
 		}
-		free(deps_root);
 	}
 out:
 	buf_free(&spec);
@@ -1187,13 +1265,28 @@ static void tail_append(struct build_job *j, const char *data, size_t len)
 	}
 }
 
-/* Last non-empty line of the installer's output, sanitised, for the error message. */
+/* The installer's most telling line, sanitised, for the error message: npm's first error
+ * line that says what failed ("npm error 404 Not Found - GET .../pkg"), not the pointer to
+ * its log; otherwise the last non-empty line (pip's). */
 static void last_line(const struct buf *b, char *out, size_t cap)
 {
 	const char *s = b->data ? b->data : "";
 	size_t end = b->len, start;
 	struct buf clean = {0};
 
+	for (const char *l = s; *l;) {
+		const char *eol = strchr(l, '\n');
+		size_t n = eol ? (size_t)(eol - l) : strlen(l);
+		bool npm = !strncmp(l, "npm error ", 10) || !strncmp(l, "npm ERR! ", 9);
+		if (npm && n > 16 && !memmem(l, n, " code ", 6) &&
+		    !memmem(l, n, "A complete log", 14) && !memmem(l, n, "-debug-", 7)) {
+			util_sanitize(l, n, false, false, &clean);
+			snprintf(out, cap, "%s", clean.data ? clean.data : "");
+			buf_free(&clean);
+			return;
+		}
+		l = eol ? eol + 1 : l + n;
+	}
 	while (end > 0 && (s[end - 1] == '\n' || s[end - 1] == '\r' || s[end - 1] == ' '))
 		end--;
 	start = end;
@@ -1209,26 +1302,42 @@ static void installer_finished(struct build_job *j)
 	char line[300];
 
 	if (atomic_load(&j->cancel)) {
+		deps_unlock(j);
 		j->res.outcome = BUILD_CANCELLED;
 		finish(j);
 		return;
 	}
 	if (j->proc_status != 0 || j->proc_signal) {
+		char *marker = deps_failed_path(j), *why;
+		struct lk_error werr = {0};
+
 		last_line(&j->out_tail, line, sizeof(line));
-		fail(j, "InstallFailed", "%s: %s failed (%s %lld)%s%s; previous artifact kept",
-		     j->function, j->deps_kind == DEPS_PIP ? "pip install" : "npm",
-		     j->proc_signal ? "signal" : "exit status",
-		     j->proc_signal ? (long long)j->proc_signal : (long long)j->proc_status,
-		     line[0] ? ": " : "", line);
+		why = xasprintf("%s failed (%s %lld)%s%s; previous artifact kept. %s",
+		                j->deps_kind == DEPS_PIP ? "pip install" : "npm",
+		                j->proc_signal ? "signal" : "exit status",
+		                j->proc_signal ? (long long)j->proc_signal
+		                               : (long long)j->proc_status,
+		                line[0] ? ": " : "", line, BUILD_SKIP_DEPS_HINT);
+		/* the functions sharing these dependencies and waiting for them read this */
+		util_write_atomic(marker, why, strlen(why), 0666, &werr);
+		fail(j, "InstallFailed", "%s: %s", j->function, why);
+		free(marker);
+		free(why);
+		deps_unlock(j);
 		finish(j);
 		return;
 	}
 	if (rename(j->deps_tmp, j->deps_dir) < 0) {
 		fail(j, "BuildError", "cannot move %s to %s: %s", j->deps_tmp, j->deps_dir,
 		     strerror(errno));
+		deps_unlock(j);
 		finish(j);
 		return;
 	}
+	char *marker = deps_failed_path(j);
+	unlink(marker);
+	free(marker);
+	deps_unlock(j);
 	j->res.deps_installed = true;
 	start_main(j);
 }
@@ -1325,15 +1434,16 @@ static void start_installer(struct build_job *j)
 		if (rc == UV_ENOENT)
 			fail(j, "ToolNotFound",
 			     "%s: %s is needed to install the dependencies in %s but was not found "
-			     "in "
-			     "PATH (Debian: apt install %s)",
+			     "in PATH (Debian: apt install %s). %s",
 			     j->function, argv[0],
 			     j->deps_kind == DEPS_PIP ? "requirements.txt" : "package.json",
-			     j->deps_kind == DEPS_PIP ? "python3-pip" : "npm");
+			     j->deps_kind == DEPS_PIP ? "python3-pip" : "npm",
+			     BUILD_SKIP_DEPS_HINT);
 		else
 			fail(j, "InstallFailed", "%s: cannot start %s: %s", j->function, argv[0],
 			     uv_strerror(rc));
 		/* finish once the three handles are closed (proc_handle_closed) */
+		deps_unlock(j);
 		j->spawn_failed = true;
 		j->proc_pending = 3;
 		for (int i = 0; i < 2; i++)
@@ -1446,23 +1556,36 @@ static void remove_stale_temps(struct build_job *j)
 		closedir(d);
 }
 
+/* After a build with dependencies: the installs of this code directory for manifests it no
+ * longer has go (same "<dir>-" prefix, another key; not while in use: each is locked), and so
+ * does the per-function deps/ directory of older versions. */
 static void remove_other_deps(struct build_job *j)
 {
-	char *deps_root = util_path_join(j->art_dir, "deps");
-	DIR *d = opendir(deps_root);
+	char *legacy = util_path_join(j->art_dir, "deps");
+	DIR *d = opendir(j->deps_root);
 	struct dirent *de;
 
+	rm_rf(legacy);
+	free(legacy);
 	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || !strcmp(de->d_name, j->deps_key))
+		size_t n = strlen(de->d_name);
+		if (n != 45 || strncmp(de->d_name, j->deps_key, 13) ||
+		    !strcmp(de->d_name, j->deps_key))
 			continue;
-		char *p = util_path_join(deps_root, de->d_name);
-
-		rm_rf(p);
-		free(p);
+		char *lock = xasprintf("%s/%s.lock", j->deps_root, de->d_name);
+		int fd = open(lock, O_RDWR | O_CLOEXEC);
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			char *p = util_path_join(j->deps_root, de->d_name);
+			rm_rf(p);
+			unlink(lock);
+			free(p);
+		}
+		if (fd >= 0)
+			close(fd);
+		free(lock);
 	}
 	if (d)
 		closedir(d);
-	free(deps_root);
 }
 
 /* True when the previous zip's entries are exactly the manifest's, in order. */
@@ -1685,8 +1808,6 @@ out:
 	zipw_result_free(&zr);
 }
 
-#define BUILD_LOCK_WAIT_MS 120000
-
 static void main_work(uv_work_t *w)
 {
 	struct build_job *j = w->data;
@@ -1769,6 +1890,8 @@ static struct build_job *start_job(uv_loop_t *loop, const struct project *p,
 	j->zip_path = build_zip_path(p->dir, fn->name);
 	j->manifest_path = util_path_join(j->art_dir, "manifest.json");
 	j->started_ns = (int64_t)util_monotonic_ns();
+	j->started_ms = util_now_ms();
+	j->deps_lock_fd = -1;
 	j->res.outcome = BUILD_OK;
 	atomic_init(&j->cancel, false);
 	uv_mutex_init(&j->mu);

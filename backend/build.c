@@ -1,6 +1,7 @@
 /* build.c - quick build: manifest, stat pre-filter, deterministic zip patched by zipw.c,
  * dependency installs into a cached staging dir. See build.h. */
 #include "backend/build.h"
+#include "backend/build_method.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -57,6 +58,8 @@ const char *build_phase_name(enum build_phase phase)
 		return "hash";
 	case BUILD_PHASE_DEPS:
 		return "deps";
+	case BUILD_PHASE_BUNDLE:
+		return "bundle";
 	case BUILD_PHASE_ZIP:
 		return "zip";
 	case BUILD_PHASE_DONE:
@@ -908,6 +911,20 @@ struct build_job {
 	char *deps_root;    /* <project>/.lambdeck/deps: shared by the functions of the project */
 	int deps_lock_fd;   /* holds <key>.lock while deciding and installing, else -1 */
 	int64_t started_ms; /* wall clock, to recognise an install that failed meanwhile */
+	/* the declared build step (backend/build_method.h) */
+	char *build_method; /* NULL: the code directory is zipped as it is */
+	char **build_props;
+	size_t n_build_props;
+	char *handler_rel; /* the handler's file relative to code_dir (default entry) */
+	char *bundle_dir;  /* <art>/bundle: zipped instead of code_dir */
+	char *bundle_tmp;  /* where the step writes */
+	char *esbuild;     /* NULL: install it first */
+	char *tool_tmp;    /* esbuild's install directory before its rename */
+	char *step_label;  /* "esbuild", "make build-Fn" */
+	char stamp[65];    /* sources + properties the bundle was built from */
+	bool need_build_step;
+	bool bundle_built;                      /* bundle_tmp holds a new bundle to swap in */
+	void (*proc_done)(struct build_job *j); /* after the running child process */
 	bool need_install;
 	uv_process_t proc;
 	uv_pipe_t pipes[2];
@@ -940,6 +957,16 @@ static void job_free(struct build_job *j)
 	free(j->deps_dir);
 	free(j->deps_tmp);
 	free(j->deps_root);
+	free(j->build_method);
+	for (size_t i = 0; i < j->n_build_props; i++)
+		free(j->build_props[i]);
+	free(j->build_props);
+	free(j->handler_rel);
+	free(j->bundle_dir);
+	free(j->bundle_tmp);
+	free(j->esbuild);
+	free(j->tool_tmp);
+	free(j->step_label);
 	if (j->deps_lock_fd >= 0)
 		close(j->deps_lock_fd);
 	buf_free(&j->out_tail);
@@ -1120,6 +1147,11 @@ static int deps_prepare(struct build_job *j, struct lk_error *err)
 	unsigned char sha[32];
 	int rc = 0;
 
+	/* A Makefile installs what it needs; esbuild resolves from the project's own
+	 * node_modules when there is one (and from an install of ours otherwise). */
+	if (j->build_method && (!strcmp(j->build_method, "makefile") ||
+	                        build_method_has_node_modules(j->project_dir, j->code_dir)))
+		goto out;
 	if (util_is_file(req) && (starts_with(j->runtime, "python") || !j->runtime)) {
 		if (util_read_file(req, &content, err) < 0) {
 			rc = -1;
@@ -1216,6 +1248,63 @@ out:
 	return rc;
 }
 
+/* Fingerprint of what a declared build step reads: every source file's path, size and mtime
+ * (node_modules aside), the method and its properties. Blocking; worker thread. */
+static int source_stamp(const char *code_dir, char *const *exclude, size_t n_exclude,
+                        const char *method, char *const *props, size_t n_props, atomic_bool *cancel,
+                        char out[65], struct lk_error *err)
+{
+	struct entry_list list = {0};
+	struct buf b = {0};
+	unsigned char sha[32];
+
+	if (scan_tree(code_dir, "", ORIGIN_CODE, exclude, n_exclude, true, 0, &list, cancel, err) <
+	    0) {
+		entry_list_free(&list);
+		return -1;
+	}
+	if (list.n)
+		qsort(list.v, list.n, sizeof(*list.v), entry_cmp);
+	buf_printf(&b, "%s\n%s\n", method, code_dir);
+	for (size_t i = 0; i < n_props; i++)
+		buf_printf(&b, "%s\n", props[i]);
+	for (size_t i = 0; i < list.n; i++)
+		buf_printf(&b, "%s %llu %lld.%ld\n", list.v[i].path,
+		           (unsigned long long)list.v[i].size, (long long)list.v[i].mtime_sec,
+		           list.v[i].mtime_nsec);
+	util_sha256(b.data ? b.data : "", b.len, sha);
+	util_hex(sha, 32, out);
+	buf_free(&b);
+	entry_list_free(&list);
+	return 0;
+}
+
+/* Whether the build step must run (sources or properties changed, or no bundle yet) and
+ * which esbuild it uses. Worker thread. */
+static int build_step_prepare(struct build_job *j, struct lk_error *err)
+{
+	char *stamp_path = util_path_join(j->art_dir, "bundle.stamp");
+	struct buf old = {0};
+	struct lk_error rerr = {0};
+
+	if (source_stamp(j->code_dir, j->exclude, j->n_exclude, j->build_method, j->build_props,
+	                 j->n_build_props, &j->cancel, j->stamp, err) < 0) {
+		free(stamp_path);
+		return -1;
+	}
+	j->need_build_step = j->opts.full || !util_is_dir(j->bundle_dir) ||
+	                     util_read_file(stamp_path, &old, &rerr) < 0 || !old.data ||
+	                     strcmp(old.data, j->stamp) != 0;
+	buf_free(&old);
+	free(stamp_path);
+	rm_rf(j->bundle_tmp);
+	if (!j->need_build_step)
+		return 0;
+	if (!strcmp(j->build_method, "esbuild"))
+		j->esbuild = build_method_find_esbuild(j->project_dir, j->code_dir, j->deps_dir);
+	return util_mkdir_p(j->bundle_tmp, 0777, err);
+}
+
 /* ---- worker: prepare */
 
 static void prepare_work(uv_work_t *w)
@@ -1233,7 +1322,8 @@ static void prepare_work(uv_work_t *w)
 		     j->code_dir ? j->code_dir : "(none)");
 		return;
 	}
-	if (util_mkdir_p(j->art_dir, 0777, err) < 0 || deps_prepare(j, err) < 0) {
+	if (util_mkdir_p(j->art_dir, 0777, err) < 0 || deps_prepare(j, err) < 0 ||
+	    (j->build_method && build_step_prepare(j, err) < 0)) {
 		j->res.outcome = BUILD_FAILED;
 		return;
 	}
@@ -1297,6 +1387,8 @@ static void last_line(const struct buf *b, char *out, size_t cap)
 	buf_free(&clean);
 }
 
+static void after_deps(struct build_job *j);
+
 static void installer_finished(struct build_job *j)
 {
 	char line[300];
@@ -1339,7 +1431,7 @@ static void installer_finished(struct build_job *j)
 	free(marker);
 	deps_unlock(j);
 	j->res.deps_installed = true;
-	start_main(j);
+	after_deps(j);
 }
 
 static void proc_handle_closed(uv_handle_t *h)
@@ -1351,7 +1443,7 @@ static void proc_handle_closed(uv_handle_t *h)
 	if (j->spawn_failed)
 		finish(j);
 	else
-		installer_finished(j);
+		j->proc_done(j);
 }
 
 static void proc_exit(uv_process_t *p, int64_t status, int sig)
@@ -1385,24 +1477,22 @@ static void pipe_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	free(b->base);
 }
 
-static void start_installer(struct build_job *j)
+/* Spawns one step's process (installer, esbuild install, build step) with its output
+ * streamed to on_output; done runs on the loop once it exited and its pipes closed. A spawn
+ * failure finishes the job with missing as the message when the tool is not in PATH. */
+static void spawn_child(struct build_job *j, char **argv, const char *cwd, char **env,
+                        enum build_phase phase, void (*done)(struct build_job *),
+                        const char *missing)
 {
-	char *req = util_path_join(j->code_dir, "requirements.txt");
-	char *lock = util_path_join(j->deps_tmp, "package-lock.json");
-	const char *pip[] = {"python3",    "-m", "pip", "install", "--disable-pip-version-check",
-	                     "--no-input", "-r", req,   "-t",      j->deps_tmp,
-	                     NULL};
-	const char *npm_ci[] = {"npm", "ci", "--omit=dev", "--no-audit", "--no-fund", NULL};
-	const char *npm_install[] = {"npm",        "install",   "--omit=dev",
-	                             "--no-audit", "--no-fund", NULL};
-	const char **argv = j->deps_kind == DEPS_PIP ? pip
-	                    : util_is_file(lock)     ? npm_ci
-	                                             : npm_install;
 	uv_stdio_container_t stdio[3];
 	uv_process_options_t o = {0};
 	char banner[1024];
 	int rc;
 
+	buf_reset(&j->out_tail);
+	j->proc_done = done;
+	j->proc_status = 0;
+	j->proc_signal = 0;
 	for (int i = 0; i < 2; i++) {
 		uv_pipe_init(j->loop, &j->pipes[i], 0);
 		j->pipes[i].data = j;
@@ -1413,8 +1503,9 @@ static void start_installer(struct build_job *j)
 	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 	stdio[2].data.stream = (uv_stream_t *)&j->pipes[1];
 	o.file = argv[0];
-	o.args = (char **)argv;
-	o.cwd = j->deps_kind == DEPS_PIP ? j->code_dir : j->deps_tmp;
+	o.args = argv;
+	o.cwd = cwd;
+	o.env = env;
 	o.stdio = stdio;
 	o.stdio_count = 3;
 	o.exit_cb = proc_exit;
@@ -1426,19 +1517,11 @@ static void start_installer(struct build_job *j)
 	if (j->opts.on_output)
 		j->opts.on_output(j->user, j->function, banner, strlen(banner));
 	if (j->progress)
-		j->progress(j->user, j->function, BUILD_PHASE_DEPS, 0, 0);
+		j->progress(j->user, j->function, phase, 0, 0);
 	rc = uv_spawn(j->loop, &j->proc, &o);
-	free(req);
-	free(lock);
 	if (rc < 0) {
 		if (rc == UV_ENOENT)
-			fail(j, "ToolNotFound",
-			     "%s: %s is needed to install the dependencies in %s but was not found "
-			     "in PATH (Debian: apt install %s). %s",
-			     j->function, argv[0],
-			     j->deps_kind == DEPS_PIP ? "requirements.txt" : "package.json",
-			     j->deps_kind == DEPS_PIP ? "python3-pip" : "npm",
-			     BUILD_SKIP_DEPS_HINT);
+			fail(j, "ToolNotFound", "%s: %s", j->function, missing);
 		else
 			fail(j, "InstallFailed", "%s: cannot start %s: %s", j->function, argv[0],
 			     uv_strerror(rc));
@@ -1457,6 +1540,153 @@ static void start_installer(struct build_job *j)
 	uv_read_start((uv_stream_t *)&j->pipes[1], pipe_alloc, pipe_read);
 }
 
+static void start_installer(struct build_job *j)
+{
+	char *req = util_path_join(j->code_dir, "requirements.txt");
+	char *lock = util_path_join(j->deps_tmp, "package-lock.json");
+	const char *pip[] = {"python3",    "-m", "pip", "install", "--disable-pip-version-check",
+	                     "--no-input", "-r", req,   "-t",      j->deps_tmp,
+	                     NULL};
+	const char *npm_ci[] = {"npm", "ci", "--omit=dev", "--no-audit", "--no-fund", NULL};
+	const char *npm_install[] = {"npm",        "install",   "--omit=dev",
+	                             "--no-audit", "--no-fund", NULL};
+	const char **argv = j->deps_kind == DEPS_PIP ? pip
+	                    : util_is_file(lock)     ? npm_ci
+	                                             : npm_install;
+	char *missing = xasprintf(
+	    "%s is needed to install the dependencies in %s but was not found in PATH (Debian: "
+	    "apt install %s). %s",
+	    argv[0], j->deps_kind == DEPS_PIP ? "requirements.txt" : "package.json",
+	    j->deps_kind == DEPS_PIP ? "python3-pip" : "npm", BUILD_SKIP_DEPS_HINT);
+
+	spawn_child(j, (char **)argv, j->deps_kind == DEPS_PIP ? j->code_dir : j->deps_tmp, NULL,
+	            BUILD_PHASE_DEPS, installer_finished, missing);
+	free(missing);
+	free(req);
+	free(lock);
+}
+
+/* ---- the declared build step (esbuild, makefile) */
+
+static void run_build_step(struct build_job *j);
+
+static void build_step_finished(struct build_job *j)
+{
+	char line[300];
+
+	if (atomic_load(&j->cancel)) {
+		j->res.outcome = BUILD_CANCELLED;
+		finish(j);
+		return;
+	}
+	if (j->proc_status != 0 || j->proc_signal) {
+		last_line(&j->out_tail, line, sizeof(line));
+		fail(j, "BuildFailed", "%s: %s failed (%s %lld)%s%s; previous artifact kept",
+		     j->function, j->step_label ? j->step_label : "the build step",
+		     j->proc_signal ? "signal" : "exit status",
+		     j->proc_signal ? (long long)j->proc_signal : (long long)j->proc_status,
+		     line[0] ? ": " : "", line);
+		finish(j);
+		return;
+	}
+	j->bundle_built = true; /* swapped in by main_work, under the function's lock */
+	start_main(j);
+}
+
+static void esbuild_installed(struct build_job *j)
+{
+	char line[300];
+	char *home = build_method_esbuild_home();
+
+	if (atomic_load(&j->cancel)) {
+		free(home);
+		j->res.outcome = BUILD_CANCELLED;
+		finish(j);
+		return;
+	}
+	if (j->proc_status == 0 && j->proc_signal == 0 && rename(j->tool_tmp, home) < 0)
+		rm_rf(j->tool_tmp); /* another build installed it meanwhile */
+	free(home);
+	free(j->esbuild);
+	j->esbuild = build_method_find_esbuild(j->project_dir, j->code_dir, NULL);
+	if (!j->esbuild) {
+		last_line(&j->out_tail, line, sizeof(line));
+		rm_rf(j->tool_tmp);
+		fail(j, "ToolNotFound",
+		     "%s: esbuild (BuildMethod esbuild) is not in the project and could not be "
+		     "installed from npm%s%s; add it: npm install --save-dev esbuild",
+		     j->function, line[0] ? ": " : "", line);
+		finish(j);
+		return;
+	}
+	run_build_step(j);
+}
+
+/* esbuild is neither in the project nor in the cache: npm installs it into the cache (a
+ * private directory first, renamed into place, so concurrent builds never mix). */
+static void install_esbuild(struct build_job *j)
+{
+	static atomic_uint counter;
+	char *home = build_method_esbuild_home();
+	struct lk_error err = {0};
+
+	free(j->tool_tmp);
+	j->tool_tmp =
+	    xasprintf("%s.tmp-%ld-%u", home, (long)getpid(), atomic_fetch_add(&counter, 1));
+	free(home);
+	if (util_mkdir_p(j->tool_tmp, 0777, &err) < 0) {
+		fail(j, "BuildError", "%s: %s", j->function, err.message);
+		finish(j);
+		return;
+	}
+	const char *argv[] = {"npm",       "install",   "--prefix",  j->tool_tmp, "--no-audit",
+	                      "--no-fund", "--no-save", "esbuild@0", NULL};
+	spawn_child(j, (char **)argv, j->tool_tmp, NULL, BUILD_PHASE_DEPS, esbuild_installed,
+	            "npm is needed to install esbuild (BuildMethod esbuild) but was not found in "
+	            "PATH (Debian: apt install npm)");
+}
+
+static void run_build_step(struct build_job *j)
+{
+	struct build_method_step step;
+	char *why = NULL, *node_path = NULL;
+
+	if (j->deps_dir && util_is_dir(j->deps_dir))
+		node_path = xasprintf("%s/node_modules", j->deps_dir);
+	if (build_method_step(j->build_method, j->build_props, j->n_build_props, j->function,
+	                      j->code_dir, j->handler_rel, j->bundle_tmp, j->esbuild, node_path,
+	                      &step, &why) < 0) {
+		fail(j, "BuildFailed", "%s: %s", j->function, why);
+		free(why);
+		free(node_path);
+		finish(j);
+		return;
+	}
+	free(j->step_label);
+	j->step_label = xstrdup(step.label);
+	spawn_child(j, step.argv, step.cwd, step.env, BUILD_PHASE_BUNDLE, build_step_finished,
+	            !strcmp(j->build_method, "makefile")
+	                ? "make (BuildMethod makefile) was not found in PATH (Debian: apt install "
+	                  "make)"
+	                : "esbuild could not be started");
+	build_method_step_free(&step);
+	free(node_path);
+}
+
+/* After the dependencies: the declared build step when the sources changed, then the zip. */
+static void after_deps(struct build_job *j)
+{
+	if (j->need_build_step && !strcmp(j->build_method, "esbuild") && !j->esbuild)
+		/* the dependencies just installed may hold it (SAM templates list it) */
+		j->esbuild = build_method_find_esbuild(j->project_dir, j->code_dir, j->deps_dir);
+	if (!j->need_build_step)
+		start_main(j);
+	else if (!strcmp(j->build_method, "esbuild") && !j->esbuild)
+		install_esbuild(j);
+	else
+		run_build_step(j);
+}
+
 static void prepare_done(uv_work_t *w, int status)
 {
 	struct build_job *j = w->data;
@@ -1469,7 +1699,7 @@ static void prepare_done(uv_work_t *w, int status)
 	} else if (j->need_install) {
 		start_installer(j);
 	} else {
-		start_main(j);
+		after_deps(j);
 	}
 }
 
@@ -1683,6 +1913,21 @@ static void build_locked(struct build_job *j)
 	size_t removed = 0;
 	int rc;
 
+	if (j->bundle_built) {
+		/* the new bundle replaces the old one (we hold the function's lock) */
+		char *stamp_path = util_path_join(j->art_dir, "bundle.stamp");
+		rm_rf(j->bundle_dir);
+		if (rename(j->bundle_tmp, j->bundle_dir) < 0 ||
+		    util_write_atomic(stamp_path, j->stamp, strlen(j->stamp), 0666, err) < 0) {
+			if (!lk_error_is_set(err))
+				lk_error_set(err, "BuildError", "%s: %s", j->bundle_dir,
+				             strerror(errno));
+			free(stamp_path);
+			goto fail;
+		}
+		free(stamp_path);
+	}
+	const char *pack_root = j->build_method ? j->bundle_dir : j->code_dir;
 	have_old = !j->opts.full && manifest_load(j->manifest_path, &old);
 	if (have_old) {
 		struct manifest now = {0};
@@ -1692,10 +1937,12 @@ static void build_locked(struct build_job *j)
 		         now.zip_mtime_nsec == old.zip_mtime_nsec && now.zip_ino == old.zip_ino;
 	}
 	post_progress(j, BUILD_PHASE_SCAN, 0, 0);
-	rc = scan_tree(j->code_dir, "", ORIGIN_CODE, j->exclude, j->n_exclude,
+	rc = scan_tree(pack_root, "", ORIGIN_CODE, j->build_method ? NULL : j->exclude,
+	               j->build_method ? 0 : j->n_exclude,
 	               j->deps_kind == DEPS_NPM && j->deps_dir && util_is_dir(j->deps_dir),
 	               old.entries.n, &list, &j->cancel, err);
-	if (rc == 0 && j->deps_dir && util_is_dir(j->deps_dir)) {
+	/* a bundle has its dependencies inside; a Makefile copies them into its output */
+	if (rc == 0 && !j->build_method && j->deps_dir && util_is_dir(j->deps_dir)) {
 		char *root = j->deps_kind == DEPS_NPM ? util_path_join(j->deps_dir, "node_modules")
 		                                      : xstrdup(j->deps_dir);
 
@@ -1887,6 +2134,19 @@ static struct build_job *start_job(uv_loop_t *loop, const struct project *p,
 	j->done_user = done_user;
 	j->user = user;
 	j->art_dir = build_artifact_dir(p->dir, fn->name);
+	if (fn->build_method) {
+		size_t cl = fn->code_dir ? strlen(fn->code_dir) : 0;
+		j->build_method = xstrdup(fn->build_method);
+		j->build_props = xcalloc(fn->n_build_props + 1, sizeof(*j->build_props));
+		for (size_t i = 0; i < fn->n_build_props; i++)
+			j->build_props[i] = xstrdup(fn->build_props[i]);
+		j->n_build_props = fn->n_build_props;
+		if (fn->source_file && cl && !strncmp(fn->source_file, fn->code_dir, cl) &&
+		    fn->source_file[cl] == '/')
+			j->handler_rel = xstrdup(fn->source_file + cl + 1);
+		j->bundle_dir = util_path_join(j->art_dir, "bundle");
+		j->bundle_tmp = xasprintf("%s/bundle.tmp-%ld", j->art_dir, (long)getpid());
+	}
 	j->zip_path = build_zip_path(p->dir, fn->name);
 	j->manifest_path = util_path_join(j->art_dir, "manifest.json");
 	j->started_ns = (int64_t)util_monotonic_ns();
@@ -1991,6 +2251,20 @@ int build_status_get(const struct project *p, const struct project_function *fn,
 	if (out->built) {
 		snprintf(out->code_sha256, sizeof(out->code_sha256), "%s", m.code_sha256);
 		out->built_at_ms = m.built_at_ms;
+	}
+	if (fn->build_method && fn->code_dir) {
+		/* a bundle: modified when its sources or properties changed since it was built */
+		char stamp[65], *sp = util_path_join(art, "bundle.stamp");
+		struct buf old = {0};
+		struct lk_error rerr = {0};
+		if (source_stamp(fn->code_dir, fn->exclude, fn->n_exclude, fn->build_method,
+		                 fn->build_props, fn->n_build_props, NULL, stamp, err) < 0)
+			rc = -1;
+		out->modified = rc < 0 || util_read_file(sp, &old, &rerr) < 0 || !old.data ||
+		                strcmp(old.data, stamp) != 0;
+		buf_free(&old);
+		free(sp);
+		goto done;
 	}
 	for (size_t i = 0; i < m.entries.n; i++)
 		npm_deps |= m.entries.v[i].origin == ORIGIN_DEPS &&

@@ -86,6 +86,7 @@ static void fn_copy(struct project_function *d, const struct project_function *s
 	d->buildable = s->buildable;
 	d->not_buildable = xstrdup(s->not_buildable);
 	d->build_method = xstrdup(s->build_method); /* what its build needs (backend/build.c) */
+	d->source_file = xstrdup(s->source_file);
 	d->n_build_props = s->n_build_props;
 	d->build_props = xcalloc(s->n_build_props + 1, sizeof(*d->build_props));
 	for (size_t i = 0; i < s->n_build_props; i++)
@@ -109,6 +110,7 @@ static void fn_free(struct project_function *f)
 	free(f->deployed_name);
 	free(f->not_buildable);
 	free(f->build_method);
+	free(f->source_file);
 	for (size_t i = 0; i < f->n_build_props; i++)
 		free(f->build_props[i]);
 	free(f->build_props);

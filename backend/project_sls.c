@@ -441,8 +441,12 @@ static void one_function(struct sls *s, struct project *p, yaml_node_t *key, yam
 	bool bundler = has_plugin(s->p, "serverless-esbuild") ||
 	               has_plugin(s->p, "serverless-plugin-typescript");
 	if (f->buildable && f->source_file && bundler && f->runtime &&
-	    !strncmp(f->runtime, "nodejs", 6))
+	    !strncmp(f->runtime, "nodejs", 6)) {
+		/* like the plugin: the handler's file is the entry, its path kept in the bundle */
 		f->build_method = xstrdup("esbuild");
+		f->build_props = xcalloc(2, sizeof(*f->build_props));
+		f->build_props[f->n_build_props++] = xstrdup("Outbase=.");
+	}
 }
 
 static int must_be(struct sls *s, yaml_node_t *n, const char *what, bool seq_ok,

@@ -59,6 +59,11 @@ static int self_lookup(struct res *r, const char *path, char **val)
 	const char *raw = r->c->self_value ? r->c->self_value(r->c->user, path) : NULL;
 	struct buf b = {0};
 
+	/* the framework fills these defaults in before it resolves variables */
+	if (!raw && !strcmp(path, "provider.stage"))
+		raw = "dev";
+	else if (!raw && !strcmp(path, "provider.region"))
+		raw = "us-east-1";
 	if (!raw) {
 		set_why(r, xasprintf("self:%s is not set in the file", path));
 		return -1;

@@ -1,6 +1,7 @@
 /* vars.h - Serverless Framework variables: "${source:address, fallback, ...}" resolved the way
  * the framework (v3/v4) resolves them, for what needs nothing remote:
- *   ${self:a.b.c}        another value of the same file (itself resolved, recursively)
+ *   ${self:a.b.c}        another value of the same file (itself resolved, recursively);
+ *                        provider.stage and provider.region default to dev / us-east-1
  *   ${opt:stage}         a command-line option (--stage, --region); unresolved when not given
  *   ${sls:stage}         opt:stage, else provider.stage, else "dev"
  *   ${aws:region}        opt:region, else provider.region, else "us-east-1"

@@ -126,6 +126,9 @@ static void test_stage_and_region(void **state)
 	/* no provider.stage at all: "dev" and "us-east-1" */
 	struct vars_ctx bare = {.env = env_value};
 	check(&bare, "${sls:stage}-${aws:region}", "dev-us-east-1", NULL);
+	/* as the framework fills in provider defaults before resolving */
+	check(&bare, "${opt:stage, self:provider.stage}", "dev", NULL);
+	check(&bare, "${opt:region, self:provider.region}", "us-east-1", NULL);
 }
 
 static void test_fallbacks(void **state)

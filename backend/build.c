@@ -1361,7 +1361,7 @@ static void tail_append(struct build_job *j, const char *data, size_t len)
 static void last_line(const struct buf *b, char *out, size_t cap)
 {
 	const char *s = b->data ? b->data : "";
-	size_t end = b->len, start;
+	size_t end = b->len, start = 0;
 	struct buf clean = {0};
 
 	for (const char *l = s; *l;) {
@@ -1377,11 +1377,19 @@ static void last_line(const struct buf *b, char *out, size_t cap)
 		}
 		l = eol ? eol + 1 : l + n;
 	}
-	while (end > 0 && (s[end - 1] == '\n' || s[end - 1] == '\r' || s[end - 1] == ' '))
-		end--;
-	start = end;
-	while (start > 0 && s[start - 1] != '\n')
-		start--;
+	for (int pass = 0; pass < 8; pass++) {
+		while (end > 0 && (s[end - 1] == '\n' || s[end - 1] == '\r' || s[end - 1] == ' '))
+			end--;
+		start = end;
+		while (start > 0 && s[start - 1] != '\n')
+			start--;
+		/* make's own "make: *** [...] Error 3" says less than the recipe's last words */
+		bool make_trailer = !strncmp(s + start, "make", 4) &&
+		                    memmem(s + start, end - start, ": *** ", 6) && start > 0;
+		if (!make_trailer)
+			break;
+		end = start;
+	}
 	util_sanitize(s + start, end - start, false, false, &clean);
 	snprintf(out, cap, "%s", clean.data ? clean.data : "");
 	buf_free(&clean);

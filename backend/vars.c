@@ -132,6 +132,11 @@ static int source_value(struct res *r, const char *ref, char **val)
 		set_why(r, xasprintf("${%s} needs AWS", ref));
 	else if (!strncmp(ref, "param:", 6))
 		set_why(r, xasprintf("${%s} needs the Serverless Dashboard", ref));
+	else if (!strncmp(ref, "construct:", 10))
+		set_why(r,
+		        xasprintf("${%s} is a serverless-lift construct's output: constructs are "
+		                  "not created locally",
+		                  ref));
 	else if (!strncmp(ref, "file(", 5))
 		set_why(r,
 		        xasprintf("${%s}: variables from other files are not read locally", ref));

@@ -50,7 +50,9 @@ static void usage(FILE *out)
 	      "  --full        run the project's deploy command (lambdeck.json \"deploy\",\n"
 	      "                else sam deploy / serverless deploy)\n"
 	      "  --parallel N  functions deployed at the same time (default 4)\n"
-	      "  --rebuild     rebuild the zips from scratch first\n",
+	      "  --rebuild     rebuild the zips from scratch first\n"
+	      "Global options that apply: --skip-deps, --env-vars FILE, --parameter-overrides,\n"
+	      "--stage (see 'lambdeck --help').\n",
 	      out);
 }
 

@@ -29,7 +29,9 @@ static void usage(FILE *out)
 	      "  --snapshot   save the event + response as events/FUNCTION/NAME.snapshot.json\n"
 	      "\n"
 	      "The payload goes to stdout; status, durations and the log tail to stderr.\n"
-	      "Exit status: 0 ok, 1 function error or failed call, 2 usage.\n",
+	      "Exit status: 0 ok, 1 function error or failed call, 2 usage.\n"
+	      "Global options that apply (LOCAL build + deploy first): --skip-deps,\n"
+	      "--env-vars FILE, --parameter-overrides, --stage (see 'lambdeck --help').\n",
 	      out);
 }
 

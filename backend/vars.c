@@ -12,7 +12,8 @@
 
 struct res {
 	const struct vars_ctx *c;
-	int depth;
+	int depth; /* self: references followed */
+	int nest;  /* ${ inside ${ */
 	char *why; /* reason of the first failure, owned */
 };
 
@@ -72,9 +73,12 @@ static int self_lookup(struct res *r, const char *path, char **val)
 		set_why(r, xasprintf("self:%s refers to itself (a cycle of variables)", path));
 		return -1;
 	}
+	int nest = r->nest; /* the value's own nesting starts afresh */
 	r->depth++;
+	r->nest = 0;
 	int rc = resolve_text(r, raw, strlen(raw), &b);
 	r->depth--;
+	r->nest = nest;
 	if (rc < 0) {
 		buf_free(&b);
 		return -1;
@@ -255,7 +259,14 @@ static int resolve_text(struct res *r, const char *text, size_t n, struct buf *o
 			break;
 		}
 		char *v = NULL;
-		if (resolve_var(r, open + 2, close - at - 2, &v) < 0) {
+		if (r->nest >= VARS_MAX_DEPTH) {
+			set_why(r, xstrdup("variables nested too deeply"));
+			return -1;
+		}
+		r->nest++;
+		int rc = resolve_var(r, open + 2, close - at - 2, &v);
+		r->nest--;
+		if (rc < 0) {
 			if (!r->why)
 				r->why = xasprintf("${%.*s} cannot be resolved",
 				                   (int)(close - at - 2), open + 2);

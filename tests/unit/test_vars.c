@@ -170,6 +170,40 @@ static void test_nesting_and_cycles(void **state)
 	check(&c, "${self:custom.loop}", NULL, "cycle");
 }
 
+/* Nasty input: no crash, no unbounded recursion, a reason. */
+static void test_nasty(void **state)
+{
+	struct vars_ctx c = ctx(NULL, NULL);
+	struct buf deep = {0};
+	char *out = NULL, *why = NULL;
+
+	(void)state;
+	check(&c, "", "", NULL);
+	check(&c, "}}}", "}}}", NULL);
+	check(&c, "${", "${", NULL);
+	check(&c, "${}", NULL, "empty variable");
+	check(&c, "${,}", NULL, "empty variable");
+	check(&c, "${opt:stage,}", NULL, "--stage was not given");
+	check(&c, "${'unterminated}", NULL, "not a variable");
+	check(&c, "$${self:service}", "$shop", NULL);
+	check(&c, "${self:}", NULL, "is not set");
+	for (int i = 0; i < 20000; i++)
+		buf_puts(&deep, "${env:X, ");
+	buf_puts(&deep, "'x'");
+	for (int i = 0; i < 20000; i++)
+		buf_putc(&deep, '}');
+	assert_int_equal(vars_resolve(&c, deep.data, &out, &why), -1); /* bounded, no crash */
+	assert_null(out);
+	free(why);
+	buf_reset(&deep);
+	for (int i = 0; i < 20000; i++)
+		buf_puts(&deep, "${");
+	assert_int_equal(vars_resolve(&c, deep.data, &out, &why), 0); /* unterminated: as is */
+	assert_string_equal(out, deep.data);
+	free(out);
+	buf_free(&deep);
+}
+
 static void test_whole_self(void **state)
 {
 	char *path = NULL;
@@ -191,9 +225,9 @@ static void test_whole_self(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sources),    cmocka_unit_test(test_stage_and_region),
-	    cmocka_unit_test(test_fallbacks),  cmocka_unit_test(test_nesting_and_cycles),
-	    cmocka_unit_test(test_whole_self),
+	    cmocka_unit_test(test_sources),   cmocka_unit_test(test_stage_and_region),
+	    cmocka_unit_test(test_fallbacks), cmocka_unit_test(test_nesting_and_cycles),
+	    cmocka_unit_test(test_nasty),     cmocka_unit_test(test_whole_self),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -121,7 +121,7 @@ static enum sam_value sam_ref(struct sam *s, const char *name, char **value, cha
 	const char *over = param_override(s, name);
 	yaml_node_t *res = yaml_map_get(s->doc, s->resources, name);
 
-	if (over || (param && def)) {
+	if (param && (over || def)) { /* overrides of undeclared parameters are ignored */
 		*value = xstrdup(over ? over : def);
 		return SV_VALUE;
 	}

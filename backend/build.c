@@ -880,8 +880,8 @@ char *build_zip_path(const char *project_dir, const char *function)
 #define BUILD_LOCK_WAIT_MS 120000
 #define BUILD_SKIP_DEPS_HINT                                                                       \
 	"To go on without installing (cached dependencies are used, if any): lambdeck build "      \
-	"--skip-deps (also deploy, invoke, replay and the console), or \"skip_deps\": true in "    \
-	"lambdeck.json"
+	"--skip-deps (also deploy, invoke, replay and the console, where S in the Functions pane " \
+	"toggles it), or \"skip_deps\": true in lambdeck.json"
 
 enum deps_kind { DEPS_NONE, DEPS_PIP, DEPS_NPM };
 

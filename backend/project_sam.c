@@ -784,7 +784,27 @@ int project_load_sam(struct project *p, const char *path, const char *shown, str
 			    !(f->runtime && !strncmp(f->runtime, "provided", 8)))
 				project_add_problem(f, "Handler is missing");
 		}
+		yaml_node_t *cond = yaml_map_get(&doc, res, "Condition");
+		if (yaml_scalar(cond))
+			project_add_note(
+			    f,
+			    "%s:%d:%d: Condition %s is not evaluated locally: the function "
+			    "is listed whatever it says",
+			    shown, line_of(cond), col_of(cond), yaml_scalar(cond));
 		project_resolve_function(f);
+	}
+	/* AWS::LanguageExtensions generates resources lambdeck does not expand: say so */
+	for (yaml_node_pair_t *pr = resources->data.mapping.pairs.start;
+	     pr < resources->data.mapping.pairs.top; pr++) {
+		const char *key = yaml_scalar(yaml_document_get_node(&doc, pr->key));
+		yaml_node_t *k = yaml_document_get_node(&doc, pr->key);
+		for (size_t i = 0; key && !strncmp(key, "Fn::ForEach::", 13) && i < p->n_functions;
+		     i++)
+			project_add_note(
+			    &p->functions[i],
+			    "%s:%d:%d: %s (AWS::LanguageExtensions) is not expanded: the "
+			    "functions it generates are not listed",
+			    shown, line_of(k), col_of(k), key);
 	}
 out:
 	free(tdir);

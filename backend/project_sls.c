@@ -455,6 +455,12 @@ static int must_be(struct sls *s, yaml_node_t *n, const char *what, bool seq_ok,
 	if (!n || n->type == YAML_MAPPING_NODE || (seq_ok && n->type == YAML_SEQUENCE_NODE) ||
 	    (n->type == YAML_SCALAR_NODE && !yaml_tag_short(n) && !yaml_scalar(n)))
 		return 0;
+	if (yaml_scalar(n) && strstr(yaml_scalar(n), "${file("))
+		return lk_error_set(err, "ParseError",
+		                    "%s:%d:%d: %s is %s: lambdeck does not read variables from "
+		                    "other files; write the %s in %s or list them in lambdeck.json",
+		                    s->shown, line_of(n), col_of(n), what, yaml_scalar(n), what,
+		                    s->shown);
 	return lk_error_set(err, "ParseError", "%s:%d:%d: %s must be a mapping", s->shown,
 	                    line_of(n), col_of(n), what);
 }

@@ -175,4 +175,32 @@ printf '{\n  "api": {"A": 1},\n  "Parameters": [1]\n}\n' >"$T/env.json"
 "$L" functions --env-vars "$T/env.json" >"$T/bad2" 2>&1
 check "bad env.json: exit 1" test $? = 1
 check "bad env.json: file:line:col" grep -q 'env.json:3:3: "Parameters" must be an object of variables' "$T/bad2"
+
+# constructs not understood: notes with file:line, or a clear error, never a crash
+P=$T/cond
+mkdir -p "$P/src"
+printf 'def handler(e, c):\n    return 1\n' >"$P/src/app.py"
+cat >"$P/template.yaml" <<'YAML'
+Transform: [AWS::LanguageExtensions, AWS::Serverless-2016-10-31]
+Conditions:
+  IsProd: !Equals [!Ref AWS::AccountId, "1"]
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Condition: IsProd
+    Properties: {CodeUri: src/, Handler: app.handler, Runtime: python3.12}
+  Fn::ForEach::Topics:
+    - Name
+    - [A, B]
+    - Topic${Name}: {Type: AWS::SNS::Topic}
+YAML
+"$L" --project "$P" functions --json >"$T/cond.json" 2>&1
+check "Condition on a function: a note with file:line" grep -q 'template.yaml:7:16: Condition IsProd is not evaluated locally' "$T/cond.json"
+check "Fn::ForEach: a note with file:line" grep -q 'template.yaml:9:3: Fn::ForEach::Topics (AWS::LanguageExtensions) is not expanded' "$T/cond.json"
+P=$T/slsfile
+mkdir -p "$P"
+printf 'service: x\nprovider:\n  name: aws\n  runtime: python3.12\nfunctions: ${file(./functions.yml)}\n' >"$P/serverless.yml"
+"$L" --project "$P" functions >"$T/slsfile.out" 2>&1
+check "functions from \${file()}: exit 1 with file:line and what to do" \
+	grep -q 'serverless.yml:5:12: functions is ${file(./functions.yml)}: lambdeck does not read variables from other files' "$T/slsfile.out"
 check_exit

@@ -52,7 +52,9 @@ static void usage(FILE *out)
 	      "                else sam deploy / serverless deploy)\n"
 	      "  --parallel N  functions deployed at the same time (default 4)\n"
 	      "  --rebuild     rebuild the zips from scratch first\n"
-	      "  --json        print the results as one JSON array (per round with --watch)\n",
+	      "  --json        print the results as one JSON array (per round with --watch)\n"
+	      "Global options that apply: --skip-deps, --env-vars FILE, --parameter-overrides,\n"
+	      "--stage (see 'lambdeck --help').\n",
 	      out);
 }
 
@@ -389,7 +391,7 @@ int cmd_deploy(int argc, char **argv, const struct global_opts *g)
 		return cli_error("deploy", c.json, CLI_FAILED, "ReadOnly",
 		                 "not allowed with --read-only");
 	}
-	if (project_load(g->project_dir, &c.p, &err) < 0) {
+	if (cli_project_load(g, &c.p, &err) < 0) {
 		project_free(c.p);
 		free(names);
 		return cli_error("deploy", c.json, CLI_FAILED, err.code, "%s", err.message);

@@ -92,7 +92,7 @@ static int print_env(const struct global_opts *g)
 	uv_loop_t loop;
 	int rc = CLI_OK;
 
-	if (project_load(g->project_dir ? g->project_dir : ".", &p, &err) < 0) {
+	if (cli_project_load(g, &p, &err) < 0) {
 		project_free(p);
 		p = NULL; /* no project: the emulator of this directory all the same */
 	}

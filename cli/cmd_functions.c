@@ -222,7 +222,7 @@ int cmd_functions(int argc, char **argv, const struct global_opts *g)
 			return cli_unknown_option("functions", argv[i], options);
 		}
 	}
-	if (project_load(g->project_dir, &p, &err) < 0) {
+	if (cli_project_load(g, &p, &err) < 0) {
 		project_free(p);
 		return cli_error(NULL, json, CLI_FAILED, err.code, "%s", err.message);
 	}

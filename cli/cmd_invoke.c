@@ -31,7 +31,9 @@ static void usage(FILE *out)
 	      "\n"
 	      "The payload goes to stdout; status, durations and the log tail to stderr.\n"
 	      "Exit status: 0 ok, 1 function error or failed call, 2 usage (unknown option,\n"
-	      "function or event, bad --type, bad event JSON).\n",
+	      "function or event, bad --type, bad event JSON).\n"
+	      "Global options that apply (LOCAL build + deploy first): --skip-deps,\n"
+	      "--env-vars FILE, --parameter-overrides, --stage (see 'lambdeck --help').\n",
 	      out);
 }
 
@@ -290,7 +292,7 @@ int cmd_invoke(int argc, char **argv, const struct global_opts *g)
 	if (snapshot && !events_name_ok(snapshot))
 		return cli_error("invoke", json, CLI_USAGE, "UsageError",
 		                 "'%s' is not a usable snapshot name", snapshot);
-	if (project_load(g->project_dir, &p, &err) < 0) {
+	if (cli_project_load(g, &p, &err) < 0) {
 		project_free(p);
 		return cli_error("invoke", json, CLI_FAILED, err.code, "%s", err.message);
 	}

@@ -168,7 +168,7 @@ int cmd_logs(int argc, char **argv, const struct global_opts *g)
 	struct lk_error err;
 	lk_error_clear(&err);
 	struct project *proj = NULL;
-	if (project_load(g->project_dir ? g->project_dir : ".", &proj, &err) != 0) {
+	if (cli_project_load(g, &proj, &err) != 0) {
 		project_free(proj);
 		free(names);
 		return cli_error("logs", run.json, CLI_FAILED, err.code, "%s", err.message);

@@ -23,7 +23,9 @@ static void usage(FILE *out)
 	      "  --limit N     --list: at most N entries (default 20)\n"
 	      "  --json        one JSON object: the result (as 'invoke --json'), or with --list\n"
 	      "                an array of entries\n"
-	      "  --no-update   LOCAL: do not build + deploy before invoking\n",
+	      "  --no-update   LOCAL: do not build + deploy before invoking\n"
+	      "Global options that apply (LOCAL build + deploy first): --skip-deps,\n"
+	      "--env-vars FILE, --parameter-overrides, --stage (see 'lambdeck --help').\n",
 	      out);
 }
 
@@ -155,7 +157,7 @@ int cmd_replay(int argc, char **argv, const struct global_opts *g)
 			return CLI_USAGE;
 		}
 	}
-	if (project_load(g->project_dir, &p, &err) < 0) {
+	if (cli_project_load(g, &p, &err) < 0) {
 		project_free(p);
 		return cli_error("replay", json, CLI_FAILED, err.code, "%s", err.message);
 	}

@@ -57,7 +57,8 @@ _lambdeck()
 	_init_completion -s || return
 
 	local globals="--project --local --aws --profile --region --endpoint-url --keep-emulator
-		--keymap --ascii --read-only --low-bandwidth --mouse --no-mouse --help --version"
+		--keymap --ascii --read-only --low-bandwidth --mouse --no-mouse --help --version
+		--stage --env-vars --parameter-overrides --skip-deps"
 
 	# --low-bandwidth and --mouse take an optional value, only after '='.
 	if [[ $split == true && ($prev == --low-bandwidth || $prev == --mouse) ]]; then
@@ -92,6 +93,10 @@ _lambdeck()
 		COMPREPLY=($(compgen -W "$(_lambdeck_functions)" -- "$cur"))
 		return
 		;;
+	--env-vars)
+		_filedir json
+		return
+		;;
 	--profile)
 		COMPREPLY=($(compgen -W "$(sed -n 's/^\[\(profile \)\{0,1\}\([^]]*\)\]/\2/p' \
 			~/.aws/credentials ~/.aws/config 2>/dev/null)" -- "$cur"))
@@ -120,7 +125,7 @@ _lambdeck()
 	case $cmd in
 	"") opts="$globals $commands" ;;
 	functions) opts="--json" ;;
-	build) opts="--json --full --skip-deps $(_lambdeck_functions)" ;;
+	build) opts="--json --full $(_lambdeck_functions)" ;;
 	deploy) opts="--force --watch --full --parallel --rebuild --json $(_lambdeck_functions)" ;;
 	invoke) opts="--event --type --qualifier --json --no-update --snapshot $(_lambdeck_functions)" ;;
 	events) opts="list show new edit rename cp rm templates --json --template --param --from -y --yes

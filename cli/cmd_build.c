@@ -202,7 +202,7 @@ int cmd_build(int argc, char **argv, const struct global_opts *g)
 			static const char *const options[] = {"--json", "--full", "--skip-deps",
 			                                      "--help", NULL};
 			free(names);
-			return cli_unknown_option("build", argv[i], options);
+			return cli_unknown_option("build", argv[i], options, argc, argv);
 		} else if (strcmp(argv[i], "--")) {
 			names[n_names++] = argv[i];
 		}

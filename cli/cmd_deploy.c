@@ -375,7 +375,7 @@ int cmd_deploy(int argc, char **argv, const struct global_opts *g)
 			                                      "--rebuild", "--json",  "--parallel",
 			                                      "--help",    NULL};
 			free(names);
-			return cli_unknown_option("deploy", a, options);
+			return cli_unknown_option("deploy", a, options, argc, argv);
 		} else if (strcmp(a, "--")) {
 			names[n_names++] = a;
 		}

@@ -243,7 +243,7 @@ int cmd_doctor(int argc, char **argv, const struct global_opts *g)
 		} else {
 			static const char *const options[] = {"--json", "--no-call", "--help",
 			                                      NULL};
-			return cli_unknown_option("doctor", argv[i], options);
+			return cli_unknown_option("doctor", argv[i], options, argc, argv);
 		}
 	}
 	/* A directory without a project is fine: doctor still checks the AWS setup. */

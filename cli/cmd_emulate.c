@@ -205,7 +205,7 @@ int cmd_emulate(int argc, char **argv, const struct global_opts *g)
 			                                      "--env",
 			                                      "--help",
 			                                      NULL};
-			return cli_unknown_option("emulate", a, options);
+			return cli_unknown_option("emulate", a, options, argc, argv);
 		}
 		if (takes)
 			i++;

@@ -125,7 +125,7 @@ static int do_list(const struct project *p, int argc, char **argv)
 		else {
 			static const char *const options[] = {"--json", NULL};
 			cJSON_Delete(arr);
-			return cli_unknown_option("events list", argv[i], options);
+			return cli_unknown_option("events list", argv[i], options, argc, argv);
 		}
 	}
 	if (fn) {
@@ -204,7 +204,7 @@ static int do_templates(int argc, char **argv)
 		} else {
 			static const char *const options[] = {"--json", "--param", NULL};
 			free_params(kv, n);
-			return cli_unknown_option("events templates", argv[i], options);
+			return cli_unknown_option("events templates", argv[i], options, argc, argv);
 		}
 	}
 	if (name) {
@@ -286,7 +286,7 @@ static int do_new(const struct project *p, int argc, char **argv)
 			static const char *const options[] = {"--template", "--from", "--param",
 			                                      NULL};
 			free_params(kv, n);
-			return cli_unknown_option("events new", argv[i], options);
+			return cli_unknown_option("events new", argv[i], options, argc, argv);
 		}
 	}
 	if (!fn || !name || (tmpl && from) || (n && !tmpl)) {

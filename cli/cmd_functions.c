@@ -219,7 +219,7 @@ int cmd_functions(int argc, char **argv, const struct global_opts *g)
 			     "file:line, deployed name and any problem.");
 			return 0;
 		} else {
-			return cli_unknown_option("functions", argv[i], options);
+			return cli_unknown_option("functions", argv[i], options, argc, argv);
 		}
 	}
 	if (cli_project_load(g, &p, &err) < 0) {

@@ -265,7 +265,7 @@ int cmd_invoke(int argc, char **argv, const struct global_opts *g)
 		} else if (!function && a[0] != '-') {
 			function = a;
 		} else if (a[0] == '-' && strcmp(a, "-")) {
-			return cli_unknown_option("invoke", a, options);
+			return cli_unknown_option("invoke", a, options, argc, argv);
 		} else {
 			usage(stderr);
 			return CLI_USAGE;

@@ -154,7 +154,7 @@ int cmd_logs(int argc, char **argv, const struct global_opts *g)
 			if (!strcmp(a, "--since") || !strcmp(a, "--filter"))
 				return cli_error("logs", run.json, CLI_USAGE, "UsageError",
 				                 "%s needs a value", a);
-			return cli_unknown_option("logs", a, options);
+			return cli_unknown_option("logs", a, options, argc, argv);
 		} else
 			names[n_names++] = a;
 	}

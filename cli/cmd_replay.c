@@ -151,7 +151,7 @@ int cmd_replay(int argc, char **argv, const struct global_opts *g)
 		} else if (a[0] != '-' && (nth = strtol(a, &end, 10), !*end) && nth >= 1) {
 			continue;
 		} else if (a[0] == '-' && !(a[1] >= '0' && a[1] <= '9')) {
-			return cli_unknown_option("replay", a, options);
+			return cli_unknown_option("replay", a, options, argc, argv);
 		} else {
 			usage(stderr);
 			return CLI_USAGE;

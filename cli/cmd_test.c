@@ -305,7 +305,7 @@ int cmd_test(int argc, char **argv, const struct global_opts *g)
 			static const char *const options[] = {
 			    "--watch",    "--json",  "--quiet", "--snapshots", "--timeout",
 			    "--debounce", "--junit", "--help",  NULL};
-			return cli_unknown_option("test", a, options);
+			return cli_unknown_option("test", a, options, argc, argv);
 		}
 	}
 	const char *codeset = nl_langinfo(CODESET);

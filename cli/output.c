@@ -164,22 +164,27 @@ int cli_unknown_function(const char *cmd, const struct project *p, const char *n
 	return rc;
 }
 
-int cli_unknown_option(const char *cmd, const char *arg, const char *const *options)
+int cli_unknown_option(const char *cmd, const char *arg, const char *const *options, int argc,
+                       char **argv)
 {
 	size_t n = 0;
 	char opt[128], hint[192] = "";
+	bool json = false;
+
+	for (int i = 0; i < argc && strcmp(argv[i], "--"); i++) /* wherever --json stands */
+		json |= !strcmp(argv[i], "--json");
 
 	while (options && options[n])
 		n++;
 	/* a known option that lands here lacks its value (it was the last argument) */
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(arg, options[i]))
-			return cli_error(cmd, false, CLI_USAGE, "UsageError", "%s needs a value",
+			return cli_error(cmd, json, CLI_USAGE, "UsageError", "%s needs a value",
 			                 arg);
 	snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(arg, "="), arg);
 	cli_did_you_mean(hint, sizeof(hint), opt, options, n);
 	/* the help is the command's ("events new" -> "events") */
-	return cli_error(cmd, false, CLI_USAGE, "UsageError",
+	return cli_error(cmd, json, CLI_USAGE, "UsageError",
 	                 "%s '%s'%s; see 'lambdeck %.*s --help'",
 	                 opt[0] == '-' ? "unknown option" : "unexpected argument", opt, hint,
 	                 (int)strcspn(cmd, " "), cmd);

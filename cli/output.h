@@ -47,8 +47,10 @@ char *cli_did_you_mean(char *out, size_t size, const char *name, const char *con
 int cli_unknown_function(const char *cmd, const struct project *p, const char *name, bool json);
 /* An unknown option of a subcommand: reports it with a suggestion from options (NULL
  * terminated) and returns CLI_USAGE. An arg that is one of options is reported as lacking
- * its value. */
-int cli_unknown_option(const char *cmd, const char *arg, const char *const *options);
+ * its value. argv (the command's arguments): with --json anywhere in it, the report is the
+ * error object. */
+int cli_unknown_option(const char *cmd, const char *arg, const char *const *options, int argc,
+                       char **argv);
 
 /* "file" or "files" for n: printf("%zu %s", n, cli_plural(n, "file", "files")). */
 const char *cli_plural(size_t n, const char *one, const char *many);

@@ -140,6 +140,10 @@ check "invoke: unknown option exits 2" status 2 "$L" invoke HelloFunction --evnt
 check "invoke: did you mean --event" grep -q "did you mean '--event'" "$T/err"
 check "invoke --event without a value: exit 2" status 2 "$L" invoke HelloFunction --event
 check "invoke --event without a value: says so" grep -q -- "--event needs a value" "$T/err"
+check "invoke --json --bogus: exit 2" status 2 "$L" invoke HelloFunction --json --bogus
+check "invoke --json --bogus: a UsageError object" json_error "$T/out" UsageError
+check "events list --json --bogus: a UsageError object" sh -c '"$1" events list --json --bogus >"$2"; [ $? = 2 ]' sh "$L" "$T/out"
+check "events list --json --bogus: the object" json_error "$T/out" UsageError
 check "events new: unknown option suggests --template" sh -c '"$1" events new HelloFunction x --tmplate s3-put 2>&1 | grep -q "did you mean .--template."' sh "$L"
 
 # --- replay of an unknown function

@@ -81,21 +81,32 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* The pid of the project's emulator, from its endpoint file (-1 when none). */
-static int emulator_pid(const struct fixture *f)
+/* The pid and port of the project's emulator, from its endpoint file (-1 when none). */
+static void emulator_info(const struct fixture *f, int *pid, int *port)
 {
 	char *path = xasprintf("%s/.lambdeck/emulator/endpoint", f->proj);
 	struct buf b = {0};
 	cJSON *j = NULL;
-	int pid = -1;
 
+	*pid = *port = -1;
 	if (util_read_file(path, &b, NULL) == 0 && (j = cJSON_Parse(b.data ? b.data : ""))) {
 		const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "pid");
-		pid = cJSON_IsNumber(p) ? p->valueint : -1;
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "endpoint");
+		const char *colon = cJSON_IsString(e) ? strrchr(e->valuestring, ':') : NULL;
+
+		*pid = cJSON_IsNumber(p) ? p->valueint : -1;
+		*port = colon ? atoi(colon + 1) : -1;
 	}
 	cJSON_Delete(j);
 	buf_free(&b);
 	free(path);
+}
+
+static int emulator_pid(const struct fixture *f)
+{
+	int pid, port;
+
+	emulator_info(f, &pid, &port);
 	return pid;
 }
 
@@ -152,25 +163,6 @@ static void invoke_once(struct fixture *f, struct outcome *o)
 		fail_msg("invoke failed: %s: %s (%s)", err.code, err.message, o->code);
 }
 
-/* The port of the project's emulator, from its endpoint file (-1 when none). */
-static int emulator_port(const struct fixture *f)
-{
-	char *path = xasprintf("%s/.lambdeck/emulator/endpoint", f->proj);
-	struct buf b = {0};
-	cJSON *j = NULL;
-	int port = -1;
-
-	if (util_read_file(path, &b, NULL) == 0 && (j = cJSON_Parse(b.data ? b.data : ""))) {
-		const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "endpoint");
-		const char *colon = cJSON_IsString(e) ? strrchr(e->valuestring, ':') : NULL;
-		port = colon ? atoi(colon + 1) : -1;
-	}
-	cJSON_Delete(j);
-	buf_free(&b);
-	free(path);
-	return port;
-}
-
 /* Waits until no connection of ours to port is ESTABLISHED any more: the dead emulator's
  * FIN has reached the client's kept-alive connection (softirq work that a loaded machine
  * delays), as it has long since when a real emulator crashed before the next request. A
@@ -209,8 +201,7 @@ static int invoke_then_kill(struct fixture *f)
 
 	invoke_once(f, &o);
 	assert_int_equal(o.status, 200);
-	pid = emulator_pid(f);
-	port = emulator_port(f);
+	emulator_info(f, &pid, &port);
 	assert_true(pid > 0 && port > 0);
 	assert_int_equal(kill(pid, SIGKILL), 0);
 	wait_gone(pid);

@@ -2,12 +2,23 @@
 on valid and hostile deltas: valid ones rebuild the result byte for byte; a wrong base, ranges
 past the end, negative offsets, huge literals, truncated ops, results too long/short or with
 another SHA-256 are refused with DeltaError and nothing returned. The C side
-(unit.zipdelta) checks this applier against zipdelta_make on a real 40 MB zip."""
+(unit.zipdelta) checks this applier against zipdelta_make on a real 40 MB zip.
+
+Then the Lambda handler against a real S3 peer (s3rver from npm, installed by this test into
+lambdeck's npm cache as the emulator's "s3" service does): inline and object deltas write the
+new object byte for byte and return its CodeSha256; a changed base, a hostile delta or a
+missing base object raise, write nothing and leave the old object as it was."""
+import base64
 import hashlib
+import io
 import os
+import shutil
 import struct
+import subprocess
 import sys
+import tempfile
 import unittest
+import zipfile
 
 SRC = os.environ.get("LAMBDECK_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "backend", "remote", "zip_patcher"))
@@ -92,6 +103,131 @@ class ApplyTest(unittest.TestCase):
                       {"bucket": "b", "base_key": "k", "key": "n", "delta": "!!"}):
             with self.assertRaises(patcher.DeltaError):
                 patcher.handler(event, None, s3=object())
+
+
+S3RVER_SCRIPT = r"""
+const mod = process.env.LAMBDECK_S3RVER_MODULE;
+const S3rver = require(mod);
+const server = new S3rver({address: '127.0.0.1', port: 0, directory: process.env.S3RVER_DIRECTORY,
+  silent: true, vhostBuckets: false, configureBuckets: [{name: 'artifacts'}]});
+server.run().then((addr) => console.log('PORT ' + addr.port),
+  (err) => { console.error(err.message); process.exit(1); });
+process.on('SIGTERM', () => server.close().then(() => process.exit(0)));
+"""
+
+
+def s3rver_module():
+    """s3rver in lambdeck's npm cache, installed there on first use."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    prefix = os.path.join(cache, "lambdeck", "npm", "s3rver")
+    mod = os.path.join(prefix, "node_modules", "s3rver")
+    if not os.path.isdir(mod):
+        os.makedirs(prefix, exist_ok=True)
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", prefix,
+                        "s3rver@^3.7.1"], check=True, stdout=subprocess.DEVNULL)
+    return mod
+
+
+def make_zip(files):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files:
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+class S3HandlerTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="lk-patcher-s3-")
+        env = dict(os.environ, LAMBDECK_S3RVER_MODULE=s3rver_module(),
+                   S3RVER_DIRECTORY=cls.dir)
+        cls.proc = subprocess.Popen(["node", "-e", S3RVER_SCRIPT], env=env,
+                                    stdout=subprocess.PIPE, text=True)
+        line = cls.proc.stdout.readline()  # blocks until s3rver listens (or exits)
+        if not line.startswith("PORT "):
+            cls.proc.kill()
+            raise RuntimeError("s3rver did not start: %r" % line)
+        cls.endpoint = "http://127.0.0.1:%d" % int(line.split()[1])
+        os.environ.update(AWS_ENDPOINT_URL_S3=cls.endpoint, AWS_ACCESS_KEY_ID="S3RVER",
+                          AWS_SECRET_ACCESS_KEY="S3RVER", AWS_DEFAULT_REGION="us-east-1")
+        cls.s3 = patcher._s3_client()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proc.terminate()
+        cls.proc.wait()
+        cls.proc.stdout.close()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def setUp(self):
+        files = [("lib/%03d.js" % i, os.urandom(3000)) for i in range(40)]
+        self.old = make_zip(files)
+        files[17] = ("lib/017.js", b"exports.v = 2;\n")
+        self.new = make_zip(files)
+        self.s3.put_object(Bucket="artifacts", Key="fn/old.zip", Body=self.old)
+        for key in ("fn/new.zip", "fn/new2.zip"):
+            self.s3.delete_object(Bucket="artifacts", Key=key)
+
+    def delta(self):
+        """A valid delta old -> new: the longest common prefix and suffix copied."""
+        p = 0
+        while p < min(len(self.old), len(self.new)) and self.old[p] == self.new[p]:
+            p += 1
+        q = 0
+        while (q < min(len(self.old), len(self.new)) - p
+               and self.old[-1 - q] == self.new[-1 - q]):
+            q += 1
+        return (header(self.old, self.new) + copy(0, p) + literal(self.new[p:len(self.new) - q])
+                + copy(len(self.old) - q - p, q))
+
+    def get(self, key):
+        return self.s3.get_object(Bucket="artifacts", Key=key)["Body"].read()
+
+    def absent(self, key):
+        with self.assertRaises(Exception) as cm:
+            self.get(key)
+        self.assertIn("NoSuchKey", str(cm.exception))
+
+    def test_inline_and_object_deltas(self):
+        d = self.delta()
+        r = patcher.handler({"bucket": "artifacts", "base_key": "fn/old.zip", "key": "fn/new.zip",
+                             "delta": base64.b64encode(d).decode()})
+        self.assertEqual(self.get("fn/new.zip"), self.new)
+        self.assertEqual(r, {"key": "fn/new.zip", "size": len(self.new),
+                             "sha256": base64.b64encode(hashlib.sha256(self.new).digest()).decode()})
+        self.s3.put_object(Bucket="artifacts", Key="fn/delta", Body=d)
+        patcher.handler({"bucket": "artifacts", "base_key": "fn/old.zip", "key": "fn/new2.zip",
+                         "delta_key": "fn/delta"})
+        self.assertEqual(self.get("fn/new2.zip"), self.new)
+        self.assertEqual(self.get("fn/old.zip"), self.old)
+
+    def test_refusals_leave_everything_untouched(self):
+        good = self.delta()
+        hostile = [header(self.old, self.new) + copy(len(self.old), 10),
+                   header(self.old, self.new) + literal(b"x", 1 << 30),
+                   header(self.old, self.new) + copy(0, len(self.new)),
+                   good[:-1]]
+        for d in hostile:
+            for key in ("fn/new.zip", "fn/old.zip"):
+                with self.assertRaises(patcher.DeltaError):
+                    patcher.handler({"bucket": "artifacts", "base_key": "fn/old.zip", "key": key,
+                                     "delta": base64.b64encode(d).decode()})
+                self.absent("fn/new.zip")
+                self.assertEqual(self.get("fn/old.zip"), self.old)
+        # the base changed since the delta was made
+        self.s3.put_object(Bucket="artifacts", Key="fn/old.zip", Body=b"Q" + self.old[1:])
+        with self.assertRaises(patcher.DeltaError) as cm:
+            patcher.handler({"bucket": "artifacts", "base_key": "fn/old.zip", "key": "fn/new.zip",
+                             "delta": base64.b64encode(good).decode()})
+        self.assertIn("not the one", str(cm.exception))
+        self.absent("fn/new.zip")
+        # the base is gone
+        with self.assertRaises(Exception) as cm:
+            patcher.handler({"bucket": "artifacts", "base_key": "fn/gone.zip", "key": "fn/new.zip",
+                             "delta": base64.b64encode(good).decode()})
+        self.assertIn("NoSuchKey", str(cm.exception))
+        self.absent("fn/new.zip")
 
 
 if __name__ == "__main__":

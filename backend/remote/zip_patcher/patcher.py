@@ -14,6 +14,7 @@ Errors are raised (a function error): {"errorType": "DeltaError", "errorMessage"
 """
 import base64
 import hashlib
+import os
 import struct
 
 MAGIC = b"LKZDELT1"
@@ -101,13 +102,15 @@ def apply_delta(base, delta):
 
 
 def _s3_client():
-    """The S3 client the runtime provides (boto3; plain botocore where boto3 is absent)."""
+    """The S3 client the runtime provides (boto3; plain botocore where boto3 is absent).
+    AWS_ENDPOINT_URL_S3 (unset in AWS) points it at a local S3 when run by the emulator."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or None
     try:
         import boto3
-        return boto3.client("s3")
+        return boto3.client("s3", endpoint_url=endpoint)
     except ImportError:
         import botocore.session
-        return botocore.session.get_session().create_client("s3")
+        return botocore.session.get_session().create_client("s3", endpoint_url=endpoint)
 
 
 def _read_object(s3, bucket, key):

@@ -10,8 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
+
+#include "backend/runtimes.h"
 
 const char *project_kind_name(enum project_kind kind)
 {
@@ -651,8 +655,10 @@ static void json_function(struct project *p, const cJSON *obj, const char *key_n
 static int json_settings(struct project *p, const cJSON *root, const char *text, size_t len,
                          const char *shown, struct lk_error *err)
 {
-	static const char *const string_keys[] = {"mode", "profile", "region", "artifact_bucket"};
-	char **const fields[] = {&p->mode, &p->profile, &p->region, &p->artifact_bucket};
+	static const char *const string_keys[] = {"mode", "profile", "region", "artifact_bucket",
+	                                          "python"};
+	char **const fields[] = {&p->mode, &p->profile, &p->region, &p->artifact_bucket,
+	                         &p->python};
 	const char *why;
 	int line, col;
 
@@ -774,7 +780,8 @@ out:
 
 /* ---- discovery -------------------------------------------------------------------------- */
 
-int project_load(const char *dir, struct project **out, struct lk_error *err)
+/* Reads the project's configuration files (see project_load). */
+static int discover(const char *dir, struct project **out, struct lk_error *err)
 {
 	static const char *const templates[] = {"template.yaml", "template.yml", NULL};
 	static const char *const slsfiles[] = {"serverless.yml", "serverless.yaml", NULL};
@@ -832,6 +839,69 @@ int project_load(const char *dir, struct project **out, struct lk_error *err)
 	return rc;
 }
 
+/* Checks each function's runtime against the runtime table and chooses its local
+ * interpreter: unknown runtimes and runtimes nothing here can run are problems, deprecated
+ * ones and other languages run through a bootstrap are notes, a different local version is
+ * recorded in local_runtime. */
+static void check_runtimes(struct project *p)
+{
+	time_t now = time(NULL);
+
+	for (size_t i = 0; i < p->n_functions; i++) {
+		struct project_function *f = &p->functions[i];
+		const struct runtime_info *r = runtimes_find(f->runtime);
+		struct runtimes_choice c;
+
+		if (!f->runtime || (f->package_type && !strcmp(f->package_type, "Image")))
+			continue;
+		if (!r) {
+			project_add_problem(f,
+			                    "runtime %s is not one AWS Lambda accepts today (%s)",
+			                    f->runtime, runtimes_list());
+			continue;
+		}
+		if (runtimes_deprecated(r, now))
+			project_add_note(
+			    f,
+			    "%s is deprecated by AWS since %s: AWS blocks creating, then "
+			    "updating, such functions; move to a newer %s runtime",
+			    r->id, r->deprecated, runtimes_family_name(r->family));
+		if (!runtimes_runs_natively(r)) {
+			char *boot = f->code_dir ? util_path_join(f->code_dir, "bootstrap") : NULL;
+
+			if (boot && access(boot, X_OK) == 0)
+				project_add_note(
+				    f,
+				    "not runnable locally as %s: the emulator runs the "
+				    "code's own `bootstrap`, like provided.al2023",
+				    r->id);
+			else
+				project_add_note(
+				    f,
+				    "not runnable locally: the emulator has no %s runtime (ship an "
+				    "executable `bootstrap` with the code to run it as a custom "
+				    "runtime)",
+				    runtimes_family_name(r->family));
+			free(boot);
+			continue;
+		}
+		runtimes_choose(f->runtime, p->dir, p->python, NULL, &c);
+		if (c.problem)
+			project_add_problem(f, "%s", c.problem);
+		f->interpreter = c.path ? xstrdup(c.path) : NULL;
+		f->local_runtime = runtimes_choice_describe(f->runtime, &c);
+		runtimes_choice_free(&c);
+	}
+}
+
+int project_load(const char *dir, struct project **out, struct lk_error *err)
+{
+	int rc = discover(dir, out, err);
+
+	check_runtimes(*out);
+	return rc;
+}
+
 static void free_strv(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -871,6 +941,8 @@ void project_free(struct project *p)
 		free(f->package_type);
 		free(f->handler_symbol);
 		free(f->notes);
+		free(f->interpreter);
+		free(f->local_runtime);
 	}
 	free(p->functions);
 	free(p->dir);
@@ -881,6 +953,7 @@ void project_free(struct project *p)
 	free(p->profile);
 	free(p->region);
 	free(p->artifact_bucket);
+	free(p->python);
 	free(p);
 }
 

@@ -40,6 +40,11 @@ struct project_function {
 	int config_line;      /* 1-based line of the function's definition in config_file, 0 */
 	char *notes;          /* non-fatal remarks ("Timeout: !Ref T cannot be resolved locally;
 	                       * using 3"), "; "-separated, or NULL */
+	/* The local runtime (backend/runtimes.h), set by discovery: */
+	char *interpreter;   /* absolute path of the interpreter local workers run, or NULL
+	                      * (provided*, or none found: then problem says so) */
+	char *local_runtime; /* "python3.9 → running with python3.11 (/usr/bin/python3.11)"
+	                      * when it differs from runtime, else NULL */
 };
 
 enum project_kind {
@@ -62,6 +67,8 @@ struct project {
 	char *region;       /* lambdeck.json "region", NULL if unset */
 	char *artifact_bucket;
 	bool share_with_group;
+	char *python; /* lambdeck.json "python": virtualenv dir or interpreter, NULL if unset
+	               * (the project's Python environment: see runtimes_project_python) */
 };
 
 /* Call order: project_load() once (cheap: a 200-function template takes well under 20 ms,

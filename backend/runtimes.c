@@ -128,6 +128,17 @@ int runtimes_nearest(int want_major, int want_minor, const int (*have)[2], int n
 	return best;
 }
 
+char *runtimes_cache_dir(void)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+
+	if (xdg && xdg[0] == '/')
+		return xasprintf("%s/lambdeck", xdg);
+	if (home && home[0] == '/')
+		return xasprintf("%s/.cache/lambdeck", home);
+	return NULL;
+}
+
 /* ---- the project's Python environment ---- */
 
 /* "3.11" from "3.11.2" / "3.11.2.final.0": sets major/minor, false if unparsable. */

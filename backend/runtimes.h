@@ -85,6 +85,10 @@ void runtimes_choice_free(struct runtimes_choice *c);
 /* "python3.9 → running with python3.11 (/usr/bin/python3.11)" when the choice differs from
  * the declared runtime, NULL when it is exact or nothing runs. Caller frees. */
 char *runtimes_choice_describe(const char *runtime, const struct runtimes_choice *c);
+/* lambdeck's per-user cache for what the managed runtimes provide (the AWS SDK v3 for
+ * Node.js under aws-sdk-v3/): $XDG_CACHE_HOME/lambdeck, else $HOME/.cache/lambdeck.
+ * Caller frees; NULL when neither variable is set. */
+char *runtimes_cache_dir(void);
 /* Picks the index of the version nearest to want among have[0..n): equal first, then the
  * smallest distance, ties to the newer. -1 when n is 0. Exposed for unit tests. */
 int runtimes_nearest(int want_major, int want_minor, const int (*have)[2], int n);

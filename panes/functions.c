@@ -603,6 +603,12 @@ static void rebuild_rows(struct functions *st)
 			                           .fn = i,
 			                           .text = f->problem,
 			                           .role = THEME_FAIL});
+		if (f->local_runtime)
+			push_text(st, (struct row){.kind = ROW_PROBLEM,
+			                           .depth = 1,
+			                           .fn = i,
+			                           .text = f->local_runtime,
+			                           .role = THEME_DIM});
 		if (!f->buildable && f->not_buildable)
 			push_text(st, (struct row){.kind = ROW_PROBLEM,
 			                           .depth = 1,
@@ -1372,6 +1378,15 @@ static void short_runtime(const struct project_function *f, char *out, size_t le
 		snprintf(out, len, "node%.*s", (int)strcspn(r + 6, "."), r + 6);
 	else
 		snprintf(out, len, "%s", r);
+	/* another local version: "py3.9→3.11" (the note row says where it comes from) */
+	const char *with = f->local_runtime ? strstr(f->local_runtime, "running with ") : NULL;
+	if (with) {
+		with += strcspn(with, "0123456789");
+		size_t n = strlen(out), v = strspn(with, "0123456789.");
+		if (v)
+			snprintf(out + n, len - n, "%s%.*s", theme_glyph(THEME_GLYPH_ARROW_RIGHT),
+			         (int)v, with);
+	}
 }
 
 static void put_text(WINDOW *w, const char *text, int max)

@@ -55,10 +55,47 @@ function missingSdkPackage(e) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Installs pkg into SDK_DIR with npm, once for every worker and project: one install at a
-// time (a lock directory), npm in its own session so that it finishes even if this worker
-// is stopped at the init timeout, and the next worker finds the package in place.
-async function installSdkPackage(pkg) {
+// True when pkg resolves from dir upwards (the function's own copy) or from SDK_DIR.
+function sdkPresent(pkg, dir) {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, "node_modules", pkg, "package.json"))) return true;
+    if (d === path.dirname(d)) break;
+  }
+  return fs.existsSync(path.join(SDK_DIR, "node_modules", pkg, "package.json"));
+}
+
+// The @aws-sdk/* packages the function's sources import (import/require/import() of a
+// string literal) that neither its node_modules nor the cache have. The sources are read
+// once, at init, bounded (node_modules skipped, 2000 files, 1 MB each); ESM caches a
+// failed resolution, so installing before the first import is what makes it work.
+function missingSdkPackages() {
+  const found = new Set();
+  const re = /(?:from\s*|import\s*\(\s*|require\s*\(\s*|import\s+)["'](@aws-sdk\/[a-z0-9._-]+)(?:\/[^"']*)?["']/g;
+  const todo = [TASK_ROOT];
+  let files = 0;
+  while (todo.length && files < 2000) {
+    const dir = todo.pop();
+    let entries = [];
+    try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { continue; }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== "node_modules" && !e.name.startsWith(".")) todo.push(p);
+      } else if (/\.(m|c)?js$/.test(e.name) && files++ < 2000) {
+        try {
+          if (fs.statSync(p).size > 1 << 20) continue;
+          for (const m of fs.readFileSync(p, "utf8").matchAll(re)) found.add(m[1]);
+        } catch {}
+      }
+    }
+  }
+  return [...found].filter((pkg) => !sdkPresent(pkg, TASK_ROOT)).sort();
+}
+
+// Installs pkgs into SDK_DIR with npm, once for every worker and project: one install at a
+// time (a lock directory), npm in its own session writing to a log file, so that it finishes
+// even if this worker is stopped, and the next worker finds the packages in place.
+async function installSdkPackages(pkgs) {
   // a one-time install is not the function's init time (lambdeck's own Runtime API call)
   await request("POST", "/init/extend", JSON.stringify({ ms: 300000 }), { "Content-Type": "application/json" }).catch(() => {});
   fs.mkdirSync(SDK_DIR, { recursive: true });
@@ -78,19 +115,26 @@ async function installSdkPackage(pkg) {
         fs.rmSync(lock, { recursive: true, force: true });
         continue;
       }
-      await sleep(200); // another worker installs: its package may be ours too
-      if (fs.existsSync(path.join(SDK_DIR, "node_modules", pkg, "package.json"))) return;
+      await sleep(200); // another worker installs: its packages may be ours too
+      pkgs = pkgs.filter((p) => !fs.existsSync(path.join(SDK_DIR, "node_modules", p, "package.json")));
+      if (!pkgs.length) return;
     }
   }
   try {
-    if (!fs.existsSync(path.join(SDK_DIR, "package.json")))
-      fs.writeFileSync(path.join(SDK_DIR, "package.json"), '{"private":true,"description":"lambdeck: the AWS SDK v3 of the Node.js runtimes"}\n');
-    process.stdout.write(`lambdeck: installing ${pkg} (the AWS SDK v3 that AWS's nodejs runtimes include) into ${SDK_DIR}\n`);
+    const pjPath = path.join(SDK_DIR, "package.json");
+    let pj = { private: true, description: "lambdeck: the AWS SDK v3 of the Node.js runtimes", dependencies: {} };
+    try { pj = JSON.parse(fs.readFileSync(pjPath, "utf8")); } catch {}
+    pj.dependencies = { ...(pj.dependencies || {}) };
+    for (const p of pkgs) pj.dependencies[p] = pj.dependencies[p] || "*";
+    const tmp = `${pjPath}.${process.pid}`;
+    fs.writeFileSync(tmp, JSON.stringify(pj, null, 2) + "\n");
+    fs.renameSync(tmp, pjPath);
+    process.stdout.write(`lambdeck: installing ${pkgs.join(" ")} (the AWS SDK v3 that AWS's nodejs runtimes include) into ${SDK_DIR}\n`);
     // npm writes to a file, not to us: it outlives this worker if the worker is stopped
     const logPath = path.join(SDK_DIR, "install.log");
     const log = fs.openSync(logPath, "w");
     const code = await new Promise((resolve) => {
-      const child = spawn("npm", ["install", "--no-audit", "--no-fund", "--no-save", "--prefix", SDK_DIR, pkg],
+      const child = spawn("npm", ["install", "--no-audit", "--no-fund", "--omit=dev", "--prefix", SDK_DIR],
         { cwd: SDK_DIR, detached: true, stdio: ["ignore", log, log], env: { ...process.env, ...NPM_ENV } });
       child.on("error", (e) => { fs.appendFileSync(logPath, `${e.message}\n`); resolve(-1); });
       child.on("exit", (c) => resolve(c));
@@ -98,15 +142,8 @@ async function installSdkPackage(pkg) {
     fs.closeSync(log);
     if (code !== 0) {
       const tail = fs.readFileSync(logPath, "utf8").trim().split("\n").slice(-6).join("\r");
-      process.stdout.write(`lambdeck: npm install ${pkg} failed (${logPath}): ${tail}\n`);
+      process.stdout.write(`lambdeck: npm install ${pkgs.join(" ")} failed (${logPath}): ${tail}\n`);
     }
-    if (code !== 0) return;
-    // --no-save keeps other packages, but record this one so later installs keep it
-    const pj = JSON.parse(fs.readFileSync(path.join(SDK_DIR, "package.json"), "utf8"));
-    pj.dependencies = { ...(pj.dependencies || {}), [pkg]: "*" };
-    const tmp = path.join(SDK_DIR, `package.json.${process.pid}`);
-    fs.writeFileSync(tmp, JSON.stringify(pj, null, 2) + "\n");
-    fs.renameSync(tmp, path.join(SDK_DIR, "package.json"));
   } finally {
     fs.rmSync(lock, { recursive: true, force: true });
   }
@@ -254,6 +291,13 @@ async function loadHandler(spec) {
   }
   let mod;
   const installed = new Set();
+  if (SDK_DIR) {
+    const missing = missingSdkPackages();
+    if (missing.length) {
+      missing.forEach((p) => installed.add(p));
+      await installSdkPackages(missing);
+    }
+  }
   for (let attempt = 0; ; attempt++) {
     try {
       const esm = file.endsWith(".mjs") || (file.endsWith(".js") && isModulePackage(path.dirname(file)));
@@ -275,7 +319,7 @@ async function loadHandler(spec) {
       const pkg = SDK_DIR ? missingSdkPackage(e) : null;
       if (pkg && !installed.has(pkg)) {
         installed.add(pkg);
-        await installSdkPackage(pkg);
+        await installSdkPackages([pkg]);
         continue;
       }
       if (e && (e.code === "ERR_MODULE_NOT_FOUND" || e.code === "MODULE_NOT_FOUND")) {

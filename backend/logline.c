@@ -125,22 +125,20 @@ bool logline_next_part(const char *msg, size_t len, size_t *pos, size_t *start, 
 	return true;
 }
 
-/* True when the text starts with a JavaScript error line: "TypeError: ...",
- * "Error: ...", "Uncaught SomeError ..." (an identifier ending in "Error" or "Exception"). */
+/* True when the text starts with an error as an interpreter prints it: "TypeError: ...",
+ * "Error: ...", "botocore.exceptions.ClientError: ..." (a name ending in "Error" or
+ * "Exception", then a colon), or Node's "Uncaught ..." line. */
 static bool js_error_start(const char *s, size_t len)
 {
 	size_t i = 0;
 
 	if (starts(s, len, "Uncaught "))
-		i = 9;
-	size_t id = i;
+		return true;
 	while (i < len && (isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '.'))
 		i++;
-	if (i == id || !isupper((unsigned char)s[id]))
-		return false;
-	bool named = (i - id >= 5 && !memcmp(s + i - 5, "Error", 5)) ||
-	             (i - id >= 9 && !memcmp(s + i - 9, "Exception", 9));
-	return named && i < len && (s[i] == ':' || s[i] == ' ' || s[i] == '\r');
+	bool named = (i >= 5 && !memcmp(s + i - 5, "Error", 5)) ||
+	             (i >= 9 && !memcmp(s + i - 9, "Exception", 9));
+	return named && i < len && s[i] == ':';
 }
 
 enum logline_kind logline_classify(const char *msg, size_t len)

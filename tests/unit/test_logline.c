@@ -81,6 +81,10 @@ static void test_classify(void **state)
 	                 LOGLINE_PLAIN);
 	assert_int_equal(logline_classify(S("TypeError: x is not a function")), LOGLINE_ERROR);
 	assert_int_equal(logline_classify(S("Uncaught Exception \t{}")), LOGLINE_ERROR);
+	assert_int_equal(logline_classify(S("botocore.exceptions.ClientError: denied")),
+	                 LOGLINE_ERROR);
+	assert_int_equal(logline_classify(S("Exception handling docs: see README")), LOGLINE_PLAIN);
+	assert_int_equal(logline_classify(S("Error handling")), LOGLINE_PLAIN);
 	assert_int_equal(logline_classify(S("    at handler (/var/task/index.js:3:9)")),
 	                 LOGLINE_PLAIN);
 	assert_int_equal(logline_classify(S("{\"errorType\":\"Error\",\"errorMessage\":\"x\"}")),

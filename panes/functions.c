@@ -603,12 +603,6 @@ static void rebuild_rows(struct functions *st)
 			                           .fn = i,
 			                           .text = f->problem,
 			                           .role = THEME_FAIL});
-		if (f->local_runtime)
-			push_text(st, (struct row){.kind = ROW_PROBLEM,
-			                           .depth = 1,
-			                           .fn = i,
-			                           .text = f->local_runtime,
-			                           .role = THEME_DIM});
 		if (!f->buildable && f->not_buildable)
 			push_text(st, (struct row){.kind = ROW_PROBLEM,
 			                           .depth = 1,
@@ -622,6 +616,21 @@ static void rebuild_rows(struct functions *st)
 			                           .depth = 1,
 			                           .fn = i,
 			                           .text = "(more files not listed)",
+			                           .role = THEME_DIM});
+		/* after the files, so their rows stay where they were: the local interpreter when
+		 * it differs, and discovery's notes (deprecated runtime, not runnable locally...)
+		 */
+		if (f->notes)
+			push_text(st, (struct row){.kind = ROW_PROBLEM,
+			                           .depth = 1,
+			                           .fn = i,
+			                           .text = f->notes,
+			                           .role = THEME_DIM});
+		if (f->local_runtime)
+			push_text(st, (struct row){.kind = ROW_PROBLEM,
+			                           .depth = 1,
+			                           .fn = i,
+			                           .text = f->local_runtime,
 			                           .role = THEME_DIM});
 	}
 	if (needle && st->n_rows == 0)

@@ -282,15 +282,20 @@ static void show_text_block(struct playground *st, const char *text, enum theme_
 }
 
 /* The first line of a failure reason for the status bar, cut at a word (never inside one)
- * so that it fits beside the bar's other fields, with a pointer to the whole text in the
- * Playground when cut. Caller frees. */
-static char *status_reason(const char *s)
+ * so that it fits beside the bar's other fields (the mode, the endpoint, "? help") after a
+ * prefix of prefix_cols columns, ending with "… (see Playground)" when cut: the
+ * Playground shows the whole text. Caller frees. */
+static char *status_reason(const char *s, size_t prefix_cols)
 {
-	size_t max = COLS > 70 ? (size_t)COLS - 40 : 30, n = strcspn(s, "\n"), cut;
+	static const char more[] = "… (see Playground)";
+	size_t n = strcspn(s, "\n"), cut = 0, max;
+	long room = (long)COLS - 42 - (long)prefix_cols;
 
-	if (columns(s, n) <= max && !s[n])
+	if (room < 12 + (long)columns(more, sizeof(more) - 1))
+		room = 12 + (long)columns(more, sizeof(more) - 1);
+	if (columns(s, n) <= (size_t)room && !s[n])
 		return xstrdup(s);
-	cut = 0;
+	max = (size_t)room - columns(more, sizeof(more) - 1);
 	for (size_t i = 0, cols = 0; i < n && cols < max; i++) {
 		if (s[i] == ' ')
 			cut = i;
@@ -302,7 +307,7 @@ static char *status_reason(const char *s)
 		for (size_t cols = 0; cut < n && cols < max; cols++)
 			for (cut++; cut < n && ((unsigned char)s[cut] & 0xC0) == 0x80; cut++)
 				;
-	return xasprintf("%.*s… (whole text in the Playground)", (int)cut, s);
+	return xasprintf("%.*s%s", (int)cut, s, more);
 }
 
 /* Like textview_appendf, wrapped as show_text_block does. */
@@ -532,7 +537,8 @@ static void on_invoked(const struct invoke_result *r, void *user)
 		bool ok = !lk_error_is_set(&r->err) && !r->function_error;
 		char *reason = status_reason(r->function_error          ? r->function_error
 		                             : lk_error_is_set(&r->err) ? r->err.message
-		                                                        : "");
+		                                                        : "",
+		                             strlen(what) + 8);
 		if (st->job) {
 			app_job_finish(st->job, ok, "%s: %d%s%s", what, r->status,
 			               r->function_error || lk_error_is_set(&r->err) ? " " : "",

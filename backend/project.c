@@ -846,6 +846,11 @@ static int discover(const char *dir, struct project **out, struct lk_error *err)
 static void check_runtimes(struct project *p)
 {
 	time_t now = time(NULL);
+	struct {
+		const char *runtime;
+		struct runtimes_choice c;
+	} *seen = NULL;
+	size_t n_seen = 0;
 
 	for (size_t i = 0; i < p->n_functions; i++) {
 		struct project_function *f = &p->functions[i];
@@ -885,13 +890,25 @@ static void check_runtimes(struct project *p)
 			free(boot);
 			continue;
 		}
-		runtimes_choose(f->runtime, p->dir, p->python, NULL, &c);
+		/* one choice per runtime: a 200-function template scans PATH once, not 200 times */
+		size_t k;
+		for (k = 0; k < n_seen && strcmp(seen[k].runtime, f->runtime); k++)
+			;
+		if (k == n_seen) {
+			seen = xrealloc(seen, (n_seen + 1) * sizeof(*seen));
+			seen[k].runtime = f->runtime;
+			runtimes_choose(f->runtime, p->dir, p->python, NULL, &seen[k].c);
+			n_seen++;
+		}
+		c = seen[k].c;
 		if (c.problem)
 			project_add_problem(f, "%s", c.problem);
 		f->interpreter = c.path ? xstrdup(c.path) : NULL;
 		f->local_runtime = runtimes_choice_describe(f->runtime, &c);
-		runtimes_choice_free(&c);
 	}
+	for (size_t k = 0; k < n_seen; k++)
+		runtimes_choice_free(&seen[k].c);
+	free(seen);
 }
 
 int project_load(const char *dir, struct project **out, struct lk_error *err)

@@ -579,5 +579,8 @@ char *runtimes_choice_describe(const char *runtime, const struct runtimes_choice
 {
 	if (!c || !c->path || c->exact)
 		return NULL;
+	if (c->major < 0)
+		return xasprintf("%s → running with %s of unknown version (%s)", runtime, c->name,
+		                 c->path);
 	return xasprintf("%s → running with %s (%s)", runtime, c->name, c->path);
 }

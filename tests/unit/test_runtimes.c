@@ -218,6 +218,15 @@ static void test_choose(void **state)
 		assert_non_null(strstr(desc, "nodejs18.x → running with node 22"));
 		free(desc);
 		runtimes_choice_free(&c);
+		/* a node whose version cannot be told without running it: said so */
+		assert_int_equal(unlink(hdr), 0);
+		runtimes_choose("nodejs22.x", proj, NULL, nbin, &c);
+		assert_non_null(c.path);
+		assert_false(c.exact);
+		desc = runtimes_choice_describe("nodejs22.x", &c);
+		assert_non_null(strstr(desc, "running with node of unknown version"));
+		free(desc);
+		runtimes_choice_free(&c);
 		free(nodeprefix), free(nbin), free(inc), free(hdr);
 	}
 	test_rm_rf(root);

@@ -35,9 +35,12 @@ const SDK_DIR = CACHE_DIR && DECLARED_MAJOR >= 18 ? path.join(CACHE_DIR, "aws-sd
 // ---- the AWS SDK v3 of the nodejs18.x+ runtimes ----
 
 // Makes @aws-sdk/* resolvable from SDK_DIR after the function's own node_modules (the
-// project's copy wins): NODE_PATH for CommonJS, a resolve hook for ES modules.
+// project's copy wins): NODE_PATH for CommonJS, a resolve hook for ES modules. Only for a
+// function that needs it: the hook's loader thread costs every cold start a little.
+let sdkProvided = false;
 function provideSdk() {
-  if (!SDK_DIR) return;
+  if (!SDK_DIR || sdkProvided) return;
+  sdkProvided = true;
   const nm = path.join(SDK_DIR, "node_modules");
   process.env.NODE_PATH = process.env.NODE_PATH ? `${process.env.NODE_PATH}${path.delimiter}${nm}` : nm;
   Module._initPaths();
@@ -55,20 +58,21 @@ function missingSdkPackage(e) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// True when pkg resolves from dir upwards (the function's own copy) or from SDK_DIR.
-function sdkPresent(pkg, dir) {
+// True when the function has its own copy of pkg (node_modules from dir upwards).
+function ownCopy(pkg, dir) {
   for (let d = dir; ; d = path.dirname(d)) {
     if (fs.existsSync(path.join(d, "node_modules", pkg, "package.json"))) return true;
-    if (d === path.dirname(d)) break;
+    if (d === path.dirname(d)) return false;
   }
-  return fs.existsSync(path.join(SDK_DIR, "node_modules", pkg, "package.json"));
 }
 
+const inCache = (pkg) => fs.existsSync(path.join(SDK_DIR, "node_modules", pkg, "package.json"));
+
 // The @aws-sdk/* packages the function's sources import (import/require/import() of a
-// string literal) that neither its node_modules nor the cache have. The sources are read
-// once, at init, bounded (node_modules skipped, 2000 files, 1 MB each); ESM caches a
-// failed resolution, so installing before the first import is what makes it work.
-function missingSdkPackages() {
+// string literal) without shipping them. The sources are read once, at init, bounded
+// (node_modules skipped, 2000 files, 1 MB each); ESM caches a failed resolution, so
+// installing before the first import is what makes it work.
+function sdkImportsNotShipped() {
   const found = new Set();
   const re = /(?:from\s*|import\s*\(\s*|require\s*\(\s*|import\s+)["'](@aws-sdk\/[a-z0-9._-]+)(?:\/[^"']*)?["']/g;
   const todo = [TASK_ROOT];
@@ -89,7 +93,7 @@ function missingSdkPackages() {
       }
     }
   }
-  return [...found].filter((pkg) => !sdkPresent(pkg, TASK_ROOT)).sort();
+  return [...found].filter((pkg) => !ownCopy(pkg, TASK_ROOT)).sort();
 }
 
 // Installs pkgs into SDK_DIR with npm, once for every worker and project: one install at a
@@ -116,7 +120,7 @@ async function installSdkPackages(pkgs) {
         continue;
       }
       await sleep(200); // another worker installs: its packages may be ours too
-      pkgs = pkgs.filter((p) => !fs.existsSync(path.join(SDK_DIR, "node_modules", p, "package.json")));
+      pkgs = pkgs.filter((p) => !inCache(p));
       if (!pkgs.length) return;
     }
   }
@@ -292,7 +296,9 @@ async function loadHandler(spec) {
   let mod;
   const installed = new Set();
   if (SDK_DIR) {
-    const missing = missingSdkPackages();
+    const needed = sdkImportsNotShipped();
+    const missing = needed.filter((p) => !inCache(p));
+    if (needed.length) provideSdk();
     if (missing.length) {
       missing.forEach((p) => installed.add(p));
       await installSdkPackages(missing);
@@ -319,7 +325,8 @@ async function loadHandler(spec) {
       const pkg = SDK_DIR ? missingSdkPackage(e) : null;
       if (pkg && !installed.has(pkg)) {
         installed.add(pkg);
-        await installSdkPackages([pkg]);
+        provideSdk();
+        if (!inCache(pkg)) await installSdkPackages([pkg]);
         continue;
       }
       if (e && (e.code === "ERR_MODULE_NOT_FOUND" || e.code === "MODULE_NOT_FOUND")) {
@@ -396,7 +403,6 @@ async function postError(id, err, logIt = true) {
 
 async function main() {
   if (RUNTIME_NOTE) process.stdout.write(`lambdeck: ${RUNTIME_NOTE}\n`);
-  provideSdk();
   patchConsole();
   let handler = null;
   let initError = null;

@@ -459,8 +459,8 @@ static void choose_python(const struct runtime_info *r, const char *project_dir,
 			c->name = xasprintf("%s python%d.%d", env.source, env.major, env.minor);
 		else
 			c->name = xasprintf("%s python", env.source);
+		c->problem = problem; /* a wrong "python" is said even when the next rule works */
 		runtimes_pyenv_free(&env);
-		free(problem);
 		return;
 	}
 	scan_path(path_env, true, &cands);
@@ -491,7 +491,7 @@ static void choose_python(const struct runtime_info *r, const char *project_dir,
 		free(problem);
 		return;
 	}
-	free(problem);
+	c->problem = problem;
 	c->exact = c->major == r->major && c->minor == r->minor;
 	c->name = c->major >= 0 ? xasprintf("python%d.%d", c->major, c->minor) : xstrdup("python3");
 }

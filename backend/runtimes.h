@@ -71,7 +71,9 @@ struct runtimes_choice {
 	int major, minor;   /* its language version, -1 when unknown */
 	bool exact;         /* the declared language version (or provided: nothing to choose) */
 	const char *source; /* "PATH", or the pyenv source ("$VIRTUAL_ENV", ".venv", ...) */
-	char *problem;      /* why this runtime cannot run locally; NULL when it can */
+	char *problem;      /* why this runtime cannot run locally (path NULL), or what is wrong
+	                     * with the configuration although it can (a lambdeck.json "python"
+	                     * that does not exist); NULL when all is well */
 };
 /* Chooses the interpreter for runtime: python → the project's environment, else
  * python3.X of the exact version on PATH, else the nearest python3.Y (ties: the newer), else

@@ -183,6 +183,12 @@ static void test_choose(void **state)
 		runtimes_choice_free(&c);
 		free(venv);
 	}
+	/* a lambdeck.json "python" that does not exist: said, and the venv still runs it */
+	runtimes_choose("python3.12", proj, "nope/bin/python", bin, &c);
+	assert_non_null(c.path);
+	assert_string_equal(c.source, ".venv");
+	assert_non_null(strstr(c.problem, "lambdeck.json \"python\": nope/bin/python"));
+	runtimes_choice_free(&c);
 	/* provided: nothing to choose; java: not runnable, says why */
 	runtimes_choose("provided.al2023", proj, NULL, bin, &c);
 	assert_null(c.problem);

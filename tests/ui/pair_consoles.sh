@@ -52,10 +52,10 @@ ui_use b
 ui_wait_line "▸ OrdersFunction +py3.12(→3\.[0-9]+)? +● +↑" 5
 (cd "$UI_PROJ" && PATH=/usr/bin:/bin "$LAMBDECK" deploy OrdersFunction >"$UI_DIR/deploy.out" 2>&1) ||
 	{ cat "$UI_DIR/deploy.out"; ui_fail "lambdeck deploy next to the consoles failed"; }
-ui_wait_line_gone "OrdersFunction +py3.12 +●" 3
+ui_wait_line_gone "OrdersFunction +py3.12(→3\.[0-9]+)? +●" 3
 ui_wait_line "▸ OrdersFunction +py3.12(→3\.[0-9]+)? +↑"
 ui_use ui
-ui_wait_line_gone "OrdersFunction +py3.12 +●" 3
+ui_wait_line_gone "OrdersFunction +py3.12(→3\.[0-9]+)? +●" 3
 ui_wait_line "▸ OrdersFunction +py3.12(→3\.[0-9]+)? +↑"
 ui_pass "modified, then a CLI deploy: both consoles follow"
 

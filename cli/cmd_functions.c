@@ -157,7 +157,7 @@ static void print_json(const struct project *p)
 		add_string(o, "name", f->name);
 		add_string(o, "runtime", f->runtime);
 		add_string(o, "interpreter", f->interpreter);
-		add_string(o, "local_runtime", f->local_runtime);
+		add_string(o, "localRuntime", f->local_runtime);
 		add_string(o, "handler", f->handler);
 		add_string(o, "codeDir", f->code_dir);
 		add_string(o, "sourceFile", f->source_file);

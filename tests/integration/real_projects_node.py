@@ -24,10 +24,10 @@ def note_for(runtime):
 
 with RealProject("run-sam-nodejs-hello") as p:
     f = p.functions().get("HelloWorldFunction")
-    check(f is not None and f["runtime"] == "nodejs22.x" and f["source_file"].endswith("app.mjs"),
+    check(f is not None and f["runtime"] == "nodejs22.x" and f["sourceFile"].endswith("app.mjs"),
           "SAM node: HelloWorldFunction found with its app.mjs", f)
     want = note_for("nodejs22.x")
-    check((f["local_runtime"] or "").startswith(want) if want else f["local_runtime"] is None,
+    check((f["localRuntime"] or "").startswith(want) if want else f["localRuntime"] is None,
           "SAM node: the local version is said: %r" % want, f)
     p.ok("build")
     p.ok("deploy")

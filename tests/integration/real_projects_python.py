@@ -31,7 +31,7 @@ with RealProject("run-sam-python-hello", venv=True) as p:
     check(f["interpreter"] == os.path.join(p.dir, ".venv/bin/python"),
           "SAM python: the project's .venv runs it", f)
     want = note_for("python3.13")
-    check((f["local_runtime"] or "").startswith(want) if want else f["local_runtime"] is None,
+    check((f["localRuntime"] or "").startswith(want) if want else f["localRuntime"] is None,
           "SAM python: the local version is said: %r" % want, f)
     check(not f["problem"], "SAM python: no discovery problem", f)
     p.ok("build")

@@ -12,17 +12,16 @@ import base64
 import hashlib
 import io
 import os
-import shutil
 import struct
-import subprocess
 import sys
-import tempfile
 import unittest
 import zipfile
 
 SRC = os.environ.get("LAMBDECK_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "backend", "remote", "zip_patcher"))
+sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
 import patcher  # noqa: E402
+from s3rver import S3rver  # noqa: E402
 
 
 def varint(v):
@@ -105,29 +104,6 @@ class ApplyTest(unittest.TestCase):
                 patcher.handler(event, None, s3=object())
 
 
-S3RVER_SCRIPT = r"""
-const mod = process.env.LAMBDECK_S3RVER_MODULE;
-const S3rver = require(mod);
-const server = new S3rver({address: '127.0.0.1', port: 0, directory: process.env.S3RVER_DIRECTORY,
-  silent: true, vhostBuckets: false, configureBuckets: [{name: 'artifacts'}]});
-server.run().then((addr) => console.log('PORT ' + addr.port),
-  (err) => { console.error(err.message); process.exit(1); });
-process.on('SIGTERM', () => server.close().then(() => process.exit(0)));
-"""
-
-
-def s3rver_module():
-    """s3rver in lambdeck's npm cache, installed there on first use."""
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    prefix = os.path.join(cache, "lambdeck", "npm", "s3rver")
-    mod = os.path.join(prefix, "node_modules", "s3rver")
-    if not os.path.isdir(mod):
-        os.makedirs(prefix, exist_ok=True)
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", prefix,
-                        "s3rver@^3.7.1"], check=True, stdout=subprocess.DEVNULL)
-    return mod
-
-
 def make_zip(files):
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
@@ -139,26 +115,14 @@ def make_zip(files):
 class S3HandlerTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="lk-patcher-s3-")
-        env = dict(os.environ, LAMBDECK_S3RVER_MODULE=s3rver_module(),
-                   S3RVER_DIRECTORY=cls.dir)
-        cls.proc = subprocess.Popen(["node", "-e", S3RVER_SCRIPT], env=env,
-                                    stdout=subprocess.PIPE, text=True)
-        line = cls.proc.stdout.readline()  # blocks until s3rver listens (or exits)
-        if not line.startswith("PORT "):
-            cls.proc.kill()
-            raise RuntimeError("s3rver did not start: %r" % line)
-        cls.endpoint = "http://127.0.0.1:%d" % int(line.split()[1])
-        os.environ.update(AWS_ENDPOINT_URL_S3=cls.endpoint, AWS_ACCESS_KEY_ID="S3RVER",
+        cls.server = S3rver(buckets=["artifacts"])
+        os.environ.update(AWS_ENDPOINT_URL_S3=cls.server.endpoint, AWS_ACCESS_KEY_ID="S3RVER",
                           AWS_SECRET_ACCESS_KEY="S3RVER", AWS_DEFAULT_REGION="us-east-1")
-        cls.s3 = patcher._s3_client()
+        cls.s3 = patcher._s3_client()  # the helper's own client, from AWS_ENDPOINT_URL_S3
 
     @classmethod
     def tearDownClass(cls):
-        cls.proc.terminate()
-        cls.proc.wait()
-        cls.proc.stdout.close()
-        shutil.rmtree(cls.dir, ignore_errors=True)
+        cls.server.stop()
 
     def setUp(self):
         files = [("lib/%03d.js" % i, os.urandom(3000)) for i in range(40)]

@@ -3,7 +3,12 @@ for artifacts above the ZipFile limit and as the remote quick deploy needs: Crea
 Code.S3Bucket/S3Key and UpdateFunctionCode with S3Bucket/S3Key read the object with GetObject
 from the S3 endpoint in the emulator's environment (AWS_ENDPOINT_URL_S3; here a real s3rver),
 the CodeSha256 is the object's and the function runs its code. A missing object fails the
-update with S3's error code while the old code keeps serving, and undoes a create."""
+update with S3's error code while the old code keeps serving, and undoes a create.
+
+Then the remote quick deploy's path by hand: the lambdeck-zip-patcher helper runs as an
+ordinary emulator python function, rebuilds a new object from the old one and a delta (its
+SHA-256 and bytes are the new zip's), and UpdateFunctionCode from that object runs the new
+code; a delta for another base is refused by the helper (DeltaError) and nothing is written."""
 import base64
 import hashlib
 import json
@@ -13,6 +18,7 @@ import sys
 sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests/lib"))
 from emu import Emulator, zip_bytes  # noqa: E402
 from s3rver import S3rver  # noqa: E402
+from deltas import prefix_suffix  # noqa: E402
 
 import botocore.exceptions  # noqa: E402
 
@@ -100,7 +106,45 @@ def main():
                 raise AssertionError("S3ObjectVersion accepted")
             except botocore.exceptions.ClientError as e:
                 assert e.response["Error"]["Code"] == "InvalidParameterValueException", e
+
+            helper_path(emu, lam, s3, s3srv.endpoint, v1)
     print("ok")
+
+
+def helper_path(emu, lam, s3, endpoint, v1):
+    src = os.path.join(os.environ["LAMBDECK_SRC"], "backend/remote/zip_patcher/patcher.py")
+    with open(src, "rb") as f:
+        helper = zip_bytes({"patcher.py": f.read()})
+    lam.create_function(FunctionName="lambdeck-zip-patcher", Runtime="python3.12", Role=ROLE,
+                        Handler="patcher.handler", Timeout=60, MemorySize=512, Code={"ZipFile": helper},
+                        Environment={"Variables": {"AWS_ENDPOINT_URL_S3": endpoint}})
+    lam.get_waiter("function_active_v2").wait(FunctionName="lambdeck-zip-patcher")
+    v3 = app("v3")
+    delta = prefix_suffix(v1, v3)
+    event = {"bucket": "artifacts", "base_key": "fn/v1.zip", "key": "fn/v3.zip",
+             "delta": base64.b64encode(delta).decode()}
+    r = lam.invoke(FunctionName="lambdeck-zip-patcher", Payload=json.dumps(event).encode())
+    out = json.loads(r["Payload"].read())
+    assert "FunctionError" not in r, out
+    assert out == {"key": "fn/v3.zip", "sha256": sha(v3), "size": len(v3)}, out
+    assert s3.get_object(Bucket="artifacts", Key="fn/v3.zip")["Body"].read() == v3
+    lam.update_function_code(FunctionName="fn", S3Bucket="artifacts", S3Key="fn/v3.zip")
+    lam.get_waiter("function_updated_v2").wait(FunctionName="fn")
+    assert lam.get_function_configuration(FunctionName="fn")["CodeSha256"] == sha(v3)
+    assert invoke(lam, "fn") == "v3"
+
+    # a delta made for another base: refused, nothing written, the old object as it was
+    event.update(key="fn/v4.zip", delta=base64.b64encode(prefix_suffix(app("x"), v3)).decode())
+    r = lam.invoke(FunctionName="lambdeck-zip-patcher", Payload=json.dumps(event).encode())
+    out = json.loads(r["Payload"].read())
+    assert r.get("FunctionError") and out["errorType"] == "DeltaError", out
+    assert "not the one" in out["errorMessage"], out
+    assert s3.get_object(Bucket="artifacts", Key="fn/v1.zip")["Body"].read() == v1
+    try:
+        s3.get_object(Bucket="artifacts", Key="fn/v4.zip")
+        raise AssertionError("a refused delta wrote an object")
+    except botocore.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] == "NoSuchKey", e
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import base64
 import hashlib
 import io
 import os
-import struct
 import sys
 import unittest
 import zipfile
@@ -22,33 +21,7 @@ sys.path.insert(0, os.path.join(SRC, "backend", "remote", "zip_patcher"))
 sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
 import patcher  # noqa: E402
 from s3rver import S3rver  # noqa: E402
-
-
-def varint(v):
-    out = bytearray()
-    while v >= 0x80:
-        out.append((v & 0x7F) | 0x80)
-        v >>= 7
-    out.append(v)
-    return bytes(out)
-
-
-def zigzag(v):
-    return (v << 1) ^ (v >> 63) if v >= 0 else ((-v) << 1) - 1
-
-
-def header(base, result, result_size=None):
-    return (patcher.MAGIC + struct.pack("<Q", len(base)) + hashlib.sha256(base).digest()
-            + struct.pack("<Q", len(result) if result_size is None else result_size)
-            + hashlib.sha256(result).digest())
-
-
-def copy(rel, n):
-    return bytes([patcher.OP_COPY]) + varint(zigzag(rel)) + varint(n)
-
-
-def literal(data, n=None):
-    return bytes([patcher.OP_LITERAL]) + varint(len(data) if n is None else n) + data
+from deltas import copy, header, literal, prefix_suffix  # noqa: E402
 
 
 BASE = bytes((i * 7919 + 13) % 251 for i in range(1000))
@@ -134,16 +107,7 @@ class S3HandlerTest(unittest.TestCase):
             self.s3.delete_object(Bucket="artifacts", Key=key)
 
     def delta(self):
-        """A valid delta old -> new: the longest common prefix and suffix copied."""
-        p = 0
-        while p < min(len(self.old), len(self.new)) and self.old[p] == self.new[p]:
-            p += 1
-        q = 0
-        while (q < min(len(self.old), len(self.new)) - p
-               and self.old[-1 - q] == self.new[-1 - q]):
-            q += 1
-        return (header(self.old, self.new) + copy(0, p) + literal(self.new[p:len(self.new) - q])
-                + copy(len(self.old) - q - p, q))
+        return prefix_suffix(self.old, self.new)
 
     def get(self, key):
         return self.s3.get_object(Bucket="artifacts", Key=key)["Body"].read()

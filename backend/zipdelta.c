@@ -259,7 +259,8 @@ static int apply_ops(const unsigned char *base, size_t blen, const unsigned char
 	while (p < len) {
 		size_t at = p;
 		unsigned char op = d[p++];
-		uint64_t z, n, room = h->result_size - out->len;
+		uint64_t z, n;
+		const unsigned char *src;
 
 		if (op == ZIPDELTA_OP_COPY) {
 			int64_t rel;
@@ -278,12 +279,7 @@ static int apply_ops(const unsigned char *base, size_t blen, const unsigned char
 				return lk_error_set(
 				    err, "ZipDeltaInvalid",
 				    "copy at byte %zu: range past the end of the base", at);
-			if (n > room)
-				return lk_error_set(
-				    err, "ZipDeltaInvalid",
-				    "copy at byte %zu: result longer than %llu bytes", at,
-				    (unsigned long long)h->result_size);
-			buf_append(out, base + off, n);
+			src = base + off;
 			cursor = off + n;
 		} else if (op == ZIPDELTA_OP_LITERAL) {
 			if (get_varint(d, len, &p, &n))
@@ -293,17 +289,18 @@ static int apply_ops(const unsigned char *base, size_t blen, const unsigned char
 				return lk_error_set(err, "ZipDeltaInvalid",
 				                    "literal at byte %zu: longer than the delta",
 				                    at);
-			if (n > room)
-				return lk_error_set(
-				    err, "ZipDeltaInvalid",
-				    "literal at byte %zu: result longer than %llu bytes", at,
-				    (unsigned long long)h->result_size);
-			buf_append(out, d + p, n);
+			src = d + p;
 			p += n;
 		} else {
 			return lk_error_set(err, "ZipDeltaInvalid", "unknown op %u at byte %zu", op,
 			                    at);
 		}
+		if (n > h->result_size - out->len)
+			return lk_error_set(err, "ZipDeltaInvalid",
+			                    "%s at byte %zu: result longer than %llu bytes",
+			                    op == ZIPDELTA_OP_COPY ? "copy" : "literal", at,
+			                    (unsigned long long)h->result_size);
+		buf_append(out, src, n);
 	}
 	if (out->len != h->result_size)
 		return lk_error_set(err, "ZipDeltaInvalid", "result is %zu bytes, expected %llu",

@@ -3,6 +3,7 @@
  * spec reporter and jest, and a small tolerant parser for the JUnit XML subset. Pure code:
  * no I/O, no loop. */
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,8 +201,11 @@ char *testrun_result_json(const struct testrun_result *r, bool with_output)
 	cJSON_AddNumberToObject(o, "failed", r->failed);
 	cJSON_AddNumberToObject(o, "skipped", r->skipped);
 	cJSON_AddNumberToObject(o, "errors", r->errors);
-	cJSON_AddNumberToObject(o, "durationSeconds",
-	                        (double)(int64_t)(r->duration_s * 1000) / 1000);
+	/* runners print any number ("in 1e999s"); only a real duration is rounded and shown */
+	double secs = isfinite(r->duration_s) && r->duration_s >= 0 && r->duration_s < 1e9
+	                  ? r->duration_s
+	                  : 0;
+	cJSON_AddNumberToObject(o, "durationSeconds", (double)(int64_t)(secs * 1000) / 1000);
 	cJSON_AddNumberToObject(o, "wallMs", (double)r->wall_ms);
 	if (r->error)
 		cJSON_AddStringToObject(o, "error", r->error);

@@ -1,0 +1,127 @@
+/* Regression tests for the bugs the fuzz targets (tests/fuzz) found: each reads the input
+ * that crashed, stored as a seed in tests/fuzz/corpus/<target>/regress-*, and checks the
+ * observable result of the fix (under gcc the sanitizers do not see every case, e.g. an
+ * out-of-range float cast, so the values are asserted). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "backend/history.h"
+#include "backend/testrun.h"
+#include "backend/util.h"
+
+/* The regression input tests/fuzz/corpus/<rel>. */
+static struct buf seed(const char *rel)
+{
+	struct buf b = {0};
+	struct lk_error err = {0};
+	char *path = xasprintf("%s/tests/fuzz/corpus/%s", LAMBDECK_SOURCE_DIR, rel);
+
+	assert_int_equal(util_read_file(path, &b, &err), 0);
+	free(path);
+	buf_append(&b, "", 1); /* NUL-terminated for string use */
+	b.len--;
+	return b;
+}
+
+/* The number field of a JSON text. */
+static double json_number(const char *json, const char *key)
+{
+	cJSON *o = cJSON_Parse(json);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	double d;
+
+	assert_true(cJSON_IsNumber(v));
+	d = v->valuedouble;
+	cJSON_Delete(o);
+	return d;
+}
+
+static void test_double_to_int_saturates(void **state)
+{
+	(void)state;
+	assert_true(util_double_to_int64(1e300) == INT64_MAX);
+	assert_true(util_double_to_int64(-1e300) == INT64_MIN);
+	assert_true(util_double_to_int64(9223372036854775808.0) == INT64_MAX);
+	assert_true(util_double_to_int64(-12.9) == -12);
+	assert_true(util_double_to_int64(0.0 / 0.0) == 0);
+	assert_int_equal(util_double_to_int(3e9), INT_MAX);
+	assert_int_equal(util_double_to_int(-3e9), INT_MIN);
+	assert_int_equal(util_double_to_int(200.7), 200);
+}
+
+/* history.jsonl numbers beyond int/int64 (fuzz.history: UBSan float-cast-overflow). */
+static void test_history_huge_numbers(void **state)
+{
+	struct buf b = seed("history/regress-huge-numbers.jsonl");
+	struct history_entry e;
+
+	(void)state;
+	history_entry_init(&e);
+	assert_int_equal(history_entry_from_json(b.data, b.len, &e), 0);
+	assert_true(e.time_ms == INT64_MAX);
+	assert_int_equal(e.status, INT_MAX);
+	assert_int_equal(e.memory_mb, INT_MIN);
+	assert_int_equal(e.max_memory_mb, INT_MAX);
+	history_entry_clear(&e);
+	buf_free(&b);
+}
+
+/* .lambdeck/tests/last.json numbers beyond int/int64 (fuzz.testrun_share). */
+static void test_shared_result_huge_numbers(void **state)
+{
+	struct buf b = seed("testrun_share/regress-huge-numbers.json");
+	struct testrun_result r = {0};
+	char *json;
+
+	(void)state;
+	assert_int_equal(testrun_result_from_json(b.data, b.len, &r), 0);
+	assert_int_equal(r.passed, INT_MAX);
+	assert_int_equal(r.failed, INT_MIN);
+	assert_true(r.started_ms == INT64_MAX);
+	assert_true(r.wall_ms == INT64_MIN);
+	assert_true(r.dropped_lines == 0);
+	assert_int_equal(r.n_failures, 1);
+	assert_int_equal(r.failures[0].line, INT_MAX);
+	json = testrun_result_json(&r, true);
+	assert_true(json_number(json, "durationSeconds") == 0);
+	free(json);
+	testrun_result_clear(&r);
+	buf_free(&b);
+}
+
+/* "Ran 1 test in 1e999s" gave durationSeconds -9223372036854776 (fuzz.testrun_output). */
+static void test_runner_duration_overflow(void **state)
+{
+	struct buf b = seed("testrun_output/regress-unittest-1e999.txt");
+	struct testrun_result r = {0};
+	char *json;
+
+	(void)state;
+	assert_true(testrun_parse_output(b.data, b.len, &r));
+	assert_int_equal(r.passed, 1);
+	json = testrun_result_json(&r, false);
+	assert_true(json_number(json, "durationSeconds") == 0);
+	free(json);
+	testrun_result_clear(&r);
+	buf_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_double_to_int_saturates),
+	    cmocka_unit_test(test_history_huge_numbers),
+	    cmocka_unit_test(test_shared_result_huge_numbers),
+	    cmocka_unit_test(test_runner_duration_overflow),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

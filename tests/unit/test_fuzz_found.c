@@ -9,12 +9,15 @@
 #include <cmocka.h>
 
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "backend/history.h"
+#include "backend/snapshot.h"
 #include "backend/testrun.h"
 #include "backend/util.h"
 
@@ -115,6 +118,48 @@ static void test_runner_duration_overflow(void **state)
 	buf_free(&b);
 }
 
+/* A snapshot file's expected.response and ignore list, compared with itself. */
+static size_t snapshot_self_diffs(const char *rel)
+{
+	struct buf b = seed(rel);
+	cJSON *root = cJSON_Parse(b.data);
+	const cJSON *resp = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(root, "expected"), "response");
+	const cJSON *ign = cJSON_GetObjectItemCaseSensitive(root, "ignore"), *x;
+	const char *ignore[32];
+	size_t n_ignore = 0, n = 0, count;
+	struct snapshot_diff *diffs = NULL;
+
+	assert_non_null(resp);
+	cJSON_ArrayForEach(x, ign) if (n_ignore < 32) ignore[n_ignore++] = x->valuestring;
+	count = snapshot_compare(resp, resp, ignore, n_ignore, &diffs, &n);
+	snapshot_diffs_free(diffs, n);
+	cJSON_Delete(root);
+	buf_free(&b);
+	return count;
+}
+
+/* A response with a repeated key ({"a":1,"a":2}) differed from itself, so its snapshot
+ * failed every replay (fuzz.snapshot). */
+static void test_snapshot_duplicate_keys(void **state)
+{
+	(void)state;
+	assert_int_equal(snapshot_self_diffs("snapshot/regress-duplicate-keys.snapshot.json"), 0);
+}
+
+/* An ignore path of many "**" on a deep response took exponential time (the replay hung). */
+static void test_snapshot_deep_ignore(void **state)
+{
+	(void)state;
+	alarm(20); /* SIGALRM ends the test run: the fix makes this milliseconds */
+	assert_int_equal(snapshot_self_diffs("snapshot/regress-deep-ignore.snapshot.json"), 0);
+	alarm(0);
+	assert_true(snapshot_path_ignored("a.b[2].c", (const char *[]){"**.**.**.c"}, 1));
+	assert_true(snapshot_path_ignored("a.b[2].c", (const char *[]){"a.*[*].**"}, 1));
+	assert_false(snapshot_path_ignored("a.b[2].c", (const char *[]){"**.b.c"}, 1));
+	assert_true(snapshot_path_ignored("c", (const char *[]){"**.**.c.**"}, 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -122,6 +167,8 @@ int main(void)
 	    cmocka_unit_test(test_history_huge_numbers),
 	    cmocka_unit_test(test_shared_result_huge_numbers),
 	    cmocka_unit_test(test_runner_duration_overflow),
+	    cmocka_unit_test(test_snapshot_duplicate_keys),
+	    cmocka_unit_test(test_snapshot_deep_ignore),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,8 +14,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	sandbox = fuzz_tmpdir("unzip");
-	root = malloc(strlen(sandbox) + 16);
-	sprintf(root, "%s/code/fn", sandbox);
+	root = util_path_join(sandbox, "code/fn");
 	return 0;
 }
 

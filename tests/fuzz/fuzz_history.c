@@ -15,8 +15,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	dir = fuzz_tmpdir("history");
-	state = malloc(strlen(dir) + 16);
-	sprintf(state, "%s/.lambdeck", dir);
+	state = util_path_join(dir, ".lambdeck");
 	mkdir(state, 0700);
 	return 0;
 }

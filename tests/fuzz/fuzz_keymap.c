@@ -15,8 +15,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	dir = fuzz_tmpdir("keymap");
-	path = malloc(strlen(dir) + 8);
-	sprintf(path, "%s/keys", dir);
+	path = util_path_join(dir, "keys");
 	return 0;
 }
 

@@ -15,12 +15,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	dir = fuzz_tmpdir("zip");
 	fuzz_write(dir, "src", "print('changed')\n", 17);
-	old_path = malloc(strlen(dir) + 16);
-	new_path = malloc(strlen(dir) + 16);
-	src_path = malloc(strlen(dir) + 16);
-	sprintf(old_path, "%s/old.zip", dir);
-	sprintf(new_path, "%s/new.zip", dir);
-	sprintf(src_path, "%s/src", dir);
+	old_path = util_path_join(dir, "old.zip");
+	new_path = util_path_join(dir, "new.zip");
+	src_path = util_path_join(dir, "src");
 	return 0;
 }
 

@@ -35,17 +35,14 @@ static struct buf seed(const char *rel)
 	return b;
 }
 
-/* The number field of a JSON text. */
-static double json_number(const char *json, const char *key)
+/* True when the JSON text's field is null. */
+static bool json_is_null(const char *json, const char *key)
 {
 	cJSON *o = cJSON_Parse(json);
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	double d;
+	bool null = cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, key));
 
-	assert_true(cJSON_IsNumber(v));
-	d = v->valuedouble;
 	cJSON_Delete(o);
-	return d;
+	return null;
 }
 
 static void test_double_to_int_saturates(void **state)
@@ -95,13 +92,14 @@ static void test_shared_result_huge_numbers(void **state)
 	assert_int_equal(r.n_failures, 1);
 	assert_int_equal(r.failures[0].line, INT_MAX);
 	json = testrun_result_json(&r, true);
-	assert_true(json_number(json, "durationSeconds") == 0);
+	assert_true(json_is_null(json, "durationSeconds")); /* unknown */
 	free(json);
 	testrun_result_clear(&r);
 	buf_free(&b);
 }
 
-/* "Ran 1 test in 1e999s" gave durationSeconds -9223372036854776 (fuzz.testrun_output). */
+/* "Ran 1 test in 1e999s" gave durationSeconds -9223372036854776 (fuzz.testrun_output; fixed
+ * on main by the issue 21.12 change, kept here with its seed). */
 static void test_runner_duration_overflow(void **state)
 {
 	struct buf b = seed("testrun_output/regress-unittest-1e999.txt");
@@ -112,7 +110,7 @@ static void test_runner_duration_overflow(void **state)
 	assert_true(testrun_parse_output(b.data, b.len, &r));
 	assert_int_equal(r.passed, 1);
 	json = testrun_result_json(&r, false);
-	assert_true(json_number(json, "durationSeconds") == 0);
+	assert_true(json_is_null(json, "durationSeconds")); /* unknown */
 	free(json);
 	testrun_result_clear(&r);
 	buf_free(&b);

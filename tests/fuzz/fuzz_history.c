@@ -7,6 +7,7 @@
 
 #include "backend/history.h"
 #include "tests/fuzz/fuzz_common.h"
+#include "tests/fuzz/fuzz_json.h"
 
 static char *dir, *state;
 
@@ -27,7 +28,8 @@ static void check_entries(const struct history *h, size_t from)
 		char *line = history_entry_to_json(&h->entries[i]), *again;
 
 		history_entry_init(&back);
-		if (!line || history_entry_from_json(line, strlen(line), &back) < 0)
+		fuzz_json_check(line);
+		if (history_entry_from_json(line, strlen(line), &back) < 0)
 			abort();
 		again = history_entry_to_json(&back);
 		if (strcmp(line, again))

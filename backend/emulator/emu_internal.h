@@ -24,10 +24,23 @@
 struct emu_server;
 typedef void (*emu_handler_fn)(void *user, struct emu_request *req);
 
-/* Listens on host:port (port 0 = ephemeral). Request bodies above max_body are not buffered;
- * the request is then answered 413 without calling the handler. */
+/* Listens on host:port (port 0 = ephemeral). Request bodies above max_body are not buffered:
+ * the body is read and dropped, then a POST/PUT goes to the handler with
+ * emu_request_too_large() true; what it does not answer gets a generic 413. */
 struct emu_server *emu_server_new(uv_loop_t *loop, const char *host, int port, size_t max_body,
                                   emu_handler_fn fn, void *user, struct lk_error *err);
+/* The AWS-facing API server: as emu_server_new, plus connections idle (or stalled mid-request)
+ * for idle_timeout_s are closed (suspended ones - a waiting Invoke, a quiet live tail - are
+ * not idle), a body over max_body is read to its end and dropped and fn then answers it
+ * (emu_request_too_large() true, body empty, before authentication), error types outside
+ * AWS's become ServiceException, and redact (the state dir) never appears in a message. */
+struct emu_server_api {
+	unsigned idle_timeout_s;
+	const char *redact;
+};
+struct emu_server *emu_server_new_api(uv_loop_t *loop, const char *host, int port, size_t max_body,
+                                      const struct emu_server_api *api, emu_handler_fn fn,
+                                      void *user, struct lk_error *err);
 int emu_server_port(const struct emu_server *s);
 /* Stops listening, closes every connection (pending requests get their abort hook) and
  * frees the server once its loop handles are closed. Accepts NULL. */
@@ -36,6 +49,10 @@ void emu_server_free(struct emu_server *s);
 /* Called once if the request ends before it was answered (client gone, shutdown); the
  * request must not be used afterwards. */
 void emu_request_on_abort(struct emu_request *req, void (*fn)(void *user), void *user);
+/* The body of this POST/PUT went over the server's max_body and was read and dropped: the
+ * handler is called with an empty body and must answer at once (never defer such a
+ * request); if it does not, the server answers a generic 413. */
+bool emu_request_too_large(const struct emu_request *req);
 const char *emu_request_raw_path(const struct emu_request *req);  /* as sent, still encoded */
 const char *emu_request_raw_query(const struct emu_request *req); /* after '?', or "" */
 size_t emu_request_header_count(const struct emu_request *req);
@@ -145,6 +162,12 @@ int workers_count(const struct emulator *emu);
 
 /* ---- lambda_api.c ---- */
 void lambda_api_handle(struct emulator *emu, struct emu_request *req);
+/* X-Amz-Client-Context decoded (base64 of a JSON object, at most 3583 bytes) as one-line
+ * JSON for the Runtime API: 0 with *out NULL when absent or the JSON (free with cJSON_free),
+ * -1 when invalid. */
+int lambda_api_client_context(const struct emu_request *req, char **out);
+/* 413 RequestEntityTooLargeException naming the request's operation, as AWS words it. */
+void lambda_api_too_large(struct emu_request *req, size_t limit);
 
 /* ---- emulator.c ---- */
 /* Generates a random id: lowercase hex, n bytes of entropy (out: 2n+1). */

@@ -159,6 +159,10 @@ int emu_unzip(const void *data, size_t len, const char *dir, struct lk_error *er
 		return -1;
 	}
 	n = zip_get_num_entries(za, 0);
+	if (n <= 0) {
+		INVALID(err, "Uploaded file must be a non-empty zip");
+		goto out;
+	}
 	/* First pass: names, sizes, links. */
 	for (zip_int64_t i = 0; i < n; i++) {
 		zip_stat_t st;
@@ -227,17 +231,19 @@ int emu_unzip(const void *data, size_t len, const char *dir, struct lk_error *er
 			if (!strcmp(links[l], st.name))
 				is_link = true, link_idx = l;
 		path = util_path_join(dir, st.name);
-		if (st.name[nl - 1] == '/') {
-			int r = util_mkdir_p(path, 0755, err);
-
-			free(path);
-			if (r < 0)
-				goto out;
-			continue;
-		}
-		if (mkparents(dir, st.name, err) < 0) {
+		if (st.name[nl - 1] == '/' ? util_mkdir_p(path, 0755, err) < 0
+		                           : mkparents(dir, st.name, err) < 0) {
+			/* the host's error names host paths: report the entry only */
+			INVALID(err,
+			        "Could not unzip uploaded file: cannot create the directories of "
+			        "'%.200s'",
+			        st.name);
 			free(path);
 			goto out;
+		}
+		if (st.name[nl - 1] == '/') {
+			free(path);
+			continue;
 		}
 		zf = zip_fopen_index(za, (zip_uint64_t)i, 0);
 		if (!zf) {
@@ -601,6 +607,8 @@ static int install_code(struct emulator *emu, const char *name, const cJSON *zip
 		return INVALID(err,
 		               "Code.ZipFile is required (S3 code locations are not supported by "
 		               "the local emulator)");
+	if (!*zipfile->valuestring)
+		return INVALID(err, "Uploaded file must be a non-empty zip");
 	if (strlen(zipfile->valuestring) > (size_t)EMU_ZIP_MAX * 4 / 3 + 4)
 		return set_err(err, 413, "RequestEntityTooLargeException",
 		               "Zipped size must be smaller than %u bytes", (unsigned)EMU_ZIP_MAX);

@@ -82,7 +82,6 @@ static struct invocation *invocation_new(struct emulator *emu, struct function *
 	struct invocation *inv = xcalloc(1, sizeof(*inv));
 	size_t len;
 	const char *body = emu_request_body(req, &len);
-	const char *cc = emu_request_header(req, "X-Amz-Client-Context");
 
 	inv->emu = emu;
 	inv->fn = f;
@@ -91,7 +90,7 @@ static struct invocation *invocation_new(struct emulator *emu, struct function *
 	inv->type = type;
 	inv->tail = tail;
 	buf_append(&inv->payload, len ? body : "{}", len ? len : 2);
-	inv->client_context = cc ? xstrdup(cc) : NULL;
+	lambda_api_client_context(req, &inv->client_context); /* validated by lambda_api.c */
 	if (type == INVOKE_SYNC) {
 		inv->req = req;
 		emu_request_on_abort(req, on_client_abort, inv);
@@ -1044,7 +1043,7 @@ static void runtime_handle(void *user, struct emu_request *req)
 		}
 		rt_accepted(req);
 		if (!strcmp(slash, "/response")) {
-			if (len > EMU_SYNC_PAYLOAD_MAX) {
+			if (len > EMU_SYNC_PAYLOAD_MAX || emu_request_too_large(req)) {
 				finish_error(
 				    w, "Function.ResponseSizeTooLarge",
 				    "Response payload size exceeded maximum allowed payload "

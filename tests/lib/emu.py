@@ -54,6 +54,25 @@ def zip_bytes(files):
     return out.getvalue()
 
 
+def http_request(url, method, body=b"", headers=None, timeout=60):
+    """One HTTP request sent with exactly these headers (a body only for POST/PUT); returns
+    (status, headers, body parsed as JSON when it is JSON, else the raw bytes or None)."""
+    import urllib.error
+    import urllib.request
+    r = urllib.request.Request(url, data=body if method in ("POST", "PUT") else None,
+                               headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(r, timeout=timeout) as resp:
+            status, hdrs, data = resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as e:
+        status, hdrs, data = e.code, e.headers, e.read()
+    try:
+        data = json.loads(data) if data else None
+    except ValueError:
+        pass
+    return status, hdrs, data
+
+
 def zip_dir(path, replace=None):
     """A deployment zip of a directory (modes kept); replace maps names to new contents."""
     files = {}

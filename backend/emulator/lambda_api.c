@@ -83,22 +83,72 @@ static struct function *resolve(struct emulator *emu, struct emu_request *req, c
 	return f;
 }
 
+/* A Create/UpdateFunctionCode request waiting while the code is unpacked off the loop. */
+struct held {
+	struct emu_request *req; /* NULL once the client has gone */
+	bool creating;
+	int warm;
+	unsigned gen;
+};
+
+static void held_abort(void *user)
+{
+	((struct held *)user)->req = NULL;
+}
+
+static struct held *hold(struct emu_request *req, bool creating, struct function *f)
+{
+	struct held *h = xcalloc(1, sizeof(*h));
+
+	h->req = req;
+	h->creating = creating;
+	h->warm = f ? workers_alive(f) : 0;
+	h->gen = f ? f->generation : 0;
+	emu_request_on_abort(req, held_abort, h);
+	return h;
+}
+
+/* The code install is over: answer as the synchronous operation did. */
+static void code_settled(struct emulator *emu, struct function *f, const struct lk_error *err,
+                         void *user)
+{
+	struct held *h = user;
+
+	if (h->req)
+		emu_request_on_abort(h->req, NULL, NULL);
+	if (!err && !h->creating) {
+		workers_drain(emu, f);
+		/* a warm function stays warm: the next invoke finds a worker with the new code */
+		if (h->warm > 0 && f->generation != h->gen && !emu->stopping)
+			workers_prewarm(emu, f);
+	}
+	if (!err)
+		emu_log(emu, "%s %s (%s)", h->creating ? "created function" : "updated code of",
+		        f->name, f->runtime);
+	if (h->req) {
+		if (err)
+			respond_lk_error(h->req, err);
+		else
+			respond_json(h->req, h->creating ? 201 : 200, function_config_json(emu, f));
+	}
+	free(h);
+}
+
 static void op_create(struct emulator *emu, struct emu_request *req)
 {
 	cJSON *j = parse_body(req);
 	struct lk_error err = {0};
-	struct function *f;
+	struct held *h;
 
 	if (!j)
 		return;
-	f = functions_create(emu, j, &err);
-	cJSON_Delete(j);
-	if (!f) {
+	h = hold(req, true, NULL);
+	if (!functions_create(emu, j, code_settled, h, &err)) {
+		emu_request_on_abort(req, NULL, NULL);
+		free(h);
 		respond_lk_error(req, &err);
-		return;
 	}
-	emu_log(emu, "created function %s (%s)", f->name, f->runtime);
-	respond_json(req, 201, function_config_json(emu, f));
+	cJSON_Delete(j);
 }
 
 static void op_list(struct emulator *emu, struct emu_request *req)
@@ -166,8 +216,22 @@ static void op_update(struct emulator *emu, struct emu_request *req, struct func
 
 	if (!j)
 		return;
-	rc = code ? functions_update_code(emu, f, j, &err)
-	          : functions_update_config(emu, f, j, &err);
+	if (code) {
+		struct held *h = hold(req, false, f);
+
+		rc = functions_update_code(emu, f, j, code_settled, h, &err);
+		cJSON_Delete(j);
+		if (rc == 0)
+			return; /* answered by code_settled */
+		emu_request_on_abort(req, NULL, NULL);
+		free(h);
+		if (rc < 0)
+			respond_lk_error(req, &err);
+		else
+			respond_json(req, 200, function_config_json(emu, f)); /* DryRun */
+		return;
+	}
+	rc = functions_update_config(emu, f, j, &err);
 	cJSON_Delete(j);
 	if (rc < 0) {
 		respond_lk_error(req, &err);
@@ -177,12 +241,19 @@ static void op_update(struct emulator *emu, struct emu_request *req, struct func
 	/* a warm function stays warm: the next invoke finds a worker with the new code */
 	if (warm > 0 && f->generation != gen)
 		workers_prewarm(emu, f);
-	emu_log(emu, "updated %s of %s", code ? "code" : "configuration", f->name);
+	emu_log(emu, "updated configuration of %s", f->name);
 	respond_json(req, 200, function_config_json(emu, f));
 }
 
 static void op_delete(struct emulator *emu, struct emu_request *req, struct function *f)
 {
+	if (f->code_busy) {
+		struct lk_error err = {0};
+
+		functions_busy_error(emu, f, &err);
+		respond_lk_error(req, &err);
+		return;
+	}
 	emu_log(emu, "deleted function %s", f->name);
 	function_ref(f);
 	functions_delete(emu, f);

@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "backend/history.h"
+#include "backend/logline.h"
 #include "backend/snapshot.h"
 #include "backend/testrun.h"
 #include "backend/util.h"
@@ -170,6 +171,21 @@ static void test_snapshot_deep_ignore(void **state)
 	assert_true(snapshot_path_ignored("c", (const char *[]){"**.**.c.**"}, 1));
 }
 
+/* A REPORT line a function prints itself with "Memory Size: 15555555555 MB" (fuzz.log_lines:
+ * UBSan float-cast-overflow in logline_parse_report). */
+static void test_report_huge_memory(void **state)
+{
+	struct buf b = seed("log_lines/regress-report-huge-memory.txt");
+	const char *line = strchr(b.data, '\n') + 1;
+	struct logline_report r;
+
+	(void)state;
+	assert_true(logline_parse_report(line, strcspn(line, "\n"), &r));
+	assert_int_equal(r.memory_mb, INT_MAX);
+	assert_int_equal(r.max_memory_mb, INT_MAX);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +195,7 @@ int main(void)
 	    cmocka_unit_test(test_runner_duration_overflow),
 	    cmocka_unit_test(test_snapshot_duplicate_keys),
 	    cmocka_unit_test(test_snapshot_deep_ignore),
+	    cmocka_unit_test(test_report_huge_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

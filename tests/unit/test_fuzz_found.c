@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "backend/aws/awsconfig.h"
 #include "backend/history.h"
 #include "backend/logline.h"
 #include "backend/snapshot.h"
@@ -186,6 +187,26 @@ static void test_report_huge_memory(void **state)
 	buf_free(&b);
 }
 
+/* A credential_process Expiration with a short offset ("+01:0") made awsconfig_parse_time
+ * skip past the end of the string (fuzz.aws_config: ASan heap-buffer-overflow). The value is
+ * read from the seed, in a heap string of its own length, as the parser gets it. */
+static void test_expiration_short_offset(void **state)
+{
+	struct buf b = seed("aws_config/regress-expiration-short-offset");
+	const char *v = strstr(b.data, "expiration = ") + 13;
+	char *exp = xstrndup(v, strcspn(v, "\n"));
+
+	(void)state;
+	assert_true(awsconfig_parse_time(exp) == -1);
+	assert_true(awsconfig_parse_time("2026-11-24T12:00:00 01:00") == -1);
+	assert_true(awsconfig_parse_time("2026-11-24T12:00:00+01:00") ==
+	            awsconfig_parse_time("2026-11-24T11:00:00Z"));
+	assert_true(awsconfig_parse_time("2026-11-24T12:00:00.5-00:30") ==
+	            awsconfig_parse_time("2026-11-24T12:30:00.500Z"));
+	free(exp);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +217,7 @@ int main(void)
 	    cmocka_unit_test(test_snapshot_duplicate_keys),
 	    cmocka_unit_test(test_snapshot_deep_ignore),
 	    cmocka_unit_test(test_report_huge_memory),
+	    cmocka_unit_test(test_expiration_short_offset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

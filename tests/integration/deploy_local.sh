@@ -16,7 +16,7 @@ cleanup() {
 }
 trap 'cleanup; emu__exit' EXIT
 P=$T/proj
-cp -r "$LAMBDECK_SRC/examples/hello-python" "$P"
+bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" examples/hello-python "$P"
 rm -rf "$P/.lambdeck"
 # the emulator lives where `lambdeck deploy` (mode.h) looks for the project's emulator
 EMU_STATE=$P/.lambdeck/emulator

@@ -104,7 +104,7 @@ ui_start() {
 	[ -x "$LAMBDECK" ] || { echo "FAIL: $LAMBDECK is not executable" >&2; exit 1; }
 	mkdir -p "$UI_PROJ" "$UI_DIR/home" "$UI_DIR/config"
 	if [ -n "$UI_PROJECT" ]; then
-		cp -R "$UI_PROJECT/." "$UI_PROJ/"
+		bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" "$UI_PROJECT" "$UI_PROJ" || ui_fail "cannot copy $UI_PROJECT"
 		rm -rf "$UI_PROJ/.lambdeck"
 	fi
 	ui_new_session ui

@@ -4,7 +4,7 @@
 . "$LAMBDECK_SRC/tests/lib/ui.sh"
 proj=$UI_DIR/source # removed with UI_DIR by ui.sh's cleanup
 mkdir -p "$proj"
-cp -R "$LAMBDECK_SRC/examples/hello-python/." "$proj/"
+bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" examples/hello-python "$proj"
 rm -rf "$proj/.lambdeck"
 marker="lk-job-$$-$RANDOM"
 printf '{"test": ["python3", "-m", "unittest", "discover"], "deploy": ["sh", "-c", "sleep 30 # %s"]}\n' \

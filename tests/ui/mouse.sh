@@ -40,7 +40,7 @@ tests_top() {
 
 # A project whose test command prints 60 numbered lines, so the Tests pane can scroll.
 mkdir -p "$UI_DIR/src"
-cp -R "$LAMBDECK_SRC/examples/hello-python/." "$UI_DIR/src/"
+bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" examples/hello-python "$UI_DIR/src"
 printf '{"test": ["python3", "-c", "for i in range(1, 61): print(\\"row-%%02d\\" %% i)"]}\n' \
 	>"$UI_DIR/src/lambdeck.json"
 UI_PROJECT=$UI_DIR/src

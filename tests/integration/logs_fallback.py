@@ -49,6 +49,9 @@ def main():
             dict(status=200, body={"events": [ev(0, now - 1000), ev(1, now)]}),
         )
         env = awsfake.base_env(tmp)
+        # the tail's first back-off after a throttle (default 2 s, doubling): 6 throttles
+        # would be about 15 s of real waiting otherwise
+        env["LAMBDECK_LOGS_BACKOFF_MS"] = "100"
         p = subprocess.Popen([LAMBDECK, "--project", proj, "--endpoint-url", srv.url, "logs",
                               "-f"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out, err = [], []

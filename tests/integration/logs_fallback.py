@@ -12,6 +12,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests/lib"))
 import awsfake  # noqa: E402
+from scale import scaled  # noqa: E402
 
 LAMBDECK = os.environ["LAMBDECK"]
 
@@ -60,7 +61,7 @@ def main():
               for a in ((p.stdout, out), (p.stderr, err))]
         for t in ts:
             t.start()
-        deadline = time.time() + 40
+        deadline = time.time() + scaled(40)
         while time.time() < deadline and not (any(l.endswith("event 2") for l in out)
                                               and len(srv.requests) > 14):
             time.sleep(0.1)

@@ -12,6 +12,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests/lib"))
 from cli import LAMBDECK, SRC, copy_fixture, fail, run  # noqa: E402
+from scale import scaled  # noqa: E402
 
 
 def emulators_for(path):
@@ -58,7 +59,7 @@ def main():
         print("ok: --json has the snapshot group")
 
         # The last user leaving makes the emulator stop; it may take a moment to exit.
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + scaled(5)
         left = emulators_for(proj)
         while left and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -31,9 +31,6 @@ ui_keys q
 ui_wait_for "Quit anyway? [y/n]"
 ui_keys y
 ui_wait_exit 0
-for _ in $(seq 50); do
-	pgrep -f "$marker" >/dev/null || break
-	sleep 0.1
-done
+lk_wait_until 5 eval '! pgrep -f "$marker" >/dev/null'
 pgrep -f "$marker" >/dev/null && ui_fail "the job's process outlived the console"
 ui_pass "y quits and cancels the job"

@@ -179,7 +179,11 @@ ui_wait_line "┏━ 3 Playground"
 wheel_down 10 24
 click 80 0
 click 117 39
-sleep 1
+# keys are read in order: once a later key has acted, the bytes above have been handled
+ui_keys 4
+ui_wait_line "┏━ 4 Tests"
+ui_keys 3
+ui_wait_line "┏━ 3 Playground"
 ui_assert_contains "┏━ 3 Playground" "┌─ 2 Logs"
 ui_assert_not_contains "new event" "Help: keys" "[M"
 ui_keys ? End
@@ -223,7 +227,10 @@ ui_wait_line "┏━ 3 Playground"
 sgr 65 10 24 M
 sgr 0 80 0 M
 sgr 0 80 0 m
-sleep 1
+ui_keys 4
+ui_wait_line "┏━ 4 Tests"
+ui_keys 3
+ui_wait_line "┏━ 3 Playground"
 ui_assert_contains "┏━ 3 Playground"
 ui_assert_not_contains "new event" "[<"
 ui_quit

@@ -33,8 +33,7 @@ ui_assert_contains "events/HelloFunction/ada.snapshot.json"
 ui_pass "a changed snapshot re-runs on save and shows the difference"
 
 ui_keys Enter
-i=0
-while [ ! -s "$UI_DIR/editor.log" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+lk_wait_until 10 test -s "$UI_DIR/editor.log"
 grep -qx "$UI_PROJ/events/HelloFunction/ada.snapshot.json" "$UI_DIR/editor.log" ||
 	ui_fail "editor got: $(cat "$UI_DIR/editor.log" 2>/dev/null)"
 ui_wait_for "4 Tests"

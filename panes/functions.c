@@ -95,14 +95,13 @@ struct functions {
 	struct fdeploy *full_deploy;
 	struct status_job *status_job; /* build-status badges being computed */
 	bool status_pending;
-	/* Quick deploy: an aws client made from the app's mode on first use; deploys asked
-	 * for before the mode is ready wait in pending_deploys. */
-	struct aws_client *client;
-	bool client_local;
+	/* Quick deploy: the session's client (app_session), held until st is freed; deploys
+	 * asked for before the mode is ready wait in pending_deploys. */
+	struct session *session;
 	char **pending_deploys;
 	size_t n_pending_deploys;
 	size_t deploys_running;
-	bool closing;               /* destroyed: free the client when the last deploy is done */
+	bool closing;               /* destroyed: free st when the last deploy is done */
 	bool destroyed;             /* pane gone: callbacks only do bookkeeping */
 	struct deploy_watch *watch; /* W: saving a file deploys its function */
 };
@@ -1043,13 +1042,13 @@ struct fquick {
 	char *name;
 };
 
-/* After destroy: frees the client, the mode and the state once no deploy and no mode
- * acquisition is in flight (the client must outlive its jobs). */
-static void free_client_if_done(struct functions *st)
+/* After destroy: frees the state once no deploy is in flight (their callbacks use it) and
+ * lets the session go (its client outlives the jobs). */
+static void free_state_if_done(struct functions *st)
 {
 	if (!st->closing || st->deploys_running)
 		return;
-	aws_client_free(st->client);
+	session_release(st->session);
 	free(st);
 }
 
@@ -1097,7 +1096,7 @@ static void quick_all_done(void *user, const struct deploy_result *results, size
 	if (st) {
 		st->deploys_running--;
 		start_status(st); /* not after destroy (start_status checks) */
-		free_client_if_done(st);
+		free_state_if_done(st);
 	}
 	free(q->name);
 	free(q);
@@ -1113,7 +1112,9 @@ static void quick_cancel_cb(void *ud)
 
 static struct deploy_opts quick_opts(struct functions *st)
 {
-	return (struct deploy_opts){.local = st->client_local};
+	const struct mode_config *cfg = session_config(st->session);
+
+	return (struct deploy_opts){.local = cfg && cfg->kind == MODE_LOCAL};
 }
 
 static void run_quick_deploy(struct functions *st, const char *name)
@@ -1131,34 +1132,19 @@ static void run_quick_deploy(struct functions *st, const char *name)
 	snprintf(title, sizeof(title), "deploy %s", name);
 	q->job = app_job_start(st->p->app, title, quick_cancel_cb, q);
 	st->deploys_running++;
-	q->d = deploy_start(app_loop(st->p->app), st->client, app_project(st->p->app), names, 1,
-	                    &opts, &cb, q);
+	q->d = deploy_start(app_loop(st->p->app), session_client(st->session),
+	                    app_project(st->p->app), names, 1, &opts, &cb, q);
 }
 
-/* The client for the app's mode, made on first use; NULL while the mode is not ready. */
+/* The session's client; NULL while the mode is not ready (or it failed). */
 static struct aws_client *client_for_mode(struct functions *st)
 {
-	const struct mode_config *cfg = app_mode_config(st->p->app);
-	struct aws_options o;
-	struct lk_error err;
-
-	if (st->client || !cfg)
-		return st->client;
-	mode_aws_options(cfg, &o);
-	st->client = aws_client_new(app_loop(st->p->app), &o, &err);
-	st->client_local = cfg->kind == MODE_LOCAL;
-	if (!st->client)
-		app_message(st->p->app, APP_MSG_ERROR, "deploy: %s", err.message);
-	return st->client;
+	return session_client(st->session);
 }
 
 /* APP_EVENT_MODE: the mode became ready (or changed): run the deploys that waited. */
 static void mode_changed(struct functions *st)
 {
-	if (st->client && !st->deploys_running && !st->watch) {
-		aws_client_free(st->client); /* made for the previous mode */
-		st->client = NULL;
-	}
 	if (!st->n_pending_deploys || !client_for_mode(st))
 		return;
 	for (size_t i = 0; i < st->n_pending_deploys; i++) {
@@ -1207,7 +1193,7 @@ static void watch_all_done(void *user, const struct deploy_result *results, size
 
 	(void)results, (void)n, (void)failures;
 	st->deploys_running--;
-	free_client_if_done(st);
+	free_state_if_done(st);
 }
 
 static void toggle_watch(struct functions *st)
@@ -1233,8 +1219,8 @@ static void toggle_watch(struct functions *st)
 		return;
 	}
 	opts = quick_opts(st);
-	st->watch = deploy_watch_start(app_loop(st->p->app), st->client, app_project(st->p->app),
-	                               &opts, &cb, st, &err);
+	st->watch = deploy_watch_start(app_loop(st->p->app), client_for_mode(st),
+	                               app_project(st->p->app), &opts, &cb, st, &err);
 	if (!st->watch)
 		app_message(st->p->app, APP_MSG_ERROR, "watch: %s", err.message);
 	else
@@ -1271,6 +1257,8 @@ static int functions_init(struct pane *p, struct lk_error *err)
 	(void)err;
 	st->p = p;
 	p->state = st;
+	st->session = app_session(p->app);
+	session_hold(st->session); /* released with st: running deploys use its client */
 	uv_timer_init(app_loop(p->app), &st->debounce);
 	st->debounce.data = st;
 	project_changed(st);
@@ -1286,7 +1274,7 @@ static void debounce_closed(uv_handle_t *h)
 	struct functions *st = h->data;
 
 	st->closing = true;
-	free_client_if_done(st);
+	free_state_if_done(st);
 }
 
 static void functions_destroy(struct pane *p)

@@ -45,7 +45,6 @@ struct playground {
 	struct item *items;
 	size_t n_items, sel, top;
 	struct textview *out;
-	struct invoke_ctx *ctx;
 	struct invoke_op *op;
 	struct app_job *job;
 	enum invoke_type type;
@@ -482,23 +481,6 @@ static void on_slow(uv_timer_t *t)
 	app_mark_dirty(st->p);
 }
 
-static bool ensure_ctx(struct playground *st)
-{
-	struct mode_options mo;
-	struct lk_error err = {0};
-
-	if (st->ctx)
-		return true;
-	app_mode_options(st->p->app, &mo);
-	st->ctx = invoke_ctx_new(app_loop(st->p->app), app_project(st->p->app), &mo, &err);
-	if (!st->ctx) {
-		app_message(st->p->app, APP_MSG_ERROR, "%s", err.message);
-		return false;
-	}
-	invoke_ctx_set_phase_cb(st->ctx, on_phase, st);
-	return true;
-}
-
 /* Starts an invocation; name is what history records as the event name. */
 static void send_event(struct playground *st, const char *function, const char *name,
                        const char *event, size_t len, const char *qualifier, enum invoke_type type)
@@ -510,8 +492,11 @@ static void send_event(struct playground *st, const char *function, const char *
 	    .event_name = name,
 	    .payload = event,
 	    .payload_len = len,
+	    .phase_cb = on_phase,
+	    .phase_user = st,
 	};
 	struct lk_error err = {0};
+	struct invoke_ctx *ctx;
 
 	if (app_refuse_if_read_only(st->p->app, "invoking"))
 		return;
@@ -520,15 +505,17 @@ static void send_event(struct playground *st, const char *function, const char *
 		            "an invocation is still running (C-x cancels)");
 		return;
 	}
-	if (!ensure_ctx(st))
+	if (!(ctx = session_invoke(app_session(st->p->app), &err))) {
+		app_message(st->p->app, APP_MSG_ERROR, "%s", err.message);
 		return;
+	}
 	clear_last(st);
 	st->last_function = xstrdup(function);
 	st->last_event_name = xstrdup(name);
 	st->last_event = xstrndup(event, len);
 	st->last_qualifier = xstrdup(qualifier);
 	st->t_key = util_monotonic_ns();
-	st->op = invoke_start(st->ctx, &req, on_invoked, st, &err);
+	st->op = invoke_start(ctx, &req, on_invoked, st, &err);
 	if (!st->op) {
 		textview_clear(st->out);
 		textview_appendf(st->out, THEME_FAIL, 0, "not sent: %s", err.message);
@@ -855,7 +842,7 @@ static void playground_destroy(struct pane *p)
 
 	if (st->job)
 		app_job_finish(st->job, false, NULL);
-	invoke_ctx_free(st->ctx); /* ends the invocation without calling back */
+	invoke_abandon(st->op); /* ends the invocation without calling back */
 	uv_timer_stop(st->slow);
 	uv_close((uv_handle_t *)st->slow, free_handle);
 	free(st->sending);
@@ -1187,21 +1174,7 @@ static void playground_event(struct pane *p, enum app_event ev)
 		app_mark_dirty(p);
 		break;
 	case APP_EVENT_PROJECT:
-		/* The context borrows the project: drop it (a running invocation is cancelled
-		 * and reported), a new one is made on the next send. */
-		if (st->op) {
-			struct invoke_op *op = st->op;
-			invoke_cancel(op);
-			if (st->op == op) {
-				st->op = NULL;
-				if (st->job)
-					app_job_finish(st->job, false,
-					               "invocation dropped: project reloaded");
-				st->job = NULL;
-			}
-		}
-		invoke_ctx_free(st->ctx);
-		st->ctx = NULL;
+		/* The session's invoke context follows the reload: a running invocation goes on. */
 		free(st->function);
 		st->function = NULL;
 		pick_function(st);

@@ -520,9 +520,10 @@ static void finish_run(struct testrun *tr)
 		r->status = TESTRUN_FAILED;
 	}
 	if (r->dropped_lines) {
-		char *n = xasprintf("%s%soutput bounded: %llu earlier lines dropped",
+		char *n = xasprintf("%s%soutput bounded: %llu earlier line%s dropped",
 		                    r->note ? r->note : "", r->note ? "; " : "",
-		                    (unsigned long long)r->dropped_lines);
+		                    (unsigned long long)r->dropped_lines,
+		                    r->dropped_lines == 1 ? "" : "s");
 		free(r->note);
 		r->note = n;
 	}

@@ -13,6 +13,7 @@ struct session {
 	struct invoke_ctx *ctx;
 	struct aws_client *client;
 	struct lk_error client_err;
+	struct lk_error ready_err; /* the mode's acquisition failed */
 	bool started, ready_done;
 	mode_ready_fn cb;
 	void *cb_user;
@@ -63,7 +64,13 @@ static void on_ready(void *user, const struct mode_config *cfg, const struct lk_
 	struct session *s = user;
 
 	s->ready_done = true;
-	if (cfg) {
+	if (!cfg) {
+		if (err && lk_error_is_set(err))
+			s->ready_err = *err;
+		else
+			lk_error_set(&s->ready_err, "ModeError", "cannot start %s",
+			             mode_describe(s->mode));
+	} else {
 		struct aws_options o;
 		mode_aws_options(cfg, &o);
 		if ((s->client = aws_client_new(s->loop, &o, &s->client_err)))
@@ -102,8 +109,8 @@ const struct mode_config *session_open_sync(struct session *s, struct lk_error *
 	while (!s->ready_done)
 		uv_run(s->loop, UV_RUN_ONCE);
 	if (!mode_config(s->mode)) {
-		/* mode_acquire_sync reports the mode's own error without waiting again. */
-		mode_acquire_sync(s->mode, err);
+		if (err)
+			*err = s->ready_err;
 		return NULL;
 	}
 	if (!s->client) {

@@ -124,7 +124,7 @@ _lambdeck()
 	local opts=""
 	case $cmd in
 	"") opts="$globals $commands" ;;
-	functions) opts="--json" ;;
+	functions) opts="--json --status" ;;
 	build) opts="--json --full $(_lambdeck_functions)" ;;
 	deploy) opts="--force --watch --full --parallel --rebuild --json $(_lambdeck_functions)" ;;
 	invoke) opts="--event --type --qualifier --json --no-update --snapshot $(_lambdeck_functions)" ;;

@@ -16,6 +16,7 @@
 
 #include "backend/build.h"
 #include "backend/deploy.h"
+#include "backend/fnstatus.h"
 #include "backend/aws/aws.h"
 #include "backend/fswatch.h"
 #include "panes/functions.h"
@@ -716,16 +717,8 @@ static void project_changed(struct functions *st)
 
 /* ---- build badges, quick build, full deploy ---------------------------------------------- */
 
-/* Build state of every function, computed on the thread pool from a private project load
- * (the app's project may be reloaded meanwhile). */
-struct fn_status {
-	char *name;
-	bool buildable, built, modified;
-	char code_sha256[48]; /* of the last build */
-	int deploy;           /* 0 no state, 1 read, -1 unreadable */
-	struct deploy_state ds;
-};
-
+/* Build state of every function (backend/fnstatus.h), computed on the thread pool from a
+ * private project load (the app's project may be reloaded meanwhile). */
 struct status_job {
 	uv_work_t req;
 	struct functions *st; /* NULL once the pane is gone */
@@ -737,34 +730,9 @@ struct status_job {
 static void status_work(uv_work_t *req)
 {
 	struct status_job *job = req->data;
-	struct project *p = NULL;
 	struct lk_error err;
 
-	if (project_load(job->dir, &p, &err) == 0) {
-		job->out = xcalloc(p->n_functions + 1, sizeof(*job->out));
-		for (size_t i = 0; i < p->n_functions; i++) {
-			struct build_status bs = {0};
-			struct fn_status *o = &job->out[job->n++];
-			o->name = xstrdup(p->functions[i].name);
-			o->buildable = p->functions[i].buildable;
-			if (o->buildable && build_status_get(p, &p->functions[i], &bs, &err) == 0) {
-				o->built = bs.built;
-				o->modified = bs.modified;
-				memcpy(o->code_sha256, bs.code_sha256, sizeof(o->code_sha256));
-			}
-			switch (deploy_state_read(job->dir, o->name, &o->ds, &err)) {
-			case 0:
-				o->deploy = 1;
-				break;
-			case 1:
-				o->deploy = 0;
-				break;
-			default:
-				o->deploy = -1;
-			}
-		}
-	}
-	project_free(p);
+	fnstatus_compute(job->dir, &job->out, &job->n, &err);
 }
 
 static void start_status(struct functions *st);
@@ -774,18 +742,17 @@ static void start_status(struct functions *st);
  * deployed, but the local code moved on; nothing when never deployed. */
 static void set_deploy_badge(struct functions *st, const struct fn_status *o)
 {
-	if (o->deploy == 0) {
+	enum fnstatus_deploy d = fnstatus_deploy(o);
+
+	if (d == FNSTATUS_NEVER)
 		pane_functions_set_badge(st->p, o->name, FUNCTIONS_BADGE_DEPLOY, NULL, THEME_DIM);
-	} else if (o->deploy < 0 || !o->ds.ok) {
+	else if (d == FNSTATUS_FAILED)
 		pane_functions_set_badge(st->p, o->name, FUNCTIONS_BADGE_DEPLOY,
 		                         theme_glyph(THEME_GLYPH_CROSS), THEME_FAIL);
-	} else {
-		bool current = o->built && !o->modified && o->ds.code_sha256[0] &&
-		               !strcmp(o->ds.code_sha256, o->code_sha256);
+	else
 		pane_functions_set_badge(st->p, o->name, FUNCTIONS_BADGE_DEPLOY,
 		                         theme_glyph(THEME_GLYPH_ARROW_UP),
-		                         current ? THEME_OK : THEME_WARN);
-	}
+		                         d == FNSTATUS_CURRENT ? THEME_OK : THEME_WARN);
 }
 
 static void status_done(uv_work_t *req, int status)
@@ -815,11 +782,7 @@ static void status_done(uv_work_t *req, int status)
 			start_status(st);
 		}
 	}
-	for (size_t i = 0; i < job->n; i++) {
-		free(job->out[i].name);
-		deploy_state_clear(&job->out[i].ds);
-	}
-	free(job->out);
+	fnstatus_free(job->out, job->n);
 	free(job->dir);
 	free(job);
 }

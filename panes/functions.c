@@ -6,15 +6,13 @@
  * directories outside it) triggers a rescan, and a change of the config file reloads the
  * project. */
 #include <ctype.h>
-#include <dirent.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "backend/build.h"
+#include "backend/codetree.h"
 #include "backend/deploy.h"
 #include "backend/fnstatus.h"
 #include "backend/aws/aws.h"
@@ -22,34 +20,13 @@
 #include "panes/functions.h"
 #include "tui/app.h"
 
-#define SCAN_MAX_DEPTH   16
-#define SCAN_MAX_ENTRIES 5000 /* per code directory */
-
-/* A file-system node of a code directory. */
-struct fnode {
-	char *name;
-	char *path; /* absolute */
-	bool dir;
-	bool deps; /* dependency folder: shown as one node, not listed */
-	size_t deps_entries;
-	struct fnode *kids;
-	size_t n_kids;
-};
-
-/* One listed code directory (several functions may share one). */
-struct root {
-	char *dir;
-	struct fnode node;
-	bool truncated;
-};
-
 enum row_kind { ROW_FUNCTION, ROW_DIR, ROW_FILE, ROW_DEPS, ROW_PROBLEM, ROW_TEXT };
 
 struct row {
 	enum row_kind kind;
 	int depth;
 	size_t fn; /* index into the project's functions */
-	const struct fnode *node;
+	const struct codetree_node *node;
 	const char *text; /* ROW_PROBLEM / ROW_TEXT: points into the project or the state */
 	enum theme_role role;
 	bool cont; /* a wrapped continuation line */
@@ -60,7 +37,7 @@ struct scan_job {
 	struct functions *st; /* NULL once the pane is gone */
 	char **dirs;
 	size_t n;
-	struct root *roots; /* filled by the worker */
+	struct codetree *roots; /* filled by the worker */
 };
 
 struct badge {
@@ -71,7 +48,7 @@ struct badge {
 
 struct functions {
 	struct pane *p;
-	struct root *roots;
+	struct codetree *roots;
 	size_t n_roots;
 	struct scan_job *scanning;
 	bool rescan_pending;
@@ -107,12 +84,6 @@ struct functions {
 	struct deploy_watch *watch; /* W: saving a file deploys its function */
 };
 
-static const char *const skip_names[] = {".git",      ".lambdeck",     "__pycache__",
-                                         ".DS_Store", ".pytest_cache", ".mypy_cache",
-                                         ".hg",       ".svn",          NULL};
-static const char *const skip_globs[] = {"*.pyc", "*.swp", "*.swx", "*~", ".#*", "4913", NULL};
-static const char *const deps_names[] = {
-    "node_modules", ".venv", "venv", "vendor", ".aws-sam", ".serverless", "bower_components", NULL};
 static const char *const config_names[] = {"lambdeck.json",  "template.yaml",   "template.yml",
                                            "serverless.yml", "serverless.yaml", NULL};
 
@@ -124,113 +95,21 @@ static bool in_list(const char *name, const char *const *list)
 	return false;
 }
 
-static bool skipped(const char *name)
-{
-	if (in_list(name, skip_names))
-		return true;
-	for (size_t i = 0; skip_globs[i]; i++)
-		if (fnmatch(skip_globs[i], name, 0) == 0)
-			return true;
-	return false;
-}
-
 /* ---- scanning (runs on the thread pool: touches only its own data) --------------------- */
-
-static void fnode_free(struct fnode *n)
-{
-	for (size_t i = 0; i < n->n_kids; i++)
-		fnode_free(&n->kids[i]);
-	free(n->kids);
-	free(n->name);
-	free(n->path);
-}
-
-static int fnode_cmp(const void *a, const void *b)
-{
-	const struct fnode *x = a, *y = b;
-
-	if (x->dir != y->dir)
-		return x->dir ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
-static size_t count_entries(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	size_t n = 0;
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
-
-static void scan_dir(struct fnode *n, int depth, size_t *budget, bool *truncated)
-{
-	DIR *d = opendir(n->path);
-	struct dirent *e;
-	size_t cap = 0;
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		struct stat sb;
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || skipped(e->d_name))
-			continue;
-		if (*budget == 0) {
-			*truncated = true;
-			break;
-		}
-		(*budget)--;
-		char *path = util_path_join(n->path, e->d_name);
-		if (stat(path, &sb) < 0) { /* dangling link: list it as a file */
-			sb.st_mode = S_IFREG;
-		}
-		if (n->n_kids == cap) {
-			cap = cap ? cap * 2 : 8;
-			n->kids = xrealloc(n->kids, cap * sizeof(*n->kids));
-		}
-		struct fnode *k = &n->kids[n->n_kids++];
-		*k = (struct fnode){
-		    .name = xstrdup(e->d_name), .path = path, .dir = S_ISDIR(sb.st_mode)};
-		if (k->dir && in_list(k->name, deps_names)) {
-			k->deps = true;
-			k->deps_entries = count_entries(path);
-		}
-	}
-	closedir(d);
-	if (n->n_kids > 1)
-		qsort(n->kids, n->n_kids, sizeof(*n->kids), fnode_cmp);
-	for (size_t i = 0; i < n->n_kids; i++)
-		if (n->kids[i].dir && !n->kids[i].deps && depth < SCAN_MAX_DEPTH)
-			scan_dir(&n->kids[i], depth + 1, budget, truncated);
-}
 
 static void scan_work(uv_work_t *req)
 {
 	struct scan_job *job = req->data;
 
 	job->roots = xcalloc(job->n ? job->n : 1, sizeof(*job->roots));
-	for (size_t i = 0; i < job->n; i++) {
-		struct root *r = &job->roots[i];
-		size_t budget = SCAN_MAX_ENTRIES;
-		r->dir = xstrdup(job->dirs[i]);
-		r->node = (struct fnode){
-		    .name = xstrdup(job->dirs[i]), .path = xstrdup(job->dirs[i]), .dir = true};
-		scan_dir(&r->node, 0, &budget, &r->truncated);
-	}
+	for (size_t i = 0; i < job->n; i++)
+		codetree_scan(job->dirs[i], &job->roots[i]);
 }
 
-static void roots_free(struct root *roots, size_t n)
+static void roots_free(struct codetree *roots, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		fnode_free(&roots[i].node);
-		free(roots[i].dir);
-	}
+	for (size_t i = 0; i < n; i++)
+		codetree_clear(&roots[i]);
 	free(roots);
 }
 
@@ -301,7 +180,8 @@ static void start_scan(struct functions *st)
 	st->scanning = job;
 }
 
-static const struct fnode *root_for(const struct functions *st, const char *dir, bool *truncated)
+static const struct codetree_node *root_for(const struct functions *st, const char *dir,
+                                            bool *truncated)
 {
 	for (size_t i = 0; dir && i < st->n_roots; i++) {
 		if (!strcmp(st->roots[i].dir, dir)) {
@@ -422,7 +302,7 @@ static void rewatch(struct functions *st)
 
 /* ---- tree rows ------------------------------------------------------------------------------ */
 
-static char *node_key(const struct project_function *f, const struct fnode *n)
+static char *node_key(const struct project_function *f, const struct codetree_node *n)
 {
 	return n ? xasprintf("%s\x1f%s", f->name, n->path) : xstrdup(f->name);
 }
@@ -447,7 +327,7 @@ static size_t expanded_index(struct functions *st, const char *key)
 }
 
 static bool is_expanded(struct functions *st, const struct project_function *f,
-                        const struct fnode *n)
+                        const struct codetree_node *n)
 {
 	char *key = node_key(f, n);
 	bool yes = expanded_index(st, key) != (size_t)-1;
@@ -457,7 +337,7 @@ static bool is_expanded(struct functions *st, const struct project_function *f,
 }
 
 static void set_expanded(struct functions *st, const struct project_function *f,
-                         const struct fnode *n, bool on)
+                         const struct codetree_node *n, bool on)
 {
 	char *key = node_key(f, n);
 	size_t i = expanded_index(st, key);
@@ -486,7 +366,7 @@ static bool name_matches(const char *name, const char *needle)
 	return false;
 }
 
-static bool subtree_matches(const struct fnode *n, const char *needle)
+static bool subtree_matches(const struct codetree_node *n, const char *needle)
 {
 	if (name_matches(n->name, needle))
 		return true;
@@ -538,13 +418,13 @@ static void push_text(struct functions *st, struct row r)
 
 /* Adds the children of n; with a filter that the function name does not match, only the
  * subtrees holding a match, opened. */
-static void push_children(struct functions *st, size_t fi, const struct fnode *n, int depth,
+static void push_children(struct functions *st, size_t fi, const struct codetree_node *n, int depth,
                           const char *needle)
 {
 	const struct project_function *f = &app_project(st->p->app)->functions[fi];
 
 	for (size_t i = 0; i < n->n_kids; i++) {
-		const struct fnode *k = &n->kids[i];
+		const struct codetree_node *k = &n->kids[i];
 		if (needle && !subtree_matches(k, needle))
 			continue;
 		push_row(st, (struct row){.kind = k->deps  ? ROW_DEPS
@@ -588,7 +468,7 @@ static void rebuild_rows(struct functions *st)
 	for (size_t i = 0; i < proj->n_functions; i++) {
 		const struct project_function *f = &proj->functions[i];
 		bool truncated = false;
-		const struct fnode *root = root_for(st, f->code_dir, &truncated);
+		const struct codetree_node *root = root_for(st, f->code_dir, &truncated);
 		bool fmatch = !needle || name_matches(f->name, needle);
 		bool kmatch = needle && root && subtree_matches(root, needle);
 		if (!fmatch && !kmatch)
@@ -1552,7 +1432,7 @@ static void open_function(struct functions *st, const struct project_function *f
 static void toggle(struct functions *st, const struct row *r, int want /* -1 toggle */)
 {
 	const struct project_function *f = &app_project(st->p->app)->functions[r->fn];
-	const struct fnode *n = r->kind == ROW_FUNCTION ? NULL : r->node;
+	const struct codetree_node *n = r->kind == ROW_FUNCTION ? NULL : r->node;
 	bool on = want < 0 ? !is_expanded(st, f, n) : want;
 
 	set_expanded(st, f, n, on);

@@ -994,9 +994,13 @@ static void run_quick_deploy(struct functions *st, const char *name)
 	                    app_project(st->p->app), names, 1, &opts, &cb, q);
 }
 
-/* The session's client; NULL while the mode is not ready (or it failed). */
+/* The session's client; NULL while the mode is not ready (or it failed: said here). */
 static struct aws_client *client_for_mode(struct functions *st)
 {
+	const struct lk_error *err = session_client_error(st->session);
+
+	if (err)
+		app_message(st->p->app, APP_MSG_ERROR, "deploy: %s", err->message);
 	return session_client(st->session);
 }
 

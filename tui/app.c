@@ -1786,8 +1786,6 @@ static void mode_ready_cb(void *user, const struct mode_config *cfg, const struc
 		app_message(a, APP_MSG_ERROR, "%s",
 		            err && err->message[0] ? err->message : "mode failed");
 	}
-	if (cfg && session_client_error(a->session))
-		app_message(a, APP_MSG_ERROR, "%s", session_client_error(a->session)->message);
 	if (!a->quitting)
 		show_mode(a, cfg);
 }

@@ -287,7 +287,7 @@ static const char *jstr(const cJSON *o, const char *k)
 static int64_t jint(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+	return cJSON_IsNumber(v) ? util_double_to_int64(v->valuedouble) : 0;
 }
 
 static void on_poll_done(void *user, struct aws_result *r)

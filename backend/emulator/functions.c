@@ -1010,7 +1010,7 @@ static int load_one(struct emulator *emu, const char *name, struct lk_error *err
 	snprintf(f->code_sha256, sizeof(f->code_sha256), "%s",
 	         cJSON_IsString(v) ? v->valuestring : "");
 	v = cJSON_GetObjectItemCaseSensitive(j, "CodeSize");
-	f->code_size = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+	f->code_size = cJSON_IsNumber(v) ? util_double_to_int64(v->valuedouble) : 0;
 	v = cJSON_GetObjectItemCaseSensitive(j, "LastModified");
 	snprintf(f->last_modified, sizeof(f->last_modified), "%s",
 	         cJSON_IsString(v) ? v->valuestring : "");

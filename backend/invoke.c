@@ -39,6 +39,7 @@ struct invoke_ctx {
 	enum { MODE_IDLE, MODE_PENDING, MODE_READY, MODE_FAILED } mode_state;
 	struct lk_error mode_err;
 	struct aws_client *client;
+	bool own_client; /* false: lent by invoke_ctx_set_client (the session's) */
 	bool local;
 	invoke_phase_fn phase_cb;
 	void *phase_user;
@@ -48,6 +49,8 @@ struct invoke_ctx {
 	int deploys;  /* deploy jobs running */
 	bool freeing; /* invoke_ctx_free was called; destroyed when deploys reaches 0 */
 	bool in_free;
+	void (*destroyed_cb)(void *user);
+	void *destroyed_user;
 	/* An own mode is made again from these when its emulator went away (reconnect). */
 	struct mode_options mo;
 	char *mo_strings[9];
@@ -69,6 +72,8 @@ struct invoke_op {
 	bool no_history, no_update, retried, deploy_retried, reconnected;
 	invoke_done_fn cb;
 	void *user;
+	invoke_phase_fn phase_cb;
+	void *phase_user;
 	int64_t started_ms;
 	uint64_t t0;
 	struct aws_op *aws_op;
@@ -152,6 +157,50 @@ const struct project *invoke_ctx_project(const struct invoke_ctx *c)
 	return c->project;
 }
 
+void invoke_ctx_set_project(struct invoke_ctx *c, const struct project *project)
+{
+	c->project = project;
+}
+
+bool invoke_ctx_busy(const struct invoke_ctx *c)
+{
+	return c->ops || c->deploys;
+}
+
+void invoke_ctx_set_client(struct invoke_ctx *c, struct aws_client *client)
+{
+	if (c->client || !client)
+		return;
+	c->client = client;
+	c->own_client = false;
+}
+
+struct aws_client *invoke_ctx_client(const struct invoke_ctx *c)
+{
+	return c->client;
+}
+
+/* Waits for the mode without an invocation (a no-op once acquiring or acquired). */
+static void on_mode_ready(void *user, const struct mode_config *cfg, const struct lk_error *err);
+
+int invoke_ctx_acquire(struct invoke_ctx *c)
+{
+	if (c->mode_state != MODE_IDLE)
+		return 0;
+	c->mode_state = MODE_PENDING;
+	if (mode_acquire(c->mode, on_mode_ready, c) < 0) {
+		c->mode_state = MODE_IDLE;
+		return -1;
+	}
+	return 0;
+}
+
+void invoke_ctx_on_destroyed(struct invoke_ctx *c, void (*cb)(void *user), void *user)
+{
+	c->destroyed_cb = cb;
+	c->destroyed_user = user;
+}
+
 const char *invoke_ctx_mode_name(const struct invoke_ctx *c)
 {
 	return c->local ? "local" : "aws";
@@ -177,8 +226,12 @@ static void unlink_op(struct invoke_op *op)
 
 static void ctx_destroy(struct invoke_ctx *c)
 {
-	aws_client_free(c->client);
-	for (size_t i = 0; i < c->n_retired; i++)
+	void (*cb)(void *) = c->destroyed_cb;
+	void *user = c->destroyed_user;
+
+	if (c->own_client)
+		aws_client_free(c->client);
+	for (size_t i = 0; i < c->n_retired; i++) /* own clients only: see reconnect */
 		aws_client_free(c->retired[i]);
 	free(c->retired);
 	if (c->own_mode)
@@ -191,6 +244,8 @@ static void ctx_destroy(struct invoke_ctx *c)
 	}
 	free(c->fns);
 	free(c);
+	if (cb)
+		cb(user);
 }
 
 void invoke_ctx_free(struct invoke_ctx *c)
@@ -252,7 +307,9 @@ static void settings_hash(const struct project_function *f, char out[65])
 
 static void phase(struct invoke_op *op, const char *name)
 {
-	if (op->ctx->phase_cb)
+	if (op->phase_cb)
+		op->phase_cb(name, op->phase_user);
+	else if (op->ctx->phase_cb)
 		op->ctx->phase_cb(name, op->ctx->phase_user);
 }
 
@@ -542,7 +599,8 @@ static void on_deploy_done(void *user, const struct deploy_result *results, size
 
 	op->deploy = NULL;
 	c->deploys--;
-	if (op->cancelled && !op->cb) { /* ctx freed meanwhile */
+	if (op->cancelled && !op->cb) { /* ctx freed or op abandoned meanwhile */
+		unlink_op(op);
 		op_free(op);
 		if (c->freeing && !c->in_free && c->deploys == 0)
 			ctx_destroy(c);
@@ -663,10 +721,9 @@ static void on_mode_ready(void *user, const struct mode_config *cfg, const struc
 		struct aws_options o;
 		mode_aws_options(cfg, &o);
 		c->local = cfg->kind == MODE_LOCAL;
-		if (!(c->client = aws_client_new(c->loop, &o, &c->mode_err)))
-			c->mode_state = MODE_FAILED;
-		else
-			c->mode_state = MODE_READY;
+		if (!c->client && (c->client = aws_client_new(c->loop, &o, &c->mode_err)))
+			c->own_client = true;
+		c->mode_state = c->client ? MODE_READY : MODE_FAILED;
 	}
 	/* Resume the ops waiting for the mode (a step may finish and unlink its op). */
 	for (waiting = c->ops; waiting; waiting = next) {
@@ -721,6 +778,8 @@ struct invoke_op *invoke_start(struct invoke_ctx *c, const struct invoke_request
 	op->no_update = req->no_update;
 	op->cb = cb;
 	op->user = user;
+	op->phase_cb = req->phase_cb;
+	op->phase_user = req->phase_user;
 	op->started_ms = util_now_ms();
 	op->state = OP_WAIT_MODE;
 	op->next = c->ops;
@@ -736,12 +795,23 @@ struct invoke_op *invoke_start(struct invoke_ctx *c, const struct invoke_request
 			             c->local ? "local emulator" : "AWS client");
 			return NULL;
 		}
+	} else if (c->mode_state == MODE_PENDING) {
+		phase(op, c->local ? "starting emulator" : "resolving credentials");
 	}
 	/* A mode that fails synchronously is reported by on_mode_ready on the loop, never
 	 * from inside invoke_start (callers rely on that). */
 	if (c->mode_state == MODE_READY)
 		step(op);
 	return op;
+}
+
+void invoke_abandon(struct invoke_op *op)
+{
+	if (!op || op->state == OP_DONE)
+		return;
+	op->cb = NULL;
+	op->phase_cb = NULL;
+	invoke_cancel(op);
 }
 
 void invoke_cancel(struct invoke_op *op)

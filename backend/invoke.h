@@ -18,7 +18,9 @@
  * is what is on disk (backend/build.h, backend/deploy.h).
  *
  * Ownership: the ctx borrows project (and a mode given to invoke_ctx_new_with_mode) and must
- * not outlive them. Strings in struct invoke_request are copied by invoke_start. */
+ * not outlive them. The console's ctx belongs to its session (backend/session.h), which
+ * swaps the project on a reload and keeps the previous one while the ctx is busy. Strings in struct
+ * invoke_request are copied by invoke_start. */
 #ifndef LAMBDECK_INVOKE_H
 #define LAMBDECK_INVOKE_H
 
@@ -53,6 +55,9 @@ struct invoke_request {
 	size_t payload_len;
 	bool no_history; /* don't append to .lambdeck/history.jsonl */
 	bool no_update;  /* LOCAL: skip the build + deploy before invoking */
+	/* Optional progress of this invocation (else the ctx's, invoke_ctx_set_phase_cb). */
+	void (*phase_cb)(const char *phase, void *user);
+	void *phase_user;
 };
 
 struct invoke_result {
@@ -91,6 +96,21 @@ struct invoke_ctx *invoke_ctx_new(uv_loop_t *loop, const struct project *project
 struct invoke_ctx *invoke_ctx_new_with_mode(uv_loop_t *loop, const struct project *project,
                                             struct mode *mode, struct lk_error *err);
 void invoke_ctx_set_phase_cb(struct invoke_ctx *c, invoke_phase_fn cb, void *user);
+/* Shares a client (the session's, backend/session.h) instead of making one when the mode is
+ * ready: call before the mode is ready; the client must outlive the ctx. */
+void invoke_ctx_set_client(struct invoke_ctx *c, struct aws_client *client);
+/* The client in use (NULL until the mode is ready). */
+struct aws_client *invoke_ctx_client(const struct invoke_ctx *c);
+/* Starts acquiring the mode without an invocation (a no-op once started). */
+int invoke_ctx_acquire(struct invoke_ctx *c);
+/* Replaces the borrowed project (a reload): later steps read the new one. An operation in
+ * flight may still use the previous project until invoke_ctx_busy() turns false. */
+void invoke_ctx_set_project(struct invoke_ctx *c, const struct project *project);
+/* True while operations or deploy steps are in flight. */
+bool invoke_ctx_busy(const struct invoke_ctx *c);
+/* cb runs when the ctx is really destroyed (after invoke_ctx_free, or later when a
+ * cancelled deploy step had to stop first). */
+void invoke_ctx_on_destroyed(struct invoke_ctx *c, void (*cb)(void *user), void *user);
 uv_loop_t *invoke_ctx_loop(const struct invoke_ctx *c);
 const struct project *invoke_ctx_project(const struct invoke_ctx *c);
 /* "local" or "aws". */
@@ -104,6 +124,8 @@ void invoke_ctx_free(struct invoke_ctx *c);
 struct invoke_op *invoke_start(struct invoke_ctx *c, const struct invoke_request *req,
                                invoke_done_fn cb, void *user, struct lk_error *err);
 void invoke_cancel(struct invoke_op *op);
+/* Cancels without calling back (the caller is going away); records nothing. */
+void invoke_abandon(struct invoke_op *op);
 
 /* Runs the loop until the invocation finished; calls cb like invoke_start. Returns 0 when
  * the call returned a response (function errors included), -1 with err otherwise. Never

@@ -303,6 +303,15 @@ void snapshot_run_cancel(struct snapshot_run *run)
 		invoke_cancel(run->op);
 }
 
+void snapshot_run_abandon(struct snapshot_run *run)
+{
+	if (!run)
+		return;
+	run->done = NULL;
+	run->progress = NULL;
+	snapshot_run_cancel(run); /* the run frees itself when its replay has stopped */
+}
+
 struct sync_run {
 	bool done;
 	struct snapshot_report *out;

@@ -90,6 +90,8 @@ struct snapshot_run *snapshot_run_start(struct invoke_ctx *ctx, const struct pro
                                         const char *function_filter, snapshot_progress_fn progress,
                                         snapshot_done_fn done, void *user, struct lk_error *err);
 void snapshot_run_cancel(struct snapshot_run *run);
+/* Cancels without calling back (the caller is going away). */
+void snapshot_run_abandon(struct snapshot_run *run);
 /* Returns 0 when it ran (see report->failed/errors), -1 with err when it could not start. */
 int snapshot_run_sync(struct invoke_ctx *ctx, const struct project *project,
                       const char *function_filter, struct snapshot_report *report,

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "backend/deploy.h"
+#include "backend/fnstatus.h"
 #include "backend/project.h"
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -204,25 +205,70 @@ static void print_json(const struct project *p)
 	cli_json_print(root);
 }
 
+/* --status: each function's build and deploy status (backend/fnstatus.h), as the Functions
+ * pane's badges show it. Returns the exit status. */
+static int print_status(const struct project *p, bool json)
+{
+	struct fn_status *s;
+	size_t n;
+	struct lk_error err = {0};
+
+	if (fnstatus_compute(p->dir, &s, &n, &err) < 0)
+		return cli_error("functions", json, CLI_FAILED, err.code, "%s", err.message);
+	if (json) {
+		cJSON *arr = cJSON_CreateArray();
+		for (size_t i = 0; i < n; i++) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "name", s[i].name);
+			cJSON_AddStringToObject(o, "build",
+			                        fnstatus_build_name(fnstatus_build(&s[i])));
+			cJSON_AddStringToObject(o, "deploy",
+			                        fnstatus_deploy_name(fnstatus_deploy(&s[i])));
+			cJSON_AddItemToArray(arr, o);
+		}
+		cli_json_print(arr);
+	} else {
+		struct buf b = {0};
+		for (size_t i = 0; i < n; i++) {
+			buf_reset(&b);
+			util_sanitize(s[i].name, strlen(s[i].name), false, false, &b);
+			printf("%-28s build: %-13s deploy: %s\n", b.data ? b.data : "",
+			       fnstatus_build_name(fnstatus_build(&s[i])),
+			       fnstatus_deploy_name(fnstatus_deploy(&s[i])));
+		}
+		buf_free(&b);
+	}
+	fnstatus_free(s, n);
+	return 0;
+}
+
 int cmd_functions(int argc, char **argv, const struct global_opts *g)
 {
-	static const char *const options[] = {"--json", "--help", NULL};
-	bool json = false;
+	static const char *const options[] = {"--json", "--status", "--help", NULL};
+	bool json = false, status = false;
+	int rc = 0;
 	struct project *p = NULL;
 	struct lk_error err;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
+		} else if (!strcmp(argv[i], "--status")) {
+			status = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			puts(
-			    "usage: lambdeck [--project DIR] functions [--json]\n"
+			    "usage: lambdeck [--project DIR] functions [--status] [--json]\n"
 			    "Lists the functions discovered in lambdeck.json, template.yaml/.yml "
 			    "or\n"
 			    "serverless.yml: runtime, the local interpreter that runs it (and\n"
 			    "\"python3.9 → running with python3.11\" when the version differs),\n"
 			    "handler, code directory, handler source file:line, deployed name and\n"
-			    "any problem.");
+			    "any problem.\n"
+			    "  --status  one line per function instead: its build (not buildable,\n"
+			    "            not built, built, modified) and its last quick deploy\n"
+			    "            (never, failed, current, behind), as the Functions "
+			    "pane's\n"
+			    "            badges show them");
 			return 0;
 		} else {
 			return cli_unknown_option("functions", argv[i], options, argc, argv);
@@ -232,10 +278,12 @@ int cmd_functions(int argc, char **argv, const struct global_opts *g)
 		project_free(p);
 		return cli_error(NULL, json, CLI_FAILED, err.code, "%s", err.message);
 	}
-	if (json)
+	if (status)
+		rc = print_status(p, json);
+	else if (json)
 		print_json(p);
 	else
 		print_text(p);
 	project_free(p);
-	return 0;
+	return rc;
 }

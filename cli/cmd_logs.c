@@ -12,6 +12,7 @@
 #include "backend/aws/aws.h"
 #include "backend/mode.h"
 #include "backend/project.h"
+#include "backend/session.h"
 #include "backend/tail.h"
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -211,20 +212,14 @@ int cmd_logs(int argc, char **argv, const struct global_opts *g)
 	uv_loop_init(&loop);
 	struct mode_options mo;
 	cli_mode_options(g, proj, &mo);
-	struct mode *m = mode_new(&loop, &mo, &err);
-	const struct mode_config *mc = m ? mode_acquire_sync(m, &err) : NULL;
+	/* The console's backend session, opened synchronously; it owns proj from here on. */
+	struct session *sess = session_new(&loop, proj, &mo);
 	struct aws_client *c = NULL;
-	if (!mc) {
+	if (!session_open_sync(sess, &err)) {
 		run.rc = cli_error("logs", run.json, CLI_FAILED, err.code, "%s", err.message);
 		goto out;
 	}
-	struct aws_options ao = {0};
-	mode_aws_options(mc, &ao);
-	c = aws_client_new(&loop, &ao, &err);
-	if (!c) {
-		run.rc = cli_error("logs", run.json, CLI_FAILED, err.code, "%s", err.message);
-		goto out;
-	}
+	c = session_client(sess);
 	struct tail_options to = {.sources = src,
 	                          .n_sources = n_src,
 	                          .pattern = pattern,
@@ -247,8 +242,7 @@ int cmd_logs(int argc, char **argv, const struct global_opts *g)
 	uv_close((uv_handle_t *)&run.sigint, NULL);
 	uv_close((uv_handle_t *)&run.sigterm, NULL);
 out:
-	aws_client_free(c);
-	mode_free(m);
+	session_free(sess); /* the client, the lease and the project */
 	uv_run(&loop, UV_RUN_NOWAIT);
 	uv_run(&loop, UV_RUN_NOWAIT);
 	if (uv_loop_close(&loop) != 0) {
@@ -261,6 +255,5 @@ out:
 		free(groups[i]);
 	free(groups);
 	free(src);
-	project_free(proj);
 	return run.rc;
 }

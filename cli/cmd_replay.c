@@ -1,7 +1,8 @@
 /* cmd_replay.c - 'lambdeck replay [N] [--function F] [--json]' replays the Nth most recent
  * invocation from .lambdeck/history.jsonl (1 = the newest, the default) with the same
  * function, qualifier, type and event; 'lambdeck replay --list [--function F]' shows the
- * numbered history. The replay is itself recorded. */
+ * numbered history; --diff adds how the response differs from the recorded one
+ * (backend/respdiff.h, as the Playground's '='). The replay is itself recorded. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,12 +10,13 @@
 
 #include "backend/history.h"
 #include "backend/project.h"
+#include "backend/respdiff.h"
 #include "cli/cmd_invoke.h"
 #include "cli/output.h"
 
 static void usage(FILE *out)
 {
-	fputs("usage: lambdeck replay [N] [--function F] [--json] [--no-update]\n"
+	fputs("usage: lambdeck replay [N] [--function F] [--json | --diff] [--no-update]\n"
 	      "       lambdeck replay --list [--function F] [--limit N] [--json]\n"
 	      "\n"
 	      "N counts back from the newest invocation (1 = the newest, the default).\n"
@@ -23,6 +25,8 @@ static void usage(FILE *out)
 	      "  --limit N     --list: at most N entries (default 20)\n"
 	      "  --json        one JSON object: the result (as 'invoke --json'), or with --list\n"
 	      "                an array of entries\n"
+	      "  --diff        also print how the response differs from the recorded one\n"
+	      "                (status, JSON fields, then '- ' recorded / '+ ' new lines)\n"
 	      "  --no-update   LOCAL: do not build + deploy before invoking\n"
 	      "Global options that apply (LOCAL build + deploy first): --skip-deps,\n"
 	      "--env-vars FILE, --parameter-overrides, --stage (see 'lambdeck --help').\n",
@@ -100,20 +104,34 @@ struct replay_cli {
 	const char *function;
 	const char *mode;
 	bool json;
+	const struct history_entry *diff; /* --diff: the recorded invocation */
 	int rc;
 };
+
+static void print_diff_line(enum respdiff_kind kind, const char *text, void *user)
+{
+	(void)kind, (void)user;
+	printf("%s\n", text);
+}
 
 static void on_done(const struct invoke_result *r, void *user)
 {
 	struct replay_cli *s = user;
+	const struct history_entry *e = s->diff;
 
 	s->rc = cli_print_invoke_result(r, s->function, s->mode, s->json);
+	if (!e || !r->status)
+		return; /* no response to compare */
+	printf("diff %s/%s: recorded (-) -> replay (+)\n", e->function,
+	       e->event_name ? e->event_name : "-");
+	respdiff_report(e->status, e->response, r->status, r->payload_len ? r->payload : NULL,
+	                print_diff_line, NULL);
 }
 
 int cmd_replay(int argc, char **argv, const struct global_opts *g)
 {
 	const char *function = NULL;
-	bool list = false, json = false, no_update = false;
+	bool list = false, json = false, no_update = false, diff = false;
 	long nth = 1, limit = 20;
 	struct project *p = NULL;
 	struct history h = {0};
@@ -127,7 +145,7 @@ int cmd_replay(int argc, char **argv, const struct global_opts *g)
 	int rc = 1, seen = 0;
 
 	static const char *const options[] = {"--function",  "--list", "--limit", "--json",
-	                                      "--no-update", "--help", NULL};
+	                                      "--no-update", "--diff", "--help",  NULL};
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -141,6 +159,8 @@ int cmd_replay(int argc, char **argv, const struct global_opts *g)
 			json = true;
 		} else if (!strcmp(a, "--no-update")) {
 			no_update = true;
+		} else if (!strcmp(a, "--diff")) {
+			diff = true;
 		} else if (!strcmp(a, "--function") && i + 1 < argc) {
 			function = argv[++i];
 		} else if (!strcmp(a, "--limit") && i + 1 < argc) {
@@ -157,6 +177,10 @@ int cmd_replay(int argc, char **argv, const struct global_opts *g)
 			return CLI_USAGE;
 		}
 	}
+	if (diff && (json || list))
+		return cli_error("replay", json, CLI_USAGE, "UsageError",
+		                 "--diff prints text after a replay: not with %s",
+		                 json ? "--json" : "--list");
 	if (cli_project_load(g, &p, &err) < 0) {
 		project_free(p);
 		return cli_error("replay", json, CLI_FAILED, err.code, "%s", err.message);
@@ -213,6 +237,7 @@ int cmd_replay(int argc, char **argv, const struct global_opts *g)
 		st.function = e.function;
 		st.mode = invoke_ctx_mode_name(ctx);
 		st.json = json;
+		st.diff = diff ? &e : NULL;
 		st.rc = 1;
 		if (!json)
 			fprintf(stderr, "replaying %s with %s\n", e.function,

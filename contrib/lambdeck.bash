@@ -124,13 +124,13 @@ _lambdeck()
 	local opts=""
 	case $cmd in
 	"") opts="$globals $commands" ;;
-	functions) opts="--json" ;;
+	functions) opts="--json --status" ;;
 	build) opts="--json --full $(_lambdeck_functions)" ;;
 	deploy) opts="--force --watch --full --parallel --rebuild --json $(_lambdeck_functions)" ;;
 	invoke) opts="--event --type --qualifier --json --no-update --snapshot $(_lambdeck_functions)" ;;
 	events) opts="list show new edit rename cp rm templates --json --template --param --from -y --yes
 		$(_lambdeck_functions)" ;;
-	replay) opts="--list --function --json --no-update --limit" ;;
+	replay) opts="--list --function --json --no-update --limit --diff" ;;
 	logs) opts="-f --follow --since --filter --json --poll $(_lambdeck_functions)" ;;
 	test) opts="--watch --json --snapshots --timeout --junit --debounce --quiet" ;;
 	emulate) opts="--host --port --state-dir --region --any-credentials --allow-remote --share-with-group

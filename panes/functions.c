@@ -6,41 +6,19 @@
  * directories outside it) triggers a rescan, and a change of the config file reloads the
  * project. */
 #include <ctype.h>
-#include <dirent.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "backend/build.h"
+#include "backend/codetree.h"
 #include "backend/deploy.h"
+#include "backend/fnstatus.h"
 #include "backend/aws/aws.h"
 #include "backend/fswatch.h"
 #include "panes/functions.h"
 #include "tui/app.h"
-
-#define SCAN_MAX_DEPTH   16
-#define SCAN_MAX_ENTRIES 5000 /* per code directory */
-
-/* A file-system node of a code directory. */
-struct fnode {
-	char *name;
-	char *path; /* absolute */
-	bool dir;
-	bool deps; /* dependency folder: shown as one node, not listed */
-	size_t deps_entries;
-	struct fnode *kids;
-	size_t n_kids;
-};
-
-/* One listed code directory (several functions may share one). */
-struct root {
-	char *dir;
-	struct fnode node;
-	bool truncated;
-};
 
 enum row_kind { ROW_FUNCTION, ROW_DIR, ROW_FILE, ROW_DEPS, ROW_PROBLEM, ROW_TEXT };
 
@@ -48,7 +26,7 @@ struct row {
 	enum row_kind kind;
 	int depth;
 	size_t fn; /* index into the project's functions */
-	const struct fnode *node;
+	const struct codetree_node *node;
 	const char *text; /* ROW_PROBLEM / ROW_TEXT: points into the project or the state */
 	enum theme_role role;
 	bool cont; /* a wrapped continuation line */
@@ -59,7 +37,7 @@ struct scan_job {
 	struct functions *st; /* NULL once the pane is gone */
 	char **dirs;
 	size_t n;
-	struct root *roots; /* filled by the worker */
+	struct codetree *roots; /* filled by the worker */
 };
 
 struct badge {
@@ -70,7 +48,7 @@ struct badge {
 
 struct functions {
 	struct pane *p;
-	struct root *roots;
+	struct codetree *roots;
 	size_t n_roots;
 	struct scan_job *scanning;
 	bool rescan_pending;
@@ -95,24 +73,17 @@ struct functions {
 	struct fdeploy *full_deploy;
 	struct status_job *status_job; /* build-status badges being computed */
 	bool status_pending;
-	/* Quick deploy: an aws client made from the app's mode on first use; deploys asked
-	 * for before the mode is ready wait in pending_deploys. */
-	struct aws_client *client;
-	bool client_local;
+	/* Quick deploy: the session's client (app_session), held until st is freed; deploys
+	 * asked for before the mode is ready wait in pending_deploys. */
+	struct session *session;
 	char **pending_deploys;
 	size_t n_pending_deploys;
 	size_t deploys_running;
-	bool closing;               /* destroyed: free the client when the last deploy is done */
+	bool closing;               /* destroyed: free st when the last deploy is done */
 	bool destroyed;             /* pane gone: callbacks only do bookkeeping */
 	struct deploy_watch *watch; /* W: saving a file deploys its function */
 };
 
-static const char *const skip_names[] = {".git",      ".lambdeck",     "__pycache__",
-                                         ".DS_Store", ".pytest_cache", ".mypy_cache",
-                                         ".hg",       ".svn",          NULL};
-static const char *const skip_globs[] = {"*.pyc", "*.swp", "*.swx", "*~", ".#*", "4913", NULL};
-static const char *const deps_names[] = {
-    "node_modules", ".venv", "venv", "vendor", ".aws-sam", ".serverless", "bower_components", NULL};
 static const char *const config_names[] = {"lambdeck.json",  "template.yaml",   "template.yml",
                                            "serverless.yml", "serverless.yaml", NULL};
 
@@ -124,113 +95,21 @@ static bool in_list(const char *name, const char *const *list)
 	return false;
 }
 
-static bool skipped(const char *name)
-{
-	if (in_list(name, skip_names))
-		return true;
-	for (size_t i = 0; skip_globs[i]; i++)
-		if (fnmatch(skip_globs[i], name, 0) == 0)
-			return true;
-	return false;
-}
-
 /* ---- scanning (runs on the thread pool: touches only its own data) --------------------- */
-
-static void fnode_free(struct fnode *n)
-{
-	for (size_t i = 0; i < n->n_kids; i++)
-		fnode_free(&n->kids[i]);
-	free(n->kids);
-	free(n->name);
-	free(n->path);
-}
-
-static int fnode_cmp(const void *a, const void *b)
-{
-	const struct fnode *x = a, *y = b;
-
-	if (x->dir != y->dir)
-		return x->dir ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
-static size_t count_entries(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	size_t n = 0;
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
-
-static void scan_dir(struct fnode *n, int depth, size_t *budget, bool *truncated)
-{
-	DIR *d = opendir(n->path);
-	struct dirent *e;
-	size_t cap = 0;
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		struct stat sb;
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || skipped(e->d_name))
-			continue;
-		if (*budget == 0) {
-			*truncated = true;
-			break;
-		}
-		(*budget)--;
-		char *path = util_path_join(n->path, e->d_name);
-		if (stat(path, &sb) < 0) { /* dangling link: list it as a file */
-			sb.st_mode = S_IFREG;
-		}
-		if (n->n_kids == cap) {
-			cap = cap ? cap * 2 : 8;
-			n->kids = xrealloc(n->kids, cap * sizeof(*n->kids));
-		}
-		struct fnode *k = &n->kids[n->n_kids++];
-		*k = (struct fnode){
-		    .name = xstrdup(e->d_name), .path = path, .dir = S_ISDIR(sb.st_mode)};
-		if (k->dir && in_list(k->name, deps_names)) {
-			k->deps = true;
-			k->deps_entries = count_entries(path);
-		}
-	}
-	closedir(d);
-	if (n->n_kids > 1)
-		qsort(n->kids, n->n_kids, sizeof(*n->kids), fnode_cmp);
-	for (size_t i = 0; i < n->n_kids; i++)
-		if (n->kids[i].dir && !n->kids[i].deps && depth < SCAN_MAX_DEPTH)
-			scan_dir(&n->kids[i], depth + 1, budget, truncated);
-}
 
 static void scan_work(uv_work_t *req)
 {
 	struct scan_job *job = req->data;
 
 	job->roots = xcalloc(job->n ? job->n : 1, sizeof(*job->roots));
-	for (size_t i = 0; i < job->n; i++) {
-		struct root *r = &job->roots[i];
-		size_t budget = SCAN_MAX_ENTRIES;
-		r->dir = xstrdup(job->dirs[i]);
-		r->node = (struct fnode){
-		    .name = xstrdup(job->dirs[i]), .path = xstrdup(job->dirs[i]), .dir = true};
-		scan_dir(&r->node, 0, &budget, &r->truncated);
-	}
+	for (size_t i = 0; i < job->n; i++)
+		codetree_scan(job->dirs[i], &job->roots[i]);
 }
 
-static void roots_free(struct root *roots, size_t n)
+static void roots_free(struct codetree *roots, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		fnode_free(&roots[i].node);
-		free(roots[i].dir);
-	}
+	for (size_t i = 0; i < n; i++)
+		codetree_clear(&roots[i]);
 	free(roots);
 }
 
@@ -301,7 +180,8 @@ static void start_scan(struct functions *st)
 	st->scanning = job;
 }
 
-static const struct fnode *root_for(const struct functions *st, const char *dir, bool *truncated)
+static const struct codetree_node *root_for(const struct functions *st, const char *dir,
+                                            bool *truncated)
 {
 	for (size_t i = 0; dir && i < st->n_roots; i++) {
 		if (!strcmp(st->roots[i].dir, dir)) {
@@ -422,7 +302,7 @@ static void rewatch(struct functions *st)
 
 /* ---- tree rows ------------------------------------------------------------------------------ */
 
-static char *node_key(const struct project_function *f, const struct fnode *n)
+static char *node_key(const struct project_function *f, const struct codetree_node *n)
 {
 	return n ? xasprintf("%s\x1f%s", f->name, n->path) : xstrdup(f->name);
 }
@@ -447,7 +327,7 @@ static size_t expanded_index(struct functions *st, const char *key)
 }
 
 static bool is_expanded(struct functions *st, const struct project_function *f,
-                        const struct fnode *n)
+                        const struct codetree_node *n)
 {
 	char *key = node_key(f, n);
 	bool yes = expanded_index(st, key) != (size_t)-1;
@@ -457,7 +337,7 @@ static bool is_expanded(struct functions *st, const struct project_function *f,
 }
 
 static void set_expanded(struct functions *st, const struct project_function *f,
-                         const struct fnode *n, bool on)
+                         const struct codetree_node *n, bool on)
 {
 	char *key = node_key(f, n);
 	size_t i = expanded_index(st, key);
@@ -486,7 +366,7 @@ static bool name_matches(const char *name, const char *needle)
 	return false;
 }
 
-static bool subtree_matches(const struct fnode *n, const char *needle)
+static bool subtree_matches(const struct codetree_node *n, const char *needle)
 {
 	if (name_matches(n->name, needle))
 		return true;
@@ -538,13 +418,13 @@ static void push_text(struct functions *st, struct row r)
 
 /* Adds the children of n; with a filter that the function name does not match, only the
  * subtrees holding a match, opened. */
-static void push_children(struct functions *st, size_t fi, const struct fnode *n, int depth,
+static void push_children(struct functions *st, size_t fi, const struct codetree_node *n, int depth,
                           const char *needle)
 {
 	const struct project_function *f = &app_project(st->p->app)->functions[fi];
 
 	for (size_t i = 0; i < n->n_kids; i++) {
-		const struct fnode *k = &n->kids[i];
+		const struct codetree_node *k = &n->kids[i];
 		if (needle && !subtree_matches(k, needle))
 			continue;
 		push_row(st, (struct row){.kind = k->deps  ? ROW_DEPS
@@ -588,7 +468,7 @@ static void rebuild_rows(struct functions *st)
 	for (size_t i = 0; i < proj->n_functions; i++) {
 		const struct project_function *f = &proj->functions[i];
 		bool truncated = false;
-		const struct fnode *root = root_for(st, f->code_dir, &truncated);
+		const struct codetree_node *root = root_for(st, f->code_dir, &truncated);
 		bool fmatch = !needle || name_matches(f->name, needle);
 		bool kmatch = needle && root && subtree_matches(root, needle);
 		if (!fmatch && !kmatch)
@@ -717,16 +597,8 @@ static void project_changed(struct functions *st)
 
 /* ---- build badges, quick build, full deploy ---------------------------------------------- */
 
-/* Build state of every function, computed on the thread pool from a private project load
- * (the app's project may be reloaded meanwhile). */
-struct fn_status {
-	char *name;
-	bool buildable, built, modified;
-	char code_sha256[48]; /* of the last build */
-	int deploy;           /* 0 no state, 1 read, -1 unreadable */
-	struct deploy_state ds;
-};
-
+/* Build state of every function (backend/fnstatus.h), computed on the thread pool from a
+ * private project load (the app's project may be reloaded meanwhile). */
 struct status_job {
 	uv_work_t req;
 	struct functions *st; /* NULL once the pane is gone */
@@ -738,34 +610,9 @@ struct status_job {
 static void status_work(uv_work_t *req)
 {
 	struct status_job *job = req->data;
-	struct project *p = NULL;
 	struct lk_error err;
 
-	if (project_load(job->dir, &p, &err) == 0) {
-		job->out = xcalloc(p->n_functions + 1, sizeof(*job->out));
-		for (size_t i = 0; i < p->n_functions; i++) {
-			struct build_status bs = {0};
-			struct fn_status *o = &job->out[job->n++];
-			o->name = xstrdup(p->functions[i].name);
-			o->buildable = p->functions[i].buildable;
-			if (o->buildable && build_status_get(p, &p->functions[i], &bs, &err) == 0) {
-				o->built = bs.built;
-				o->modified = bs.modified;
-				memcpy(o->code_sha256, bs.code_sha256, sizeof(o->code_sha256));
-			}
-			switch (deploy_state_read(job->dir, o->name, &o->ds, &err)) {
-			case 0:
-				o->deploy = 1;
-				break;
-			case 1:
-				o->deploy = 0;
-				break;
-			default:
-				o->deploy = -1;
-			}
-		}
-	}
-	project_free(p);
+	fnstatus_compute(job->dir, &job->out, &job->n, &err);
 }
 
 static void start_status(struct functions *st);
@@ -775,18 +622,17 @@ static void start_status(struct functions *st);
  * deployed, but the local code moved on; nothing when never deployed. */
 static void set_deploy_badge(struct functions *st, const struct fn_status *o)
 {
-	if (o->deploy == 0) {
+	enum fnstatus_deploy d = fnstatus_deploy(o);
+
+	if (d == FNSTATUS_NEVER)
 		pane_functions_set_badge(st->p, o->name, FUNCTIONS_BADGE_DEPLOY, NULL, THEME_DIM);
-	} else if (o->deploy < 0 || !o->ds.ok) {
+	else if (d == FNSTATUS_FAILED)
 		pane_functions_set_badge(st->p, o->name, FUNCTIONS_BADGE_DEPLOY,
 		                         theme_glyph(THEME_GLYPH_CROSS), THEME_FAIL);
-	} else {
-		bool current = o->built && !o->modified && o->ds.code_sha256[0] &&
-		               !strcmp(o->ds.code_sha256, o->code_sha256);
+	else
 		pane_functions_set_badge(st->p, o->name, FUNCTIONS_BADGE_DEPLOY,
 		                         theme_glyph(THEME_GLYPH_ARROW_UP),
-		                         current ? THEME_OK : THEME_WARN);
-	}
+		                         d == FNSTATUS_CURRENT ? THEME_OK : THEME_WARN);
 }
 
 static void status_done(uv_work_t *req, int status)
@@ -816,11 +662,7 @@ static void status_done(uv_work_t *req, int status)
 			start_status(st);
 		}
 	}
-	for (size_t i = 0; i < job->n; i++) {
-		free(job->out[i].name);
-		deploy_state_clear(&job->out[i].ds);
-	}
-	free(job->out);
+	fnstatus_free(job->out, job->n);
 	free(job->dir);
 	free(job);
 }
@@ -1058,13 +900,13 @@ struct fquick {
 	char *name;
 };
 
-/* After destroy: frees the client, the mode and the state once no deploy and no mode
- * acquisition is in flight (the client must outlive its jobs). */
-static void free_client_if_done(struct functions *st)
+/* After destroy: frees the state once no deploy is in flight (their callbacks use it) and
+ * lets the session go (its client outlives the jobs). */
+static void free_state_if_done(struct functions *st)
 {
 	if (!st->closing || st->deploys_running)
 		return;
-	aws_client_free(st->client);
+	session_release(st->session);
 	free(st);
 }
 
@@ -1112,7 +954,7 @@ static void quick_all_done(void *user, const struct deploy_result *results, size
 	if (st) {
 		st->deploys_running--;
 		start_status(st); /* not after destroy (start_status checks) */
-		free_client_if_done(st);
+		free_state_if_done(st);
 	}
 	free(q->name);
 	free(q);
@@ -1128,7 +970,9 @@ static void quick_cancel_cb(void *ud)
 
 static struct deploy_opts quick_opts(struct functions *st)
 {
-	return (struct deploy_opts){.local = st->client_local};
+	const struct mode_config *cfg = session_config(st->session);
+
+	return (struct deploy_opts){.local = cfg && cfg->kind == MODE_LOCAL};
 }
 
 static void run_quick_deploy(struct functions *st, const char *name)
@@ -1146,34 +990,23 @@ static void run_quick_deploy(struct functions *st, const char *name)
 	snprintf(title, sizeof(title), "deploy %s", name);
 	q->job = app_job_start(st->p->app, title, quick_cancel_cb, q);
 	st->deploys_running++;
-	q->d = deploy_start(app_loop(st->p->app), st->client, app_project(st->p->app), names, 1,
-	                    &opts, &cb, q);
+	q->d = deploy_start(app_loop(st->p->app), session_client(st->session),
+	                    app_project(st->p->app), names, 1, &opts, &cb, q);
 }
 
-/* The client for the app's mode, made on first use; NULL while the mode is not ready. */
+/* The session's client; NULL while the mode is not ready (or it failed: said here). */
 static struct aws_client *client_for_mode(struct functions *st)
 {
-	const struct mode_config *cfg = app_mode_config(st->p->app);
-	struct aws_options o;
-	struct lk_error err;
+	const struct lk_error *err = session_client_error(st->session);
 
-	if (st->client || !cfg)
-		return st->client;
-	mode_aws_options(cfg, &o);
-	st->client = aws_client_new(app_loop(st->p->app), &o, &err);
-	st->client_local = cfg->kind == MODE_LOCAL;
-	if (!st->client)
-		app_message(st->p->app, APP_MSG_ERROR, "deploy: %s", err.message);
-	return st->client;
+	if (err)
+		app_message(st->p->app, APP_MSG_ERROR, "deploy: %s", err->message);
+	return session_client(st->session);
 }
 
 /* APP_EVENT_MODE: the mode became ready (or changed): run the deploys that waited. */
 static void mode_changed(struct functions *st)
 {
-	if (st->client && !st->deploys_running && !st->watch) {
-		aws_client_free(st->client); /* made for the previous mode */
-		st->client = NULL;
-	}
 	if (!st->n_pending_deploys || !client_for_mode(st))
 		return;
 	for (size_t i = 0; i < st->n_pending_deploys; i++) {
@@ -1222,7 +1055,7 @@ static void watch_all_done(void *user, const struct deploy_result *results, size
 
 	(void)results, (void)n, (void)failures;
 	st->deploys_running--;
-	free_client_if_done(st);
+	free_state_if_done(st);
 }
 
 static void toggle_watch(struct functions *st)
@@ -1248,8 +1081,8 @@ static void toggle_watch(struct functions *st)
 		return;
 	}
 	opts = quick_opts(st);
-	st->watch = deploy_watch_start(app_loop(st->p->app), st->client, app_project(st->p->app),
-	                               &opts, &cb, st, &err);
+	st->watch = deploy_watch_start(app_loop(st->p->app), client_for_mode(st),
+	                               app_project(st->p->app), &opts, &cb, st, &err);
 	if (!st->watch)
 		app_message(st->p->app, APP_MSG_ERROR, "watch: %s", err.message);
 	else
@@ -1286,6 +1119,8 @@ static int functions_init(struct pane *p, struct lk_error *err)
 	(void)err;
 	st->p = p;
 	p->state = st;
+	st->session = app_session(p->app);
+	session_hold(st->session); /* released with st: running deploys use its client */
 	uv_timer_init(app_loop(p->app), &st->debounce);
 	st->debounce.data = st;
 	project_changed(st);
@@ -1301,7 +1136,7 @@ static void debounce_closed(uv_handle_t *h)
 	struct functions *st = h->data;
 
 	st->closing = true;
-	free_client_if_done(st);
+	free_state_if_done(st);
 }
 
 static void functions_destroy(struct pane *p)
@@ -1601,7 +1436,7 @@ static void open_function(struct functions *st, const struct project_function *f
 static void toggle(struct functions *st, const struct row *r, int want /* -1 toggle */)
 {
 	const struct project_function *f = &app_project(st->p->app)->functions[r->fn];
-	const struct fnode *n = r->kind == ROW_FUNCTION ? NULL : r->node;
+	const struct codetree_node *n = r->kind == ROW_FUNCTION ? NULL : r->node;
 	bool on = want < 0 ? !is_expanded(st, f, n) : want;
 
 	set_expanded(st, f, n, on);

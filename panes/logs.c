@@ -4,9 +4,9 @@
  * local filter, server-side pattern, search, --since, UTC toggle, JSON pretty toggle, and
  * Enter on a stack-trace line opens the editor at that line of the function's code.
  *
- * The connection comes from the app's mode (app_mode_config: LOCAL = the project's emulator,
- * which the app attaches to or starts): the pane connects when APP_EVENT_MODE says it is
- * ready. */
+ * The connection is the console session's client (app_session: LOCAL = the project's
+ * emulator, which the app attaches to or starts): the pane connects when APP_EVENT_MODE says
+ * it is ready. */
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,7 +345,7 @@ static void start_tail(struct logs *st)
 	app_mark_dirty(st->p);
 }
 
-/* Builds the aws client from the app's mode once it is ready, then starts the tail. */
+/* Takes the session's client once the mode is ready, then starts the tail. */
 static void logs_connect(struct logs *st)
 {
 	if (st->client)
@@ -357,14 +357,12 @@ static void logs_connect(struct logs *st)
 		app_mark_dirty(st->p);
 		return;
 	}
-	struct aws_options o = {0};
-	mode_aws_options(cfg, &o);
-	struct lk_error err;
-	lk_error_clear(&err);
-	st->client = aws_client_new(app_loop(st->p->app), &o, &err);
+	/* The session's one client (app_session), made when the mode became ready. */
+	st->client = session_client(app_session(st->p->app));
 	if (!st->client) {
+		const struct lk_error *err = session_client_error(app_session(st->p->app));
 		snprintf(st->state_text, sizeof(st->state_text), "not connected: %.60s: %.100s",
-		         err.code, err.message);
+		         err ? err->code : "", err ? err->message : "no client");
 		app_mark_dirty(st->p);
 		return;
 	}
@@ -497,7 +495,6 @@ static void logs_destroy(struct pane *p)
 	if (st->backfill)
 		uv_close((uv_handle_t *)st->backfill, free_handle);
 	tail_stop(st->tail);
-	aws_client_free(st->client);
 	ring_clear(st);
 	free(st->ring);
 	textview_free(st->tv);

@@ -13,11 +13,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <cjson/cJSON.h>
-
 #include "backend/events.h"
 #include "backend/history.h"
 #include "backend/invoke.h"
+#include "backend/respdiff.h"
 #include "backend/snapshot.h"
 #include "tui/app.h"
 
@@ -46,7 +45,6 @@ struct playground {
 	struct item *items;
 	size_t n_items, sel, top;
 	struct textview *out;
-	struct invoke_ctx *ctx;
 	struct invoke_op *op;
 	struct app_job *job;
 	enum invoke_type type;
@@ -381,62 +379,23 @@ static void show_entry(struct playground *st, const struct history_entry *e)
 	textview_set_cursor(st->out, 0);
 }
 
-/* Longest-common-subsequence line diff of two texts into the view ("- " old, "+ " new). */
-static void line_diff(struct playground *st, const char *a, const char *b)
+/* One line of backend/respdiff's report into the view. */
+static void diff_line(enum respdiff_kind kind, const char *text, void *user)
 {
-	char **la = NULL, **lb = NULL;
-	size_t na = 0, nb = 0;
-	char *ca = xstrdup(a ? a : ""), *cb = xstrdup(b ? b : "");
-	unsigned short *t;
+	struct playground *st = user;
+	enum theme_role role = kind == RESPDIFF_DEL     ? THEME_FAIL
+	                       : kind == RESPDIFF_ADD   ? THEME_OK
+	                       : kind == RESPDIFF_EQUAL ? THEME_OK
+	                       : kind == RESPDIFF_NOTE  ? THEME_WARN
+	                                                : THEME_DIM;
 
-	for (char *s = NULL, *l = strtok_r(ca, "\n", &s); l; l = strtok_r(NULL, "\n", &s))
-		la = xrealloc(la, (na + 1) * sizeof(*la)), la[na++] = l;
-	for (char *s = NULL, *l = strtok_r(cb, "\n", &s); l; l = strtok_r(NULL, "\n", &s))
-		lb = xrealloc(lb, (nb + 1) * sizeof(*lb)), lb[nb++] = l;
-	if (na > 2000 || nb > 2000) {
-		textview_appendf(st->out, THEME_WARN, 0, "(responses too long for a line diff)");
-		goto out;
-	}
-	t = xcalloc((na + 1) * (nb + 1), sizeof(*t));
-#define T(i, j) t[(i) * (nb + 1) + (j)]
-	for (size_t i = na; i-- > 0;)
-		for (size_t j = nb; j-- > 0;)
-			T(i, j) = !strcmp(la[i], lb[j])       ? T(i + 1, j + 1) + 1
-			          : T(i + 1, j) > T(i, j + 1) ? T(i + 1, j)
-			                                      : T(i, j + 1);
-	for (size_t i = 0, j = 0; i < na || j < nb;) {
-		if (i < na && j < nb && !strcmp(la[i], lb[j])) {
-			textview_appendf(st->out, THEME_DIM, 0, "  %s", la[i]);
-			i++, j++;
-		} else if (i < na && (j == nb || T(i + 1, j) >= T(i, j + 1))) {
-			/* removals before additions where both keep the diff minimal, as diff(1) */
-			textview_appendf(st->out, THEME_FAIL, 0, "- %s", la[i++]);
-		} else {
-			textview_appendf(st->out, THEME_OK, 0, "+ %s", lb[j++]);
-		}
-	}
-#undef T
-	free(t);
-out:
-	free(la);
-	free(lb);
-	free(ca);
-	free(cb);
-}
-
-static char *pretty_or_raw(const char *s)
-{
-	char *p = s ? events_pretty_json(s, strlen(s)) : NULL;
-
-	return p ? p : xstrdup(s ? s : "");
+	textview_appendf(st->out, role, 0, "%s", text);
 }
 
 /* Shows how e's response differs from the previous response to the same event. */
 static void show_diff(struct playground *st, const struct history_entry *e)
 {
 	const struct history_entry *prev;
-	char *a, *b;
-	cJSON *ja, *jb;
 
 	textview_clear(st->out);
 	if (!e) {
@@ -451,30 +410,7 @@ static void show_diff(struct playground *st, const struct history_entry *e)
 	}
 	textview_appendf(st->out, THEME_HEADER, 0, "diff %s/%s: previous (-) -> this (+)",
 	                 e->function, e->event_name ? e->event_name : "-");
-	if (prev->status != e->status)
-		textview_appendf(st->out, THEME_WARN, 0, "status %d -> %d", prev->status,
-		                 e->status);
-	ja = prev->response ? cJSON_Parse(prev->response) : NULL;
-	jb = e->response ? cJSON_Parse(e->response) : NULL;
-	if (ja && jb) {
-		struct snapshot_diff *d = NULL;
-		size_t n = 0;
-		snapshot_compare(ja, jb, NULL, 0, &d, &n);
-		if (!n)
-			textview_appendf(st->out, THEME_OK, 0, "responses are identical");
-		for (size_t i = 0; i < n; i++)
-			textview_appendf(st->out, THEME_WARN, 0, "%s: %s -> %s",
-			                 *d[i].path ? d[i].path : "(response)", d[i].expected,
-			                 d[i].actual);
-		snapshot_diffs_free(d, n);
-	}
-	cJSON_Delete(ja);
-	cJSON_Delete(jb);
-	a = pretty_or_raw(prev->response);
-	b = pretty_or_raw(e->response);
-	line_diff(st, a, b);
-	free(a);
-	free(b);
+	respdiff_report(prev->status, prev->response, e->status, e->response, diff_line, st);
 	textview_set_cursor(st->out, 0);
 }
 
@@ -578,23 +514,6 @@ static void on_slow(uv_timer_t *t)
 	app_mark_dirty(st->p);
 }
 
-static bool ensure_ctx(struct playground *st)
-{
-	struct mode_options mo;
-	struct lk_error err = {0};
-
-	if (st->ctx)
-		return true;
-	app_mode_options(st->p->app, &mo);
-	st->ctx = invoke_ctx_new(app_loop(st->p->app), app_project(st->p->app), &mo, &err);
-	if (!st->ctx) {
-		app_message(st->p->app, APP_MSG_ERROR, "%s", err.message);
-		return false;
-	}
-	invoke_ctx_set_phase_cb(st->ctx, on_phase, st);
-	return true;
-}
-
 /* Starts an invocation; name is what history records as the event name. */
 static void send_event(struct playground *st, const char *function, const char *name,
                        const char *event, size_t len, const char *qualifier, enum invoke_type type)
@@ -606,8 +525,11 @@ static void send_event(struct playground *st, const char *function, const char *
 	    .event_name = name,
 	    .payload = event,
 	    .payload_len = len,
+	    .phase_cb = on_phase,
+	    .phase_user = st,
 	};
 	struct lk_error err = {0};
+	struct invoke_ctx *ctx;
 
 	if (app_refuse_if_read_only(st->p->app, "invoking"))
 		return;
@@ -616,15 +538,17 @@ static void send_event(struct playground *st, const char *function, const char *
 		            "an invocation is still running (C-x cancels)");
 		return;
 	}
-	if (!ensure_ctx(st))
+	if (!(ctx = session_invoke(app_session(st->p->app), &err))) {
+		app_message(st->p->app, APP_MSG_ERROR, "%s", err.message);
 		return;
+	}
 	clear_last(st);
 	st->last_function = xstrdup(function);
 	st->last_event_name = xstrdup(name);
 	st->last_event = xstrndup(event, len);
 	st->last_qualifier = xstrdup(qualifier);
 	st->t_key = util_monotonic_ns();
-	st->op = invoke_start(st->ctx, &req, on_invoked, st, &err);
+	st->op = invoke_start(ctx, &req, on_invoked, st, &err);
 	if (!st->op) {
 		textview_clear(st->out);
 		show_wrapped(st, THEME_FAIL, "not sent: %s", err.message);
@@ -951,7 +875,7 @@ static void playground_destroy(struct pane *p)
 
 	if (st->job)
 		app_job_finish(st->job, false, NULL);
-	invoke_ctx_free(st->ctx); /* ends the invocation without calling back */
+	invoke_abandon(st->op); /* ends the invocation without calling back */
 	uv_timer_stop(st->slow);
 	uv_close((uv_handle_t *)st->slow, free_handle);
 	free(st->sending);
@@ -1283,21 +1207,7 @@ static void playground_event(struct pane *p, enum app_event ev)
 		app_mark_dirty(p);
 		break;
 	case APP_EVENT_PROJECT:
-		/* The context borrows the project: drop it (a running invocation is cancelled
-		 * and reported), a new one is made on the next send. */
-		if (st->op) {
-			struct invoke_op *op = st->op;
-			invoke_cancel(op);
-			if (st->op == op) {
-				st->op = NULL;
-				if (st->job)
-					app_job_finish(st->job, false,
-					               "invocation dropped: project reloaded");
-				st->job = NULL;
-			}
-		}
-		invoke_ctx_free(st->ctx);
-		st->ctx = NULL;
+		/* The session's invoke context follows the reload: a running invocation goes on. */
 		free(st->function);
 		st->function = NULL;
 		pick_function(st);

@@ -32,11 +32,8 @@ struct tests_pane {
 	long shown; /* history index shown in the view (-1: the current run) */
 	char *watch_error;
 	/* snapshot tests (events/F/NAME.snapshot.json), replayed after each run when present */
-	struct invoke_ctx *ctx;
 	struct snapshot_run *snap_run;
 	bool snap_again;
-	bool ctx_stale; /* ctx borrows a project that was reloaded: drop it once no replay runs */
-	bool destroying;
 	bool has_snap;
 	struct testrun_result snap;
 	uv_timer_t snap_timer;
@@ -268,78 +265,43 @@ static void on_snapshots_done(const struct snapshot_report *rep, void *user)
 {
 	struct tests_pane *t = user;
 	t->snap_run = NULL;
-	if (t->destroying)
-		return;
 	testrun_from_snapshots(rep, testrun_dir(t->tr), &t->snap);
 	t->has_snap = true;
 	if (!t->history_view && t->shown < 0 && !testrun_running(t->tr))
 		show_result(t, testrun_current(t->tr));
-	/* Replay again (a run finished meanwhile) or drop a stale context: outside this
-	 * callback, which runs inside one of the context's operations. */
-	if (t->snap_again || t->ctx_stale)
+	/* Replay again (a run finished meanwhile): outside this callback, which runs inside
+	 * one of the invoke context's operations. */
+	if (t->snap_again)
 		uv_timer_start(&t->snap_timer, on_snap_timer, 0, 0);
 	app_mark_dirty(t->p);
-}
-
-static void drop_ctx(struct tests_pane *t);
-
-static bool ensure_ctx(struct tests_pane *t)
-{
-	struct mode_options mo;
-	struct lk_error err = {0};
-
-	if (t->ctx_stale && !t->snap_run)
-		drop_ctx(t);
-	if (t->ctx)
-		return true;
-	app_mode_options(t->p->app, &mo);
-	t->ctx = invoke_ctx_new(app_loop(t->p->app), app_project(t->p->app), &mo, &err);
-	if (!t->ctx)
-		app_message(t->p->app, APP_MSG_ERROR, "tests: snapshots: %s", err.message);
-	return t->ctx != NULL;
 }
 
 /* Replays the snapshot tests (after a run of the test command). */
 static void start_snapshots(struct tests_pane *t)
 {
 	struct lk_error err = {0};
+	struct invoke_ctx *ctx;
 
 	if (t->snap_run) {
 		t->snap_again = true;
 		return;
 	}
 	t->snap_again = false;
-	if (!ensure_ctx(t))
+	if (!(ctx = session_invoke(app_session(t->p->app), &err))) {
+		app_message(t->p->app, APP_MSG_ERROR, "tests: snapshots: %s", err.message);
 		return;
-	t->snap_run = snapshot_run_start(t->ctx, app_project(t->p->app), NULL, NULL,
-	                                 on_snapshots_done, t, &err);
+	}
+	t->snap_run =
+	    snapshot_run_start(ctx, app_project(t->p->app), NULL, NULL, on_snapshots_done, t, &err);
 	if (!t->snap_run)
 		app_message(t->p->app, APP_MSG_ERROR, "tests: snapshots: %s", err.message);
 	app_mark_dirty(t->p);
-}
-
-/* The snapshot context borrows the project (backend/invoke.h) and must not outlive it: on a
- * reload it is dropped at once, or, while a replay runs on it, cancelled and dropped when
- * that replay has stopped; the next replay makes one for the reloaded project. */
-static void drop_ctx(struct tests_pane *t)
-{
-	if (t->snap_run) {
-		t->ctx_stale = true;
-		t->snap_again = true;             /* replay the reloaded project's snapshots */
-		snapshot_run_cancel(t->snap_run); /* on_snapshots_done: now or soon */
-		return;
-	}
-	invoke_ctx_free(t->ctx);
-	t->ctx = NULL;
-	t->ctx_stale = false;
 }
 
 static void on_snap_timer(uv_timer_t *timer)
 {
 	struct tests_pane *t = timer->data;
 
-	if (t->ctx_stale)
-		drop_ctx(t);
 	if (t->snap_again)
 		start_snapshots(t);
 }
@@ -518,10 +480,8 @@ static void tests_destroy(struct pane *p)
 	struct tests_pane *t = state(p);
 	if (!t)
 		return;
-	t->destroying = true;
-	if (t->snap_run)
-		snapshot_run_cancel(t->snap_run);
-	invoke_ctx_free(t->ctx); /* ends what is in flight without callbacks */
+	snapshot_run_abandon(t->snap_run); /* ends what is in flight without callbacks */
+	t->snap_run = NULL;
 	fswatch_free(t->share_watch);
 	if (t->share_job)
 		t->share_job->t = NULL; /* share_done frees it */
@@ -811,7 +771,7 @@ static void tests_event(struct pane *p, enum app_event ev)
 {
 	struct tests_pane *t = state(p);
 	if (ev == APP_EVENT_PROJECT) {
-		drop_ctx(t);
+		/* A replay in flight goes on: the session's invoke context follows the reload. */
 		make_runner(t, false);
 		app_mark_dirty(p);
 	} else if (ev == APP_EVENT_EDITOR_RETURN) {

@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "keymaps/keymap.h"
 #include "panes/panes.h"
+#include "backend/session.h"
 #include "tui/app.h"
 #include "tui/editor.h"
 #include "tui/layout.h"
@@ -126,7 +127,7 @@ struct app {
 	app_editor_cb editor_cb;
 	void *editor_ud;
 
-	struct mode *mode;
+	struct session *session; /* the project, the mode, the client, the invoke context */
 	struct app_job *mode_job;
 	bool mode_done; /* acquisition finished (ready or failed) */
 
@@ -174,7 +175,12 @@ uv_loop_t *app_loop(struct app *a)
 
 struct project *app_project(struct app *a)
 {
-	return a->project;
+	return a->session ? session_project(a->session) : NULL;
+}
+
+struct session *app_session(struct app *a)
+{
+	return a->session;
 }
 
 /* Loads the project, keeping an empty one (dir only) when discovery fails. */
@@ -197,7 +203,7 @@ bool app_toggle_skip_deps(struct app *a)
 {
 	a->skip_deps = !a->skip_deps;
 	app_reload_project(a);
-	return a->project->skip_deps;
+	return app_project(a)->skip_deps;
 }
 
 void app_reload_project(struct app *a)
@@ -207,8 +213,7 @@ void app_reload_project(struct app *a)
 
 	if (lk_error_is_set(&err))
 		app_message(a, APP_MSG_ERROR, "%s", err.message);
-	project_free(a->project);
-	a->project = p;
+	session_set_project(a->session, p); /* the session's invoke context follows */
 	broadcast(a, APP_EVENT_PROJECT);
 	app_mark_all_dirty(a);
 }
@@ -238,7 +243,7 @@ bool app_mouse(struct app *a)
 
 void app_mode_options(struct app *a, struct mode_options *o)
 {
-	cli_mode_options(a->g, a->project, o);
+	cli_mode_options(a->g, app_project(a), o);
 }
 
 void app_mark_dirty(struct pane *p)
@@ -1611,7 +1616,7 @@ int app_edit_file(struct app *a, const char *path, int line, bool read_only, app
 	opts.stdio = stdio;
 	opts.stdio_count = 3;
 	opts.exit_cb = editor_exit_cb;
-	opts.cwd = a->project && a->project->dir ? a->project->dir : NULL;
+	opts.cwd = app_project(a) && app_project(a)->dir ? app_project(a)->dir : NULL;
 
 	uv_poll_stop(&a->stdin_poll);
 	def_prog_mode();
@@ -1746,15 +1751,15 @@ static void mouse_start(struct app *a)
 
 const struct mode_config *app_mode_config(struct app *a)
 {
-	return a->mode ? mode_config(a->mode) : NULL;
+	return a->session ? session_config(a->session) : NULL;
 }
 
 /* Shows a mode description ("LOCAL emulator 127.0.0.1:4566", "AWS dev eu-west-1") as the
  * mode label plus the endpoint text. */
 static void show_mode(struct app *a, const struct mode_config *cfg)
 {
-	const char *d = mode_describe(a->mode);
-	enum mode_kind kind = mode_kind(a->mode);
+	const char *d = mode_describe(session_mode(a->session));
+	enum mode_kind kind = mode_kind(session_mode(a->session));
 
 	if (kind == MODE_LOCAL) {
 		app_set_mode(a, "LOCAL", !strncmp(d, "LOCAL ", 6) ? d + 6 : d);
@@ -1785,28 +1790,26 @@ static void mode_ready_cb(void *user, const struct mode_config *cfg, const struc
 		show_mode(a, cfg);
 }
 
-/* Selects LOCAL or AWS (backend/mode.h) and starts acquiring it; LOCAL shows the emulator
- * start as a background job. */
+/* Starts acquiring the session's mode (LOCAL or AWS, backend/mode.h); LOCAL shows the
+ * emulator start as a background job. */
 static void start_mode(struct app *a)
 {
 	struct mode_options o;
-	struct lk_error err = {0};
 
-	app_mode_options(a, &o);
-	a->mode = mode_new(&a->loop, &o, &err);
-	if (!a->mode) {
+	if (!session_mode(a->session)) {
+		app_mode_options(a, &o);
 		a->mode_done = true;
 		app_set_mode(a, mode_select(&o) == MODE_LOCAL ? "LOCAL" : "AWS", NULL);
-		app_message(a, APP_MSG_ERROR, "%s", err.message);
+		app_message(a, APP_MSG_ERROR, "%s", session_error(a->session)->message);
 		return;
 	}
 	show_mode(a, NULL);
-	if (mode_kind(a->mode) == MODE_LOCAL) {
+	if (mode_kind(session_mode(a->session)) == MODE_LOCAL) {
 		a->mode_job = app_job_start(a, "emulator", NULL, NULL);
 		a->mode_job->background = true;
 		app_job_progress(a->mode_job, "starting", 0, 0);
 	}
-	if (mode_acquire(a->mode, mode_ready_cb, a) < 0) {
+	if (session_start(a->session, mode_ready_cb, a) < 0) {
 		a->mode_done = true;
 		if (a->mode_job) {
 			app_job_finish(a->mode_job, false, "cannot start the mode");
@@ -2000,10 +2003,10 @@ static void app_teardown(struct app *a)
 			uv_close(mine[i], NULL);
 	/* An emulator being started is waited for (bounded by mode.c's start timeout), so that
 	 * mode_free can stop it instead of leaving it running. */
-	while (a->mode && !a->mode_done && uv_run(&a->loop, UV_RUN_ONCE))
+	while (session_mode(a->session) && !a->mode_done && uv_run(&a->loop, UV_RUN_ONCE))
 		;
-	mode_free(a->mode);
-	a->mode = NULL;
+	session_free(a->session); /* the client lives on while a cancelled deploy holds it */
+	a->session = NULL;
 	uv_timer_start(&a->close_guard, close_guard_cb, 2000, 0);
 	uv_unref((uv_handle_t *)&a->close_guard);
 	uv_run(&a->loop, UV_RUN_DEFAULT);
@@ -2047,7 +2050,13 @@ int console_main(const struct global_opts *g)
 	}
 	a->frame_ns = g->low_bandwidth ? FRAME_NS_LOW_BW : FRAME_NS;
 	uv_loop_init(&a->loop);
-	a->project = load_project(a, &err);
+	{
+		struct project *p = load_project(a, &err);
+		struct mode_options o;
+
+		cli_mode_options(g, p, &o);
+		a->session = session_new(&a->loop, p, &o); /* takes p */
+	}
 
 	/* Signals first: with a SIGWINCH handler in place curses does not install its own. */
 	uv_signal_init(&a->loop, &a->sig_winch);
@@ -2077,9 +2086,10 @@ int console_main(const struct global_opts *g)
 		        getenv("TERM") ? getenv("TERM") : "");
 		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 			uv_close(sigs[i], NULL);
+		session_free(a->session);
+		a->session = NULL;
 		uv_run(&a->loop, UV_RUN_DEFAULT);
 		uv_loop_close(&a->loop);
-		project_free(a->project);
 		fatal_app = NULL;
 		free(a);
 		return 1;
@@ -2142,7 +2152,6 @@ int console_main(const struct global_opts *g)
 	app_teardown(a);
 	print_keymap_warnings(a->km);
 	keymap_free(a->km);
-	project_free(a->project);
 	buf_free(&a->prompt.text);
 	help_free(a);
 	for (size_t i = 0; i < MSG_LOG_MAX; i++)

@@ -14,6 +14,7 @@
 
 #include "backend/mode.h"
 #include "backend/project.h"
+#include "backend/session.h"
 #include "backend/util.h"
 #include "tui/pane.h"
 #include "tui/textview.h"
@@ -24,8 +25,9 @@ struct app;
 /* --- loop, project, options ------------------------------------------------------------ */
 
 uv_loop_t *app_loop(struct app *a);
-/* The loaded project; never NULL (a project with no functions when discovery failed).
- * Valid until APP_EVENT_PROJECT is delivered (after app_reload_project). */
+/* The loaded project, the session's (session_project); never NULL while the panes live (a
+ * project with no functions when discovery failed). Valid until APP_EVENT_PROJECT is
+ * delivered (after app_reload_project); the session's invoke context follows a reload. */
 struct project *app_project(struct app *a);
 /* Reloads the project from disk (e.g. after lambdeck.json changed); delivers
  * APP_EVENT_PROJECT to every pane; a parse error is shown in the status bar. */
@@ -44,9 +46,14 @@ bool app_low_bandwidth(struct app *a);
  * calls (tui/pane.h). Everything must stay reachable from the keyboard. */
 bool app_mouse(struct app *a);
 /* Fills o with the mode selection the console runs with (--profile/--region/--endpoint-url,
- * --aws/--local, --keep-emulator, the project's own settings), for panes that need a backend
- * context of their own (backend/invoke.h). Strings stay owned by the app. */
+ * --aws/--local, --keep-emulator, the project's own settings). Strings stay owned by the
+ * app. Panes do not make modes: they use app_session(). */
 void app_mode_options(struct app *a, struct mode_options *o);
+/* The console's one backend session (backend/session.h): its mode, AWS client (NULL until
+ * the mode is ready; APP_EVENT_MODE then), invoke context and project. Panes use it and
+ * never build a client or a mode of their own; a deploy job that may outlive its pane holds
+ * it (session_hold/session_release). Valid until the panes are destroyed. */
+struct session *app_session(struct app *a);
 
 /* --- drawing ---------------------------------------------------------------------------- */
 
@@ -75,8 +82,8 @@ const char *app_mode(struct app *a);
 /* The backend mode (backend/mode.h), owned by the app: selected at start from the options
  * and lambdeck.json and acquired asynchronously (LOCAL: attaching to or starting the
  * project's emulator, shown as a job). NULL until ready, or when it failed (the error is in
- * the status bar). Every pane gets APP_EVENT_MODE when it becomes ready; build an aws client
- * from it with mode_aws_options(). Valid until exit. */
+ * the status bar). Every pane gets APP_EVENT_MODE when it becomes ready; the session's client
+ * (session_client) is made by then. Valid until exit. */
 const struct mode_config *app_mode_config(struct app *a);
 
 /* --- jobs ------------------------------------------------------------------------------- */

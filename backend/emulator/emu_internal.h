@@ -67,6 +67,8 @@ struct codedir {
 	int refs;
 	bool obsolete; /* replaced or deleted: remove the directory when the last user goes */
 };
+/* A code directory in use (one reference); removed when obsolete and unused. */
+struct codedir *codedir_new(struct emulator *emu, const char *path);
 void codedir_ref(struct codedir *c);
 void codedir_unref(struct codedir *c);
 
@@ -92,7 +94,14 @@ struct function {
 	int refs; /* registry + workers + invocations */
 	struct worker *workers;
 	struct invocation *queue_head, *queue_tail; /* Event invocations waiting for a worker */
-	struct function *next;
+	struct function *next; /* registry order; for a published version: the next version */
+	/* versions.c: a published version is a function of its own (immutable code + config) */
+	char *version;             /* NULL: $LATEST, else the version number */
+	struct function *base;     /* a version's $LATEST (not counted: cleared on delete) */
+	char source_revision[40];  /* a version: the RevisionId of $LATEST it was published from */
+	struct function *versions; /* $LATEST: its published versions, ascending */
+	struct fn_extra *extra;    /* $LATEST: aliases, tags, concurrency, policy (versions.c) */
+	cJSON *settings;           /* kept settings as AWS returns them (settings.c), never NULL */
 };
 
 struct emulator {
@@ -140,14 +149,52 @@ char *function_arn(const struct emulator *emu, const char *name);
 int emu_unzip(const void *zip, size_t len, const char *dir, struct lk_error *err);
 int emu_rm_rf(const char *path);
 
+/* Builds a function from its stored FunctionConfiguration JSON (no code dir yet). */
+struct function *function_from_json(const cJSON *j, struct lk_error *err);
+/* Writes <functions>/<name>/config.json for $LATEST (atomic). */
+int functions_save(const struct emulator *emu, const struct function *f, struct lk_error *err);
+char *function_dir_path(const struct emulator *emu, const char *name);
+
+/* ---- versions.c: published versions, aliases and per-function extras ---- */
+struct fn_extra;
+/* "$LATEST" or the version number. */
+const char *function_version(const struct function *f);
+/* ARN of f as invoked with qualifier (NULL: unqualified). */
+char *function_arn_q(const struct emulator *emu, const char *name, const char *qualifier);
+/* Publishes $LATEST f as a new version (or returns the newest when nothing changed);
+ * req may be NULL (Publish on create/update) or the PublishVersion body. */
+struct function *versions_publish(struct emulator *emu, struct function *f, const cJSON *req,
+                                  struct lk_error *err);
+/* Resolves a qualifier ("$LATEST", a version, an alias) of f; for an alias with routing a
+ * version is picked by weight. NULL (err set, 404) when it does not exist. */
+struct function *versions_resolve(struct emulator *emu, struct function *f, const char *qual,
+                                  bool route, struct lk_error *err);
+/* Loads the versions and extras of a loaded $LATEST. */
+void versions_load(struct emulator *emu, struct function *f);
+/* Frees what versions.c hangs on f (called by function_unref). */
+void versions_release(struct function *f);
+/* Drops every version (function deleted): their workers drain. */
+void versions_delete_all(struct emulator *emu, struct function *f);
+/* Deletes one version; 409 when an alias uses it. */
+int versions_delete(struct emulator *emu, struct function *f, const char *version,
+                    struct lk_error *err);
+/* Lambda API operations on versions and aliases (answer req). */
+void versions_api(struct emulator *emu, struct emu_request *req, int op, struct function *f,
+                  const char *param);
+/* Reserved concurrency of f's function, or -1 when none is set. */
+int versions_reserved(const struct function *f);
+/* Workers alive for f's function across $LATEST and its versions. */
+int versions_alive(const struct function *f);
+
 /* ---- workers.c: invocations, workers, the Runtime API ---- */
 enum invoke_type {
 	INVOKE_SYNC,
 	INVOKE_EVENT,
 };
-/* Starts an invocation; answers req itself (sync: when done; event: 202 now). */
+/* Starts an invocation; answers req itself (sync: when done; event: 202 now). invoked_arn is
+ * the ARN the client named (qualified or not), handed to the runtime. */
 void workers_invoke(struct emulator *emu, struct function *f, struct emu_request *req,
-                    enum invoke_type type, bool tail);
+                    enum invoke_type type, bool tail, const char *invoked_arn);
 /* Called after a code/config change or delete: idle older workers stop now, busy ones after
  * their invocation. */
 void workers_drain(struct emulator *emu, struct function *f);

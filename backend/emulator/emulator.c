@@ -315,7 +315,7 @@ static void api_handle(void *user, struct emu_request *req)
 		logs_api_handle(emu, req, target + 14);
 		return;
 	}
-	if (!strncmp(path, "/2015-03-31/functions", 21)) {
+	if (!strncmp(path, "/20", 3)) { /* /<api-date>/...: routed in lambda_api.c */
 		lambda_api_handle(emu, req);
 		return;
 	}

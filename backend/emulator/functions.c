@@ -67,10 +67,11 @@ void codedir_unref(struct codedir *c)
 	free(c);
 }
 
-static struct codedir *codedir_new(const char *path)
+struct codedir *codedir_new(struct emulator *emu, const char *path)
 {
 	struct codedir *c = xcalloc(1, sizeof(*c));
 
+	(void)emu;
 	c->path = xstrdup(path);
 	c->refs = 1;
 	return c;
@@ -374,6 +375,8 @@ void function_unref(struct function *f)
 	free(f->role);
 	free(f->description);
 	cJSON_Delete(f->env);
+	cJSON_Delete(f->settings);
+	versions_release(f);
 	codedir_unref(f->code);
 	free(f);
 }
@@ -648,7 +651,7 @@ static int install_code(struct emulator *emu, const char *name, const cJSON *zip
 	snprintf(sha_b64, 48, "%s", b64);
 	free(b64);
 	*size = (int64_t)zlen;
-	*out = codedir_new(tmp);
+	*out = codedir_new(emu, tmp);
 	free(tmp), free(zip), free(dir), free(codes);
 	return 0;
 }
@@ -682,6 +685,7 @@ struct function *functions_create(struct emulator *emu, const cJSON *req, struct
 	f->memory = 128;
 	f->env = cJSON_CreateObject();
 	f->refs = 1;
+	f->settings = cJSON_CreateObject();
 	f->role = xasprintf("arn:aws:iam::%s:role/lambdeck-local", EMU_ACCOUNT_ID);
 	f->description = xstrdup("");
 	if (apply_config(f, req, true, err) < 0) {
@@ -749,6 +753,7 @@ void functions_delete(struct emulator *emu, struct function *f)
 {
 	char *dir = function_dir(emu, f->name);
 
+	versions_delete_all(emu, f);
 	registry_remove(emu, f);
 	f->deleted = true;
 	f->generation++;
@@ -761,7 +766,7 @@ void functions_delete(struct emulator *emu, struct function *f)
 cJSON *function_config_json(const struct emulator *emu, const struct function *f)
 {
 	cJSON *j = cJSON_CreateObject(), *o;
-	char *arn = function_arn(emu, f->name);
+	char *arn = function_arn_q(emu, f->name, f->version);
 	char *group = xasprintf("/aws/lambda/%s", f->name);
 
 	cJSON_AddStringToObject(j, "FunctionName", f->name);
@@ -776,7 +781,7 @@ cJSON *function_config_json(const struct emulator *emu, const struct function *f
 	cJSON_AddNumberToObject(j, "MemorySize", f->memory);
 	cJSON_AddStringToObject(j, "LastModified", f->last_modified);
 	cJSON_AddStringToObject(j, "CodeSha256", f->code_sha256);
-	cJSON_AddStringToObject(j, "Version", "$LATEST");
+	cJSON_AddStringToObject(j, "Version", function_version(f));
 	o = cJSON_AddObjectToObject(j, "Environment");
 	cJSON_AddItemToObject(o, "Variables", cJSON_Duplicate(f->env, 1));
 	o = cJSON_AddObjectToObject(j, "TracingConfig");
@@ -797,6 +802,47 @@ cJSON *function_config_json(const struct emulator *emu, const struct function *f
 	return j;
 }
 
+struct function *function_from_json(const cJSON *j, struct lk_error *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "FunctionName");
+	struct function *f = xcalloc(1, sizeof(*f));
+
+	f->name = xstrdup(cJSON_IsString(v) ? v->valuestring : "");
+	f->runtime = xstrdup("");
+	f->timeout = 3;
+	f->memory = 128;
+	f->env = cJSON_CreateObject();
+	f->settings = cJSON_CreateObject();
+	f->refs = 1;
+	/* Environment is stored as AWS returns it: {"Variables": {...}} */
+	if (apply_config(f, j, true, err) < 0) {
+		function_unref(f);
+		return NULL;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(j, "CodeSha256");
+	snprintf(f->code_sha256, sizeof(f->code_sha256), "%s",
+	         cJSON_IsString(v) ? v->valuestring : "");
+	v = cJSON_GetObjectItemCaseSensitive(j, "CodeSize");
+	f->code_size = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+	v = cJSON_GetObjectItemCaseSensitive(j, "LastModified");
+	snprintf(f->last_modified, sizeof(f->last_modified), "%s",
+	         cJSON_IsString(v) ? v->valuestring : "");
+	v = cJSON_GetObjectItemCaseSensitive(j, "RevisionId");
+	snprintf(f->revision_id, sizeof(f->revision_id), "%s",
+	         cJSON_IsString(v) ? v->valuestring : "");
+	return f;
+}
+
+int functions_save(const struct emulator *emu, const struct function *f, struct lk_error *err)
+{
+	return save_config(emu, f, err);
+}
+
+char *function_dir_path(const struct emulator *emu, const char *name)
+{
+	return function_dir(emu, name);
+}
+
 /* Loads one function from <functions>/<name>/config.json; extracts code.zip again when the
  * recorded code directory is missing. */
 static int load_one(struct emulator *emu, const char *name, struct lk_error *err)
@@ -815,31 +861,16 @@ static int load_one(struct emulator *emu, const char *name, struct lk_error *err
 		lk_error_set(err, "StateCorrupt", "%s: not a function configuration", cfg);
 		goto out;
 	}
-	f = xcalloc(1, sizeof(*f));
-	f->name = xstrdup(name);
-	f->runtime = xstrdup("");
-	f->timeout = 3;
-	f->memory = 128;
-	f->env = cJSON_CreateObject();
-	f->refs = 1;
-	{
-		/* Environment is stored as AWS returns it: {"Variables": {...}} */
-		if (apply_config(f, j, true, err) < 0) {
-			lk_error_set(err, "StateCorrupt", "%s: %s", cfg, err->message);
-			goto out;
-		}
+	f = function_from_json(j, err);
+	if (!f) {
+		char why[sizeof(err->message)];
+
+		snprintf(why, sizeof(why), "%s", err->message);
+		lk_error_set(err, "StateCorrupt", "%s: %s", cfg, why);
+		goto out;
 	}
-	v = cJSON_GetObjectItemCaseSensitive(j, "CodeSha256");
-	snprintf(f->code_sha256, sizeof(f->code_sha256), "%s",
-	         cJSON_IsString(v) ? v->valuestring : "");
-	v = cJSON_GetObjectItemCaseSensitive(j, "CodeSize");
-	f->code_size = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
-	v = cJSON_GetObjectItemCaseSensitive(j, "LastModified");
-	snprintf(f->last_modified, sizeof(f->last_modified), "%s",
-	         cJSON_IsString(v) ? v->valuestring : "");
-	v = cJSON_GetObjectItemCaseSensitive(j, "RevisionId");
-	snprintf(f->revision_id, sizeof(f->revision_id), "%s",
-	         cJSON_IsString(v) ? v->valuestring : "");
+	free(f->name);
+	f->name = xstrdup(name);
 	v = cJSON_GetObjectItemCaseSensitive(j, "LambdeckCodeDir");
 	{
 		char *codes = util_path_join(dir, "code");
@@ -879,11 +910,12 @@ static int load_one(struct emulator *emu, const char *name, struct lk_error *err
 			free(zpath);
 			buf_free(&z);
 		}
-		f->code = codedir_new(cd);
+		f->code = codedir_new(emu, cd);
 		free(cd);
 		free(codes);
 	}
 	registry_insert(emu, f);
+	versions_load(emu, f);
 	f = NULL;
 	rc = 0;
 out:

@@ -1,6 +1,6 @@
 /* lambda_api.c - the Lambda REST-JSON API on /2015-03-31/functions: Create, Get,
- * GetConfiguration, List, UpdateCode, UpdateConfiguration, Delete, Invoke. Names, partial
- * ARNs and full ARNs are accepted; the only version is $LATEST. */
+ * GetConfiguration, List, UpdateCode, UpdateConfiguration, Delete, Invoke, with names,
+ * partial ARNs and full ARNs, qualified by a version or alias (versions.c) or not. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,14 +41,17 @@ static cJSON *parse_body(struct emu_request *req)
 	return j;
 }
 
-/* Resolves a name, partial ARN or ARN (optionally with :qualifier) to a function. Answers
- * the request itself (404 / 400) and returns NULL when it does not resolve. */
-static struct function *resolve(struct emulator *emu, struct emu_request *req, const char *ref)
+/* Resolves a name, partial ARN or ARN (optionally with :qualifier, or ?Qualifier=) to the
+ * function's $LATEST and the qualifier (*qual, NULL when none; free it). Answers the request
+ * itself (404 / 400) and returns NULL when it does not resolve. */
+static struct function *resolve(struct emulator *emu, struct emu_request *req, const char *ref,
+                                char **qual_out)
 {
 	char *copy = xstrdup(ref), *name = copy, *qual = NULL, *p;
 	const char *q = emu_request_query(req, "Qualifier");
 	struct function *f;
 
+	*qual_out = NULL;
 	if (!strncmp(copy, "arn:", 4)) {
 		/* arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER] */
 		p = strstr(copy, ":function:");
@@ -66,21 +69,42 @@ static struct function *resolve(struct emulator *emu, struct emu_request *req, c
 		*p = 0;
 		qual = p + 1;
 	}
+	if (qual && q && *q && strcmp(qual, q)) {
+		emu_respond_error(req, 400, "InvalidParameterValueException",
+		                  "The derived qualifier from the function name does not match the "
+		                  "specified qualifier.");
+		free(copy);
+		return NULL;
+	}
 	if (!qual && q && *q)
 		qual = (char *)q;
 	f = functions_find(emu, name);
-	if (!f || (qual && strcmp(qual, "$LATEST"))) {
-		char *arn = function_arn(emu, name);
+	if (!f) {
+		char *arn = function_arn_q(emu, name, qual);
 
-		emu_respond_error(req, 404, "ResourceNotFoundException",
-		                  "Function not found: %s%s%s", arn, qual ? ":" : "",
-		                  qual ? qual : "");
+		emu_respond_error(req, 404, "ResourceNotFoundException", "Function not found: %s",
+		                  arn);
 		free(arn);
 		free(copy);
 		return NULL;
 	}
+	*qual_out = qual ? xstrdup(qual) : NULL;
 	free(copy);
 	return f;
+}
+
+/* Publish: true on Create/UpdateFunctionCode: answers with the new version's configuration. */
+static void respond_published(struct emulator *emu, struct emu_request *req, int status,
+                              struct function *f, bool publish)
+{
+	struct lk_error err = {0};
+	struct function *v = f;
+
+	if (publish && !(v = versions_publish(emu, f, NULL, &err))) {
+		respond_lk_error(req, &err);
+		return;
+	}
+	respond_json(req, status, function_config_json(emu, v));
 }
 
 static void op_create(struct emulator *emu, struct emu_request *req)
@@ -89,8 +113,11 @@ static void op_create(struct emulator *emu, struct emu_request *req)
 	struct lk_error err = {0};
 	struct function *f;
 
+	bool publish;
+
 	if (!j)
 		return;
+	publish = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "Publish"));
 	f = functions_create(emu, j, &err);
 	cJSON_Delete(j);
 	if (!f) {
@@ -98,7 +125,7 @@ static void op_create(struct emulator *emu, struct emu_request *req)
 		return;
 	}
 	emu_log(emu, "created function %s (%s)", f->name, f->runtime);
-	respond_json(req, 201, function_config_json(emu, f));
+	respond_published(emu, req, 201, f, publish);
 }
 
 static void op_list(struct emulator *emu, struct emu_request *req)
@@ -163,9 +190,11 @@ static void op_update(struct emulator *emu, struct emu_request *req, struct func
 	struct lk_error err = {0};
 	int rc, warm = workers_alive(f);
 	unsigned gen = f->generation;
+	bool publish;
 
 	if (!j)
 		return;
+	publish = code && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "Publish"));
 	rc = code ? functions_update_code(emu, f, j, &err)
 	          : functions_update_config(emu, f, j, &err);
 	cJSON_Delete(j);
@@ -178,7 +207,7 @@ static void op_update(struct emulator *emu, struct emu_request *req, struct func
 	if (warm > 0 && f->generation != gen)
 		workers_prewarm(emu, f);
 	emu_log(emu, "updated %s of %s", code ? "code" : "configuration", f->name);
-	respond_json(req, 200, function_config_json(emu, f));
+	respond_published(emu, req, 200, f, publish);
 }
 
 static void op_delete(struct emulator *emu, struct emu_request *req, struct function *f)
@@ -214,7 +243,8 @@ int lambda_api_client_context(const struct emu_request *req, char **out)
 	return 0;
 }
 
-static void op_invoke(struct emulator *emu, struct emu_request *req, struct function *f)
+static void op_invoke(struct emulator *emu, struct emu_request *req, struct function *f,
+                      const char *qual)
 {
 	const char *type = emu_request_header(req, "X-Amz-Invocation-Type");
 	const char *log = emu_request_header(req, "X-Amz-Log-Type");
@@ -268,7 +298,18 @@ static void op_invoke(struct emulator *emu, struct emu_request *req, struct func
 		}
 		cJSON_Delete(j);
 	}
-	workers_invoke(emu, f, req, t, t == INVOKE_SYNC && log && !strcmp(log, "Tail"));
+	{
+		struct lk_error err = {0};
+		struct function *target = versions_resolve(emu, f, qual, true, &err);
+		char *arn = function_arn_q(emu, f->name, qual);
+
+		if (target)
+			workers_invoke(emu, target, req, t,
+			               t == INVOKE_SYNC && log && !strcmp(log, "Tail"), arn);
+		else
+			respond_lk_error(req, &err);
+		free(arn);
+	}
 }
 
 void lambda_api_too_large(struct emu_request *req, size_t limit)
@@ -288,18 +329,40 @@ void lambda_api_too_large(struct emu_request *req, size_t limit)
 		                  "Request must be smaller than %zu bytes", limit);
 }
 
+/* DeleteFunction: the function with every version, or one version (Qualifier). */
+static void op_delete_q(struct emulator *emu, struct emu_request *req, struct function *f,
+                        const char *qual)
+{
+	struct lk_error err = {0};
+
+	if (!qual) {
+		op_delete(emu, req, f);
+	} else if (!strcmp(qual, "$LATEST")) {
+		emu_respond_error(
+		    req, 400, "InvalidParameterValueException",
+		    "$LATEST version cannot be deleted without deleting the function.");
+	} else if (versions_delete(emu, f, qual, &err) < 0) {
+		respond_lk_error(req, &err);
+	} else {
+		emu_respond(req, 204, NULL, NULL, NULL, 0);
+	}
+}
+
 void lambda_api_handle(struct emulator *emu, struct emu_request *req)
 {
 	struct emu_lambda_route r;
-	struct function *f = NULL;
+	struct function *f = NULL, *target;
+	struct lk_error err = {0};
+	char *qual = NULL;
 
 	/* routed on the raw path: an encoded '/' or NUL in a name is part of the name */
 	if (emu_lambda_route(emu_request_method(req), emu_request_raw_path(req), &r) < 0) {
 		emu_respond_error(req, r.status, r.code, "%s", r.message);
 		return;
 	}
-	if (r.ref) {
-		f = resolve(emu, req, r.ref);
+	if (r.ref && r.op != EMU_LAMBDA_TAG && r.op != EMU_LAMBDA_LIST_TAGS &&
+	    r.op != EMU_LAMBDA_UNTAG) {
+		f = resolve(emu, req, r.ref, &qual);
 		if (!f) {
 			emu_lambda_route_free(&r);
 			return;
@@ -313,26 +376,43 @@ void lambda_api_handle(struct emulator *emu, struct emu_request *req)
 		op_list(emu, req);
 		break;
 	case EMU_LAMBDA_GET:
-		op_get(emu, req, f, true);
+	case EMU_LAMBDA_GET_CONFIG:
+		target = versions_resolve(emu, f, qual, false, &err);
+		if (target)
+			op_get(emu, req, target, r.op == EMU_LAMBDA_GET);
+		else
+			respond_lk_error(req, &err);
 		break;
 	case EMU_LAMBDA_DELETE:
-		op_delete(emu, req, f);
-		break;
-	case EMU_LAMBDA_GET_CONFIG:
-		op_get(emu, req, f, false);
+		op_delete_q(emu, req, f, qual);
 		break;
 	case EMU_LAMBDA_UPDATE_CONFIG:
-		op_update(emu, req, f, false);
-		break;
 	case EMU_LAMBDA_UPDATE_CODE:
-		op_update(emu, req, f, true);
+		if (qual && strcmp(qual, "$LATEST"))
+			emu_respond_error(
+			    req, 400, "InvalidParameterValueException",
+			    "Only the unqualified function or $LATEST can be updated; "
+			    "%s is a published version or alias",
+			    qual);
+		else
+			op_update(emu, req, f, r.op == EMU_LAMBDA_UPDATE_CODE);
 		break;
 	case EMU_LAMBDA_INVOKE:
-		op_invoke(emu, req, f);
+		op_invoke(emu, req, f, qual);
 		break;
-	case EMU_LAMBDA_NONE:
+	case EMU_LAMBDA_PUBLISH_VERSION:
+	case EMU_LAMBDA_LIST_VERSIONS:
+	case EMU_LAMBDA_CREATE_ALIAS:
+	case EMU_LAMBDA_LIST_ALIASES:
+	case EMU_LAMBDA_GET_ALIAS:
+	case EMU_LAMBDA_UPDATE_ALIAS:
+	case EMU_LAMBDA_DELETE_ALIAS:
+		versions_api(emu, req, (int)r.op, f, r.param);
+		break;
+	default:
 		emu_respond_error(req, 404, "UnknownOperationException", "no such operation");
 		break;
 	}
+	free(qual);
 	emu_lambda_route_free(&r);
 }

@@ -181,10 +181,34 @@ int versions_delete(struct emulator *emu, struct function *f, const char *versio
 /* Lambda API operations on versions and aliases (answer req). */
 void versions_api(struct emulator *emu, struct emu_request *req, int op, struct function *f,
                   const char *param);
+/* The function's tags (object) and resource policy statements (array), kept in extra.json:
+ * change them, then versions_save_extra. */
+cJSON *versions_tags(struct function *f);
+cJSON *versions_policy(struct function *f);
+void versions_set_reserved(struct function *f, int n);
+int versions_save_extra(const struct emulator *emu, struct function *f, struct lk_error *err);
 /* Reserved concurrency of f's function, or -1 when none is set. */
 int versions_reserved(const struct function *f);
 /* Workers alive for f's function across $LATEST and its versions. */
 int versions_alive(const struct function *f);
+
+/* ---- settings.c: settings kept and returned as AWS does, and the smaller operations ---- */
+/* Validates the settings members of a Create/UpdateFunctionConfiguration request (or a
+ * stored configuration); settings_apply then stores them in f->settings. */
+int settings_check(const cJSON *req, struct lk_error *err);
+void settings_apply(struct function *f, const cJSON *req, bool creating);
+/* Adds the settings members of FunctionConfiguration to j. */
+void settings_to_json(const struct emulator *emu, const struct function *f, cJSON *j);
+/* The function's log group (LoggingConfig.LogGroup, default /aws/lambda/NAME). */
+const char *settings_log_group(const struct function *f, char *buf, size_t n);
+/* Tags, concurrency, policy, account settings, code signing, URL config, event sources. */
+void settings_api(struct emulator *emu, struct emu_request *req, int op, struct function *f,
+                  const char *param);
+/* GetFunction's Code.Location: a signed URL on the emulator, valid 10 minutes. */
+char *settings_code_url(const struct emulator *emu, const struct function *f);
+/* Serves GET /lambdeck/code/NAME[/VERSION]?Expires=&Signature= (no SigV4: the URL is the
+ * credential, as a presigned S3 URL). Returns false when the path is not one of these. */
+bool settings_serve_code(struct emulator *emu, struct emu_request *req);
 
 /* ---- workers.c: invocations, workers, the Runtime API ---- */
 enum invoke_type {

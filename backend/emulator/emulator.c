@@ -299,6 +299,9 @@ static void api_handle(void *user, struct emu_request *req)
 			lambda_api_too_large(req, API_MAX_BODY);
 		return;
 	}
+	/* Code.Location downloads: the signed URL is the credential (a presigned URL) */
+	if (!strcmp(emu_request_method(req), "GET") && settings_serve_code(emu, req))
+		return;
 	if (!emu->opt.any_credentials) {
 		struct lk_error err = {0};
 

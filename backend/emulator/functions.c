@@ -532,7 +532,10 @@ static int apply_config(struct function *f, const cJSON *req, bool creating, str
 	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(req, "Layers")) > 0)
 		return INVALID(err, "Layers are not supported by the local emulator; bundle the "
 		                    "dependencies into the function's zip");
+	if (settings_check(req, err) < 0)
+		return -1;
 	/* all valid: apply */
+	settings_apply(f, req, creating);
 	if (runtime != f->runtime) {
 		char *r = xstrdup(runtime);
 
@@ -767,7 +770,6 @@ cJSON *function_config_json(const struct emulator *emu, const struct function *f
 {
 	cJSON *j = cJSON_CreateObject(), *o;
 	char *arn = function_arn_q(emu, f->name, f->version);
-	char *group = xasprintf("/aws/lambda/%s", f->name);
 
 	cJSON_AddStringToObject(j, "FunctionName", f->name);
 	cJSON_AddStringToObject(j, "FunctionArn", arn);
@@ -784,21 +786,12 @@ cJSON *function_config_json(const struct emulator *emu, const struct function *f
 	cJSON_AddStringToObject(j, "Version", function_version(f));
 	o = cJSON_AddObjectToObject(j, "Environment");
 	cJSON_AddItemToObject(o, "Variables", cJSON_Duplicate(f->env, 1));
-	o = cJSON_AddObjectToObject(j, "TracingConfig");
-	cJSON_AddStringToObject(o, "Mode", "PassThrough");
 	cJSON_AddStringToObject(j, "RevisionId", f->revision_id);
 	cJSON_AddStringToObject(j, "State", "Active");
 	cJSON_AddStringToObject(j, "LastUpdateStatus", "Successful");
 	cJSON_AddStringToObject(j, "PackageType", "Zip");
-	o = cJSON_AddArrayToObject(j, "Architectures");
-	cJSON_AddItemToArray(o, cJSON_CreateString("x86_64"));
-	o = cJSON_AddObjectToObject(j, "EphemeralStorage");
-	cJSON_AddNumberToObject(o, "Size", 512);
-	o = cJSON_AddObjectToObject(j, "LoggingConfig");
-	cJSON_AddStringToObject(o, "LogFormat", "Text");
-	cJSON_AddStringToObject(o, "LogGroup", group);
+	settings_to_json(emu, f, j);
 	free(arn);
-	free(group);
 	return j;
 }
 

@@ -114,11 +114,26 @@ static void op_create(struct emulator *emu, struct emu_request *req)
 	struct function *f;
 
 	bool publish;
+	const cJSON *tags, *t;
 
 	if (!j)
 		return;
 	publish = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "Publish"));
+	tags = cJSON_GetObjectItemCaseSensitive(j, "Tags");
+	cJSON_ArrayForEach(t, tags) if (!cJSON_IsString(t))
+	{
+		cJSON_Delete(j);
+		emu_respond_error(req, 400, "InvalidParameterValueException",
+		                  "Tag values must be strings");
+		return;
+	}
 	f = functions_create(emu, j, &err);
+	if (f && cJSON_GetArraySize(tags) > 0) {
+		cJSON_ArrayForEach(t, tags)
+		    cJSON_AddStringToObject(versions_tags(f), t->string, t->valuestring);
+		if (versions_save_extra(emu, f, &err) < 0)
+			emu_log(emu, "cannot store the tags of %s: %s", f->name, err.message);
+	}
 	cJSON_Delete(j);
 	if (!f) {
 		respond_lk_error(req, &err);
@@ -177,10 +192,13 @@ static void op_get(struct emulator *emu, struct emu_request *req, struct functio
 	cJSON_AddItemToObject(j, "Configuration", cfg);
 	code = cJSON_AddObjectToObject(j, "Code");
 	cJSON_AddStringToObject(code, "RepositoryType", "S3");
-	loc = xasprintf("file://%s/%s/code.zip", emu->functions_dir, f->name);
+	loc = settings_code_url(emu, f);
 	cJSON_AddStringToObject(code, "Location", loc);
 	free(loc);
-	cJSON_AddObjectToObject(j, "Tags");
+	cJSON_AddItemToObject(j, "Tags", cJSON_Duplicate(versions_tags(f), 1));
+	if (versions_reserved(f) >= 0)
+		cJSON_AddNumberToObject(cJSON_AddObjectToObject(j, "Concurrency"),
+		                        "ReservedConcurrentExecutions", versions_reserved(f));
 	respond_json(req, 200, j);
 }
 
@@ -191,10 +209,20 @@ static void op_update(struct emulator *emu, struct emu_request *req, struct func
 	int rc, warm = workers_alive(f);
 	unsigned gen = f->generation;
 	bool publish;
+	const cJSON *rid;
 
 	if (!j)
 		return;
 	publish = code && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "Publish"));
+	rid = cJSON_GetObjectItemCaseSensitive(j, "RevisionId");
+	if (cJSON_IsString(rid) && strcmp(rid->valuestring, f->revision_id)) {
+		cJSON_Delete(j);
+		emu_respond_error(
+		    req, 412, "PreconditionFailedException",
+		    "The Revision Id provided does not match the latest Revision Id. "
+		    "Call the GetFunction/GetAlias API to retrieve the latest Revision Id");
+		return;
+	}
 	rc = code ? functions_update_code(emu, f, j, &err)
 	          : functions_update_config(emu, f, j, &err);
 	cJSON_Delete(j);
@@ -360,8 +388,7 @@ void lambda_api_handle(struct emulator *emu, struct emu_request *req)
 		emu_respond_error(req, r.status, r.code, "%s", r.message);
 		return;
 	}
-	if (r.ref && r.op != EMU_LAMBDA_TAG && r.op != EMU_LAMBDA_LIST_TAGS &&
-	    r.op != EMU_LAMBDA_UNTAG) {
+	if (r.ref) {
 		f = resolve(emu, req, r.ref, &qual);
 		if (!f) {
 			emu_lambda_route_free(&r);
@@ -409,8 +436,11 @@ void lambda_api_handle(struct emulator *emu, struct emu_request *req)
 	case EMU_LAMBDA_DELETE_ALIAS:
 		versions_api(emu, req, (int)r.op, f, r.param);
 		break;
-	default:
+	case EMU_LAMBDA_NONE:
 		emu_respond_error(req, 404, "UnknownOperationException", "no such operation");
+		break;
+	default:
+		settings_api(emu, req, (int)r.op, f, r.param);
 		break;
 	}
 	free(qual);

@@ -107,6 +107,7 @@ void versions_release(struct function *f)
 	}
 	if (!x)
 		return;
+	f->extra = NULL;
 	while (x->aliases) {
 		struct fn_alias *a = x->aliases;
 
@@ -116,7 +117,6 @@ void versions_release(struct function *f)
 	cJSON_Delete(x->tags);
 	cJSON_Delete(x->policy);
 	free(x);
-	f->extra = NULL;
 }
 
 /* ---- persistence ---- */
@@ -136,6 +136,21 @@ static cJSON *alias_json(const struct emulator *emu, const struct function *f,
 	cJSON_AddStringToObject(j, "RevisionId", a->revision_id);
 	free(arn);
 	return j;
+}
+
+cJSON *versions_tags(struct function *f)
+{
+	return extra_of(latest(f))->tags;
+}
+
+cJSON *versions_policy(struct function *f)
+{
+	return extra_of(latest(f))->policy;
+}
+
+void versions_set_reserved(struct function *f, int n)
+{
+	extra_of(latest(f))->reserved = n;
 }
 
 /* Writes extra.json of $LATEST f atomically. */
@@ -889,4 +904,9 @@ void versions_api(struct emulator *emu, struct emu_request *req, int op, struct 
 		emu_respond_error(req, 404, "UnknownOperationException", "no such operation");
 		return;
 	}
+}
+
+int versions_save_extra(const struct emulator *emu, struct function *f, struct lk_error *err)
+{
+	return save_extra(emu, latest(f), err);
 }

@@ -51,7 +51,7 @@ struct worker {
 	struct emu_request *next_req;
 	struct invocation *inv;
 	char stream[96];
-	char group[96];
+	char group[520]; /* a LoggingConfig.LogGroup has up to 512 bytes */
 	struct buf part_out, part_err;
 	uint64_t spawn_ns;
 	double init_ms;
@@ -600,7 +600,11 @@ static struct worker *worker_spawn(struct emulator *emu, struct function *f, cha
 	strftime(date, sizeof(date), "%Y/%m/%d", &tm);
 	emu_random_hex(hex, 16);
 	snprintf(w->stream, sizeof(w->stream), "%s/[%s]%s", date, function_version(f), hex);
-	snprintf(w->group, sizeof(w->group), "/aws/lambda/%s", f->name);
+	{
+		char g[96]; /* /aws/lambda/NAME when no LoggingConfig.LogGroup */
+
+		snprintf(w->group, sizeof(w->group), "%s", settings_log_group(f, g, sizeof(g)));
+	}
 	w->timer = xcalloc(1, sizeof(*w->timer));
 	uv_timer_init(emu->loop, w->timer);
 	w->timer->data = w;

@@ -364,6 +364,143 @@ ROWS = [
 ]
 
 
+def fn_arn(c):
+    return "arn:aws:lambda:%s:000000000000:function:%s" % (c["region"], c["fs"])
+
+
+def get_path(out, path):
+    for k in path.split("."):
+        out = out.get(k, {}) if isinstance(out, dict) else {}
+    return out
+
+
+def at(path, want):
+    def check(out, ctx):
+        got = get_path(out, path)
+        return None if got == want else "%s is %r, AWS: %r" % (path, got, want)
+    return check
+
+
+def code_location(out, ctx):
+    """Code.Location is an http URL that downloads the zip; a tampered one is refused."""
+    import hashlib
+    import urllib.error
+    import urllib.request
+    loc = get_path(out, "Code.Location")
+    if not isinstance(loc, str) or not loc.startswith("http://"):
+        return "Code.Location %r is not an http URL" % loc
+    with urllib.request.urlopen(loc, timeout=30) as r:
+        data = r.read()
+    sha = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    if sha != get_path(out, "Configuration.CodeSha256"):
+        return "Code.Location does not download the function's zip"
+    try:
+        urllib.request.urlopen(loc[:-1] + ("0" if loc[-1] != "0" else "1"), timeout=30)
+        return "a tampered Code.Location signature is accepted"
+    except urllib.error.HTTPError as e:
+        return None if e.code == 403 else "tampered Code.Location: HTTP %d, S3: 403" % e.code
+
+
+def policy_has(sid):
+    def check(out, ctx):
+        try:
+            doc = json.loads(out.get("Policy", "{}"))
+        except ValueError:
+            return "Policy is not a JSON document"
+        sids = [st.get("Sid") for st in doc.get("Statement", [])]
+        return None if sid in sids else "Policy statements %r lack %r" % (sids, sid)
+    return check
+
+
+ROWS += [
+    ("settings", "CreateFunction", "CreateFunction (Tags, Architectures, EphemeralStorage, "
+     "TracingConfig, VpcConfig, DeadLetterConfig)", lambda c: dict(
+         FunctionName=c["fs"], Runtime="python3.12", Role=ROLE, Handler="app.handler",
+         Code={"ZipFile": code_v(1)}, Tags={"team": "a"}, Architectures=["arm64"],
+         EphemeralStorage={"Size": 1024}, TracingConfig={"Mode": "Active"},
+         VpcConfig={"SubnetIds": ["subnet-1"], "SecurityGroupIds": ["sg-1"]},
+         DeadLetterConfig={"TargetArn": "arn:aws:sqs:us-east-1:000000000000:dlq"}),
+     all_of(eq("Architectures", ["arm64"]), at("EphemeralStorage.Size", 1024),
+            at("TracingConfig.Mode", "Active"), at("VpcConfig.SubnetIds", ["subnet-1"]),
+            at("VpcConfig.SecurityGroupIds", ["sg-1"]),
+            at("DeadLetterConfig.TargetArn", "arn:aws:sqs:us-east-1:000000000000:dlq"))),
+    ("settings", "UpdateFunctionConfiguration", "UpdateFunctionConfiguration (LoggingConfig)",
+     lambda c: dict(FunctionName=c["fs"],
+                    LoggingConfig={"LogFormat": "JSON", "LogGroup": "/custom/" + c["fs"]}),
+     lambda out, ctx: at("LoggingConfig", {"LogFormat": "JSON", "ApplicationLogLevel": "INFO",
+                                           "SystemLogLevel": "INFO",
+                                           "LogGroup": "/custom/" + ctx["fs"]})(out, ctx)),
+    ("settings", "UpdateFunctionConfiguration", "UpdateFunctionConfiguration (SnapStart)",
+     lambda c: dict(FunctionName=c["fs"], SnapStart={"ApplyOn": "PublishedVersions"}),
+     all_of(at("SnapStart.ApplyOn", "PublishedVersions"), at("SnapStart.OptimizationStatus",
+                                                             "Off"))),
+    ("settings", "GetFunction", "GetFunction (Tags, Code.Location download)", lambda c: dict(
+        FunctionName=c["fs"]),
+     all_of(at("Tags", {"team": "a"}), at("Configuration.Architectures", ["arm64"]),
+            at("Code.RepositoryType", "S3"), code_location)),
+    ("settings", "UpdateFunctionConfiguration", "UpdateFunctionConfiguration (stale "
+     "RevisionId)", lambda c: dict(FunctionName=c["fs"], Timeout=5,
+                                   RevisionId="00000000-0000-0000-0000-000000000000"),
+     "PreconditionFailedException"),
+    ("settings", "UpdateFunctionCode", "UpdateFunctionCode (stale RevisionId)", lambda c: dict(
+        FunctionName=c["fs"], ZipFile=code_v(2),
+        RevisionId="00000000-0000-0000-0000-000000000000"), "PreconditionFailedException"),
+    ("settings", "TagResource", "TagResource", lambda c: dict(
+        Resource=fn_arn(c), Tags={"env": "dev"}), lambda out, ctx: None),
+    ("settings", "ListTags", "ListTags", lambda c: dict(Resource=fn_arn(c)),
+     eq("Tags", {"team": "a", "env": "dev"})),
+    ("settings", "UntagResource", "UntagResource", lambda c: dict(
+        Resource=fn_arn(c), TagKeys=["team"]), lambda out, ctx: None),
+    ("settings", "ListTags", "ListTags (after untag)", lambda c: dict(Resource=fn_arn(c)),
+     eq("Tags", {"env": "dev"})),
+    ("settings", "PutFunctionConcurrency", "PutFunctionConcurrency", lambda c: dict(
+        FunctionName=c["fs"], ReservedConcurrentExecutions=0),
+     eq("ReservedConcurrentExecutions", 0)),
+    ("settings", "GetFunctionConcurrency", "GetFunctionConcurrency", lambda c: dict(
+        FunctionName=c["fs"]), eq("ReservedConcurrentExecutions", 0)),
+    ("settings", "Invoke", "Invoke (ReservedConcurrentExecutions 0: throttled)", lambda c: dict(
+        FunctionName=c["fs"], Payload=b"{}"), "TooManyRequestsException"),
+    ("settings", "DeleteFunctionConcurrency", "DeleteFunctionConcurrency", lambda c: dict(
+        FunctionName=c["fs"]), lambda out, ctx: None),
+    ("settings", "GetFunctionConcurrency", "GetFunctionConcurrency (none)", lambda c: dict(
+        FunctionName=c["fs"]), lambda out, ctx: None if "ReservedConcurrentExecutions" not in
+     out else "ReservedConcurrentExecutions still set"),
+    ("settings", "Invoke", "Invoke (custom log group, arm64 kept)", lambda c: dict(
+        FunctionName=c["fs"], Payload=b"{}"),
+     lambda out, ctx: payload(lambda b: b["log_group"] == (
+         "/custom/" if ctx.get("custom_group") else "/aws/lambda/") + b["function_name"],
+         "the context's log group is LoggingConfig.LogGroup")(out, ctx)),
+    ("settings", "GetAccountSettings", "GetAccountSettings", lambda c: {},
+     lambda out, ctx: None if not keys("TotalCodeSize", "CodeSizeUnzipped", "CodeSizeZipped",
+                                       "ConcurrentExecutions",
+                                       "UnreservedConcurrentExecutions")(
+         out.get("AccountLimit", {}), ctx) and "FunctionCount" in out.get("AccountUsage", {})
+     else "AccountLimit/AccountUsage incomplete: %r" % out),
+    ("settings", "GetFunctionCodeSigningConfig", "GetFunctionCodeSigningConfig", lambda c: dict(
+        FunctionName=c["fs"]), keys("CodeSigningConfigArn", "FunctionName")),
+    ("settings", "AddPermission", "AddPermission", lambda c: dict(
+        FunctionName=c["fs"], StatementId="s3-invoke", Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com", SourceArn="arn:aws:s3:::bucket"),
+     lambda out, ctx: None if json.loads(out.get("Statement", "{}")).get("Sid") == "s3-invoke"
+     else "Statement %r" % out.get("Statement")),
+    ("settings", "AddPermission", "AddPermission (same StatementId)", lambda c: dict(
+        FunctionName=c["fs"], StatementId="s3-invoke", Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com"), "ResourceConflictException"),
+    ("settings", "GetPolicy", "GetPolicy", lambda c: dict(FunctionName=c["fs"]),
+     all_of(keys("Policy", "RevisionId"), policy_has("s3-invoke"))),
+    ("settings", "RemovePermission", "RemovePermission", lambda c: dict(
+        FunctionName=c["fs"], StatementId="s3-invoke"), lambda out, ctx: None),
+    ("settings", "GetPolicy", "GetPolicy (no statements)", lambda c: dict(
+        FunctionName=c["fs"]), "ResourceNotFoundException"),
+    ("settings", "GetFunctionUrlConfig", "GetFunctionUrlConfig (none)", lambda c: dict(
+        FunctionName=c["fs"]), "ResourceNotFoundException"),
+    ("settings", "ListEventSourceMappings", "ListEventSourceMappings", lambda c: dict(
+        FunctionName=c["fs"]), eq("EventSourceMappings", [])),
+    ("settings", "DeleteFunction", "DeleteFunction", lambda c: dict(FunctionName=c["fs"]),
+     lambda out, ctx: None),
+]
+
+
 def run_row(client, row, ctx):
     """One cell: ('works'|'differs'|'unsupported by the client'|'unsupported', detail)."""
     _family, op, _label, params, expect = row
@@ -394,12 +531,15 @@ def main():
                 versions[cl.name] = cl.version()
                 ctx = {"fn": "conf-" + cl.name.replace(" ", "-").replace(".", ""),
                        "region": emu.region}
+                ctx["fs"] = ctx["fn"] + "-settings"
                 for row in ROWS:
                     label = "%s: %s" % (row[0], row[2])
                     if label not in results:
                         results[label] = {}
                         order.append((label, row))
                     v = run_row(cl, row, ctx)
+                    if row[2].endswith("(LoggingConfig)") and v[0] == "works":
+                        ctx["custom_group"] = True  # the client could set it
                     results[label][cl.name] = v
                     print("%-9s %-60s %-10s %s" % (cl.name, label, v[0], v[1]), flush=True)
         finally:

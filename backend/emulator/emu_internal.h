@@ -210,6 +210,11 @@ char *settings_code_url(const struct emulator *emu, const struct function *f);
  * credential, as a presigned S3 URL). Returns false when the path is not one of these. */
 bool settings_serve_code(struct emulator *emu, struct emu_request *req);
 
+/* ---- foreign.c ---- */
+/* Answers a request meant for a service the emulator does not serve (by SigV4 scope,
+ * X-Amz-Target or query Action) in that service's protocol; false when it is ours. */
+bool foreign_service_answer(struct emulator *emu, struct emu_request *req);
+
 /* ---- workers.c: invocations, workers, the Runtime API ---- */
 enum invoke_type {
 	INVOKE_SYNC,

@@ -299,6 +299,9 @@ static void api_handle(void *user, struct emu_request *req)
 			lambda_api_too_large(req, API_MAX_BODY);
 		return;
 	}
+	/* another service's request: say so in its protocol (its signature names that service) */
+	if (!logs && foreign_service_answer(emu, req))
+		return;
 	/* Code.Location downloads: the signed URL is the credential (a presigned URL) */
 	if (!strcmp(emu_request_method(req), "GET") && settings_serve_code(emu, req))
 		return;

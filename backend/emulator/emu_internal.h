@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 #include "backend/emulator/emu_http.h"
@@ -19,6 +20,12 @@
 #define EMU_ZIP_MAX           (50u * 1024 * 1024)
 #define EMU_UNZIPPED_MAX      (250u * 1024 * 1024)
 #define EMU_TAIL_BYTES        4096
+
+/* A runtime's response or error above this gets 413 from the Runtime API (6 MiB + 100). */
+#define EMU_RUNTIME_RESPONSE_MAX (6u * 1024 * 1024 + 100)
+/* Event invocations waiting for a worker hold at most this many bytes in all (payloads and
+ * bookkeeping); beyond it Event invokes are throttled (429) as AWS throttles. */
+#define EMU_EVENT_QUEUE_MAX ((size_t)32 * 1024 * 1024)
 
 /* ---- server.c: one libmicrohttpd daemon driven from the uv loop ---- */
 struct emu_server;
@@ -42,6 +49,15 @@ struct emu_server *emu_server_new_api(uv_loop_t *loop, const char *host, int por
                                       const struct emu_server_api *api, emu_handler_fn fn,
                                       void *user, struct lk_error *err);
 int emu_server_port(const struct emu_server *s);
+/* From now on a body over max_body is always read to its end, whatever its size (not only
+ * up to 4x max_body), before the handler answers it with emu_request_too_large() true: the
+ * Runtime API's 413 for an oversize response, after which the worker lives on. */
+void emu_server_dispatch_oversize(struct emu_server *s);
+/* From now on each accepted connection is first shown to fn (peer address, the server's
+ * port); false closes it before anything is read. */
+typedef bool (*emu_accept_fn)(void *user, const struct sockaddr *peer, socklen_t len,
+                              int local_port);
+void emu_server_set_accept_check(struct emu_server *s, emu_accept_fn fn, void *user);
 /* Stops listening, closes every connection (pending requests get their abort hook) and
  * frees the server once its loop handles are closed. Accepts NULL. */
 void emu_server_free(struct emu_server *s);
@@ -63,6 +79,7 @@ void *emu_request_context(const struct emu_request *req);
 
 /* ---- functions.c: the function registry, persistence and code extraction ---- */
 struct codedir {
+	uv_loop_t *loop; /* removal runs on its thread pool */
 	char *path;
 	int refs;
 	bool obsolete; /* replaced or deleted: remove the directory when the last user goes */
@@ -90,6 +107,7 @@ struct function {
 	char revision_id[40];
 	struct codedir *code; /* current extracted code */
 	unsigned generation;  /* bumped on every code/config change: older workers drain */
+	bool code_busy;       /* new code is being unpacked off the loop (code NULL: creating) */
 	bool deleted;
 	int refs; /* registry + workers + invocations */
 	struct worker *workers;
@@ -119,6 +137,7 @@ struct emulator {
 	struct emu_server *api;
 	struct logstore *logs;
 	struct function *functions; /* sorted by name */
+	size_t queued_bytes;        /* Event invocations waiting in every function's queue */
 	uv_signal_t *sig_term, *sig_int;
 	uv_timer_t *users_timer; /* exit_when_unused: watches <state_dir>/users */
 	int unused_ticks;        /* consecutive checks that found no live user */
@@ -134,13 +153,26 @@ struct function *functions_find(struct emulator *emu, const char *name);
 /* Loads every persisted function from the state dir. */
 int functions_load(struct emulator *emu, struct lk_error *err);
 void functions_free_all(struct emulator *emu);
+/* Called on the loop when a code install has finished: err NULL when the new code is live,
+ * else why it failed (a failed create has removed the function again; f stays valid during
+ * the call). */
+typedef void (*functions_done_fn)(struct emulator *emu, struct function *f,
+                                  const struct lk_error *err, void *user);
 /* Create / update from a parsed request; on error sets err (code = AWS error type,
- * status = HTTP status) and returns NULL / -1. */
-struct function *functions_create(struct emulator *emu, const cJSON *req, struct lk_error *err);
+ * status = HTTP status) and returns NULL / -1. Code is decoded, unpacked and stored on the
+ * thread pool: create returns the function registered in State Pending, update_code returns
+ * 0 with LastUpdateStatus InProgress (the old code keeps serving), and done is called once
+ * it is over; update_code returns 1 (done not called) for a DryRun. While code is being
+ * installed, updates get 409 ResourceConflictException (functions_busy_error). */
+struct function *functions_create(struct emulator *emu, const cJSON *req, functions_done_fn done,
+                                  void *user, struct lk_error *err);
 int functions_update_code(struct emulator *emu, struct function *f, const cJSON *req,
-                          struct lk_error *err);
+                          functions_done_fn done, void *user, struct lk_error *err);
 int functions_update_config(struct emulator *emu, struct function *f, const cJSON *req,
                             struct lk_error *err);
+/* Sets err to AWS's 409 for an operation on a function whose code is being installed. */
+int functions_busy_error(const struct emulator *emu, const struct function *f,
+                         struct lk_error *err);
 void functions_delete(struct emulator *emu, struct function *f);
 /* FunctionConfiguration JSON as AWS returns it (caller deletes). */
 cJSON *function_config_json(const struct emulator *emu, const struct function *f);

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <openssl/rand.h>
 #include <stdarg.h>
@@ -378,6 +379,11 @@ struct emulator *emulator_new(uv_loop_t *loop, const struct emulator_options *o,
 	emu->loop = loop;
 	emu->opt = *o;
 	emu->lock_fd = -1;
+	/* glibc raises its mmap threshold to the size of each large block freed, after which
+	 * request bodies, responses and payloads of a few MB come from the heap and stay
+	 * resident after a burst; a fixed threshold keeps them mmapped and returned on free.
+	 * The emulator runs in its own process (`lambdeck emulate`). */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	if (!emu->opt.host)
 		emu->opt.host = "127.0.0.1";
 	if (!emu->opt.region)
@@ -427,7 +433,7 @@ struct emulator *emulator_new(uv_loop_t *loop, const struct emulator_options *o,
 	if (util_mkdir_p(emu->functions_dir, 0700, err) < 0)
 		goto fail;
 	logs_dir = util_path_join(emu->state_dir, "logs");
-	emu->logs = logstore_open(logs_dir, 0, err);
+	emu->logs = logstore_open(logs_dir, 0, 0, err);
 	free(logs_dir);
 	if (!emu->logs)
 		goto fail;

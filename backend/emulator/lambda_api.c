@@ -93,32 +93,78 @@ static struct function *resolve(struct emulator *emu, struct emu_request *req, c
 	return f;
 }
 
-/* Publish: true on Create/UpdateFunctionCode: answers with the new version's configuration. */
-static void respond_published(struct emulator *emu, struct emu_request *req, int status,
-                              struct function *f, bool publish)
-{
-	struct lk_error err = {0};
-	struct function *v = f;
+/* A Create/UpdateFunctionCode request waiting while the code is unpacked off the loop. */
+struct held {
+	struct emu_request *req; /* NULL once the client has gone */
+	bool creating;
+	bool publish; /* Publish: true: answer with the version published once it is live */
+	int warm;
+	unsigned gen;
+};
 
-	if (publish && !(v = versions_publish(emu, f, NULL, &err))) {
-		respond_lk_error(req, &err);
-		return;
+static void held_abort(void *user)
+{
+	((struct held *)user)->req = NULL;
+}
+
+static struct held *hold(struct emu_request *req, bool creating, struct function *f)
+{
+	struct held *h = xcalloc(1, sizeof(*h));
+
+	h->req = req;
+	h->creating = creating;
+	h->warm = f ? workers_alive(f) : 0;
+	h->gen = f ? f->generation : 0;
+	emu_request_on_abort(req, held_abort, h);
+	return h;
+}
+
+/* The code install is over: answer as the synchronous operation did. */
+static void code_settled(struct emulator *emu, struct function *f, const struct lk_error *err,
+                         void *user)
+{
+	struct held *h = user;
+
+	if (h->req)
+		emu_request_on_abort(h->req, NULL, NULL);
+	if (!err && !h->creating) {
+		workers_drain(emu, f);
+		/* a warm function stays warm: the next invoke finds a worker with the new code */
+		if (h->warm > 0 && f->generation != h->gen && !emu->stopping)
+			workers_prewarm(emu, f);
 	}
-	respond_json(req, status, function_config_json(emu, v));
+	if (!err)
+		emu_log(emu, "%s %s (%s)", h->creating ? "created function" : "updated code of",
+		        f->name, f->runtime);
+	if (h->req) {
+		struct lk_error perr = {0};
+		struct function *v = f;
+
+		if (!err && h->publish && !(v = versions_publish(emu, f, NULL, &perr)))
+			err = &perr;
+		if (err)
+			respond_lk_error(h->req, err);
+		else
+			respond_json(h->req, h->creating ? 201 : 200, function_config_json(emu, v));
+	} else if (!err && h->publish) {
+		struct lk_error perr = {0};
+
+		if (!versions_publish(emu, f, NULL, &perr))
+			emu_log(emu, "cannot publish %s: %s", f->name, perr.message);
+	}
+	free(h);
 }
 
 static void op_create(struct emulator *emu, struct emu_request *req)
 {
 	cJSON *j = parse_body(req);
 	struct lk_error err = {0};
+	struct held *h;
 	struct function *f;
-
-	bool publish;
 	const cJSON *tags, *t;
 
 	if (!j)
 		return;
-	publish = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "Publish"));
 	tags = cJSON_GetObjectItemCaseSensitive(j, "Tags");
 	cJSON_ArrayForEach(t, tags) if (!cJSON_IsString(t))
 	{
@@ -127,20 +173,19 @@ static void op_create(struct emulator *emu, struct emu_request *req)
 		                  "Tag values must be strings");
 		return;
 	}
-	f = functions_create(emu, j, &err);
-	if (f && cJSON_GetArraySize(tags) > 0) {
+	h = hold(req, true, NULL);
+	h->publish = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "Publish"));
+	if (!(f = functions_create(emu, j, code_settled, h, &err))) {
+		emu_request_on_abort(req, NULL, NULL);
+		free(h);
+		respond_lk_error(req, &err);
+	} else if (cJSON_GetArraySize(tags) > 0) {
 		cJSON_ArrayForEach(t, tags)
 		    cJSON_AddStringToObject(versions_tags(f), t->string, t->valuestring);
 		if (versions_save_extra(emu, f, &err) < 0)
 			emu_log(emu, "cannot store the tags of %s: %s", f->name, err.message);
 	}
 	cJSON_Delete(j);
-	if (!f) {
-		respond_lk_error(req, &err);
-		return;
-	}
-	emu_log(emu, "created function %s (%s)", f->name, f->runtime);
-	respond_published(emu, req, 201, f, publish);
 }
 
 static void op_list(struct emulator *emu, struct emu_request *req)
@@ -208,12 +253,10 @@ static void op_update(struct emulator *emu, struct emu_request *req, struct func
 	struct lk_error err = {0};
 	int rc, warm = workers_alive(f);
 	unsigned gen = f->generation;
-	bool publish;
 	const cJSON *rid;
 
 	if (!j)
 		return;
-	publish = code && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "Publish"));
 	rid = cJSON_GetObjectItemCaseSensitive(j, "RevisionId");
 	if (cJSON_IsString(rid) && strcmp(rid->valuestring, f->revision_id)) {
 		cJSON_Delete(j);
@@ -223,8 +266,23 @@ static void op_update(struct emulator *emu, struct emu_request *req, struct func
 		    "Call the GetFunction/GetAlias API to retrieve the latest Revision Id");
 		return;
 	}
-	rc = code ? functions_update_code(emu, f, j, &err)
-	          : functions_update_config(emu, f, j, &err);
+	if (code) {
+		struct held *h = hold(req, false, f);
+
+		h->publish = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "Publish"));
+		rc = functions_update_code(emu, f, j, code_settled, h, &err);
+		cJSON_Delete(j);
+		if (rc == 0)
+			return; /* answered by code_settled */
+		emu_request_on_abort(req, NULL, NULL);
+		free(h);
+		if (rc < 0)
+			respond_lk_error(req, &err);
+		else
+			respond_json(req, 200, function_config_json(emu, f)); /* DryRun */
+		return;
+	}
+	rc = functions_update_config(emu, f, j, &err);
 	cJSON_Delete(j);
 	if (rc < 0) {
 		respond_lk_error(req, &err);
@@ -234,12 +292,19 @@ static void op_update(struct emulator *emu, struct emu_request *req, struct func
 	/* a warm function stays warm: the next invoke finds a worker with the new code */
 	if (warm > 0 && f->generation != gen)
 		workers_prewarm(emu, f);
-	emu_log(emu, "updated %s of %s", code ? "code" : "configuration", f->name);
-	respond_published(emu, req, 200, f, publish);
+	emu_log(emu, "updated configuration of %s", f->name);
+	respond_json(req, 200, function_config_json(emu, f));
 }
 
 static void op_delete(struct emulator *emu, struct emu_request *req, struct function *f)
 {
+	if (f->code_busy) {
+		struct lk_error err = {0};
+
+		functions_busy_error(emu, f, &err);
+		respond_lk_error(req, &err);
+		return;
+	}
 	emu_log(emu, "deleted function %s", f->name);
 	function_ref(f);
 	functions_delete(emu, f);

@@ -28,8 +28,10 @@ struct emu_server {
 	size_t max_body;
 	size_t drain_max; /* an over-size body is read and dropped up to this many bytes */
 	unsigned idle_timeout_s;
-	bool api;     /* AWS-facing: 413 via the handler, AWS error codes, redaction */
-	char *redact; /* replaced by "<state>" in error messages (api only) */
+	bool api;                /* AWS-facing: 413 via the handler, AWS error codes, redaction */
+	char *redact;            /* replaced by "<state>" in error messages (api only) */
+	emu_accept_fn accept_fn; /* may refuse a new connection before it is read */
+	void *accept_user;
 	emu_handler_fn fn;
 	void *user;
 	struct emu_request *requests; /* live requests, for shutdown */
@@ -358,6 +360,16 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	return MHD_YES;
 }
 
+/* MHD's accept policy: asks the owner's check, if any, about each new connection. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct emu_server *s = cls;
+
+	if (!s->accept_fn)
+		return MHD_YES;
+	return s->accept_fn(s->accept_user, addr, addrlen, s->port) ? MHD_YES : MHD_NO;
+}
+
 /* Starts a daemon on host (IPv4 or IPv6 literal):port; see emu_server_new(_api). */
 static struct emu_server *server_start(uv_loop_t *loop, const char *host, int port, size_t max_body,
                                        const struct emu_server_api *api, emu_handler_fn fn,
@@ -389,7 +401,7 @@ static struct emu_server *server_start(uv_loop_t *loop, const char *host, int po
 		s->idle_timeout_s = api->idle_timeout_s;
 		s->redact = api->redact && *api->redact ? xstrdup(api->redact) : NULL;
 	}
-	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s, MHD_OPTION_SOCK_ADDR, sa,
+	s->mhd = MHD_start_daemon(flags, 0, on_accept, s, on_access, s, MHD_OPTION_SOCK_ADDR, sa,
 	                          MHD_OPTION_URI_LOG_CALLBACK, on_uri_log, s,
 	                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 	                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, SERVER_CONN_MEMORY,
@@ -435,6 +447,17 @@ struct emu_server *emu_server_new_api(uv_loop_t *loop, const char *host, int por
                                       void *user, struct lk_error *err)
 {
 	return server_start(loop, host, port, max_body, api, fn, user, err);
+}
+
+void emu_server_set_accept_check(struct emu_server *s, emu_accept_fn fn, void *user)
+{
+	s->accept_fn = fn;
+	s->accept_user = user;
+}
+
+void emu_server_dispatch_oversize(struct emu_server *s)
+{
+	s->drain_max = SIZE_MAX;
 }
 
 int emu_server_port(const struct emu_server *s)

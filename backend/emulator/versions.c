@@ -209,6 +209,10 @@ static void load_version(struct emulator *emu, struct function *f, const char *n
 	const cJSON *src;
 	struct function *v = NULL;
 
+	if (access(cfg, F_OK) != 0 && errno == ENOENT) {
+		emu_rm_rf(vdir); /* a deleted version whose code was still being removed */
+		goto out;
+	}
 	if (util_read_file(cfg, &b, &err) < 0 ||
 	    !(j = cJSON_ParseWithLength(b.data ? b.data : "", b.len)) ||
 	    !(v = function_from_json(j, &err))) {
@@ -346,6 +350,10 @@ struct function *versions_publish(struct emulator *emu, struct function *f, cons
 	char num[24], *vdir, *path, *s, *zsrc, *zdst, *fdir;
 	cJSON *cfg;
 
+	if (f->code_busy || !f->code) {
+		functions_busy_error(emu, f, err);
+		return NULL;
+	}
 	if (cJSON_IsString(sha) && strcmp(sha->valuestring, f->code_sha256)) {
 		fail(err, 400, "InvalidParameterValueException",
 		     "CodeSHA256 (%.64s) is different from current CodeSHA256 in $LATEST (%s). "
@@ -467,7 +475,18 @@ static void drop_version(struct emulator *emu, struct function *f, struct functi
 	v->deleted = true;
 	v->generation++;
 	workers_drain(emu, v);
-	emu_rm_rf(vdir);
+	/* the unpacked copy goes off the loop once no worker uses it; the rest at once (a dir
+	 * left without config.json is swept at the next start) */
+	if (v->code && !strncmp(v->code->path, vdir, strlen(vdir)))
+		v->code->obsolete = true;
+	for (const char *const *n = (const char *const[]){"config.json", "code.zip", NULL}; *n;
+	     n++) {
+		char *p = util_path_join(vdir, *n);
+
+		unlink(p);
+		free(p);
+	}
+	rmdir(vdir);
 	free(vdir);
 	function_unref(v);
 }

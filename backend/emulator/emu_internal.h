@@ -270,6 +270,14 @@ int workers_count(const struct emulator *emu);
 
 /* ---- lambda_api.c ---- */
 void lambda_api_handle(struct emulator *emu, struct emu_request *req);
+/* Answers j (deleted) as application/json. */
+void lambda_api_respond_json(struct emu_request *req, int status, cJSON *j);
+/* Answers err in AWS's JSON error shape (status 400 / InvalidParameterValueException when
+ * unset). */
+void lambda_api_respond_error(struct emu_request *req, const struct lk_error *err);
+/* The request body as a JSON object (an empty body is {} when empty_ok); answers
+ * InvalidRequestContentException itself and returns NULL otherwise. */
+cJSON *lambda_api_body(struct emu_request *req, bool empty_ok);
 /* X-Amz-Client-Context decoded (base64 of a JSON object, at most 3583 bytes) as one-line
  * JSON for the Runtime API: 0 with *out NULL when absent or the JSON (free with cJSON_free),
  * -1 when invalid. */

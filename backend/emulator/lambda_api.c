@@ -8,7 +8,7 @@
 #include "backend/emulator/emu_internal.h"
 #include "backend/emulator/emu_parse.h"
 
-static void respond_json(struct emu_request *req, int status, cJSON *j)
+void lambda_api_respond_json(struct emu_request *req, int status, cJSON *j)
 {
 	char *s = cJSON_PrintUnformatted(j);
 
@@ -17,19 +17,18 @@ static void respond_json(struct emu_request *req, int status, cJSON *j)
 	cJSON_Delete(j);
 }
 
-static void respond_lk_error(struct emu_request *req, const struct lk_error *err)
+void lambda_api_respond_error(struct emu_request *req, const struct lk_error *err)
 {
 	emu_respond_error(req, err->status ? err->status : 400,
 	                  err->code[0] ? err->code : "InvalidParameterValueException", "%s",
 	                  err->message);
 }
 
-/* Parses a JSON request body; answers InvalidRequestContentException itself on failure. */
-static cJSON *parse_body(struct emu_request *req)
+cJSON *lambda_api_body(struct emu_request *req, bool empty_ok)
 {
 	size_t len;
 	const char *body = emu_request_body(req, &len);
-	cJSON *j = cJSON_ParseWithLength(body, len);
+	cJSON *j = len || !empty_ok ? cJSON_ParseWithLength(body, len) : cJSON_CreateObject();
 
 	if (!j || !cJSON_IsObject(j)) {
 		cJSON_Delete(j);
@@ -143,9 +142,10 @@ static void code_settled(struct emulator *emu, struct function *f, const struct 
 		if (!err && h->publish && !(v = versions_publish(emu, f, NULL, &perr)))
 			err = &perr;
 		if (err)
-			respond_lk_error(h->req, err);
+			lambda_api_respond_error(h->req, err);
 		else
-			respond_json(h->req, h->creating ? 201 : 200, function_config_json(emu, v));
+			lambda_api_respond_json(h->req, h->creating ? 201 : 200,
+			                        function_config_json(emu, v));
 	} else if (!err && h->publish) {
 		struct lk_error perr = {0};
 
@@ -157,7 +157,7 @@ static void code_settled(struct emulator *emu, struct function *f, const struct 
 
 static void op_create(struct emulator *emu, struct emu_request *req)
 {
-	cJSON *j = parse_body(req);
+	cJSON *j = lambda_api_body(req, false);
 	struct lk_error err = {0};
 	struct held *h;
 	struct function *f;
@@ -178,7 +178,7 @@ static void op_create(struct emulator *emu, struct emu_request *req)
 	if (!(f = functions_create(emu, j, code_settled, h, &err))) {
 		emu_request_on_abort(req, NULL, NULL);
 		free(h);
-		respond_lk_error(req, &err);
+		lambda_api_respond_error(req, &err);
 	} else if (cJSON_GetArraySize(tags) > 0) {
 		cJSON_ArrayForEach(t, tags)
 		    cJSON_AddStringToObject(versions_tags(f), t->string, t->valuestring);
@@ -221,7 +221,7 @@ static void op_list(struct emulator *emu, struct emu_request *req)
 			last = g;
 		cJSON_AddStringToObject(j, "NextMarker", last->name);
 	}
-	respond_json(req, 200, j);
+	lambda_api_respond_json(req, 200, j);
 }
 
 static void op_get(struct emulator *emu, struct emu_request *req, struct function *f, bool full)
@@ -230,7 +230,7 @@ static void op_get(struct emulator *emu, struct emu_request *req, struct functio
 	char *loc;
 
 	if (!full) {
-		respond_json(req, 200, cfg);
+		lambda_api_respond_json(req, 200, cfg);
 		return;
 	}
 	j = cJSON_CreateObject();
@@ -244,12 +244,12 @@ static void op_get(struct emulator *emu, struct emu_request *req, struct functio
 	if (versions_reserved(f) >= 0)
 		cJSON_AddNumberToObject(cJSON_AddObjectToObject(j, "Concurrency"),
 		                        "ReservedConcurrentExecutions", versions_reserved(f));
-	respond_json(req, 200, j);
+	lambda_api_respond_json(req, 200, j);
 }
 
 static void op_update(struct emulator *emu, struct emu_request *req, struct function *f, bool code)
 {
-	cJSON *j = parse_body(req);
+	cJSON *j = lambda_api_body(req, false);
 	struct lk_error err = {0};
 	int rc, warm = workers_alive(f);
 	unsigned gen = f->generation;
@@ -277,15 +277,16 @@ static void op_update(struct emulator *emu, struct emu_request *req, struct func
 		emu_request_on_abort(req, NULL, NULL);
 		free(h);
 		if (rc < 0)
-			respond_lk_error(req, &err);
+			lambda_api_respond_error(req, &err);
 		else
-			respond_json(req, 200, function_config_json(emu, f)); /* DryRun */
+			lambda_api_respond_json(req, 200,
+			                        function_config_json(emu, f)); /* DryRun */
 		return;
 	}
 	rc = functions_update_config(emu, f, j, &err);
 	cJSON_Delete(j);
 	if (rc < 0) {
-		respond_lk_error(req, &err);
+		lambda_api_respond_error(req, &err);
 		return;
 	}
 	workers_drain(emu, f);
@@ -293,7 +294,7 @@ static void op_update(struct emulator *emu, struct emu_request *req, struct func
 	if (warm > 0 && f->generation != gen)
 		workers_prewarm(emu, f);
 	emu_log(emu, "updated configuration of %s", f->name);
-	respond_json(req, 200, function_config_json(emu, f));
+	lambda_api_respond_json(req, 200, function_config_json(emu, f));
 }
 
 static void op_delete(struct emulator *emu, struct emu_request *req, struct function *f)
@@ -302,7 +303,7 @@ static void op_delete(struct emulator *emu, struct emu_request *req, struct func
 		struct lk_error err = {0};
 
 		functions_busy_error(emu, f, &err);
-		respond_lk_error(req, &err);
+		lambda_api_respond_error(req, &err);
 		return;
 	}
 	emu_log(emu, "deleted function %s", f->name);
@@ -400,7 +401,7 @@ static void op_invoke(struct emulator *emu, struct emu_request *req, struct func
 			workers_invoke(emu, target, req, t,
 			               t == INVOKE_SYNC && log && !strcmp(log, "Tail"), arn);
 		else
-			respond_lk_error(req, &err);
+			lambda_api_respond_error(req, &err);
 		free(arn);
 	}
 }
@@ -435,7 +436,7 @@ static void op_delete_q(struct emulator *emu, struct emu_request *req, struct fu
 		    req, 400, "InvalidParameterValueException",
 		    "$LATEST version cannot be deleted without deleting the function.");
 	} else if (versions_delete(emu, f, qual, &err) < 0) {
-		respond_lk_error(req, &err);
+		lambda_api_respond_error(req, &err);
 	} else {
 		emu_respond(req, 204, NULL, NULL, NULL, 0);
 	}
@@ -473,7 +474,7 @@ void lambda_api_handle(struct emulator *emu, struct emu_request *req)
 		if (target)
 			op_get(emu, req, target, r.op == EMU_LAMBDA_GET);
 		else
-			respond_lk_error(req, &err);
+			lambda_api_respond_error(req, &err);
 		break;
 	case EMU_LAMBDA_DELETE:
 		op_delete_q(emu, req, f, qual);

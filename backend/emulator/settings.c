@@ -342,31 +342,6 @@ bool settings_serve_code(struct emulator *emu, struct emu_request *req)
 
 /* ---- the smaller operations ---- */
 
-static void respond_json(struct emu_request *req, int status, cJSON *j)
-{
-	char *s = cJSON_PrintUnformatted(j);
-
-	emu_respond(req, status, "application/json", NULL, s, strlen(s));
-	cJSON_free(s);
-	cJSON_Delete(j);
-}
-
-static cJSON *body_json(struct emu_request *req)
-{
-	size_t len;
-	const char *body = emu_request_body(req, &len);
-	cJSON *j = len ? cJSON_ParseWithLength(body, len) : cJSON_CreateObject();
-
-	if (!cJSON_IsObject(j)) {
-		cJSON_Delete(j);
-		emu_respond_error(req, 400, "InvalidRequestContentException",
-		                  "Could not parse request body into json: the body is not a JSON "
-		                  "object");
-		return NULL;
-	}
-	return j;
-}
-
 static void saved(struct emulator *emu, struct emu_request *req, struct function *f, int status,
                   cJSON *answer)
 {
@@ -376,7 +351,7 @@ static void saved(struct emulator *emu, struct emu_request *req, struct function
 		cJSON_Delete(answer);
 		emu_respond_error(req, 500, "ServiceException", "%s", err.message);
 	} else if (answer) {
-		respond_json(req, status, answer);
+		lambda_api_respond_json(req, status, answer);
 	} else {
 		emu_respond(req, status, NULL, NULL, NULL, 0);
 	}
@@ -384,7 +359,7 @@ static void saved(struct emulator *emu, struct emu_request *req, struct function
 
 static void op_tag(struct emulator *emu, struct emu_request *req, struct function *f)
 {
-	cJSON *j = body_json(req), *tags = versions_tags(f);
+	cJSON *j = lambda_api_body(req, true), *tags = versions_tags(f);
 	const cJSON *t, *e;
 
 	if (!j)
@@ -420,7 +395,7 @@ static void op_untag(struct emulator *emu, struct emu_request *req, struct funct
 
 static void op_put_concurrency(struct emulator *emu, struct emu_request *req, struct function *f)
 {
-	cJSON *j = body_json(req), *out;
+	cJSON *j = lambda_api_body(req, true), *out;
 	const cJSON *n;
 
 	if (!j)
@@ -463,7 +438,7 @@ static void op_account(struct emulator *emu, struct emu_request *req)
 	cJSON_AddNumberToObject(lim, "UnreservedConcurrentExecutions", 1000 - reserved);
 	cJSON_AddNumberToObject(use, "TotalCodeSize", total);
 	cJSON_AddNumberToObject(use, "FunctionCount", count);
-	respond_json(req, 200, j);
+	lambda_api_respond_json(req, 200, j);
 }
 
 static cJSON *policy_document(struct emulator *emu, struct function *f)
@@ -494,12 +469,12 @@ static void op_get_policy(struct emulator *emu, struct emu_request *req, struct 
 	cJSON_AddStringToObject(j, "RevisionId", f->revision_id);
 	cJSON_free(s);
 	cJSON_Delete(doc);
-	respond_json(req, 200, j);
+	lambda_api_respond_json(req, 200, j);
 }
 
 static void op_add_permission(struct emulator *emu, struct emu_request *req, struct function *f)
 {
-	cJSON *j = body_json(req), *st, *cond = NULL, *out;
+	cJSON *j = lambda_api_body(req, true), *st, *cond = NULL, *out;
 	const cJSON *sid, *action, *principal, *v, *e;
 	char *arn, *s;
 
@@ -593,7 +568,7 @@ void settings_api(struct emulator *emu, struct emu_request *req, int op, struct 
 	case EMU_LAMBDA_LIST_TAGS:
 		j = cJSON_CreateObject();
 		cJSON_AddItemToObject(j, "Tags", cJSON_Duplicate(versions_tags(f), 1));
-		respond_json(req, 200, j);
+		lambda_api_respond_json(req, 200, j);
 		return;
 	case EMU_LAMBDA_UNTAG:
 		op_untag(emu, req, f);
@@ -606,7 +581,7 @@ void settings_api(struct emulator *emu, struct emu_request *req, int op, struct 
 		if (versions_reserved(f) >= 0)
 			cJSON_AddNumberToObject(j, "ReservedConcurrentExecutions",
 			                        versions_reserved(f));
-		respond_json(req, 200, j);
+		lambda_api_respond_json(req, 200, j);
 		return;
 	case EMU_LAMBDA_DELETE_CONCURRENCY:
 		versions_set_reserved(f, -1);
@@ -619,7 +594,7 @@ void settings_api(struct emulator *emu, struct emu_request *req, int op, struct 
 		j = cJSON_CreateObject();
 		cJSON_AddStringToObject(j, "CodeSigningConfigArn", "");
 		cJSON_AddStringToObject(j, "FunctionName", f->name);
-		respond_json(req, 200, j);
+		lambda_api_respond_json(req, 200, j);
 		return;
 	case EMU_LAMBDA_GET_URL_CONFIG:
 		emu_respond_error(req, 404, "ResourceNotFoundException",
@@ -628,7 +603,7 @@ void settings_api(struct emulator *emu, struct emu_request *req, int op, struct 
 	case EMU_LAMBDA_LIST_EVENT_SOURCES:
 		j = cJSON_CreateObject();
 		cJSON_AddArrayToObject(j, "EventSourceMappings");
-		respond_json(req, 200, j);
+		lambda_api_respond_json(req, 200, j);
 		return;
 	case EMU_LAMBDA_GET_POLICY:
 		op_get_policy(emu, req, f);

@@ -563,38 +563,6 @@ int versions_alive(const struct function *f)
 
 /* ---- the API ---- */
 
-static void respond_json(struct emu_request *req, int status, cJSON *j)
-{
-	char *s = cJSON_PrintUnformatted(j);
-
-	emu_respond(req, status, "application/json", NULL, s, strlen(s));
-	cJSON_free(s);
-	cJSON_Delete(j);
-}
-
-static void respond_err(struct emu_request *req, const struct lk_error *err)
-{
-	emu_respond_error(req, err->status ? err->status : 400,
-	                  err->code[0] ? err->code : "InvalidParameterValueException", "%s",
-	                  err->message);
-}
-
-static cJSON *parse_body(struct emu_request *req)
-{
-	size_t len;
-	const char *body = emu_request_body(req, &len);
-	cJSON *j = len ? cJSON_ParseWithLength(body, len) : cJSON_CreateObject();
-
-	if (!cJSON_IsObject(j)) {
-		cJSON_Delete(j);
-		emu_respond_error(req, 400, "InvalidRequestContentException",
-		                  "Could not parse request body into json: the body is not a JSON "
-		                  "object");
-		return NULL;
-	}
-	return j;
-}
-
 /* AWS's alias name rule: (?!^[0-9]+$)([a-zA-Z0-9-_]+), 1-128 characters. */
 static bool valid_alias_name(const char *s)
 {
@@ -678,7 +646,7 @@ static void stamp_alias(struct fn_alias *a)
 
 static void op_create_alias(struct emulator *emu, struct emu_request *req, struct function *f)
 {
-	cJSON *j = parse_body(req);
+	cJSON *j = lambda_api_body(req, true);
 	const cJSON *name, *ver, *desc, *routing;
 	struct lk_error err = {0};
 	struct fn_alias *a, **pp;
@@ -716,13 +684,13 @@ static void op_create_alias(struct emulator *emu, struct emu_request *req, struc
 		a->next = *pp;
 		*pp = a;
 		if (save_extra(emu, f, &err) == 0) {
-			respond_json(req, 201, alias_json(emu, f, a));
+			lambda_api_respond_json(req, 201, alias_json(emu, f, a));
 			cJSON_Delete(j);
 			return;
 		}
 	}
 	cJSON_Delete(j);
-	respond_err(req, &err);
+	lambda_api_respond_error(req, &err);
 }
 
 static struct fn_alias *alias_or_404(struct emulator *emu, struct emu_request *req,
@@ -743,7 +711,7 @@ static struct fn_alias *alias_or_404(struct emulator *emu, struct emu_request *r
 static void op_update_alias(struct emulator *emu, struct emu_request *req, struct function *f,
                             struct fn_alias *a)
 {
-	cJSON *j = parse_body(req);
+	cJSON *j = lambda_api_body(req, true);
 	const cJSON *ver, *desc, *routing, *rid;
 	struct lk_error err = {0};
 
@@ -771,13 +739,13 @@ static void op_update_alias(struct emulator *emu, struct emu_request *req, struc
 			set_routing(a, routing);
 		stamp_alias(a);
 		if (save_extra(emu, f, &err) == 0) {
-			respond_json(req, 200, alias_json(emu, f, a));
+			lambda_api_respond_json(req, 200, alias_json(emu, f, a));
 			cJSON_Delete(j);
 			return;
 		}
 	}
 	cJSON_Delete(j);
-	respond_err(req, &err);
+	lambda_api_respond_error(req, &err);
 }
 
 static void op_delete_alias(struct emulator *emu, struct emu_request *req, struct function *f,
@@ -792,7 +760,7 @@ static void op_delete_alias(struct emulator *emu, struct emu_request *req, struc
 			*pp = a->next;
 			alias_free(a);
 			if (save_extra(emu, f, &err) < 0) {
-				respond_err(req, &err);
+				lambda_api_respond_error(req, &err);
 				return;
 			}
 			break;
@@ -858,7 +826,7 @@ static void op_list_versions(struct emulator *emu, struct emu_request *req, stru
 		cJSON_AddItemToArray(all, function_config_json(emu, v));
 	j = cJSON_CreateObject();
 	add_page(j, all, "Versions", start, max);
-	respond_json(req, 200, j);
+	lambda_api_respond_json(req, 200, j);
 }
 
 static void op_list_aliases(struct emulator *emu, struct emu_request *req, struct function *f)
@@ -875,7 +843,7 @@ static void op_list_aliases(struct emulator *emu, struct emu_request *req, struc
 			cJSON_AddItemToArray(all, alias_json(emu, f, a));
 	j = cJSON_CreateObject();
 	add_page(j, all, "Aliases", start, max);
-	respond_json(req, 200, j);
+	lambda_api_respond_json(req, 200, j);
 }
 
 void versions_api(struct emulator *emu, struct emu_request *req, int op, struct function *f,
@@ -886,7 +854,7 @@ void versions_api(struct emulator *emu, struct emu_request *req, int op, struct 
 
 	switch ((enum emu_lambda_op)op) {
 	case EMU_LAMBDA_PUBLISH_VERSION: {
-		cJSON *j = parse_body(req);
+		cJSON *j = lambda_api_body(req, true);
 		struct function *v;
 
 		if (!j)
@@ -894,9 +862,9 @@ void versions_api(struct emulator *emu, struct emu_request *req, int op, struct 
 		v = versions_publish(emu, f, j, &err);
 		cJSON_Delete(j);
 		if (v)
-			respond_json(req, 201, function_config_json(emu, v));
+			lambda_api_respond_json(req, 201, function_config_json(emu, v));
 		else
-			respond_err(req, &err);
+			lambda_api_respond_error(req, &err);
 		return;
 	}
 	case EMU_LAMBDA_LIST_VERSIONS:
@@ -910,7 +878,7 @@ void versions_api(struct emulator *emu, struct emu_request *req, int op, struct 
 		return;
 	case EMU_LAMBDA_GET_ALIAS:
 		if ((a = alias_or_404(emu, req, f, param)))
-			respond_json(req, 200, alias_json(emu, f, a));
+			lambda_api_respond_json(req, 200, alias_json(emu, f, a));
 		return;
 	case EMU_LAMBDA_UPDATE_ALIAS:
 		if ((a = alias_or_404(emu, req, f, param)))

@@ -103,6 +103,10 @@ void versions_release(struct function *f)
 		f->versions = v->next;
 		v->next = NULL;
 		v->base = NULL;
+		/* $LATEST is going (shutdown, or deleted with its directory): an older code copy a
+		 * version kept is swept at the next start, not removed now */
+		if (v->code)
+			v->code->obsolete = false;
 		function_unref(v);
 	}
 	if (!x)

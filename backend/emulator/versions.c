@@ -271,7 +271,7 @@ void versions_load(struct emulator *emu, struct function *f)
 		const cJSON *v;
 
 		if ((v = cJSON_GetObjectItemCaseSensitive(j, "LastVersion")) && cJSON_IsNumber(v))
-			x->last_version = (long)v->valuedouble;
+			x->last_version = (long)util_double_to_int64(v->valuedouble);
 		if ((v = cJSON_GetObjectItemCaseSensitive(j, "ReservedConcurrentExecutions")) &&
 		    cJSON_IsNumber(v))
 			x->reserved = v->valueint;

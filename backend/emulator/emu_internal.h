@@ -85,6 +85,8 @@ struct codedir {
 	int refs;
 	bool obsolete; /* replaced or deleted: remove the directory when the last user goes */
 };
+/* A code directory in use (one reference); removed when obsolete and unused. */
+struct codedir *codedir_new(struct emulator *emu, const char *path);
 void codedir_ref(struct codedir *c);
 void codedir_unref(struct codedir *c);
 
@@ -111,7 +113,14 @@ struct function {
 	int refs; /* registry + workers + invocations */
 	struct worker *workers;
 	struct invocation *queue_head, *queue_tail; /* Event invocations waiting for a worker */
-	struct function *next;
+	struct function *next; /* registry order; for a published version: the next version */
+	/* versions.c: a published version is a function of its own (immutable code + config) */
+	char *version;             /* NULL: $LATEST, else the version number */
+	struct function *base;     /* a version's $LATEST (not counted: cleared on delete) */
+	char source_revision[40];  /* a version: the RevisionId of $LATEST it was published from */
+	struct function *versions; /* $LATEST: its published versions, ascending */
+	struct fn_extra *extra;    /* $LATEST: aliases, tags, concurrency, policy (versions.c) */
+	cJSON *settings;           /* kept settings as AWS returns them (settings.c), never NULL */
 };
 
 struct aws_client; /* backend/aws/aws.h */
@@ -176,14 +185,81 @@ char *function_arn(const struct emulator *emu, const char *name);
 int emu_unzip(const void *zip, size_t len, const char *dir, struct lk_error *err);
 int emu_rm_rf(const char *path);
 
+/* Builds a function from its stored FunctionConfiguration JSON (no code dir yet). */
+struct function *function_from_json(const cJSON *j, struct lk_error *err);
+/* Writes <functions>/<name>/config.json for $LATEST (atomic). */
+int functions_save(const struct emulator *emu, const struct function *f, struct lk_error *err);
+char *function_dir_path(const struct emulator *emu, const char *name);
+
+/* ---- versions.c: published versions, aliases and per-function extras ---- */
+struct fn_extra;
+/* "$LATEST" or the version number. */
+const char *function_version(const struct function *f);
+/* ARN of f as invoked with qualifier (NULL: unqualified). */
+char *function_arn_q(const struct emulator *emu, const char *name, const char *qualifier);
+/* Publishes $LATEST f as a new version (or returns the newest when nothing changed);
+ * req may be NULL (Publish on create/update) or the PublishVersion body. */
+struct function *versions_publish(struct emulator *emu, struct function *f, const cJSON *req,
+                                  struct lk_error *err);
+/* Resolves a qualifier ("$LATEST", a version, an alias) of f; for an alias with routing a
+ * version is picked by weight. NULL (err set, 404) when it does not exist. */
+struct function *versions_resolve(struct emulator *emu, struct function *f, const char *qual,
+                                  bool route, struct lk_error *err);
+/* Loads the versions and extras of a loaded $LATEST. */
+void versions_load(struct emulator *emu, struct function *f);
+/* Frees what versions.c hangs on f (called by function_unref). */
+void versions_release(struct function *f);
+/* Drops every version (function deleted): their workers drain. */
+void versions_delete_all(struct emulator *emu, struct function *f);
+/* Deletes one version; 409 when an alias uses it. */
+int versions_delete(struct emulator *emu, struct function *f, const char *version,
+                    struct lk_error *err);
+/* Lambda API operations on versions and aliases (answer req). */
+void versions_api(struct emulator *emu, struct emu_request *req, int op, struct function *f,
+                  const char *param);
+/* The function's tags (object) and resource policy statements (array), kept in extra.json:
+ * change them, then versions_save_extra. */
+cJSON *versions_tags(struct function *f);
+cJSON *versions_policy(struct function *f);
+void versions_set_reserved(struct function *f, int n);
+int versions_save_extra(const struct emulator *emu, struct function *f, struct lk_error *err);
+/* Reserved concurrency of f's function, or -1 when none is set. */
+int versions_reserved(const struct function *f);
+/* Workers alive for f's function across $LATEST and its versions. */
+int versions_alive(const struct function *f);
+
+/* ---- settings.c: settings kept and returned as AWS does, and the smaller operations ---- */
+/* Validates the settings members of a Create/UpdateFunctionConfiguration request (or a
+ * stored configuration); settings_apply then stores them in f->settings. */
+int settings_check(const cJSON *req, struct lk_error *err);
+void settings_apply(struct function *f, const cJSON *req, bool creating);
+/* Adds the settings members of FunctionConfiguration to j. */
+void settings_to_json(const struct emulator *emu, const struct function *f, cJSON *j);
+/* The function's log group (LoggingConfig.LogGroup, default /aws/lambda/NAME). */
+const char *settings_log_group(const struct function *f, char *buf, size_t n);
+/* Tags, concurrency, policy, account settings, code signing, URL config, event sources. */
+void settings_api(struct emulator *emu, struct emu_request *req, int op, struct function *f,
+                  const char *param);
+/* GetFunction's Code.Location: a signed URL on the emulator, valid 10 minutes. */
+char *settings_code_url(const struct emulator *emu, const struct function *f);
+/* Serves GET /lambdeck/code/NAME[/VERSION]?Expires=&Signature= (no SigV4: the URL is the
+ * credential, as a presigned S3 URL). Returns false when the path is not one of these. */
+bool settings_serve_code(struct emulator *emu, struct emu_request *req);
+
+/* ---- foreign.c ---- */
+/* Answers a request meant for a service the emulator does not serve (by SigV4 scope,
+ * X-Amz-Target or query Action) in that service's protocol; false when it is ours. */
+bool foreign_service_answer(struct emulator *emu, struct emu_request *req);
+
 /* ---- workers.c: invocations, workers, the Runtime API ---- */
 enum invoke_type {
 	INVOKE_SYNC,
 	INVOKE_EVENT,
 };
-/* Starts an invocation; answers req itself (sync: when done; event: 202 now). */
+/* Starts an invocation; answers req itself (sync: when done; event: 202 now). invoked_arn is
+ * the ARN the client named (qualified or not), handed to the runtime. */
 void workers_invoke(struct emulator *emu, struct function *f, struct emu_request *req,
-                    enum invoke_type type, bool tail);
+                    enum invoke_type type, bool tail, const char *invoked_arn);
 /* Called after a code/config change or delete: idle older workers stop now, busy ones after
  * their invocation. */
 void workers_drain(struct emulator *emu, struct function *f);
@@ -198,6 +274,14 @@ int workers_count(const struct emulator *emu);
 
 /* ---- lambda_api.c ---- */
 void lambda_api_handle(struct emulator *emu, struct emu_request *req);
+/* Answers j (deleted) as application/json. */
+void lambda_api_respond_json(struct emu_request *req, int status, cJSON *j);
+/* Answers err in AWS's JSON error shape (status 400 / InvalidParameterValueException when
+ * unset). */
+void lambda_api_respond_error(struct emu_request *req, const struct lk_error *err);
+/* The request body as a JSON object (an empty body is {} when empty_ok); answers
+ * InvalidRequestContentException itself and returns NULL otherwise. */
+cJSON *lambda_api_body(struct emu_request *req, bool empty_ok);
 /* X-Amz-Client-Context decoded (base64 of a JSON object, at most 3583 bytes) as one-line
  * JSON for the Runtime API: 0 with *out NULL when absent or the JSON (free with cJSON_free),
  * -1 when invalid. */

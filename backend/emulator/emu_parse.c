@@ -10,7 +10,6 @@
 #include "backend/aws/sigv4.h"
 #include "backend/util.h"
 
-#define LAMBDA_PREFIX  "/2015-03-31/functions"
 #define LAMBDA_REF_MAX 170
 
 /* Decodes s[0..n) into a new string; false (and nothing allocated) when it holds a NUL. */
@@ -72,28 +71,66 @@ void emu_kv_free(struct emu_kv *kv, size_t n)
 	free(kv);
 }
 
+/* The Lambda REST-JSON routes: /<date>/<collection>[/<ref>[<sub>]] and the method. A sub
+ * ending in a star segment takes one more path segment (r->param). */
+struct route_def {
+	const char *date, *coll;
+	bool has_ref;
+	const char *sub, *method;
+	enum emu_lambda_op op;
+	const char *name; /* AWS's operation name */
+};
+
+static const struct route_def routes[] = {
+    {"2015-03-31", "functions", false, "", "POST", EMU_LAMBDA_CREATE, "CreateFunction"},
+    {"2015-03-31", "functions", false, "", "GET", EMU_LAMBDA_LIST, "ListFunctions"},
+    {"2015-03-31", "functions", true, "", "GET", EMU_LAMBDA_GET, "GetFunction"},
+    {"2015-03-31", "functions", true, "", "DELETE", EMU_LAMBDA_DELETE, "DeleteFunction"},
+    {"2015-03-31", "functions", true, "/configuration", "GET", EMU_LAMBDA_GET_CONFIG,
+     "GetFunctionConfiguration"},
+    {"2015-03-31", "functions", true, "/configuration", "PUT", EMU_LAMBDA_UPDATE_CONFIG,
+     "UpdateFunctionConfiguration"},
+    {"2015-03-31", "functions", true, "/code", "PUT", EMU_LAMBDA_UPDATE_CODE, "UpdateFunctionCode"},
+    {"2015-03-31", "functions", true, "/invocations", "POST", EMU_LAMBDA_INVOKE, "InvokeFunction"},
+    {"2015-03-31", "functions", true, "/versions", "POST", EMU_LAMBDA_PUBLISH_VERSION,
+     "PublishVersion"},
+    {"2015-03-31", "functions", true, "/versions", "GET", EMU_LAMBDA_LIST_VERSIONS,
+     "ListVersionsByFunction"},
+    {"2015-03-31", "functions", true, "/aliases", "POST", EMU_LAMBDA_CREATE_ALIAS, "CreateAlias"},
+    {"2015-03-31", "functions", true, "/aliases", "GET", EMU_LAMBDA_LIST_ALIASES, "ListAliases"},
+    {"2015-03-31", "functions", true, "/aliases/*", "GET", EMU_LAMBDA_GET_ALIAS, "GetAlias"},
+    {"2015-03-31", "functions", true, "/aliases/*", "PUT", EMU_LAMBDA_UPDATE_ALIAS, "UpdateAlias"},
+    {"2015-03-31", "functions", true, "/aliases/*", "DELETE", EMU_LAMBDA_DELETE_ALIAS,
+     "DeleteAlias"},
+    {"2015-03-31", "functions", true, "/policy", "GET", EMU_LAMBDA_GET_POLICY, "GetPolicy"},
+    {"2015-03-31", "functions", true, "/policy", "POST", EMU_LAMBDA_ADD_PERMISSION,
+     "AddPermission"},
+    {"2015-03-31", "functions", true, "/policy/*", "DELETE", EMU_LAMBDA_REMOVE_PERMISSION,
+     "RemovePermission"},
+    {"2017-10-31", "functions", true, "/concurrency", "PUT", EMU_LAMBDA_PUT_CONCURRENCY,
+     "PutFunctionConcurrency"},
+    {"2017-10-31", "functions", true, "/concurrency", "DELETE", EMU_LAMBDA_DELETE_CONCURRENCY,
+     "DeleteFunctionConcurrency"},
+    {"2019-09-30", "functions", true, "/concurrency", "GET", EMU_LAMBDA_GET_CONCURRENCY,
+     "GetFunctionConcurrency"},
+    {"2020-06-30", "functions", true, "/code-signing-config", "GET", EMU_LAMBDA_GET_CODE_SIGNING,
+     "GetFunctionCodeSigningConfig"},
+    {"2021-10-31", "functions", true, "/url", "GET", EMU_LAMBDA_GET_URL_CONFIG,
+     "GetFunctionUrlConfig"},
+    {"2017-03-31", "tags", true, "", "POST", EMU_LAMBDA_TAG, "TagResource"},
+    {"2017-03-31", "tags", true, "", "GET", EMU_LAMBDA_LIST_TAGS, "ListTags"},
+    {"2017-03-31", "tags", true, "", "DELETE", EMU_LAMBDA_UNTAG, "UntagResource"},
+    {"2016-08-19", "account-settings", false, "", "GET", EMU_LAMBDA_ACCOUNT_SETTINGS,
+     "GetAccountSettings"},
+    {"2015-03-31", "event-source-mappings", false, "", "GET", EMU_LAMBDA_LIST_EVENT_SOURCES,
+     "ListEventSourceMappings"},
+};
+
 const char *emu_lambda_op_name(enum emu_lambda_op op)
 {
-	switch (op) {
-	case EMU_LAMBDA_CREATE:
-		return "CreateFunction";
-	case EMU_LAMBDA_LIST:
-		return "ListFunctions";
-	case EMU_LAMBDA_GET:
-		return "GetFunction";
-	case EMU_LAMBDA_DELETE:
-		return "DeleteFunction";
-	case EMU_LAMBDA_GET_CONFIG:
-		return "GetFunctionConfiguration";
-	case EMU_LAMBDA_UPDATE_CONFIG:
-		return "UpdateFunctionConfiguration";
-	case EMU_LAMBDA_UPDATE_CODE:
-		return "UpdateFunctionCode";
-	case EMU_LAMBDA_INVOKE:
-		return "InvokeFunction";
-	case EMU_LAMBDA_NONE:
-		break;
-	}
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (routes[i].op == op)
+			return routes[i].name;
 	return "";
 }
 
@@ -138,7 +175,8 @@ static void quote_value(const char *s, size_t n, char *out, size_t outsz)
 static int route_fail(struct emu_lambda_route *r, int status, const char *code, const char *msg)
 {
 	free(r->ref);
-	r->ref = NULL;
+	free(r->param);
+	r->ref = r->param = NULL;
 	r->op = EMU_LAMBDA_NONE;
 	r->status = status;
 	r->code = code;
@@ -172,65 +210,84 @@ static int wrong_method(struct emu_lambda_route *r, const char *method)
 	return route_fail(r, 405, "UnknownOperationException", msg);
 }
 
+/* Next raw segment of *p (after a '/'): sets seg/len and advances; false at the end. */
+static bool next_segment(const char **p, const char **seg, size_t *len)
+{
+	if (**p != '/')
+		return false;
+	*seg = *p + 1;
+	*len = strcspn(*seg, "/");
+	*p = *seg + *len;
+	return true;
+}
+
+/* Does the rest of the path (after the ref) match sub? Sets *param for a star sub. */
+static bool sub_matches(const char *rest, const char *sub, const char **param, size_t *plen)
+{
+	size_t n = strlen(sub);
+
+	*param = NULL;
+	if (n >= 2 && !strcmp(sub + n - 2, "/*")) {
+		if (strncmp(rest, sub, n - 1))
+			return false;
+		*param = rest + n - 1;
+		*plen = strcspn(*param, "/");
+		return *plen > 0 && (!(*param)[*plen] || !strcmp(*param + *plen, "/"));
+	}
+	return !strncmp(rest, sub, n) && (!rest[n] || !strcmp(rest + n, "/"));
+}
+
 int emu_lambda_route(const char *method, const char *raw_path, struct emu_lambda_route *r)
 {
-	const char *rest, *seg_end, *sub;
-	struct buf name = {0};
+	const char *p = raw_path, *date, *coll, *ref = NULL, *param = NULL, *param_at = NULL;
+	size_t date_len, coll_len, ref_len = 0, plen = 0, param_len = 0;
+	bool path_known = false;
+	const struct route_def *hit = NULL;
 
 	memset(r, 0, sizeof(*r));
-	if (!method || !raw_path || strncmp(raw_path, LAMBDA_PREFIX, strlen(LAMBDA_PREFIX)))
+	if (!method || !raw_path || !next_segment(&p, &date, &date_len) ||
+	    !next_segment(&p, &coll, &coll_len))
 		return route_fail(r, 404, "UnknownOperationException", "no such operation");
-	rest = raw_path + strlen(LAMBDA_PREFIX);
-	if (!*rest || !strcmp(rest, "/")) {
-		if (!strcmp(method, "POST"))
-			r->op = EMU_LAMBDA_CREATE;
-		else if (!strcmp(method, "GET"))
-			r->op = EMU_LAMBDA_LIST;
-		else
-			return wrong_method(r, method);
-		return 0;
+	if (next_segment(&p, &ref, &ref_len) && ref_len == 0 && !*p)
+		ref = NULL; /* "/functions/" lists */
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct route_def *d = &routes[i];
+
+		if (strlen(d->date) != date_len || strncmp(d->date, date, date_len) ||
+		    strlen(d->coll) != coll_len || strncmp(d->coll, coll, coll_len) ||
+		    d->has_ref != (ref != NULL))
+			continue;
+		if (ref && !sub_matches(p, d->sub, &param, &plen))
+			continue;
+		path_known = true;
+		if (!strcmp(d->method, method)) {
+			hit = d;
+			param_at = param;
+			param_len = plen;
+			break;
+		}
 	}
-	if (*rest != '/')
-		return route_fail(r, 404, "UnknownOperationException", "no such operation");
-	rest++;
-	seg_end = strchr(rest, '/');
-	sub = seg_end ? seg_end : "";
-	if (!seg_end)
-		seg_end = rest + strlen(rest);
-	/* The name is one raw segment: an encoded '/' or NUL inside it is part of the name
-	 * (and makes it invalid), never a separator or an end. */
-	sigv4_uri_decode(rest, (size_t)(seg_end - rest), false, &name);
-	if (!emu_lambda_valid_ref(name.data, name.len)) {
-		bad_name(r, name.data ? name.data : "", name.len);
-		buf_free(&name);
-		return -1;
+	if (!hit)
+		return path_known
+		           ? wrong_method(r, method)
+		           : route_fail(r, 404, "UnknownOperationException", "no such operation");
+	if (ref) {
+		/* The name is one raw segment: an encoded '/' or NUL inside it is part of the
+		 * name (and makes it invalid), never a separator or an end. */
+		struct buf name = {0};
+
+		sigv4_uri_decode(ref, ref_len, false, &name);
+		if (!emu_lambda_valid_ref(name.data, name.len)) {
+			bad_name(r, name.data ? name.data : "", name.len);
+			buf_free(&name);
+			return -1;
+		}
+		r->ref = buf_steal(&name);
 	}
-	r->ref = buf_steal(&name);
-	if (!strcmp(sub, "") || !strcmp(sub, "/")) {
-		if (!strcmp(method, "GET"))
-			r->op = EMU_LAMBDA_GET;
-		else if (!strcmp(method, "DELETE"))
-			r->op = EMU_LAMBDA_DELETE;
-		else
-			return wrong_method(r, method);
-	} else if (!strcmp(sub, "/configuration") || !strcmp(sub, "/configuration/")) {
-		if (!strcmp(method, "GET"))
-			r->op = EMU_LAMBDA_GET_CONFIG;
-		else if (!strcmp(method, "PUT"))
-			r->op = EMU_LAMBDA_UPDATE_CONFIG;
-		else
-			return wrong_method(r, method);
-	} else if (!strcmp(sub, "/code") || !strcmp(sub, "/code/")) {
-		if (strcmp(method, "PUT"))
-			return wrong_method(r, method);
-		r->op = EMU_LAMBDA_UPDATE_CODE;
-	} else if (!strcmp(sub, "/invocations") || !strcmp(sub, "/invocations/")) {
-		if (strcmp(method, "POST"))
-			return wrong_method(r, method);
-		r->op = EMU_LAMBDA_INVOKE;
-	} else {
-		return route_fail(r, 404, "UnknownOperationException", "no such operation");
-	}
+	if (param_at && !decode_no_nul(param_at, param_len, false, &r->param))
+		return route_fail(r, 400, "ValidationException",
+		                  "a path parameter holds a NUL byte");
+	r->op = hit->op;
 	return 0;
 }
 
@@ -239,5 +296,7 @@ void emu_lambda_route_free(struct emu_lambda_route *r)
 	if (!r)
 		return;
 	free(r->ref);
+	free(r->param);
 	r->ref = NULL;
+	r->param = NULL;
 }

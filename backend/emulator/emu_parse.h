@@ -24,7 +24,7 @@ struct emu_kv {
 long emu_query_parse(const char *raw, struct emu_kv **out);
 void emu_kv_free(struct emu_kv *kv, size_t n);
 
-/* Lambda API operations on /2015-03-31/functions. */
+/* Lambda API operations (REST-JSON paths under /<api-date>/...). */
 enum emu_lambda_op {
 	EMU_LAMBDA_NONE,
 	EMU_LAMBDA_CREATE,
@@ -35,12 +35,33 @@ enum emu_lambda_op {
 	EMU_LAMBDA_UPDATE_CONFIG,
 	EMU_LAMBDA_UPDATE_CODE,
 	EMU_LAMBDA_INVOKE,
+	EMU_LAMBDA_PUBLISH_VERSION,
+	EMU_LAMBDA_LIST_VERSIONS,
+	EMU_LAMBDA_CREATE_ALIAS,
+	EMU_LAMBDA_LIST_ALIASES,
+	EMU_LAMBDA_GET_ALIAS,
+	EMU_LAMBDA_UPDATE_ALIAS,
+	EMU_LAMBDA_DELETE_ALIAS,
+	EMU_LAMBDA_GET_POLICY,
+	EMU_LAMBDA_ADD_PERMISSION,
+	EMU_LAMBDA_REMOVE_PERMISSION,
+	EMU_LAMBDA_PUT_CONCURRENCY,
+	EMU_LAMBDA_GET_CONCURRENCY,
+	EMU_LAMBDA_DELETE_CONCURRENCY,
+	EMU_LAMBDA_GET_CODE_SIGNING,
+	EMU_LAMBDA_GET_URL_CONFIG,
+	EMU_LAMBDA_TAG,
+	EMU_LAMBDA_LIST_TAGS,
+	EMU_LAMBDA_UNTAG,
+	EMU_LAMBDA_ACCOUNT_SETTINGS,
+	EMU_LAMBDA_LIST_EVENT_SOURCES,
 };
 
 /* Where a Lambda request goes. On failure status/code/message say what to answer. */
 struct emu_lambda_route {
 	enum emu_lambda_op op;
-	char *ref; /* decoded FunctionName path parameter (name, partial ARN or ARN), or NULL */
+	char *ref;   /* decoded FunctionName path parameter (name, partial ARN or ARN), or NULL */
+	char *param; /* decoded second path parameter (alias Name, StatementId), or NULL */
 	int status;
 	const char *code;
 	char message[512];
@@ -52,9 +73,10 @@ struct emu_lambda_route {
 	"(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?"
 
 /* Routes method + raw path (as on the wire, no query). Returns 0 with r->op (and r->ref for
- * per-function operations), or -1 with r->status/code/message (unknown path 404, wrong
- * method 405, a FunctionName AWS refuses 400 ValidationException: bytes outside its pattern,
- * an encoded NUL or '/', over 170 bytes). Free r->ref with emu_lambda_route_free. */
+ * per-function operations, r->param for an alias or statement), or -1 with r->status/code/message
+ * (unknown path 404, wrong method 405, a FunctionName AWS refuses 400 ValidationException: bytes
+ * outside its pattern, an encoded NUL or '/', over 170 bytes). Free r->ref with
+ * emu_lambda_route_free. */
 int emu_lambda_route(const char *method, const char *raw_path, struct emu_lambda_route *r);
 void emu_lambda_route_free(struct emu_lambda_route *r);
 /* AWS's operation name ("CreateFunction", "InvokeFunction"...), "" for EMU_LAMBDA_NONE. */

@@ -301,6 +301,12 @@ static void api_handle(void *user, struct emu_request *req)
 			lambda_api_too_large(req, API_MAX_BODY);
 		return;
 	}
+	/* another service's request: say so in its protocol (its signature names that service) */
+	if (!logs && foreign_service_answer(emu, req))
+		return;
+	/* Code.Location downloads: the signed URL is the credential (a presigned URL) */
+	if (!strcmp(emu_request_method(req), "GET") && settings_serve_code(emu, req))
+		return;
 	if (!emu->opt.any_credentials) {
 		struct lk_error err = {0};
 
@@ -317,7 +323,7 @@ static void api_handle(void *user, struct emu_request *req)
 		logs_api_handle(emu, req, target + 14);
 		return;
 	}
-	if (!strncmp(path, "/2015-03-31/functions", 21)) {
+	if (!strncmp(path, "/20", 3)) { /* /<api-date>/...: routed in lambda_api.c */
 		lambda_api_handle(emu, req);
 		return;
 	}

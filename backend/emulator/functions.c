@@ -120,7 +120,7 @@ void codedir_unref(struct codedir *c)
 	free(c);
 }
 
-static struct codedir *codedir_new(struct emulator *emu, const char *path)
+struct codedir *codedir_new(struct emulator *emu, const char *path)
 {
 	struct codedir *c = xcalloc(1, sizeof(*c));
 
@@ -428,6 +428,8 @@ void function_unref(struct function *f)
 	free(f->role);
 	free(f->description);
 	cJSON_Delete(f->env);
+	cJSON_Delete(f->settings);
+	versions_release(f);
 	codedir_unref(f->code);
 	free(f);
 }
@@ -572,7 +574,10 @@ static int apply_config(struct function *f, const cJSON *req, bool creating, str
 	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(req, "Layers")) > 0)
 		return INVALID(err, "Layers are not supported by the local emulator; bundle the "
 		                    "dependencies into the function's zip");
+	if (settings_check(req, err) < 0)
+		return -1;
 	/* all valid: apply */
+	settings_apply(f, req, creating);
 	if (runtime != f->runtime) {
 		char *r = xstrdup(runtime);
 
@@ -942,6 +947,7 @@ struct function *functions_create(struct emulator *emu, const cJSON *req, functi
 	f->memory = 128;
 	f->env = cJSON_CreateObject();
 	f->refs = 1;
+	f->settings = cJSON_CreateObject();
 	f->role = xasprintf("arn:aws:iam::%s:role/lambdeck-local", EMU_ACCOUNT_ID);
 	f->description = xstrdup("");
 	if (apply_config(f, req, true, err) < 0) {
@@ -994,6 +1000,7 @@ void functions_delete(struct emulator *emu, struct function *f)
 {
 	char *dir = function_dir(emu, f->name);
 
+	versions_delete_all(emu, f);
 	registry_remove(emu, f);
 	f->deleted = true;
 	f->generation++;
@@ -1010,8 +1017,7 @@ void functions_delete(struct emulator *emu, struct function *f)
 cJSON *function_config_json(const struct emulator *emu, const struct function *f)
 {
 	cJSON *j = cJSON_CreateObject(), *o;
-	char *arn = function_arn(emu, f->name);
-	char *group = xasprintf("/aws/lambda/%s", f->name);
+	char *arn = function_arn_q(emu, f->name, f->version);
 
 	cJSON_AddStringToObject(j, "FunctionName", f->name);
 	cJSON_AddStringToObject(j, "FunctionArn", arn);
@@ -1025,11 +1031,9 @@ cJSON *function_config_json(const struct emulator *emu, const struct function *f
 	cJSON_AddNumberToObject(j, "MemorySize", f->memory);
 	cJSON_AddStringToObject(j, "LastModified", f->last_modified);
 	cJSON_AddStringToObject(j, "CodeSha256", f->code_sha256);
-	cJSON_AddStringToObject(j, "Version", "$LATEST");
+	cJSON_AddStringToObject(j, "Version", function_version(f));
 	o = cJSON_AddObjectToObject(j, "Environment");
 	cJSON_AddItemToObject(o, "Variables", cJSON_Duplicate(f->env, 1));
-	o = cJSON_AddObjectToObject(j, "TracingConfig");
-	cJSON_AddStringToObject(o, "Mode", "PassThrough");
 	cJSON_AddStringToObject(j, "RevisionId", f->revision_id);
 	if (!f->code) { /* being created: its code is still unpacking */
 		cJSON_AddStringToObject(j, "State", "Pending");
@@ -1042,16 +1046,50 @@ cJSON *function_config_json(const struct emulator *emu, const struct function *f
 		                        f->code_busy ? "InProgress" : "Successful");
 	}
 	cJSON_AddStringToObject(j, "PackageType", "Zip");
-	o = cJSON_AddArrayToObject(j, "Architectures");
-	cJSON_AddItemToArray(o, cJSON_CreateString("x86_64"));
-	o = cJSON_AddObjectToObject(j, "EphemeralStorage");
-	cJSON_AddNumberToObject(o, "Size", 512);
-	o = cJSON_AddObjectToObject(j, "LoggingConfig");
-	cJSON_AddStringToObject(o, "LogFormat", "Text");
-	cJSON_AddStringToObject(o, "LogGroup", group);
+	settings_to_json(emu, f, j);
 	free(arn);
-	free(group);
 	return j;
+}
+
+struct function *function_from_json(const cJSON *j, struct lk_error *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "FunctionName");
+	struct function *f = xcalloc(1, sizeof(*f));
+
+	f->name = xstrdup(cJSON_IsString(v) ? v->valuestring : "");
+	f->runtime = xstrdup("");
+	f->timeout = 3;
+	f->memory = 128;
+	f->env = cJSON_CreateObject();
+	f->settings = cJSON_CreateObject();
+	f->refs = 1;
+	/* Environment is stored as AWS returns it: {"Variables": {...}} */
+	if (apply_config(f, j, true, err) < 0) {
+		function_unref(f);
+		return NULL;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(j, "CodeSha256");
+	snprintf(f->code_sha256, sizeof(f->code_sha256), "%s",
+	         cJSON_IsString(v) ? v->valuestring : "");
+	v = cJSON_GetObjectItemCaseSensitive(j, "CodeSize");
+	f->code_size = cJSON_IsNumber(v) ? util_double_to_int64(v->valuedouble) : 0;
+	v = cJSON_GetObjectItemCaseSensitive(j, "LastModified");
+	snprintf(f->last_modified, sizeof(f->last_modified), "%s",
+	         cJSON_IsString(v) ? v->valuestring : "");
+	v = cJSON_GetObjectItemCaseSensitive(j, "RevisionId");
+	snprintf(f->revision_id, sizeof(f->revision_id), "%s",
+	         cJSON_IsString(v) ? v->valuestring : "");
+	return f;
+}
+
+int functions_save(const struct emulator *emu, const struct function *f, struct lk_error *err)
+{
+	return save_config(emu, f, err);
+}
+
+char *function_dir_path(const struct emulator *emu, const char *name)
+{
+	return function_dir(emu, name);
 }
 
 /* Loads one function from <functions>/<name>/config.json; extracts code.zip again when the
@@ -1072,31 +1110,16 @@ static int load_one(struct emulator *emu, const char *name, struct lk_error *err
 		lk_error_set(err, "StateCorrupt", "%s: not a function configuration", cfg);
 		goto out;
 	}
-	f = xcalloc(1, sizeof(*f));
-	f->name = xstrdup(name);
-	f->runtime = xstrdup("");
-	f->timeout = 3;
-	f->memory = 128;
-	f->env = cJSON_CreateObject();
-	f->refs = 1;
-	{
-		/* Environment is stored as AWS returns it: {"Variables": {...}} */
-		if (apply_config(f, j, true, err) < 0) {
-			lk_error_set(err, "StateCorrupt", "%s: %s", cfg, err->message);
-			goto out;
-		}
+	f = function_from_json(j, err);
+	if (!f) {
+		char why[sizeof(err->message)];
+
+		snprintf(why, sizeof(why), "%s", err->message);
+		lk_error_set(err, "StateCorrupt", "%s: %s", cfg, why);
+		goto out;
 	}
-	v = cJSON_GetObjectItemCaseSensitive(j, "CodeSha256");
-	snprintf(f->code_sha256, sizeof(f->code_sha256), "%s",
-	         cJSON_IsString(v) ? v->valuestring : "");
-	v = cJSON_GetObjectItemCaseSensitive(j, "CodeSize");
-	f->code_size = cJSON_IsNumber(v) ? util_double_to_int64(v->valuedouble) : 0;
-	v = cJSON_GetObjectItemCaseSensitive(j, "LastModified");
-	snprintf(f->last_modified, sizeof(f->last_modified), "%s",
-	         cJSON_IsString(v) ? v->valuestring : "");
-	v = cJSON_GetObjectItemCaseSensitive(j, "RevisionId");
-	snprintf(f->revision_id, sizeof(f->revision_id), "%s",
-	         cJSON_IsString(v) ? v->valuestring : "");
+	free(f->name);
+	f->name = xstrdup(name);
 	v = cJSON_GetObjectItemCaseSensitive(j, "LambdeckCodeDir");
 	{
 		char *codes = code_root(emu, name);
@@ -1141,6 +1164,7 @@ static int load_one(struct emulator *emu, const char *name, struct lk_error *err
 		free(codes);
 	}
 	registry_insert(emu, f);
+	versions_load(emu, f);
 	f = NULL;
 	rc = 0;
 out:

@@ -1,6 +1,6 @@
 /* lambda_api.c - the Lambda REST-JSON API on /2015-03-31/functions: Create, Get,
- * GetConfiguration, List, UpdateCode, UpdateConfiguration, Delete, Invoke. Names, partial
- * ARNs and full ARNs are accepted; the only version is $LATEST. */
+ * GetConfiguration, List, UpdateCode, UpdateConfiguration, Delete, Invoke, with names,
+ * partial ARNs and full ARNs, qualified by a version or alias (versions.c) or not. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 #include "backend/emulator/emu_internal.h"
 #include "backend/emulator/emu_parse.h"
 
-static void respond_json(struct emu_request *req, int status, cJSON *j)
+void lambda_api_respond_json(struct emu_request *req, int status, cJSON *j)
 {
 	char *s = cJSON_PrintUnformatted(j);
 
@@ -17,19 +17,18 @@ static void respond_json(struct emu_request *req, int status, cJSON *j)
 	cJSON_Delete(j);
 }
 
-static void respond_lk_error(struct emu_request *req, const struct lk_error *err)
+void lambda_api_respond_error(struct emu_request *req, const struct lk_error *err)
 {
 	emu_respond_error(req, err->status ? err->status : 400,
 	                  err->code[0] ? err->code : "InvalidParameterValueException", "%s",
 	                  err->message);
 }
 
-/* Parses a JSON request body; answers InvalidRequestContentException itself on failure. */
-static cJSON *parse_body(struct emu_request *req)
+cJSON *lambda_api_body(struct emu_request *req, bool empty_ok)
 {
 	size_t len;
 	const char *body = emu_request_body(req, &len);
-	cJSON *j = cJSON_ParseWithLength(body, len);
+	cJSON *j = len || !empty_ok ? cJSON_ParseWithLength(body, len) : cJSON_CreateObject();
 
 	if (!j || !cJSON_IsObject(j)) {
 		cJSON_Delete(j);
@@ -41,14 +40,17 @@ static cJSON *parse_body(struct emu_request *req)
 	return j;
 }
 
-/* Resolves a name, partial ARN or ARN (optionally with :qualifier) to a function. Answers
- * the request itself (404 / 400) and returns NULL when it does not resolve. */
-static struct function *resolve(struct emulator *emu, struct emu_request *req, const char *ref)
+/* Resolves a name, partial ARN or ARN (optionally with :qualifier, or ?Qualifier=) to the
+ * function's $LATEST and the qualifier (*qual, NULL when none; free it). Answers the request
+ * itself (404 / 400) and returns NULL when it does not resolve. */
+static struct function *resolve(struct emulator *emu, struct emu_request *req, const char *ref,
+                                char **qual_out)
 {
 	char *copy = xstrdup(ref), *name = copy, *qual = NULL, *p;
 	const char *q = emu_request_query(req, "Qualifier");
 	struct function *f;
 
+	*qual_out = NULL;
 	if (!strncmp(copy, "arn:", 4)) {
 		/* arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER] */
 		p = strstr(copy, ":function:");
@@ -66,19 +68,26 @@ static struct function *resolve(struct emulator *emu, struct emu_request *req, c
 		*p = 0;
 		qual = p + 1;
 	}
+	if (qual && q && *q && strcmp(qual, q)) {
+		emu_respond_error(req, 400, "InvalidParameterValueException",
+		                  "The derived qualifier from the function name does not match the "
+		                  "specified qualifier.");
+		free(copy);
+		return NULL;
+	}
 	if (!qual && q && *q)
 		qual = (char *)q;
 	f = functions_find(emu, name);
-	if (!f || (qual && strcmp(qual, "$LATEST"))) {
-		char *arn = function_arn(emu, name);
+	if (!f) {
+		char *arn = function_arn_q(emu, name, qual);
 
-		emu_respond_error(req, 404, "ResourceNotFoundException",
-		                  "Function not found: %s%s%s", arn, qual ? ":" : "",
-		                  qual ? qual : "");
+		emu_respond_error(req, 404, "ResourceNotFoundException", "Function not found: %s",
+		                  arn);
 		free(arn);
 		free(copy);
 		return NULL;
 	}
+	*qual_out = qual ? xstrdup(qual) : NULL;
 	free(copy);
 	return f;
 }
@@ -87,6 +96,7 @@ static struct function *resolve(struct emulator *emu, struct emu_request *req, c
 struct held {
 	struct emu_request *req; /* NULL once the client has gone */
 	bool creating;
+	bool publish; /* Publish: true: answer with the version published once it is live */
 	int warm;
 	unsigned gen;
 };
@@ -126,27 +136,54 @@ static void code_settled(struct emulator *emu, struct function *f, const struct 
 		emu_log(emu, "%s %s (%s)", h->creating ? "created function" : "updated code of",
 		        f->name, f->runtime);
 	if (h->req) {
+		struct lk_error perr = {0};
+		struct function *v = f;
+
+		if (!err && h->publish && !(v = versions_publish(emu, f, NULL, &perr)))
+			err = &perr;
 		if (err)
-			respond_lk_error(h->req, err);
+			lambda_api_respond_error(h->req, err);
 		else
-			respond_json(h->req, h->creating ? 201 : 200, function_config_json(emu, f));
+			lambda_api_respond_json(h->req, h->creating ? 201 : 200,
+			                        function_config_json(emu, v));
+	} else if (!err && h->publish) {
+		struct lk_error perr = {0};
+
+		if (!versions_publish(emu, f, NULL, &perr))
+			emu_log(emu, "cannot publish %s: %s", f->name, perr.message);
 	}
 	free(h);
 }
 
 static void op_create(struct emulator *emu, struct emu_request *req)
 {
-	cJSON *j = parse_body(req);
+	cJSON *j = lambda_api_body(req, false);
 	struct lk_error err = {0};
 	struct held *h;
+	struct function *f;
+	const cJSON *tags, *t;
 
 	if (!j)
 		return;
+	tags = cJSON_GetObjectItemCaseSensitive(j, "Tags");
+	cJSON_ArrayForEach(t, tags) if (!cJSON_IsString(t))
+	{
+		cJSON_Delete(j);
+		emu_respond_error(req, 400, "InvalidParameterValueException",
+		                  "Tag values must be strings");
+		return;
+	}
 	h = hold(req, true, NULL);
-	if (!functions_create(emu, j, code_settled, h, &err)) {
+	h->publish = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "Publish"));
+	if (!(f = functions_create(emu, j, code_settled, h, &err))) {
 		emu_request_on_abort(req, NULL, NULL);
 		free(h);
-		respond_lk_error(req, &err);
+		lambda_api_respond_error(req, &err);
+	} else if (cJSON_GetArraySize(tags) > 0) {
+		cJSON_ArrayForEach(t, tags)
+		    cJSON_AddStringToObject(versions_tags(f), t->string, t->valuestring);
+		if (versions_save_extra(emu, f, &err) < 0)
+			emu_log(emu, "cannot store the tags of %s: %s", f->name, err.message);
 	}
 	cJSON_Delete(j);
 }
@@ -184,7 +221,7 @@ static void op_list(struct emulator *emu, struct emu_request *req)
 			last = g;
 		cJSON_AddStringToObject(j, "NextMarker", last->name);
 	}
-	respond_json(req, 200, j);
+	lambda_api_respond_json(req, 200, j);
 }
 
 static void op_get(struct emulator *emu, struct emu_request *req, struct function *f, bool full)
@@ -193,32 +230,46 @@ static void op_get(struct emulator *emu, struct emu_request *req, struct functio
 	char *loc;
 
 	if (!full) {
-		respond_json(req, 200, cfg);
+		lambda_api_respond_json(req, 200, cfg);
 		return;
 	}
 	j = cJSON_CreateObject();
 	cJSON_AddItemToObject(j, "Configuration", cfg);
 	code = cJSON_AddObjectToObject(j, "Code");
 	cJSON_AddStringToObject(code, "RepositoryType", "S3");
-	loc = xasprintf("file://%s/%s/code.zip", emu->functions_dir, f->name);
+	loc = settings_code_url(emu, f);
 	cJSON_AddStringToObject(code, "Location", loc);
 	free(loc);
-	cJSON_AddObjectToObject(j, "Tags");
-	respond_json(req, 200, j);
+	cJSON_AddItemToObject(j, "Tags", cJSON_Duplicate(versions_tags(f), 1));
+	if (versions_reserved(f) >= 0)
+		cJSON_AddNumberToObject(cJSON_AddObjectToObject(j, "Concurrency"),
+		                        "ReservedConcurrentExecutions", versions_reserved(f));
+	lambda_api_respond_json(req, 200, j);
 }
 
 static void op_update(struct emulator *emu, struct emu_request *req, struct function *f, bool code)
 {
-	cJSON *j = parse_body(req);
+	cJSON *j = lambda_api_body(req, false);
 	struct lk_error err = {0};
 	int rc, warm = workers_alive(f);
 	unsigned gen = f->generation;
+	const cJSON *rid;
 
 	if (!j)
 		return;
+	rid = cJSON_GetObjectItemCaseSensitive(j, "RevisionId");
+	if (cJSON_IsString(rid) && strcmp(rid->valuestring, f->revision_id)) {
+		cJSON_Delete(j);
+		emu_respond_error(
+		    req, 412, "PreconditionFailedException",
+		    "The Revision Id provided does not match the latest Revision Id. "
+		    "Call the GetFunction/GetAlias API to retrieve the latest Revision Id");
+		return;
+	}
 	if (code) {
 		struct held *h = hold(req, false, f);
 
+		h->publish = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "Publish"));
 		rc = functions_update_code(emu, f, j, code_settled, h, &err);
 		cJSON_Delete(j);
 		if (rc == 0)
@@ -226,15 +277,16 @@ static void op_update(struct emulator *emu, struct emu_request *req, struct func
 		emu_request_on_abort(req, NULL, NULL);
 		free(h);
 		if (rc < 0)
-			respond_lk_error(req, &err);
+			lambda_api_respond_error(req, &err);
 		else
-			respond_json(req, 200, function_config_json(emu, f)); /* DryRun */
+			lambda_api_respond_json(req, 200,
+			                        function_config_json(emu, f)); /* DryRun */
 		return;
 	}
 	rc = functions_update_config(emu, f, j, &err);
 	cJSON_Delete(j);
 	if (rc < 0) {
-		respond_lk_error(req, &err);
+		lambda_api_respond_error(req, &err);
 		return;
 	}
 	workers_drain(emu, f);
@@ -242,7 +294,7 @@ static void op_update(struct emulator *emu, struct emu_request *req, struct func
 	if (warm > 0 && f->generation != gen)
 		workers_prewarm(emu, f);
 	emu_log(emu, "updated configuration of %s", f->name);
-	respond_json(req, 200, function_config_json(emu, f));
+	lambda_api_respond_json(req, 200, function_config_json(emu, f));
 }
 
 static void op_delete(struct emulator *emu, struct emu_request *req, struct function *f)
@@ -251,7 +303,7 @@ static void op_delete(struct emulator *emu, struct emu_request *req, struct func
 		struct lk_error err = {0};
 
 		functions_busy_error(emu, f, &err);
-		respond_lk_error(req, &err);
+		lambda_api_respond_error(req, &err);
 		return;
 	}
 	emu_log(emu, "deleted function %s", f->name);
@@ -285,7 +337,8 @@ int lambda_api_client_context(const struct emu_request *req, char **out)
 	return 0;
 }
 
-static void op_invoke(struct emulator *emu, struct emu_request *req, struct function *f)
+static void op_invoke(struct emulator *emu, struct emu_request *req, struct function *f,
+                      const char *qual)
 {
 	const char *type = emu_request_header(req, "X-Amz-Invocation-Type");
 	const char *log = emu_request_header(req, "X-Amz-Log-Type");
@@ -339,7 +392,18 @@ static void op_invoke(struct emulator *emu, struct emu_request *req, struct func
 		}
 		cJSON_Delete(j);
 	}
-	workers_invoke(emu, f, req, t, t == INVOKE_SYNC && log && !strcmp(log, "Tail"));
+	{
+		struct lk_error err = {0};
+		struct function *target = versions_resolve(emu, f, qual, true, &err);
+		char *arn = function_arn_q(emu, f->name, qual);
+
+		if (target)
+			workers_invoke(emu, target, req, t,
+			               t == INVOKE_SYNC && log && !strcmp(log, "Tail"), arn);
+		else
+			lambda_api_respond_error(req, &err);
+		free(arn);
+	}
 }
 
 void lambda_api_too_large(struct emu_request *req, size_t limit)
@@ -359,10 +423,31 @@ void lambda_api_too_large(struct emu_request *req, size_t limit)
 		                  "Request must be smaller than %zu bytes", limit);
 }
 
+/* DeleteFunction: the function with every version, or one version (Qualifier). */
+static void op_delete_q(struct emulator *emu, struct emu_request *req, struct function *f,
+                        const char *qual)
+{
+	struct lk_error err = {0};
+
+	if (!qual) {
+		op_delete(emu, req, f);
+	} else if (!strcmp(qual, "$LATEST")) {
+		emu_respond_error(
+		    req, 400, "InvalidParameterValueException",
+		    "$LATEST version cannot be deleted without deleting the function.");
+	} else if (versions_delete(emu, f, qual, &err) < 0) {
+		lambda_api_respond_error(req, &err);
+	} else {
+		emu_respond(req, 204, NULL, NULL, NULL, 0);
+	}
+}
+
 void lambda_api_handle(struct emulator *emu, struct emu_request *req)
 {
 	struct emu_lambda_route r;
-	struct function *f = NULL;
+	struct function *f = NULL, *target;
+	struct lk_error err = {0};
+	char *qual = NULL;
 
 	/* routed on the raw path: an encoded '/' or NUL in a name is part of the name */
 	if (emu_lambda_route(emu_request_method(req), emu_request_raw_path(req), &r) < 0) {
@@ -370,7 +455,7 @@ void lambda_api_handle(struct emulator *emu, struct emu_request *req)
 		return;
 	}
 	if (r.ref) {
-		f = resolve(emu, req, r.ref);
+		f = resolve(emu, req, r.ref, &qual);
 		if (!f) {
 			emu_lambda_route_free(&r);
 			return;
@@ -384,26 +469,46 @@ void lambda_api_handle(struct emulator *emu, struct emu_request *req)
 		op_list(emu, req);
 		break;
 	case EMU_LAMBDA_GET:
-		op_get(emu, req, f, true);
+	case EMU_LAMBDA_GET_CONFIG:
+		target = versions_resolve(emu, f, qual, false, &err);
+		if (target)
+			op_get(emu, req, target, r.op == EMU_LAMBDA_GET);
+		else
+			lambda_api_respond_error(req, &err);
 		break;
 	case EMU_LAMBDA_DELETE:
-		op_delete(emu, req, f);
-		break;
-	case EMU_LAMBDA_GET_CONFIG:
-		op_get(emu, req, f, false);
+		op_delete_q(emu, req, f, qual);
 		break;
 	case EMU_LAMBDA_UPDATE_CONFIG:
-		op_update(emu, req, f, false);
-		break;
 	case EMU_LAMBDA_UPDATE_CODE:
-		op_update(emu, req, f, true);
+		if (qual && strcmp(qual, "$LATEST"))
+			emu_respond_error(
+			    req, 400, "InvalidParameterValueException",
+			    "Only the unqualified function or $LATEST can be updated; "
+			    "%s is a published version or alias",
+			    qual);
+		else
+			op_update(emu, req, f, r.op == EMU_LAMBDA_UPDATE_CODE);
 		break;
 	case EMU_LAMBDA_INVOKE:
-		op_invoke(emu, req, f);
+		op_invoke(emu, req, f, qual);
+		break;
+	case EMU_LAMBDA_PUBLISH_VERSION:
+	case EMU_LAMBDA_LIST_VERSIONS:
+	case EMU_LAMBDA_CREATE_ALIAS:
+	case EMU_LAMBDA_LIST_ALIASES:
+	case EMU_LAMBDA_GET_ALIAS:
+	case EMU_LAMBDA_UPDATE_ALIAS:
+	case EMU_LAMBDA_DELETE_ALIAS:
+		versions_api(emu, req, (int)r.op, f, r.param);
 		break;
 	case EMU_LAMBDA_NONE:
 		emu_respond_error(req, 404, "UnknownOperationException", "no such operation");
 		break;
+	default:
+		settings_api(emu, req, (int)r.op, f, r.param);
+		break;
 	}
+	free(qual);
 	emu_lambda_route_free(&r);
 }

@@ -40,6 +40,7 @@ struct invocation {
 	struct emu_request *req; /* the client's request while it waits (sync) */
 	struct buf payload;
 	char *client_context;
+	char *arn; /* the ARN the client invoked (qualified or not) */
 	struct worker *worker;
 	int64_t deadline_ms;
 	uint64_t start_ns;
@@ -60,7 +61,7 @@ struct worker {
 	struct emu_request *next_req;
 	struct invocation *inv;
 	char stream[96];
-	char group[96];
+	char group[520]; /* a LoggingConfig.LogGroup has up to 512 bytes */
 	struct buf part_out, part_err;
 	uint64_t spawn_ns;
 	double init_ms;
@@ -88,7 +89,8 @@ static void on_client_abort(void *user)
 }
 
 static struct invocation *invocation_new(struct emulator *emu, struct function *f,
-                                         struct emu_request *req, enum invoke_type type, bool tail)
+                                         struct emu_request *req, enum invoke_type type, bool tail,
+                                         const char *arn)
 {
 	struct invocation *inv = xcalloc(1, sizeof(*inv));
 	size_t len;
@@ -100,6 +102,7 @@ static struct invocation *invocation_new(struct emulator *emu, struct function *
 	emu_uuid(inv->id);
 	inv->type = type;
 	inv->tail = tail;
+	inv->arn = xstrdup(arn);
 	buf_append(&inv->payload, len ? body : "{}", len ? len : 2);
 	lambda_api_client_context(req, &inv->client_context); /* validated by lambda_api.c */
 	if (type == INVOKE_SYNC) {
@@ -116,6 +119,7 @@ static void invocation_free(struct invocation *inv)
 	if (inv->req)
 		emu_request_on_abort(inv->req, NULL, NULL);
 	function_unref(inv->fn);
+	free(inv->arn);
 	buf_free(&inv->payload);
 	buf_free(&inv->log);
 	free(inv->client_context);
@@ -310,7 +314,7 @@ static void finish(struct worker *w, const char *body, size_t len, bool function
 		int n = 0;
 
 		hdrs[n++] = "X-Amz-Executed-Version";
-		hdrs[n++] = "$LATEST";
+		hdrs[n++] = function_version(w->fn);
 		if (function_error) {
 			hdrs[n++] = "X-Amz-Function-Error";
 			hdrs[n++] = "Unhandled";
@@ -375,11 +379,11 @@ static void deliver(struct worker *w)
 	inv->start_ns = util_monotonic_ns();
 	inv->deadline_ms = util_now_ms() + (int64_t)w->fn->timeout * 1000;
 	snprintf(deadline, sizeof(deadline), "%lld", (long long)inv->deadline_ms);
-	arn = function_arn(w->emu, w->fn->name);
+	arn = xstrdup(inv->arn);
 	emu_random_hex(rnd, 12);
 	snprintf(trace, sizeof(trace), "Root=1-%08llx-%s;Parent=%.16s;Sampled=0",
 	         (unsigned long long)(util_now_ms() / 1000), rnd, rnd + 4);
-	worker_logf(w, "START RequestId: %s Version: $LATEST", inv->id);
+	worker_logf(w, "START RequestId: %s Version: %s", inv->id, function_version(w->fn));
 	hdrs[n++] = "Lambda-Runtime-Aws-Request-Id";
 	hdrs[n++] = inv->id;
 	hdrs[n++] = "Lambda-Runtime-Deadline-Ms";
@@ -852,8 +856,12 @@ static struct worker *worker_spawn(struct emulator *emu, struct function *f, cha
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%Y/%m/%d", &tm);
 	emu_random_hex(hex, 16);
-	snprintf(w->stream, sizeof(w->stream), "%s/[$LATEST]%s", date, hex);
-	snprintf(w->group, sizeof(w->group), "/aws/lambda/%s", f->name);
+	snprintf(w->stream, sizeof(w->stream), "%s/[%s]%s", date, function_version(f), hex);
+	{
+		char g[96]; /* /aws/lambda/NAME when no LoggingConfig.LogGroup */
+
+		snprintf(w->group, sizeof(w->group), "%s", settings_log_group(f, g, sizeof(g)));
+	}
 	w->timer = xcalloc(1, sizeof(*w->timer));
 	uv_timer_init(emu->loop, w->timer);
 	w->timer->data = w;
@@ -909,7 +917,7 @@ static struct worker *worker_spawn(struct emulator *emu, struct function *f, cha
 	env_set(&env, "AWS_LAMBDA_FUNCTION_NAME", f->name);
 	snprintf(num, sizeof(num), "%d", f->memory);
 	env_set(&env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", num);
-	env_set(&env, "AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
+	env_set(&env, "AWS_LAMBDA_FUNCTION_VERSION", function_version(f));
 	env_set(&env, "AWS_LAMBDA_LOG_GROUP_NAME", w->group);
 	env_set(&env, "AWS_LAMBDA_LOG_STREAM_NAME", w->stream);
 	env_set(&env, "AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
@@ -1005,7 +1013,8 @@ static bool dispatch(struct emulator *emu, struct invocation *inv)
 		assign(best, inv);
 		return true;
 	}
-	if (alive_workers(f) >= emu->opt.max_concurrency)
+	if (alive_workers(f) >= emu->opt.max_concurrency ||
+	    (versions_reserved(f) >= 0 && versions_alive(f) >= versions_reserved(f)))
 		return false;
 	best = worker_spawn(emu, f, why, sizeof(why));
 	if (!best) {
@@ -1015,7 +1024,7 @@ static bool dispatch(struct emulator *emu, struct invocation *inv)
 		emu_log(emu, "cannot start a worker for %s: %s", f->name, why);
 		if (inv->req) {
 			const char *hdrs[] = {"X-Amz-Function-Error", "Unhandled",
-			                      "X-Amz-Executed-Version", "$LATEST", NULL};
+			                      "X-Amz-Executed-Version", function_version(f), NULL};
 
 			cJSON_AddStringToObject(o, "errorType", "Runtime.InvalidEntrypoint");
 			cJSON_AddStringToObject(o, "errorMessage", why);
@@ -1050,7 +1059,7 @@ static void try_queue(struct emulator *emu, struct function *f)
 }
 
 void workers_invoke(struct emulator *emu, struct function *f, struct emu_request *req,
-                    enum invoke_type type, bool tail)
+                    enum invoke_type type, bool tail, const char *invoked_arn)
 {
 	struct invocation *inv;
 
@@ -1061,7 +1070,7 @@ void workers_invoke(struct emulator *emu, struct function *f, struct emu_request
 		emu_respond_error(req, err.status, err.code, "%s", err.message);
 		return;
 	}
-	inv = invocation_new(emu, f, req, type, tail);
+	inv = invocation_new(emu, f, req, type, tail, invoked_arn);
 
 	if (type == INVOKE_EVENT) {
 		char id[37];
@@ -1131,12 +1140,20 @@ void workers_drain(struct emulator *emu, struct function *f)
 	}
 }
 
+/* Kills f's workers and drops its queued invocations. */
+static void stop_function(struct function *f)
+{
+	for (struct worker *w = f->workers; w; w = w->next)
+		worker_kill(w);
+	queue_clear(f);
+}
+
 void workers_stop_all(struct emulator *emu)
 {
 	for (struct function *f = emu->functions; f; f = f->next) {
-		for (struct worker *w = f->workers; w; w = w->next)
-			worker_kill(w);
-		queue_clear(f);
+		stop_function(f);
+		for (struct function *v = f->versions; v; v = v->next)
+			stop_function(v); /* published versions run workers of their own */
 	}
 }
 
@@ -1145,7 +1162,7 @@ int workers_count(const struct emulator *emu)
 	int n = 0;
 
 	for (const struct function *f = emu->functions; f; f = f->next)
-		n += alive_workers(f);
+		n += versions_alive(f);
 	return n;
 }
 

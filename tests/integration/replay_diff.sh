@@ -8,7 +8,7 @@ set -u
 L=$LAMBDECK
 T=$(mktemp -d "${TMPDIR:-/tmp}/lk-replay-diff.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-cp -r "$LAMBDECK_SRC/examples/hello-python" "$T/p"
+bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" examples/hello-python "$T/p"
 rm -rf "$T/p/.lambdeck" "$T/p/events/HelloFunction"/upload*.json
 cd "$T/p"
 export PATH=/usr/bin:/bin

@@ -10,7 +10,7 @@ UI_ROWS=50
 
 # A copy of the example with one snapshot saved by a real invocation.
 mkdir -p "$UI_DIR/src"
-cp -R "$LAMBDECK_SRC/examples/hello-python/." "$UI_DIR/src/"
+bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" examples/hello-python "$UI_DIR/src"
 rm -rf "$UI_DIR/src/.lambdeck"
 (cd "$UI_DIR/src" && PATH=/usr/bin:/bin "$LAMBDECK" invoke HelloFunction --event ada --snapshot ada \
 	>"$UI_DIR/invoke.log" 2>&1) || { cat "$UI_DIR/invoke.log"; ui_fail "could not save a snapshot"; }

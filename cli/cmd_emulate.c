@@ -55,13 +55,29 @@ static int parse_int(const char *opt, const char *s, int lo, int hi, int *out)
 	return 0;
 }
 
+/* The project whose services run: the one owning STATE_DIR when it is
+ * PROJECT/.lambdeck/emulator (how consoles start it), else --project / the current dir. */
+static char *emulate_project_dir(const char *state_dir, const char *fallback)
+{
+	static const char tail[] = "/.lambdeck/emulator";
+	char *abs = realpath(state_dir, NULL);
+	size_t n = abs ? strlen(abs) : 0;
+
+	if (abs && n > sizeof(tail) - 1 && !strcmp(abs + n - (sizeof(tail) - 1), tail)) {
+		abs[n - (sizeof(tail) - 1)] = 0;
+		return abs;
+	}
+	free(abs);
+	return realpath(fallback, NULL);
+}
+
 int cmd_emulate(int argc, char **argv, const struct global_opts *g)
 {
 	struct emulator_options o = {.port = 0};
 	struct lk_error err = {0};
 	struct emulator *emu;
 	uv_loop_t loop;
-	char *state_default = NULL;
+	char *state_default = NULL, *project_dir;
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -129,6 +145,8 @@ int cmd_emulate(int argc, char **argv, const struct global_opts *g)
 		    xasprintf("%s/.lambdeck/emulator", g->project_dir ? g->project_dir : ".");
 		o.state_dir = state_default;
 	}
+	project_dir = emulate_project_dir(o.state_dir, g->project_dir ? g->project_dir : ".");
+	o.project_dir = project_dir;
 	signal(SIGPIPE, SIG_IGN);
 	uv_loop_init(&loop);
 	emu = emulator_new(&loop, &o, &err);
@@ -136,6 +154,7 @@ int cmd_emulate(int argc, char **argv, const struct global_opts *g)
 		fprintf(stderr, "lambdeck emulate: %s\n", err.message);
 		uv_loop_close(&loop);
 		free(state_default);
+		free(project_dir);
 		return 1;
 	}
 	printf("%s\n", emulator_info_json(emu));
@@ -146,5 +165,6 @@ int cmd_emulate(int argc, char **argv, const struct global_opts *g)
 	if (rc != 0)
 		fprintf(stderr, "lambdeck emulate: loop not empty at exit (%s)\n", uv_err_name(rc));
 	free(state_default);
+	free(project_dir);
 	return rc == 0 ? 0 : 1;
 }

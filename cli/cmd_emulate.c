@@ -60,14 +60,17 @@ static int parse_int(const char *opt, const char *s, int lo, int hi, int *out)
 static char *emulate_project_dir(const char *state_dir, const char *fallback)
 {
 	static const char tail[] = "/.lambdeck/emulator";
-	char *abs = realpath(state_dir, NULL);
-	size_t n = abs ? strlen(abs) : 0;
+	size_t n = strlen(state_dir), t = sizeof(tail) - 1;
 
-	if (abs && n > sizeof(tail) - 1 && !strcmp(abs + n - (sizeof(tail) - 1), tail)) {
-		abs[n - (sizeof(tail) - 1)] = 0;
-		return abs;
+	while (n > 1 && state_dir[n - 1] == '/')
+		n--;
+	if (n > t && !strncmp(state_dir + n - t, tail, t)) {
+		char *dir = xstrndup(state_dir, n - t), *abs = realpath(dir, NULL);
+
+		free(dir);
+		if (abs)
+			return abs;
 	}
-	free(abs);
 	return realpath(fallback, NULL);
 }
 

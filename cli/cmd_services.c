@@ -101,12 +101,12 @@ static int jint(const cJSON *j, const char *k)
 	return cJSON_IsNumber(v) ? v->valueint : 0;
 }
 
-static void print_clean(const char *s)
+static void print_clean(FILE *out, const char *s)
 {
 	struct buf b = {0};
 
 	util_sanitize(s, strlen(s), false, false, &b);
-	fputs(b.data ? b.data : "", stdout);
+	fputs(b.data ? b.data : "", out);
 	buf_free(&b);
 }
 
@@ -161,7 +161,7 @@ static int do_list(const struct ctx *c, bool json)
 			snprintf(port, sizeof(port), "%d", jint(j, "port"));
 		printf("%-16s %-9s %-12s %-6s %-8d ", c->cfg->v[i].name, jstr(j, "kind", ""),
 		       jstr(j, "state", ""), port, jint(j, "restarts"));
-		print_clean(c->emulator_pid ? jstr(j, "message", "") : "");
+		print_clean(stdout, c->emulator_pid ? jstr(j, "message", "") : "");
 		putchar('\n');
 		cJSON_Delete(j);
 	}
@@ -291,11 +291,9 @@ static int request(const struct ctx *c, const char *op, const char *name, int wa
 			printf("%s %s\n", name, st);
 			rc = 0;
 		} else if (done) {
-			fflush(stdout);
 			fprintf(stderr, "lambdeck services %s: %s failed: ", op, name);
-			fflush(stderr);
-			print_clean(jstr(j, "message", ""));
-			putchar('\n');
+			print_clean(stderr, jstr(j, "message", ""));
+			fputc('\n', stderr);
 		}
 		cJSON_Delete(j);
 		if (done)

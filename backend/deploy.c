@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "backend/aws/aws.h"
+#include "backend/childguard.h"
 #include "backend/fswatch.h"
 
 #define DEFAULT_PARALLEL         4
@@ -85,6 +86,12 @@ static void fn_copy(struct project_function *d, const struct project_function *s
 	d->deployed_name = xstrdup(s->deployed_name);
 	d->buildable = s->buildable;
 	d->not_buildable = xstrdup(s->not_buildable);
+	d->build_method = xstrdup(s->build_method); /* what its build needs (backend/build.c) */
+	d->source_file = xstrdup(s->source_file);
+	d->n_build_props = s->n_build_props;
+	d->build_props = xcalloc(s->n_build_props + 1, sizeof(*d->build_props));
+	for (size_t i = 0; i < s->n_build_props; i++)
+		d->build_props[i] = xstrdup(s->build_props[i]);
 }
 
 static void fn_free(struct project_function *f)
@@ -103,6 +110,11 @@ static void fn_free(struct project_function *f)
 	free(f->exclude);
 	free(f->deployed_name);
 	free(f->not_buildable);
+	free(f->build_method);
+	free(f->source_file);
+	for (size_t i = 0; i < f->n_build_props; i++)
+		free(f->build_props[i]);
+	free(f->build_props);
 }
 
 /* ---------------------------------------------------------------- the job */
@@ -971,6 +983,7 @@ struct deploy_job *deploy_start(uv_loop_t *loop, struct aws_client *client, cons
 	j->loop = loop;
 	j->client = client;
 	j->proj.dir = xstrdup(p->dir);
+	j->proj.skip_deps = p->skip_deps; /* the builds it starts honour --skip-deps */
 	if (opts)
 		j->opts = *opts;
 	j->artifact_bucket =
@@ -1203,6 +1216,7 @@ deploy_full_start(uv_loop_t *loop, const struct project *p,
                   struct lk_error *err)
 {
 	char **argv = deploy_full_argv(p, err);
+	char **gargv;
 	struct deploy_full_job *f;
 	uv_stdio_container_t stdio[3];
 	uv_process_options_t o = {0};
@@ -1223,8 +1237,9 @@ deploy_full_start(uv_loop_t *loop, const struct project *p,
 	stdio[1].data.stream = (uv_stream_t *)&f->pipes[0];
 	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 	stdio[2].data.stream = (uv_stream_t *)&f->pipes[1];
-	o.file = argv[0];
-	o.args = argv;
+	gargv = childguard_argv(argv, p->dir); /* the group does not outlive lambdeck */
+	o.file = gargv[0];
+	o.args = gargv;
 	o.cwd = p->dir;
 	o.stdio = stdio;
 	o.stdio_count = 3;
@@ -1243,6 +1258,7 @@ deploy_full_start(uv_loop_t *loop, const struct project *p,
 		buf_free(&banner);
 	}
 	rc = uv_spawn(loop, &f->proc, &o);
+	childguard_argv_free(gargv);
 	if (rc < 0) {
 		if (rc == UV_ENOENT)
 			lk_error_set(err, "ToolNotFound", "%s: command not found in PATH: %s",
@@ -1437,6 +1453,7 @@ struct deploy_watch *deploy_watch_start(uv_loop_t *loop, struct aws_client *clie
 	w->client = client;
 	w->proj.dir = xstrdup(p->dir);
 	w->proj.kind = p->kind;
+	w->proj.skip_deps = p->skip_deps;
 	if (opts)
 		w->opts = *opts;
 	w->artifact_bucket =

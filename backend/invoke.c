@@ -48,6 +48,12 @@ struct invoke_ctx {
 	int deploys;  /* deploy jobs running */
 	bool freeing; /* invoke_ctx_free was called; destroyed when deploys reaches 0 */
 	bool in_free;
+	/* An own mode is made again from these when its emulator went away (reconnect). */
+	struct mode_options mo;
+	char *mo_strings[9];
+	/* Clients replaced by a reconnect: freed with the ctx, never inside their callbacks. */
+	struct aws_client **retired;
+	size_t n_retired;
 };
 
 struct invoke_op {
@@ -60,7 +66,7 @@ struct invoke_op {
 	char *event_name;
 	char *payload;
 	size_t payload_len;
-	bool no_history, no_update, retried, deploy_retried;
+	bool no_history, no_update, retried, deploy_retried, reconnected;
 	invoke_done_fn cb;
 	void *user;
 	int64_t started_ms;
@@ -102,6 +108,15 @@ struct invoke_ctx *invoke_ctx_new(uv_loop_t *loop, const struct project *project
 		return NULL;
 	}
 	c->own_mode = true;
+	{
+		const char **fields[] = {&o.project_dir,    &o.profile,      &o.region,
+		                         &o.endpoint,       &o.project_mode, &o.project_profile,
+		                         &o.project_region, &o.lambdeck_exe, &o.state_dir};
+
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+			*fields[i] = c->mo_strings[i] = *fields[i] ? xstrdup(*fields[i]) : NULL;
+		c->mo = o;
+	}
 	c->local = mode_kind(c->mode) == MODE_LOCAL;
 	return c;
 }
@@ -163,8 +178,13 @@ static void unlink_op(struct invoke_op *op)
 static void ctx_destroy(struct invoke_ctx *c)
 {
 	aws_client_free(c->client);
+	for (size_t i = 0; i < c->n_retired; i++)
+		aws_client_free(c->retired[i]);
+	free(c->retired);
 	if (c->own_mode)
 		mode_free(c->mode);
+	for (size_t i = 0; i < sizeof(c->mo_strings) / sizeof(c->mo_strings[0]); i++)
+		free(c->mo_strings[i]);
 	for (size_t i = 0; i < c->n_fns; i++) {
 		free(c->fns[i].name);
 		free(c->fns[i].deployed_name);
@@ -349,6 +369,44 @@ static void finish_error(struct invoke_op *op, const char *code, const char *fmt
 
 static void step(struct invoke_op *op);
 static void start_deploy(struct invoke_op *op);
+static void on_mode_ready(void *user, const struct mode_config *cfg, const struct lk_error *err);
+
+/* LOCAL, own mode: the emulator went away (crash, outside kill) and a request of op was
+ * refused, i.e. it never reached the emulator, let alone a function. Attach to or start the
+ * next emulator (a fresh mode, as a new process would) and run op again from the deploy
+ * step, once. Returns false when this does not apply (the caller reports the error). */
+static bool reconnect(struct invoke_op *op, const struct lk_error *e)
+{
+	struct invoke_ctx *c = op->ctx;
+	struct lk_error err = {0};
+	struct mode *fresh;
+
+	if (!c->local || !c->own_mode || op->reconnected || op->cancelled ||
+	    strcmp(e->code, "ConnectionRefused"))
+		return false;
+	op->reconnected = true;
+	op->state = OP_WAIT_MODE;
+	if (c->mode_state == MODE_PENDING)
+		return true; /* another op is reconnecting already: on_mode_ready resumes this one
+		              */
+	if (c->mode_state != MODE_READY || !(fresh = mode_new(c->loop, &c->mo, &err)))
+		return false;
+	c->retired = xrealloc(c->retired, (c->n_retired + 1) * sizeof(*c->retired));
+	c->retired[c->n_retired++] = c->client;
+	c->client = NULL;
+	mode_free(c->mode);
+	c->mode = fresh;
+	for (size_t i = 0; i < c->n_fns; i++)
+		c->fns[i].deployed = false;
+	c->mode_state = MODE_PENDING;
+	phase(op, "restarting emulator");
+	if (mode_acquire(c->mode, on_mode_ready, c) < 0) {
+		c->mode_state = MODE_FAILED;
+		lk_error_set(&c->mode_err, "ModeError", "cannot start the local emulator");
+		return false;
+	}
+	return true;
+}
 
 static void on_invoked(void *user, struct aws_result *r)
 {
@@ -365,6 +423,11 @@ static void on_invoked(void *user, struct aws_result *r)
 		aws_result_free(r);
 		op->state = OP_DEPLOY;
 		step(op);
+		return;
+	}
+	/* Refused: the request never reached a function, so it may go to the next emulator. */
+	if (!r->status && reconnect(op, &r->err)) {
+		aws_result_free(r);
 		return;
 	}
 	finish(op, r, NULL);
@@ -492,6 +555,8 @@ static void on_deploy_done(void *user, const struct deploy_result *results, size
 		start_deploy(op);
 		return;
 	}
+	if (n == 1 && failures && reconnect(op, &results[0].err))
+		return;
 	if (n < 1 || failures) {
 		char *msg = xasprintf("%s: %s", n ? results[0].err.code : "DeployFailed",
 		                      n ? results[0].err.message : "deploy failed");

@@ -362,8 +362,10 @@ void snapshot_report_format(const struct snapshot_report *r, bool verbose, struc
 			buf_putc(out, '\n');
 		}
 		if (!verbose && o->n_diffs > 10)
-			buf_printf(out, "      ... %zu more differences\n", o->n_diffs - 10);
+			buf_printf(out, "      ... %zu more difference%s\n", o->n_diffs - 10,
+			           o->n_diffs - 10 == 1 ? "" : "s");
 	}
-	buf_printf(out, "%zu snapshot%s: %zu passed, %zu failed, %zu errors (%.0f ms)\n", r->n,
-	           r->n == 1 ? "" : "s", r->passed, r->failed, r->errors, r->total_ms);
+	buf_printf(out, "%zu snapshot%s: %zu passed, %zu failed, %zu error%s (%.0f ms)\n", r->n,
+	           r->n == 1 ? "" : "s", r->passed, r->failed, r->errors, r->errors == 1 ? "" : "s",
+	           r->total_ms);
 }

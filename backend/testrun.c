@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 
+#include "backend/childguard.h"
 #include "backend/fswatch.h"
 #include "backend/testrun_internal.h"
 
@@ -170,19 +171,7 @@ static bool package_json_has_test(const char *dir)
 
 static bool in_path(const char *prog)
 {
-	const char *path = getenv("PATH");
-	if (!path)
-		return false;
-	char *copy = xstrdup(path);
-	bool found = false;
-	for (char *save, *d = strtok_r(copy, ":", &save); d && !found;
-	     d = strtok_r(NULL, ":", &save)) {
-		char *p = util_path_join(*d ? d : ".", prog);
-		found = access(p, X_OK) == 0 && util_is_file(p);
-		free(p);
-	}
-	free(copy);
-	return found;
+	return !strchr(prog, '/') && util_executable(prog, NULL);
 }
 
 static bool pytest_configured(const char *dir)
@@ -531,9 +520,10 @@ static void finish_run(struct testrun *tr)
 		r->status = TESTRUN_FAILED;
 	}
 	if (r->dropped_lines) {
-		char *n = xasprintf("%s%soutput bounded: %llu earlier lines dropped",
+		char *n = xasprintf("%s%soutput bounded: %llu earlier line%s dropped",
 		                    r->note ? r->note : "", r->note ? "; " : "",
-		                    (unsigned long long)r->dropped_lines);
+		                    (unsigned long long)r->dropped_lines,
+		                    r->dropped_lines == 1 ? "" : "s");
 		free(r->note);
 		r->note = n;
 	}
@@ -690,10 +680,12 @@ static int start_run(struct testrun *tr, const char *trigger, struct lk_error *e
 	    {.flags = UV_INHERIT_FD, .data.fd = fds[1]},
 	};
 	char **env = child_env();
+	/* through the guard: the group does not outlive lambdeck (backend/childguard.h) */
+	char **args = childguard_argv(tr->argv, tr->dir);
 	uv_process_options_t o = {
 	    .exit_cb = on_exit_cb,
-	    .file = tr->argv[0],
-	    .args = tr->argv,
+	    .file = args[0],
+	    .args = args,
 	    .env = env,
 	    .cwd = tr->dir,
 	    .flags = UV_PROCESS_DETACHED, /* setsid: its own process group, no terminal */
@@ -703,6 +695,7 @@ static int start_run(struct testrun *tr, const char *trigger, struct lk_error *e
 	c->proc.data = c;
 	rc = uv_spawn(tr->loop, &c->proc, &o);
 	free(env);
+	childguard_argv_free(args);
 	close(fds[1]);
 	c->proc_started = true;
 	c->open_handles++;

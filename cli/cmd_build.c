@@ -12,6 +12,7 @@
 #include "backend/build.h"
 #include "backend/project.h"
 #include "cli/commands.h"
+#include "cli/output.h"
 
 struct cli_build {
 	struct project *p;
@@ -31,7 +32,8 @@ static void usage(FILE *out)
 	      "  files are re-hashed and patched into the previous zip.\n"
 	      "  --json       print the results as JSON\n"
 	      "  --full       rebuild the zips from scratch\n"
-	      "  --skip-deps  never run pip/npm (use cached dependencies if any)\n",
+	      "  --skip-deps  never run pip/npm (use cached dependencies if any); a global\n"
+	      "               option, as are --stage, --env-vars, --parameter-overrides\n",
 	      out);
 }
 
@@ -103,12 +105,13 @@ static void print_result(struct cli_build *c, const struct build_result *r)
 		buf_reset(&msg);
 	}
 	if (r->outcome == BUILD_OK || r->outcome == BUILD_UNCHANGED) {
-		printf("%-24s %-9s %s %6.1f ms  %zu files  %llu bytes", name.data,
+		printf("%-24s %-9s %s %6.1f ms  %zu %s  %llu %s", name.data,
 		       build_outcome_name(r->outcome),
 		       r->outcome == BUILD_UNCHANGED ? "        "
 		       : r->full                     ? "(full)  "
 		                                     : "(patch) ",
-		       r->elapsed_ms, r->n_files, (unsigned long long)r->zip_size);
+		       r->elapsed_ms, r->n_files, cli_plural(r->n_files, "file", "files"),
+		       (unsigned long long)r->zip_size, cli_plural(r->zip_size, "byte", "bytes"));
 		if (r->outcome == BUILD_OK && !r->full)
 			printf("  +%zu ~%zu -%zu", r->n_added, r->n_changed, r->n_removed);
 		if (r->deps_installed)
@@ -152,18 +155,18 @@ static cJSON *result_json(const char *name, const struct build_result *r)
 	cJSON_AddStringToObject(o, "outcome", r ? build_outcome_name(r->outcome) : "failed");
 	if (r && (r->outcome == BUILD_OK || r->outcome == BUILD_UNCHANGED)) {
 		cJSON_AddStringToObject(o, "zip", r->zip_path ? r->zip_path : "");
-		cJSON_AddStringToObject(o, "code_sha256", r->code_sha256);
-		cJSON_AddNumberToObject(o, "zip_size", (double)r->zip_size);
+		cJSON_AddStringToObject(o, "codeSha256", r->code_sha256);
+		cJSON_AddNumberToObject(o, "zipSize", (double)r->zip_size);
 		cJSON_AddNumberToObject(o, "files", (double)r->n_files);
 		cJSON_AddNumberToObject(o, "added", (double)r->n_added);
 		cJSON_AddNumberToObject(o, "changed", (double)r->n_changed);
 		cJSON_AddNumberToObject(o, "removed", (double)r->n_removed);
 		cJSON_AddBoolToObject(o, "full", r->full);
-		cJSON_AddBoolToObject(o, "deps_installed", r->deps_installed);
-		cJSON_AddBoolToObject(o, "deps_cached", r->deps_cached);
+		cJSON_AddBoolToObject(o, "depsInstalled", r->deps_installed);
+		cJSON_AddBoolToObject(o, "depsCached", r->deps_cached);
 	}
 	if (r)
-		cJSON_AddNumberToObject(o, "elapsed_ms", r->elapsed_ms);
+		cJSON_AddNumberToObject(o, "elapsedMs", r->elapsed_ms);
 	if (r && r->warning[0])
 		cJSON_AddStringToObject(o, "warning", r->warning);
 	if (!r || lk_error_is_set(&r->err)) {
@@ -191,26 +194,31 @@ int cmd_build(int argc, char **argv, const struct global_opts *g)
 			c.json = true;
 		} else if (!strcmp(argv[i], "--full")) {
 			opts.full = true;
-		} else if (!strcmp(argv[i], "--skip-deps")) {
-			opts.skip_deps = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			free(names);
 			return 0;
 		} else if (argv[i][0] == '-' && strcmp(argv[i], "--")) {
-			fprintf(stderr, "lambdeck build: unknown option '%s'\n", argv[i]);
-			usage(stderr);
+			static const char *const options[] = {"--json", "--full", "--skip-deps",
+			                                      "--help", NULL};
 			free(names);
-			return 2;
+			return cli_unknown_option("build", argv[i], options, argc, argv);
 		} else if (strcmp(argv[i], "--")) {
 			names[n_names++] = argv[i];
 		}
 	}
-	if (project_load(g->project_dir, &c.p, &err) < 0) {
-		fprintf(stderr, "lambdeck build: %s\n", err.message);
+	if (cli_project_load(g, &c.p, &err) < 0) {
 		project_free(c.p);
 		free(names);
-		return 1;
+		return cli_error("build", c.json, CLI_FAILED, err.code, "%s", err.message);
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		if (!project_find(c.p, names[i])) {
+			rc = cli_unknown_function("build", c.p, names[i], c.json);
+			project_free(c.p);
+			free(names);
+			return rc;
+		}
 	}
 	if (n_names) {
 		c.n = n_names;
@@ -223,12 +231,13 @@ int cmd_build(int argc, char **argv, const struct global_opts *g)
 			if (c.p->functions[i].buildable)
 				c.fns[c.n++] = &c.p->functions[i];
 		if (c.n == 0) {
-			fprintf(stderr, "lambdeck build: no buildable functions in %s\n%s\n",
-			        c.p->dir, project_empty_hint());
+			rc = cli_error("build", c.json, CLI_FAILED, "NothingToBuild",
+			               "no buildable functions in %s\n%s", c.p->dir,
+			               project_empty_hint());
 			project_free(c.p);
 			free(c.fns);
 			free(names);
-			return 1;
+			return rc;
 		}
 	}
 	c.res = xcalloc(c.n, sizeof(*c.res));
@@ -267,7 +276,6 @@ int cmd_build(int argc, char **argv, const struct global_opts *g)
 	clear_status(&c);
 	if (c.json) {
 		cJSON *arr = cJSON_CreateArray();
-		char *text;
 
 		for (size_t i = 0; i < c.n; i++) {
 			if (!c.fns[i] && n_names && project_find(c.p, names[i]))
@@ -275,10 +283,7 @@ int cmd_build(int argc, char **argv, const struct global_opts *g)
 			cJSON_AddItemToArray(arr, result_json(c.fns[i] ? c.fns[i]->name : names[i],
 			                                      c.have[i] ? &c.res[i] : NULL));
 		}
-		text = util_json_safe(cJSON_Print(arr));
-		puts(text);
-		free(text);
-		cJSON_Delete(arr);
+		cli_json_print(arr);
 	}
 	rc = c.failures ? 1 : 0;
 	for (size_t i = 0; i < c.n; i++)

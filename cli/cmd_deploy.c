@@ -15,6 +15,7 @@
 #include "backend/mode.h"
 #include "backend/project.h"
 #include "cli/commands.h"
+#include "cli/output.h"
 
 struct row {
 	char *name;
@@ -26,7 +27,7 @@ struct row {
 struct cli_deploy {
 	uv_loop_t loop;
 	struct project *p;
-	bool tty, watch, ascii;
+	bool tty, watch, ascii, json;
 	struct row *rows;
 	size_t n_rows, drawn;
 	uint64_t last_draw;
@@ -42,7 +43,7 @@ struct cli_deploy {
 static void usage(FILE *out)
 {
 	fputs("usage: lambdeck deploy [FUNCTION...] [--force] [--watch] [--full] [--parallel N]\n"
-	      "                       [--rebuild]\n"
+	      "                       [--rebuild] [--json]\n"
 	      "  Quick deploy: builds each function (only changed files), compares the local\n"
 	      "  CodeSha256 with the deployed one and uploads only what changed.\n"
 	      "  --force       upload even when the deployed code is identical\n"
@@ -50,7 +51,10 @@ static void usage(FILE *out)
 	      "  --full        run the project's deploy command (lambdeck.json \"deploy\",\n"
 	      "                else sam deploy / serverless deploy)\n"
 	      "  --parallel N  functions deployed at the same time (default 4)\n"
-	      "  --rebuild     rebuild the zips from scratch first\n",
+	      "  --rebuild     rebuild the zips from scratch first\n"
+	      "  --json        print the results as one JSON array (per round with --watch)\n"
+	      "Global options that apply: --skip-deps, --env-vars FILE, --parameter-overrides,\n"
+	      "--stage (see 'lambdeck --help').\n",
 	      out);
 }
 
@@ -132,6 +136,8 @@ static void on_progress(void *user, const char *function, enum deploy_phase phas
 	r->phase = phase;
 	r->done = done;
 	r->total = total;
+	if (c->json)
+		return;
 	if (c->tty) {
 		draw(c, changed);
 	} else if (changed && phase != DEPLOY_PHASE_DONE && phase != DEPLOY_PHASE_QUEUED) {
@@ -164,7 +170,9 @@ static void on_function_done(void *user, const struct deploy_result *r)
 	}
 	free(row->final);
 	row->final = buf_steal(&b);
-	if (c->tty) {
+	if (c->json) {
+		/* printed with the others by on_all_done */
+	} else if (c->tty) {
 		draw(c, true);
 	} else {
 		printf("%s\n", row->final);
@@ -178,11 +186,35 @@ static void on_all_done(void *user, const struct deploy_result *results, size_t 
 {
 	struct cli_deploy *c = user;
 
-	(void)results;
-	(void)n;
+	if (c->json) {
+		cJSON *arr = cJSON_CreateArray();
+
+		for (size_t i = 0; i < n; i++) {
+			const struct deploy_result *r = &results[i];
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "function", r->function);
+			cJSON_AddStringToObject(o, "outcome", deploy_outcome_name(r->outcome));
+			if (r->deployed_name)
+				cJSON_AddStringToObject(o, "deployedName", r->deployed_name);
+			else
+				cJSON_AddNullToObject(o, "deployedName");
+			cJSON_AddStringToObject(o, "codeSha256", r->code_sha256);
+			cJSON_AddBoolToObject(o, "codeUpdated", r->code_updated);
+			cJSON_AddBoolToObject(o, "configUpdated", r->config_updated);
+			cJSON_AddBoolToObject(o, "viaS3", r->via_s3);
+			cJSON_AddNumberToObject(o, "attempts", r->attempts);
+			cJSON_AddNumberToObject(o, "elapsedMs", r->elapsed_ms);
+			if (lk_error_is_set(&r->err))
+				cJSON_AddItemToObject(
+				    o, "error", cli_json_error_item(r->err.code, r->err.message));
+			cJSON_AddItemToArray(arr, o);
+		}
+		cli_json_print(arr);
+	}
 	c->failures += failures;
 	c->finished = true;
-	if (c->watch) {
+	if (c->watch && !c->json) {
 		printf("watching for changes (Ctrl-C to stop)\n");
 		fflush(stdout);
 		c->drawn = 0; /* the next round draws below */
@@ -229,6 +261,10 @@ static void on_triggered(void *user, const char *const *functions, size_t n, con
 	char *p = clean(path);
 
 	rows_reset(c);
+	if (c->json) {
+		free(p);
+		return;
+	}
 	printf("change: %s -> deploying", p);
 	for (size_t i = 0; i < n; i++) {
 		char *f = clean(functions[i]);
@@ -315,6 +351,8 @@ int cmd_deploy(int argc, char **argv, const struct global_opts *g)
 			c.watch = true;
 		} else if (!strcmp(a, "--full")) {
 			full = true;
+		} else if (!strcmp(a, "--json")) {
+			c.json = true;
 		} else if (!strcmp(a, "--rebuild")) {
 			opts.full_build = true;
 		} else if (!strcmp(a, "--parallel") || !strncmp(a, "--parallel=", 11)) {
@@ -323,10 +361,9 @@ int cmd_deploy(int argc, char **argv, const struct global_opts *g)
 			long n = v ? strtol(v, &end, 10) : 0;
 
 			if (!v || !*v || *end || n < 1 || n > 64) {
-				fprintf(stderr,
-				        "lambdeck deploy: --parallel needs a number 1..64\n");
 				free(names);
-				return 2;
+				return cli_error("deploy", false, CLI_USAGE, "UsageError",
+				                 "--parallel needs a number 1..64");
 			}
 			opts.parallel = (int)n;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -334,45 +371,49 @@ int cmd_deploy(int argc, char **argv, const struct global_opts *g)
 			free(names);
 			return 0;
 		} else if (a[0] == '-' && strcmp(a, "--")) {
-			fprintf(stderr, "lambdeck deploy: unknown option '%s'\n", a);
-			usage(stderr);
+			static const char *const options[] = {"--force",   "--watch", "--full",
+			                                      "--rebuild", "--json",  "--parallel",
+			                                      "--help",    NULL};
 			free(names);
-			return 2;
+			return cli_unknown_option("deploy", a, options, argc, argv);
 		} else if (strcmp(a, "--")) {
 			names[n_names++] = a;
 		}
 	}
-	if (full && (c.watch || n_names || opts.force)) {
-		fprintf(stderr,
-		        "lambdeck deploy: --full deploys the whole stack; it takes no function "
-		        "names, --force or --watch\n");
+	if (full && (c.watch || n_names || opts.force || c.json)) {
 		free(names);
-		return 2;
+		return cli_error("deploy", c.json, CLI_USAGE, "UsageError",
+		                 "--full deploys the whole stack; it takes no function names, "
+		                 "--force, --watch or --json");
 	}
 	if (g->read_only) {
-		fprintf(stderr, "lambdeck deploy: not allowed with --read-only\n");
 		free(names);
-		return 1;
+		return cli_error("deploy", c.json, CLI_FAILED, "ReadOnly",
+		                 "not allowed with --read-only");
 	}
-	if (project_load(g->project_dir, &c.p, &err) < 0) {
-		char *msg = clean(err.message);
-
-		fprintf(stderr, "lambdeck deploy: %s\n", msg);
-		free(msg);
+	if (cli_project_load(g, &c.p, &err) < 0) {
 		project_free(c.p);
 		free(names);
-		return 1;
+		return cli_error("deploy", c.json, CLI_FAILED, err.code, "%s", err.message);
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		if (!project_find(c.p, names[i])) {
+			rc = cli_unknown_function("deploy", c.p, names[i], c.json);
+			project_free(c.p);
+			free(names);
+			return rc;
+		}
 	}
 	uv_loop_init(&c.loop);
-	c.tty = isatty(1) && !c.watch;
+	c.tty = isatty(1) && !c.watch && !c.json;
 	c.ascii = g->ascii || strcmp(nl_langinfo(CODESET), "UTF-8") != 0;
 	if (full) {
 		rc = run_full(&c);
 		goto out;
 	}
 	if (!n_names && c.p->n_functions == 0) {
-		fprintf(stderr, "lambdeck deploy: no functions in %s\n%s\n", c.p->dir,
-		        project_empty_hint());
+		cli_error("deploy", c.json, CLI_FAILED, "NothingToDeploy", "no functions in %s\n%s",
+		          c.p->dir, project_empty_hint());
 		goto out;
 	}
 	{
@@ -383,10 +424,7 @@ int cmd_deploy(int argc, char **argv, const struct global_opts *g)
 		m = mode_new(&c.loop, &mo, &err);
 		cfg = m ? mode_acquire_sync(m, &err) : NULL;
 		if (!cfg) {
-			char *msg = clean(err.message);
-
-			fprintf(stderr, "lambdeck deploy: %s\n", msg);
-			free(msg);
+			cli_error("deploy", c.json, CLI_FAILED, err.code, "%s", err.message);
 			goto out;
 		}
 	}
@@ -401,16 +439,13 @@ int cmd_deploy(int argc, char **argv, const struct global_opts *g)
 
 		client = aws_client_new(&c.loop, &ao, &err);
 		if (!client) {
-			char *msg = clean(err.message);
-
-			fprintf(stderr, "lambdeck deploy: %s\n", msg);
-			free(msg);
+			cli_error("deploy", c.json, CLI_FAILED, err.code, "%s", err.message);
 			goto out;
 		}
 	}
 	opts.local = cfg->kind == MODE_LOCAL;
 	opts.on_output = on_build_output;
-	if (!c.tty || c.watch) {
+	if ((!c.tty || c.watch) && !c.json) {
 		char *d = clean(cfg->description);
 
 		printf("deploying to %s\n", d);
@@ -430,10 +465,8 @@ int cmd_deploy(int argc, char **argv, const struct global_opts *g)
 
 			c.w = deploy_watch_start(&c.loop, client, c.p, &opts, &wcb, &c, &err);
 			if (!c.w) {
-				char *msg = clean(err.message);
-
-				fprintf(stderr, "lambdeck deploy --watch: %s\n", msg);
-				free(msg);
+				cli_error("deploy", c.json, CLI_FAILED, err.code, "--watch: %s",
+				          err.message);
 				goto out;
 			}
 			uv_signal_init(&c.loop, &c.sigint);
@@ -441,8 +474,9 @@ int cmd_deploy(int argc, char **argv, const struct global_opts *g)
 			c.sigint.data = c.sigterm.data = &c;
 			uv_signal_start(&c.sigint, on_signal, SIGINT);
 			uv_signal_start(&c.sigterm, on_signal, SIGTERM);
-			printf("watching %zu function%s (Ctrl-C to stop)\n", c.p->n_functions,
-			       c.p->n_functions == 1 ? "" : "s");
+			if (!c.json)
+				printf("watching %zu %s (Ctrl-C to stop)\n", c.p->n_functions,
+				       cli_plural(c.p->n_functions, "function", "functions"));
 			fflush(stdout);
 			uv_run(&c.loop, UV_RUN_DEFAULT);
 			rc = 0;

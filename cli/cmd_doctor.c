@@ -16,6 +16,7 @@
 #include "backend/project.h"
 #include "backend/util.h"
 #include "cli/commands.h"
+#include "cli/output.h"
 
 struct doctor {
 	struct aws_result *creds;
@@ -121,7 +122,8 @@ static void print_text(const struct aws_config *cfg, const char *mode, struct do
 		       cfg->endpoint_source[s] ? safe(src(cfg->endpoint_source[s]), &b2)
 		                               : "no region");
 	printf("ca bundle:    %s\n", cfg->ca_bundle ? safe(cfg->ca_bundle, &b) : "system store");
-	printf("retries:      %d attempts\n", cfg->max_attempts);
+	printf("retries:      %d %s\n", cfg->max_attempts,
+	       cli_plural((size_t)cfg->max_attempts, "attempt", "attempts"));
 	if (aws_result_ok(d->creds)) {
 		printf("access key:   %s from %s", d->creds->creds.access_key_id_hint,
 		       safe(d->creds->creds.source, &b));
@@ -158,14 +160,13 @@ static void print_text(const struct aws_config *cfg, const char *mode, struct do
 static void print_json(const struct aws_config *cfg, const char *mode, struct doctor *d)
 {
 	cJSON *o = cJSON_CreateObject(), *eps = cJSON_CreateObject(), *cr, *checks;
-	char *text;
 
 	cJSON_AddStringToObject(o, "mode", mode);
 	cJSON_AddStringToObject(o, "profile", cfg->profile);
-	cJSON_AddStringToObject(o, "profile_source", src(cfg->profile_source));
+	cJSON_AddStringToObject(o, "profileSource", src(cfg->profile_source));
 	if (cfg->region) {
 		cJSON_AddStringToObject(o, "region", cfg->region);
-		cJSON_AddStringToObject(o, "region_source", src(cfg->region_source));
+		cJSON_AddStringToObject(o, "regionSource", src(cfg->region_source));
 	} else {
 		cJSON_AddNullToObject(o, "region");
 	}
@@ -180,18 +181,18 @@ static void print_json(const struct aws_config *cfg, const char *mode, struct do
 	}
 	cJSON_AddItemToObject(o, "endpoints", eps);
 	if (cfg->ca_bundle)
-		cJSON_AddStringToObject(o, "ca_bundle", cfg->ca_bundle);
+		cJSON_AddStringToObject(o, "caBundle", cfg->ca_bundle);
 	cr = cJSON_AddObjectToObject(o, "credentials");
 	if (aws_result_ok(d->creds)) {
-		cJSON_AddStringToObject(cr, "access_key_id", d->creds->creds.access_key_id_hint);
+		cJSON_AddStringToObject(cr, "accessKeyId", d->creds->creds.access_key_id_hint);
 		cJSON_AddStringToObject(cr, "source", d->creds->creds.source);
-		cJSON_AddBoolToObject(cr, "session_token", d->creds->creds.has_session_token);
+		cJSON_AddBoolToObject(cr, "sessionToken", d->creds->creds.has_session_token);
 		if (d->creds->creds.expiration_ms)
-			cJSON_AddNumberToObject(cr, "expiration_ms",
+			cJSON_AddNumberToObject(cr, "expirationMs",
 			                        (double)d->creds->creds.expiration_ms);
 	} else {
-		cJSON_AddStringToObject(cr, "error", d->creds->err.code);
-		cJSON_AddStringToObject(cr, "message", d->creds->err.message);
+		cJSON_AddItemToObject(
+		    cr, "error", cli_json_error_item(d->creds->err.code, d->creds->err.message));
 	}
 	checks = cJSON_AddArrayToObject(o, "checks");
 	for (int i = 0; i < 2; i++) {
@@ -205,16 +206,15 @@ static void print_json(const struct aws_config *cfg, const char *mode, struct do
 		cJSON_AddNumberToObject(c, "ms", (double)d->ms[i]);
 		cJSON_AddNumberToObject(c, "status", (double)d->check[i]->status);
 		if (!aws_result_ok(d->check[i])) {
-			cJSON_AddStringToObject(c, "error", d->check[i]->err.code);
-			cJSON_AddStringToObject(c, "message", d->check[i]->err.message);
-			cJSON_AddStringToObject(c, "request_id", d->check[i]->err.request_id);
+			cJSON *e =
+			    cli_json_error_item(d->check[i]->err.code, d->check[i]->err.message);
+
+			cJSON_AddStringToObject(e, "requestId", d->check[i]->err.request_id);
+			cJSON_AddItemToObject(c, "error", e);
 		}
 		cJSON_AddItemToArray(checks, c);
 	}
-	text = util_json_safe(cJSON_Print(o));
-	puts(text);
-	free(text);
-	cJSON_Delete(o);
+	cli_json_print(o);
 }
 
 int cmd_doctor(int argc, char **argv, const struct global_opts *g)
@@ -241,24 +241,44 @@ int cmd_doctor(int argc, char **argv, const struct global_opts *g)
 			usage(stdout);
 			return 0;
 		} else {
-			fprintf(stderr, "lambdeck doctor: unknown argument '%s'\n", argv[i]);
-			usage(stderr);
-			return 2;
+			static const char *const options[] = {"--json", "--no-call", "--help",
+			                                      NULL};
+			return cli_unknown_option("doctor", argv[i], options, argc, argv);
 		}
 	}
 	/* A directory without a project is fine: doctor still checks the AWS setup. */
-	if (project_load(g->project_dir, &proj, &err) != 0) {
+	if (cli_project_load(g, &proj, &err) != 0) {
 		proj = NULL;
 		lk_error_clear(&err);
 	}
 	uv_loop_init(&loop);
 	cli_mode_options(g, proj, &mo);
+	if (no_call && mode_select(&mo) == MODE_LOCAL) {
+		/* Acquiring would start an emulator that stops again when doctor exits: its
+		 * endpoint would be a lie. Say what a command would do instead. */
+		if (json) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "mode", "local");
+			cJSON_AddNullToObject(o, "endpoint");
+			cJSON_AddStringToObject(o, "note",
+			                        "--no-call: the emulator was not contacted "
+			                        "or started");
+			cli_json_print(o);
+		} else {
+			puts(
+			    "mode:         LOCAL emulator (--no-call: not contacted or started; a\n"
+			    "              command attaches to the project's emulator or starts "
+			    "one)\n"
+			    "credentials:  the emulator's generated file (lambdeck-local)");
+		}
+		goto out;
+	}
 	m = mode_new(&loop, &mo, &err);
 	mc = m ? mode_acquire_sync(m, &err) : NULL;
 	if (!mc) {
-		fprintf(stderr, "lambdeck doctor: mode %s: %s: %s\n", m ? mode_describe(m) : "?",
-		        err.code, err.message);
-		rc = 1;
+		rc = cli_error("doctor", json, CLI_FAILED, err.code, "mode %s: %s",
+		               m ? mode_describe(m) : "?", err.message);
 		goto out;
 	}
 	snprintf(mode, sizeof(mode), "%s", mc->description ? mc->description : "?");
@@ -269,8 +289,7 @@ int cmd_doctor(int argc, char **argv, const struct global_opts *g)
 	o.timeout_ms = 15000;
 	c = aws_client_new(&loop, &o, &err);
 	if (!c) {
-		fprintf(stderr, "lambdeck doctor: %s: %s\n", err.code, err.message);
-		rc = 1;
+		rc = cli_error("doctor", json, CLI_FAILED, err.code, "%s", err.message);
 		goto out;
 	}
 	d.pending = 1;

@@ -8,9 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "backend/emulator/emulator.h"
+#include "backend/mode.h"
 #include "backend/project.h"
 #include "cli/commands.h"
+#include "cli/output.h"
 
 static void usage(FILE *out)
 {
@@ -18,6 +22,14 @@ static void usage(FILE *out)
 	      "                        [--region NAME] [--any-credentials] [--allow-remote]\n"
 	      "                        [--max-concurrency N] [--idle-timeout SECONDS] [--quiet]\n"
 	      "                        [--share-with-group] [--exit-when-unused]\n"
+	      "                        [--exit-with-parent]\n"
+	      "       lambdeck emulate --env\n"
+	      "\n"
+	      "--env prints shell exports for the project's emulator (attached to, or started\n"
+	      "and left running): eval \"$(lambdeck emulate --env)\" sets AWS_ENDPOINT_URL,\n"
+	      "AWS_REGION, AWS_DEFAULT_REGION, AWS_SHARED_CREDENTIALS_FILE (the 0600 file; the\n"
+	      "secret is never printed) and AWS_PROFILE, and unsets AWS_ACCESS_KEY_ID,\n"
+	      "AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, which would win over the profile.\n"
 	      "\n"
 	      "Runs the local emulator. Prints {\"endpoint\",\"region\",\"credentials_file\",...}\n"
 	      "on one line, then serves until SIGTERM or SIGINT.\n"
@@ -29,6 +41,7 @@ static void usage(FILE *out)
 	      "  --region NAME         the region it serves; requests must be signed for it\n"
 	      "                        (default us-east-1)\n"
 	      "  --any-credentials     accept requests without a valid SigV4 signature\n"
+	      "  --allow-remote        allow a --host that is not loopback (prints a warning)\n"
 	      "  --max-concurrency N   workers per function before 429 (default 10)\n"
 	      "  --idle-timeout S      stop workers idle for S seconds (default 300)\n"
 	      "  --quiet               no request log on stderr\n"
@@ -74,6 +87,69 @@ static char *emulate_project_dir(const char *state_dir, const char *fallback)
 	return realpath(fallback, NULL);
 }
 
+/* Appends s to stdout in single quotes for a POSIX shell. */
+static void shell_quote(const char *s)
+{
+	putchar('\'');
+	for (; *s; s++)
+		if (*s == '\'')
+			fputs("'\\''", stdout);
+		else
+			putchar(*s);
+	putchar('\'');
+}
+
+/* --env: the client settings of the project's emulator, attached to or started (and then
+ * left running: kept, no --exit-when-unused), as shell exports. */
+static int print_env(const struct global_opts *g)
+{
+	struct project *p = NULL;
+	struct lk_error err = {0};
+	struct mode_options mo;
+	struct mode *m;
+	const struct mode_config *cfg;
+	uv_loop_t loop;
+	int rc = CLI_OK;
+
+	if (cli_project_load(g, &p, &err) < 0) {
+		project_free(p);
+		p = NULL; /* no project: the emulator of this directory all the same */
+	}
+	cli_mode_options(g, p, &mo);
+	mo.force_local = true;
+	mo.force_aws = false;
+	mo.keep_emulator = true;
+	uv_loop_init(&loop);
+	m = mode_new(&loop, &mo, &err);
+	cfg = m ? mode_acquire_sync(m, &err) : NULL;
+	if (!cfg) {
+		rc = cli_error("emulate", false, CLI_FAILED, err.code, "--env: %s", err.message);
+	} else {
+		char *cred = realpath(cfg->credentials_file, NULL);
+
+		fputs("export AWS_ENDPOINT_URL=", stdout);
+		shell_quote(cfg->endpoint);
+		fputs("\nexport AWS_REGION=", stdout);
+		shell_quote(cfg->region);
+		fputs(" AWS_DEFAULT_REGION=", stdout);
+		shell_quote(cfg->region);
+		fputs("\nexport AWS_SHARED_CREDENTIALS_FILE=", stdout);
+		shell_quote(cred ? cred : cfg->credentials_file);
+		fputs(" AWS_PROFILE=", stdout);
+		shell_quote(cfg->profile);
+		fputs("\nunset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN\n",
+		      stdout);
+		printf("# %s; AWS CLI before 2.13: aws --endpoint-url \"$AWS_ENDPOINT_URL\" ...\n",
+		       cfg->description);
+		free(cred);
+	}
+	mode_free(m);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	project_free(p);
+	return rc;
+}
+
 int cmd_emulate(int argc, char **argv, const struct global_opts *g)
 {
 	struct emulator_options o = {.port = 0};
@@ -97,6 +173,11 @@ int cmd_emulate(int argc, char **argv, const struct global_opts *g)
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return 0;
+		} else if (!strcmp(a, "--env")) {
+			if (argc != 2)
+				return cli_error("emulate", false, CLI_USAGE, "UsageError",
+				                 "--env takes no other option");
+			return print_env(g);
 		} else if (!strcmp(a, "--host")) {
 			o.host = v;
 		} else if (!strcmp(a, "--port")) {
@@ -128,9 +209,22 @@ int cmd_emulate(int argc, char **argv, const struct global_opts *g)
 			if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
 				return 1; /* the parent is already gone */
 		} else {
-			fprintf(stderr, "lambdeck emulate: unknown argument '%s'\n", a);
-			usage(stderr);
-			return 2;
+			static const char *const options[] = {"--host",
+			                                      "--port",
+			                                      "--state-dir",
+			                                      "--region",
+			                                      "--any-credentials",
+			                                      "--allow-remote",
+			                                      "--max-concurrency",
+			                                      "--idle-timeout",
+			                                      "--quiet",
+			                                      "--share-with-group",
+			                                      "--exit-when-unused",
+			                                      "--exit-with-parent",
+			                                      "--env",
+			                                      "--help",
+			                                      NULL};
+			return cli_unknown_option("emulate", a, options, argc, argv);
 		}
 		if (takes)
 			i++;

@@ -7,7 +7,8 @@
  *   lambdeck events edit FUNCTION NAME          ($VISUAL / $EDITOR, validated on return)
  *   lambdeck events rename FUNCTION NAME NEW
  *   lambdeck events cp FUNCTION NAME NEW
- *   lambdeck events rm FUNCTION NAME [-y]       (asks on a terminal unless -y)
+ *   lambdeck events rm FUNCTION NAME [-y]       (asks on a terminal; without one -y is
+ *                                                needed)
  *   lambdeck events templates [TEMPLATE [--param KEY=VALUE]...] [--json]
  */
 #include <spawn.h>
@@ -21,7 +22,9 @@
 
 #include "backend/events.h"
 #include "backend/project.h"
+#include "cli/cmd_invoke.h"
 #include "cli/commands.h"
+#include "cli/output.h"
 
 extern char **environ;
 
@@ -37,27 +40,14 @@ static void usage(FILE *out)
 	      "       lambdeck events rm FUNCTION NAME [-y]\n"
 	      "       lambdeck events templates [TEMPLATE [--param KEY=VALUE]...] [--json]\n"
 	      "\n"
-	      "Saved events live in events/<Function>/<name>.json (commit them).\n",
+	      "Saved events live in events/<Function>/<name>.json (commit them).\n"
+	      "rm asks on a terminal; without one (a script, a pipe) it needs -y.\n",
 	      out);
-}
-
-/* Prints s with control characters made visible. */
-static void put_clean(FILE *out, const char *s)
-{
-	struct buf b = {0};
-
-	buf_puts(&b, ""); /* util_sanitize leaves an empty buffer unterminated */
-	util_sanitize(s, strlen(s), true, true, &b);
-	fputs(b.data ? b.data : "", out);
-	buf_free(&b);
 }
 
 static int fail(const struct lk_error *err)
 {
-	fputs("lambdeck: ", stderr);
-	put_clean(stderr, err->message);
-	fputc('\n', stderr);
-	return 1;
+	return cli_error("events", false, CLI_FAILED, err->code, "%s", err->message);
 }
 
 /* Loads the project; prints its error but keeps going when discovery half-worked. */
@@ -66,33 +56,21 @@ static struct project *load(const struct global_opts *g, int *rc)
 	struct project *p = NULL;
 	struct lk_error err = {0};
 
-	if (project_load(g->project_dir, &p, &err) < 0) {
-		fail(&err);
-		*rc = 1;
+	if (cli_project_load(g, &p, &err) < 0) {
+		*rc = cli_error("events", false, CLI_FAILED, err.code, "%s", err.message);
 		project_free(p);
 		return NULL;
 	}
 	return p;
 }
 
-/* The function must be one of the project's: a typo should not create events/Typo/. */
-static int check_function(const struct project *p, const char *name)
+/* The function must be one of the project's: a typo should not create events/Typo/.
+ * Returns 0, or the exit status after reporting it. */
+static int check_function(const struct project *p, const char *name, bool json)
 {
 	if (project_find(p, name))
 		return 0;
-	fprintf(stderr, "lambdeck: unknown function '");
-	put_clean(stderr, name);
-	fprintf(stderr, "'");
-	if (p->n_functions) {
-		fprintf(stderr, " (functions:");
-		for (size_t i = 0; i < p->n_functions; i++)
-			fprintf(stderr, " %s", p->functions[i].name);
-		fprintf(stderr, ")");
-	} else {
-		fprintf(stderr, " (the project has no functions)");
-	}
-	fputc('\n', stderr);
-	return -1;
+	return cli_unknown_function("events", p, name, json);
 }
 
 static int list_function(const struct project *p, const char *fn, bool json, cJSON *arr)
@@ -101,7 +79,7 @@ static int list_function(const struct project *p, const char *fn, bool json, cJS
 	struct lk_error err = {0};
 
 	if (events_list(p->dir, fn, &l, &err) < 0)
-		return fail(&err);
+		return cli_error("events", json, CLI_FAILED, err.code, "%s", err.message);
 	if (json) {
 		for (size_t i = 0; i < l.n; i++) {
 			cJSON *o = cJSON_CreateObject();
@@ -110,6 +88,8 @@ static int list_function(const struct project *p, const char *fn, bool json, cJS
 			cJSON_AddStringToObject(o, "name", l.items[i].name);
 			cJSON_AddStringToObject(o, "path", rel);
 			cJSON_AddBoolToObject(o, "snapshot", l.items[i].has_snapshot);
+			cJSON_AddBoolToObject(o, "shared",
+			                      l.items[i].shared); /* events/NAME.json */
 			cJSON_AddBoolToObject(o, "recovery", l.items[i].has_recovery);
 			cJSON_AddItemToArray(arr, o);
 			free(rel);
@@ -120,7 +100,8 @@ static int list_function(const struct project *p, const char *fn, bool json, cJS
 			printf("  (no saved events: lambdeck events new %s NAME --template T)\n",
 			       fn);
 		for (size_t i = 0; i < l.n; i++)
-			printf("  %s%s%s\n", l.items[i].name,
+			printf("  %s%s%s%s\n", l.items[i].name,
+			       l.items[i].shared ? "  [events/, every function]" : "",
 			       l.items[i].has_snapshot ? "  [snapshot]" : "",
 			       l.items[i].has_recovery ? "  [unsaved edit in .lambdeck/recovery]"
 			                               : "");
@@ -142,24 +123,21 @@ static int do_list(const struct project *p, int argc, char **argv)
 		else if (!fn && argv[i][0] != '-')
 			fn = argv[i];
 		else {
-			usage(stderr);
+			static const char *const options[] = {"--json", NULL};
 			cJSON_Delete(arr);
-			return 2;
+			return cli_unknown_option("events list", argv[i], options, argc, argv);
 		}
 	}
 	if (fn) {
-		if (check_function(p, fn) < 0)
-			rc = 1;
-		else
+		if (!(rc = check_function(p, fn, json)))
 			rc = list_function(p, fn, json, arr);
 	} else {
 		for (size_t i = 0; i < p->n_functions && !rc; i++)
 			rc = list_function(p, p->functions[i].name, json, arr);
 	}
 	if (json && !rc) {
-		char *s = util_json_safe(cJSON_Print(arr));
-		printf("%s\n", s);
-		free(s);
+		cli_json_print(arr);
+		arr = NULL;
 	}
 	cJSON_Delete(arr);
 	return rc;
@@ -190,6 +168,21 @@ static void free_params(struct event_kv *kv, size_t n)
 		free((char *)kv[i].name);
 }
 
+/* An unknown template name: exit 2 with the closest name. */
+static int unknown_template(const char *name, bool json)
+{
+	size_t n = events_template_count();
+	const char **names = xcalloc(n + 1, sizeof(*names));
+	char hint[160] = "";
+
+	for (size_t i = 0; i < n; i++)
+		names[i] = events_template_at(i)->name;
+	cli_did_you_mean(hint, sizeof(hint), name, names, n);
+	free(names);
+	return cli_error("events", json, CLI_USAGE, "TemplateNotFound",
+	                 "no template '%s'%s (see 'lambdeck events templates')", name, hint);
+}
+
 static int do_templates(int argc, char **argv)
 {
 	struct event_kv kv[32];
@@ -209,9 +202,9 @@ static int do_templates(int argc, char **argv)
 		} else if (!name && argv[i][0] != '-') {
 			name = argv[i];
 		} else {
-			usage(stderr);
+			static const char *const options[] = {"--json", "--param", NULL};
 			free_params(kv, n);
-			return 2;
+			return cli_unknown_option("events templates", argv[i], options, argc, argv);
 		}
 	}
 	if (name) {
@@ -219,14 +212,11 @@ static int do_templates(int argc, char **argv)
 		struct lk_error err = {0};
 		char *s;
 		if (!t) {
-			fprintf(stderr,
-			        "lambdeck: no template '%s' (see 'lambdeck events templates')\n",
-			        name);
 			free_params(kv, n);
-			return 1;
+			return unknown_template(name, json);
 		}
 		if (!(s = events_template_render(t, kv, n, &err)))
-			rc = fail(&err);
+			rc = cli_error("events", json, CLI_USAGE, err.code, "%s", err.message);
 		else
 			fputs(s, stdout);
 		free(s);
@@ -250,10 +240,7 @@ static int do_templates(int argc, char **argv)
 			cJSON_AddItemToObject(o, "params", ps);
 			cJSON_AddItemToArray(arr, o);
 		}
-		char *s = util_json_safe(cJSON_Print(arr));
-		printf("%s\n", s);
-		free(s);
-		cJSON_Delete(arr);
+		cli_json_print(arr);
 	} else {
 		for (size_t i = 0; i < events_template_count(); i++) {
 			const struct event_template *t = events_template_at(i);
@@ -296,9 +283,10 @@ static int do_new(const struct project *p, int argc, char **argv)
 		else if (!name && argv[i][0] != '-')
 			name = argv[i];
 		else {
+			static const char *const options[] = {"--template", "--from", "--param",
+			                                      NULL};
 			free_params(kv, n);
-			usage(stderr);
-			return 2;
+			return cli_unknown_option("events new", argv[i], options, argc, argv);
 		}
 	}
 	if (!fn || !name || (tmpl && from) || (n && !tmpl)) {
@@ -306,17 +294,14 @@ static int do_new(const struct project *p, int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (check_function(p, fn) < 0) {
+	if ((rc = check_function(p, fn, false))) {
 		free_params(kv, n);
-		return 1;
+		return rc;
 	}
 	if (tmpl) {
 		const struct event_template *t = events_template_find(tmpl);
 		if (!t) {
-			fprintf(stderr,
-			        "lambdeck: no template '%s' (see 'lambdeck events templates')\n",
-			        tmpl);
-			rc = 1;
+			rc = unknown_template(tmpl, false);
 		} else if (events_new_from_template(p->dir, fn, name, t, kv, n, &err) < 0) {
 			rc = fail(&err);
 		}
@@ -377,8 +362,10 @@ static int do_edit(const struct project *p, const char *fn, const char *name)
 	char *scratch = NULL;
 	bool changed = false;
 
-	if (check_function(p, fn) < 0)
-		return 1;
+	int rc;
+
+	if ((rc = check_function(p, fn, false)))
+		return rc;
 	if (events_edit_begin(p->dir, fn, name, &scratch, &err) < 0)
 		return fail(&err);
 	if (run_editor(scratch) < 0) {
@@ -397,16 +384,23 @@ static int do_rm(const struct project *p, const char *fn, const char *name, bool
 	struct lk_error err = {0};
 	char *path;
 
-	if (check_function(p, fn) < 0)
-		return 1;
+	int rc;
+
+	if ((rc = check_function(p, fn, false)))
+		return rc;
 	path = events_path(p->dir, fn, name);
 	if (!path || !util_is_file(path)) {
 		free(path);
-		fprintf(stderr, "lambdeck: no saved event '%s' for %s\n", name, fn);
-		return 1;
+		lk_error_set(&err, "EventNotFound", "no saved event '%s' for %s", name, fn);
+		return cli_event_error("events", p, fn, name, &err, false);
 	}
 	free(path);
-	if (!yes && isatty(STDIN_FILENO)) {
+	if (!yes && !isatty(STDIN_FILENO))
+		return cli_error("events", false, CLI_USAGE, "UsageError",
+		                 "rm: not deleting events/%s/%s.json without -y (no terminal to "
+		                 "ask on)",
+		                 fn, name);
+	if (!yes) {
 		char answer[16] = "";
 		fprintf(stderr, "delete events/%s/%s.json (and its snapshot)? [y/N] ", fn, name);
 		if (!fgets(answer, sizeof(answer), stdin) ||
@@ -440,10 +434,10 @@ int cmd_events(int argc, char **argv, const struct global_opts *g)
 		rc = do_list(p, argc > 2 ? argc - 2 : 0, argv + 2);
 	} else if (!strcmp(sub, "show") && argc == 4) {
 		struct buf b = {0};
-		if (check_function(p, argv[2]) < 0)
-			rc = 1;
+		if ((rc = check_function(p, argv[2], false)))
+			;
 		else if (events_read(p->dir, argv[2], argv[3], &b, &err) < 0)
-			rc = fail(&err);
+			rc = cli_event_error("events", p, argv[2], argv[3], &err, false);
 		else
 			fwrite(b.data, 1, b.len, stdout);
 		buf_free(&b);
@@ -452,15 +446,15 @@ int cmd_events(int argc, char **argv, const struct global_opts *g)
 	} else if (!strcmp(sub, "edit") && argc == 4) {
 		rc = do_edit(p, argv[2], argv[3]);
 	} else if ((!strcmp(sub, "rename") || !strcmp(sub, "mv")) && argc == 5) {
-		if (check_function(p, argv[2]) < 0)
-			rc = 1;
+		if ((rc = check_function(p, argv[2], false)))
+			;
 		else if (events_rename(p->dir, argv[2], argv[3], argv[4], &err) < 0)
-			rc = fail(&err);
+			rc = cli_event_error("events", p, argv[2], argv[3], &err, false);
 	} else if ((!strcmp(sub, "cp") || !strcmp(sub, "duplicate")) && argc == 5) {
-		if (check_function(p, argv[2]) < 0)
-			rc = 1;
+		if ((rc = check_function(p, argv[2], false)))
+			;
 		else if (events_duplicate(p->dir, argv[2], argv[3], argv[4], &err) < 0)
-			rc = fail(&err);
+			rc = cli_event_error("events", p, argv[2], argv[3], &err, false);
 	} else if (!strcmp(sub, "rm") && (argc == 4 || argc == 5)) {
 		bool yes = argc == 5 && (!strcmp(argv[4], "-y") || !strcmp(argv[4], "--yes"));
 		if (argc == 5 && !yes) {
@@ -469,6 +463,16 @@ int cmd_events(int argc, char **argv, const struct global_opts *g)
 		} else {
 			rc = do_rm(p, argv[2], argv[3], yes);
 		}
+	} else if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "new") &&
+	           strcmp(sub, "edit") && strcmp(sub, "rename") && strcmp(sub, "mv") &&
+	           strcmp(sub, "cp") && strcmp(sub, "duplicate") && strcmp(sub, "rm")) {
+		static const char *const subs[] = {"list", "show", "new", "edit",     "rename",
+		                                   "mv",   "cp",   "rm",  "templates"};
+		char hint[96] = "";
+
+		rc = cli_error("events", false, CLI_USAGE, "UsageError",
+		               "unknown subcommand '%s'%s; see 'lambdeck events --help'", sub,
+		               cli_did_you_mean(hint, sizeof(hint), sub, subs, 9));
 	} else {
 		usage(stderr);
 		rc = 2;

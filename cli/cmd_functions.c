@@ -7,8 +7,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "backend/deploy.h"
 #include "backend/project.h"
 #include "cli/commands.h"
+#include "cli/output.h"
 
 /* Path relative to the project directory when inside it. */
 static const char *rel(const struct project *p, const char *path)
@@ -68,8 +70,28 @@ static void print_text(const struct project *p)
 		tmp = xasprintf("%d s, %d MB", f->timeout, f->memory);
 		field("limits", tmp);
 		free(tmp);
-		field("deployed",
-		      f->deployed_name ? f->deployed_name : "(resolved at deploy time)");
+		{
+			struct deploy_state ds = {0};
+			struct lk_error derr = {0};
+			const char *name = f->deployed_name;
+
+			if (deploy_state_read(p->dir, f->name, &ds, &derr) == 0) {
+				if (!name)
+					name = ds.deployed_name;
+				tmp =
+				    xasprintf("%s (%s, last deploy %s%s%s)", name ? name : f->name,
+				              ds.local ? "local emulator" : "AWS", ds.outcome,
+				              ds.error ? ": " : "", ds.error ? ds.error : "");
+			} else if (name) {
+				tmp = xasprintf("%s (no quick deploy recorded here)", name);
+			} else { /* a full deploy (the IaC tool) records nothing: say only that */
+				tmp = xstrdup(
+				    "resolved at deploy time (no quick deploy recorded here)");
+			}
+			field("deployed", tmp);
+			free(tmp);
+			deploy_state_clear(&ds);
+		}
 		if (f->n_env) {
 			struct buf env = {0};
 			for (size_t e = 0; e < f->n_env; e++) {
@@ -123,7 +145,7 @@ static void print_json(const struct project *p)
 	           : p->kind == PROJECT_SAM         ? "sam"
 	           : p->kind == PROJECT_SERVERLESS  ? "serverless"
 	                                            : "none");
-	add_string(root, "config_file", p->config_file);
+	add_string(root, "configFile", p->config_file);
 	add_argv(root, "test", p->test_argv);
 	add_argv(root, "deploy", p->deploy_argv);
 	add_string(root, "mode", p->mode);
@@ -134,14 +156,14 @@ static void print_json(const struct project *p)
 		add_string(o, "name", f->name);
 		add_string(o, "runtime", f->runtime);
 		add_string(o, "handler", f->handler);
-		add_string(o, "code_dir", f->code_dir);
-		add_string(o, "source_file", f->source_file);
-		cJSON_AddNumberToObject(o, "source_line", f->source_line);
-		cJSON_AddNumberToObject(o, "config_line", f->config_line);
+		add_string(o, "codeDir", f->code_dir);
+		add_string(o, "sourceFile", f->source_file);
+		cJSON_AddNumberToObject(o, "sourceLine", f->source_line);
+		cJSON_AddNumberToObject(o, "configLine", f->config_line);
 		cJSON_AddNumberToObject(o, "timeout", f->timeout);
 		cJSON_AddNumberToObject(o, "memory", f->memory);
 		cJSON *env = cJSON_AddObjectToObject(o, "environment");
-		cJSON *unres = cJSON_AddObjectToObject(o, "unresolved_environment");
+		cJSON *unres = cJSON_AddObjectToObject(o, "unresolvedEnvironment");
 		for (size_t e = 0; e < f->n_env; e++) {
 			if (f->env[e].value)
 				cJSON_AddStringToObject(env, f->env[e].name, f->env[e].value);
@@ -152,22 +174,36 @@ static void print_json(const struct project *p)
 		cJSON *layers = cJSON_AddArrayToObject(o, "layers");
 		for (size_t l = 0; l < f->n_layers; l++)
 			cJSON_AddItemToArray(layers, cJSON_CreateString(f->layers[l]));
-		add_string(o, "deployed_name", f->deployed_name);
-		add_string(o, "package_type", f->package_type);
+		add_string(o, "deployedName", f->deployed_name);
+		add_string(o, "packageType", f->package_type);
 		cJSON_AddBoolToObject(o, "buildable", f->buildable);
-		add_string(o, "not_buildable", f->not_buildable);
+		add_string(o, "notBuildable", f->not_buildable);
 		add_string(o, "notes", f->notes);
 		add_string(o, "problem", f->problem);
+		{
+			struct deploy_state ds = {0};
+			struct lk_error derr = {0};
+
+			if (deploy_state_read(p->dir, f->name, &ds, &derr) == 0) {
+				cJSON *d = cJSON_AddObjectToObject(o, "lastDeploy");
+				add_string(d, "outcome", ds.outcome);
+				add_string(d, "deployedName", ds.deployed_name);
+				cJSON_AddBoolToObject(d, "local", ds.local);
+				cJSON_AddNumberToObject(d, "timeMs", (double)ds.time_ms);
+				add_string(d, "error", ds.error);
+			} else {
+				cJSON_AddNullToObject(o, "lastDeploy");
+			}
+			deploy_state_clear(&ds);
+		}
 		cJSON_AddItemToArray(fns, o);
 	}
-	char *text = util_json_safe(cJSON_Print(root));
-	puts(text);
-	free(text);
-	cJSON_Delete(root);
+	cli_json_print(root);
 }
 
 int cmd_functions(int argc, char **argv, const struct global_opts *g)
 {
+	static const char *const options[] = {"--json", "--help", NULL};
 	bool json = false;
 	struct project *p = NULL;
 	struct lk_error err;
@@ -183,17 +219,12 @@ int cmd_functions(int argc, char **argv, const struct global_opts *g)
 			     "file:line, deployed name and any problem.");
 			return 0;
 		} else {
-			fprintf(stderr, "lambdeck functions: unknown argument '%s'\n", argv[i]);
-			return 2;
+			return cli_unknown_option("functions", argv[i], options, argc, argv);
 		}
 	}
-	if (project_load(g->project_dir, &p, &err) < 0) {
-		struct buf b = {0};
-		util_sanitize(err.message, strlen(err.message), false, false, &b);
-		fprintf(stderr, "lambdeck: %s\n", b.data);
-		buf_free(&b);
+	if (cli_project_load(g, &p, &err) < 0) {
 		project_free(p);
-		return 1;
+		return cli_error(NULL, json, CLI_FAILED, err.code, "%s", err.message);
 	}
 	if (json)
 		print_json(p);

@@ -13,6 +13,7 @@
 #include "backend/project.h"
 #include "backend/snapshot.h"
 #include "cli/cmd_invoke.h"
+#include "cli/output.h"
 
 static void usage(FILE *out)
 {
@@ -29,7 +30,10 @@ static void usage(FILE *out)
 	      "  --snapshot   save the event + response as events/FUNCTION/NAME.snapshot.json\n"
 	      "\n"
 	      "The payload goes to stdout; status, durations and the log tail to stderr.\n"
-	      "Exit status: 0 ok, 1 function error or failed call, 2 usage.\n",
+	      "Exit status: 0 ok, 1 function error or failed call, 2 usage (unknown option,\n"
+	      "function or event, bad --type, bad event JSON).\n"
+	      "Global options that apply (LOCAL build + deploy first): --skip-deps,\n"
+	      "--env-vars FILE, --parameter-overrides, --stage (see 'lambdeck --help').\n",
 	      out);
 }
 
@@ -66,14 +70,12 @@ int cli_print_invoke_result(const struct invoke_result *r, const char *function,
 
 	if (json) {
 		cJSON *o = cJSON_CreateObject(), *p = NULL;
-		char *s;
 		cJSON_AddStringToObject(o, "function", function);
 		cJSON_AddStringToObject(o, "mode", mode);
 		cJSON_AddNumberToObject(o, "status", r->status);
-		if (failed) {
-			cJSON_AddStringToObject(o, "errorCode", r->err.code);
-			cJSON_AddStringToObject(o, "errorMessage", r->err.message);
-		}
+		if (failed)
+			cJSON_AddItemToObject(o, "error",
+			                      cli_json_error_item(r->err.code, r->err.message));
 		if (r->function_error)
 			cJSON_AddStringToObject(o, "functionError", r->function_error);
 		else
@@ -103,10 +105,7 @@ int cli_print_invoke_result(const struct invoke_result *r, const char *function,
 		cJSON_AddBoolToObject(o, "updated", r->updated);
 		if (r->history_id)
 			cJSON_AddStringToObject(o, "historyId", r->history_id);
-		s = util_json_safe(cJSON_Print(o));
-		printf("%s\n", s);
-		free(s);
-		cJSON_Delete(o);
+		cli_json_print(o);
 		return rc;
 	}
 	if (failed) {
@@ -162,6 +161,41 @@ int cli_print_invoke_result(const struct invoke_result *r, const char *function,
 	return rc;
 }
 
+int cli_event_error(const char *cmd, const struct project *p, const char *function,
+                    const char *spec, const struct lk_error *err, bool json)
+{
+	bool usage = !strcmp(err->code, "ParseError") || !strcmp(err->code, "EventNotFound") ||
+	             !strcmp(err->code, "InvalidName") || !strcmp(err->code, "PayloadTooLarge");
+	char hint[256] = "";
+
+	if (!strcmp(err->code, "EventNotFound") && spec) {
+		struct event_list l = {0};
+		struct lk_error lerr = {0};
+		size_t nt = events_template_count(), n = 0;
+		const char **names;
+		char **owned;
+		bool tmpl = !strncmp(spec, "template:", 9);
+
+		if (!tmpl)
+			events_list(p->dir, function, &l, &lerr);
+		names = xcalloc(l.n + nt + 1, sizeof(*names));
+		owned = xcalloc(nt + 1, sizeof(*owned));
+		for (size_t i = 0; i < l.n; i++)
+			names[n++] = l.items[i].name;
+		for (size_t i = 0; i < nt; i++)
+			names[n++] = owned[i] =
+			    xasprintf("template:%s", events_template_at(i)->name);
+		cli_did_you_mean(hint, sizeof(hint), tmpl ? spec : spec, names, n);
+		for (size_t i = 0; i < nt; i++)
+			free(owned[i]);
+		free(owned);
+		free(names);
+		events_list_free(&l);
+	}
+	return cli_error(cmd, json, usage ? CLI_USAGE : CLI_FAILED, err->code, "%s%s", err->message,
+	                 hint);
+}
+
 struct invoke_cli {
 	const char *function;
 	const char *mode;
@@ -183,8 +217,8 @@ static void on_done(const struct invoke_result *r, void *user)
 		struct lk_error err = {0};
 		if (snapshot_save(s->project_dir, s->function, s->snapshot, s->event, s->event_len,
 		                  s->qualifier, r, &err) < 0) {
-			fprintf(stderr, "lambdeck: snapshot not saved: %s\n", err.message);
-			s->rc = 1;
+			s->rc = cli_error("invoke", s->json, CLI_FAILED, err.code,
+			                  "snapshot not saved: %s", err.message);
 		} else if (!s->json) {
 			fprintf(stderr, "saved events/%s/%s.snapshot.json\n", s->function,
 			        s->snapshot);
@@ -208,6 +242,9 @@ int cmd_invoke(int argc, char **argv, const struct global_opts *g)
 	uv_loop_t loop;
 	int rc = 1;
 
+	static const char *const options[] = {"--event",     "--type",     "--qualifier", "--json",
+	                                      "--no-update", "--snapshot", "--help",      NULL};
+
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -227,48 +264,51 @@ int cmd_invoke(int argc, char **argv, const struct global_opts *g)
 			no_update = true;
 		} else if (!function && a[0] != '-') {
 			function = a;
+		} else if (a[0] == '-' && strcmp(a, "-")) {
+			return cli_unknown_option("invoke", a, options, argc, argv);
 		} else {
 			usage(stderr);
-			return 2;
+			return CLI_USAGE;
 		}
 	}
 	if (!function) {
 		usage(stderr);
-		return 2;
+		return CLI_USAGE;
 	}
-	if (type && invoke_type_parse(type, &req.type) < 0) {
-		fprintf(stderr, "lambdeck: --type must be RequestResponse, Event or DryRun\n");
-		return 2;
+	if (type) {
+		/* the names as AWS spells them (its CLI refuses "event" too) */
+		static const char *const types[] = {"RequestResponse", "Event", "DryRun"};
+		char hint[128] = "";
+
+		if (!strcmp(type, types[0]) || !strcmp(type, types[1]) || !strcmp(type, types[2]))
+			invoke_type_parse(type, &req.type);
+		else
+			return cli_error("invoke", json, CLI_USAGE, "UsageError",
+			                 "--type must be RequestResponse, Event or DryRun, not "
+			                 "'%s'%s",
+			                 type,
+			                 cli_did_you_mean(hint, sizeof(hint), type, types, 3));
 	}
-	if (snapshot && !events_name_ok(snapshot)) {
-		fprintf(stderr, "lambdeck: '%s' is not a usable snapshot name\n", snapshot);
-		return 2;
-	}
-	if (project_load(g->project_dir, &p, &err) < 0) {
-		fprintf(stderr, "lambdeck: %s\n", err.message);
+	if (snapshot && !events_name_ok(snapshot))
+		return cli_error("invoke", json, CLI_USAGE, "UsageError",
+		                 "'%s' is not a usable snapshot name", snapshot);
+	if (cli_project_load(g, &p, &err) < 0) {
 		project_free(p);
-		return 1;
+		return cli_error("invoke", json, CLI_FAILED, err.code, "%s", err.message);
 	}
 	if (!project_find(p, function)) {
-		fprintf(stderr, "lambdeck: unknown function '%s'", function);
-		if (p->n_functions) {
-			fputs(" (functions:", stderr);
-			for (size_t i = 0; i < p->n_functions; i++)
-				fprintf(stderr, " %s", p->functions[i].name);
-			fputc(')', stderr);
-		}
-		fputc('\n', stderr);
+		rc = cli_unknown_function("invoke", p, function, json);
 		project_free(p);
-		return 1;
+		return rc;
 	}
 	if (events_resolve(p->dir, function, event, &body, &label, &err) < 0) {
-		fprintf(stderr, "lambdeck: %s\n", err.message);
+		rc = cli_event_error("invoke", p, function, event, &err, json);
 		goto out_project;
 	}
 	uv_loop_init(&loop);
 	cli_mode_options(g, p, &mo);
 	if (!(ctx = invoke_ctx_new(&loop, p, &mo, &err))) {
-		fprintf(stderr, "lambdeck: %s\n", err.message);
+		rc = cli_error("invoke", json, CLI_FAILED, err.code, "%s", err.message);
 		cli_loop_finish(&loop);
 		goto out_project;
 	}
@@ -290,7 +330,9 @@ int cmd_invoke(int argc, char **argv, const struct global_opts *g)
 	if (invoke_run_sync(ctx, &req, on_done, &st, &err) < 0 && !strcmp(err.code, "InvokeFailed"))
 		rc = st.rc; /* already printed by on_done */
 	else if (lk_error_is_set(&err))
-		fprintf(stderr, "lambdeck: %s\n", err.message), rc = 1;
+		rc = !strcmp(err.code, "ParseError") || !strcmp(err.code, "PayloadTooLarge")
+		         ? cli_event_error("invoke", p, function, event, &err, json)
+		         : cli_error("invoke", json, CLI_FAILED, err.code, "%s", err.message);
 	else
 		rc = st.rc;
 	invoke_ctx_free(ctx);

@@ -14,6 +14,12 @@
 int cli_print_invoke_result(const struct invoke_result *r, const char *function, const char *mode,
                             bool json);
 
+/* Reports an event that could not be resolved (events_resolve's err for spec) as
+ * cli_error does, with a "did you mean" among FUNCTION's saved events and the templates;
+ * returns the exit status: 2 for a bad or unknown event, 1 when it could not be read. */
+int cli_event_error(const char *cmd, const struct project *p, const char *function,
+                    const char *spec, const struct lk_error *err, bool json);
+
 /* Runs a loop until its handles are closed, then closes it. */
 void cli_loop_finish(uv_loop_t *loop);
 

@@ -14,6 +14,7 @@
 #include "backend/project.h"
 #include "backend/tail.h"
 #include "cli/commands.h"
+#include "cli/output.h"
 
 struct logs_run {
 	bool json, color, multi, follow;
@@ -106,10 +107,11 @@ static void on_status(void *user, const char *status)
 static void on_done(void *user, const struct lk_error *err)
 {
 	struct logs_run *r = user;
-	if (err) {
-		fprintf(stderr, "lambdeck logs: %s: %s\n", err->code, err->message);
-		r->rc = 1;
-	}
+	if (err && r->json)
+		r->rc = cli_error("logs", true, CLI_FAILED, err->code, "%s", err->message);
+	else if (err) /* the service's code tells what to look up */
+		r->rc = cli_error("logs", false, CLI_FAILED, err->code, "%s: %s", err->code,
+		                  err->message);
 	r->done = true;
 }
 
@@ -146,30 +148,30 @@ int cmd_logs(int argc, char **argv, const struct global_opts *g)
 			free(names);
 			return 0;
 		} else if (a[0] == '-') {
-			fprintf(stderr, "lambdeck logs: unknown or incomplete option '%s'\n", a);
-			usage(stderr);
+			static const char *const options[] = {
+			    "--follow", "--since", "--filter", "--json", "--poll", "--help", NULL};
 			free(names);
-			return 2;
+			if (!strcmp(a, "--since") || !strcmp(a, "--filter"))
+				return cli_error("logs", run.json, CLI_USAGE, "UsageError",
+				                 "%s needs a value", a);
+			return cli_unknown_option("logs", a, options, argc, argv);
 		} else
 			names[n_names++] = a;
 	}
 	int64_t since_ms = tail_parse_since(since, util_now_ms());
 	if (since_ms < 0) {
-		fprintf(stderr,
-		        "lambdeck logs: --since '%s': use 30s, 10m, 2h, 1d or an ISO time\n",
-		        since);
 		free(names);
-		return 2;
+		return cli_error("logs", run.json, CLI_USAGE, "UsageError",
+		                 "--since '%s': use 30s, 10m, 2h, 1d or an ISO time", since);
 	}
 
 	struct lk_error err;
 	lk_error_clear(&err);
 	struct project *proj = NULL;
-	if (project_load(g->project_dir ? g->project_dir : ".", &proj, &err) != 0) {
-		fprintf(stderr, "lambdeck logs: %s\n", err.message);
+	if (cli_project_load(g, &proj, &err) != 0) {
 		project_free(proj);
 		free(names);
-		return 1;
+		return cli_error("logs", run.json, CLI_FAILED, err.code, "%s", err.message);
 	}
 	/* sources: the named functions (or all), group /aws/lambda/<deployed name> */
 	size_t n_src = n_names ? n_names : proj->n_functions;
@@ -179,18 +181,15 @@ int cmd_logs(int argc, char **argv, const struct global_opts *g)
 		const struct project_function *f =
 		    n_names ? project_find(proj, names[i]) : &proj->functions[i];
 		if (!f) {
-			fprintf(stderr, "lambdeck logs: no function '%s' in this project (",
-			        names[i]);
-			for (size_t k = 0; k < proj->n_functions; k++)
-				fprintf(stderr, "%s%s", k ? ", " : "", proj->functions[k].name);
-			fprintf(stderr, ")\n");
+			int rc = cli_unknown_function("logs", proj, names[i], run.json);
+
 			for (size_t k = 0; k < i; k++)
 				free(groups[k]);
 			free(groups);
 			free(src);
 			project_free(proj);
 			free(names);
-			return 2;
+			return rc;
 		}
 		groups[i] =
 		    xasprintf("/aws/lambda/%s", f->deployed_name ? f->deployed_name : f->name);
@@ -198,7 +197,8 @@ int cmd_logs(int argc, char **argv, const struct global_opts *g)
 	}
 	free(names);
 	if (n_src == 0) {
-		fprintf(stderr, "lambdeck logs: the project has no functions\n");
+		cli_error("logs", run.json, CLI_FAILED, "NoFunctions",
+		          "the project has no functions");
 		free(groups);
 		free(src);
 		project_free(proj);
@@ -215,16 +215,14 @@ int cmd_logs(int argc, char **argv, const struct global_opts *g)
 	const struct mode_config *mc = m ? mode_acquire_sync(m, &err) : NULL;
 	struct aws_client *c = NULL;
 	if (!mc) {
-		fprintf(stderr, "lambdeck logs: %s: %s\n", err.code, err.message);
-		run.rc = 1;
+		run.rc = cli_error("logs", run.json, CLI_FAILED, err.code, "%s", err.message);
 		goto out;
 	}
 	struct aws_options ao = {0};
 	mode_aws_options(mc, &ao);
 	c = aws_client_new(&loop, &ao, &err);
 	if (!c) {
-		fprintf(stderr, "lambdeck logs: %s: %s\n", err.code, err.message);
-		run.rc = 1;
+		run.rc = cli_error("logs", run.json, CLI_FAILED, err.code, "%s", err.message);
 		goto out;
 	}
 	struct tail_options to = {.sources = src,

@@ -10,19 +10,51 @@
 #include "backend/history.h"
 #include "backend/project.h"
 #include "cli/cmd_invoke.h"
+#include "cli/output.h"
 
 static void usage(FILE *out)
 {
 	fputs("usage: lambdeck replay [N] [--function F] [--json] [--no-update]\n"
-	      "       lambdeck replay --list [--function F] [--limit N]\n"
+	      "       lambdeck replay --list [--function F] [--limit N] [--json]\n"
 	      "\n"
-	      "N counts back from the newest invocation (1 = the newest, the default).\n",
+	      "N counts back from the newest invocation (1 = the newest, the default).\n"
+	      "  --function F  only F's invocations\n"
+	      "  --list        print the numbered history instead of replaying\n"
+	      "  --limit N     --list: at most N entries (default 20)\n"
+	      "  --json        one JSON object: the result (as 'invoke --json'), or with --list\n"
+	      "                an array of entries\n"
+	      "  --no-update   LOCAL: do not build + deploy before invoking\n"
+	      "Global options that apply (LOCAL build + deploy first): --skip-deps,\n"
+	      "--env-vars FILE, --parameter-overrides, --stage (see 'lambdeck --help').\n",
 	      out);
 }
 
 static bool matches(const struct history_entry *e, const char *function)
 {
 	return !function || !strcmp(e->function, function);
+}
+
+/* --list --json: the entries as history.jsonl records them (history_entry_to_json), newest
+ * first, each with its number n for 'lambdeck replay N'; one array. */
+static void print_list_json(const struct history *h, const char *function, int limit)
+{
+	cJSON *arr = cJSON_CreateArray();
+	int n = 0;
+
+	for (size_t i = h->n; i-- > 0 && n < limit;) {
+		char *text;
+		cJSON *o;
+
+		if (!matches(&h->entries[i], function))
+			continue;
+		text = history_entry_to_json(&h->entries[i]);
+		if (!(o = cJSON_Parse(text)))
+			o = cJSON_CreateObject();
+		free(text);
+		cJSON_AddNumberToObject(o, "n", ++n);
+		cJSON_AddItemToArray(arr, o);
+	}
+	cli_json_print(arr);
 }
 
 static void print_list(const struct history *h, const char *function, int limit)
@@ -94,6 +126,9 @@ int cmd_replay(int argc, char **argv, const struct global_opts *g)
 	uv_loop_t loop;
 	int rc = 1, seen = 0;
 
+	static const char *const options[] = {"--function",  "--list", "--limit", "--json",
+	                                      "--no-update", "--help", NULL};
+
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		char *end;
@@ -110,28 +145,35 @@ int cmd_replay(int argc, char **argv, const struct global_opts *g)
 			function = argv[++i];
 		} else if (!strcmp(a, "--limit") && i + 1 < argc) {
 			limit = strtol(argv[++i], &end, 10);
-			if (*end || limit < 1) {
-				usage(stderr);
-				return 2;
-			}
+			if (*end || limit < 1)
+				return cli_error("replay", json, CLI_USAGE, "UsageError",
+				                 "--limit needs a positive number");
 		} else if (a[0] != '-' && (nth = strtol(a, &end, 10), !*end) && nth >= 1) {
 			continue;
+		} else if (a[0] == '-' && !(a[1] >= '0' && a[1] <= '9')) {
+			return cli_unknown_option("replay", a, options, argc, argv);
 		} else {
 			usage(stderr);
-			return 2;
+			return CLI_USAGE;
 		}
 	}
-	if (project_load(g->project_dir, &p, &err) < 0) {
-		fprintf(stderr, "lambdeck: %s\n", err.message);
+	if (cli_project_load(g, &p, &err) < 0) {
 		project_free(p);
-		return 1;
+		return cli_error("replay", json, CLI_FAILED, err.code, "%s", err.message);
+	}
+	if (function && !project_find(p, function)) {
+		rc = cli_unknown_function("replay", p, function, json);
+		goto out;
 	}
 	if (history_load(p->dir, &h, &err) < 0) {
-		fprintf(stderr, "lambdeck: %s\n", err.message);
+		rc = cli_error("replay", json, CLI_FAILED, err.code, "%s", err.message);
 		goto out;
 	}
 	if (list) {
-		print_list(&h, function, (int)limit);
+		if (json)
+			print_list_json(&h, function, (int)limit);
+		else
+			print_list(&h, function, (int)limit);
 		rc = 0;
 		goto out;
 	}
@@ -141,13 +183,14 @@ int cmd_replay(int argc, char **argv, const struct global_opts *g)
 			break;
 		}
 	if (!pick) {
-		fprintf(stderr, "lambdeck: no invocation #%ld in the history%s%s (%d recorded)\n",
-		        nth, function ? " of " : "", function ? function : "", seen);
+		rc = cli_error("replay", json, CLI_FAILED, "NotFound",
+		               "no invocation #%ld in the history%s%s (%d recorded)", nth,
+		               function ? " of " : "", function ? function : "", seen);
 		goto out;
 	}
 	if (!project_find(p, pick->function)) {
-		fprintf(stderr, "lambdeck: the project has no function '%s' any more\n",
-		        pick->function);
+		rc = cli_error("replay", json, CLI_FAILED, "UnknownFunction",
+		               "the project has no function '%s' any more", pick->function);
 		goto out;
 	}
 	/* The history may change under us (another console): keep a private copy. */
@@ -155,7 +198,7 @@ int cmd_replay(int argc, char **argv, const struct global_opts *g)
 	uv_loop_init(&loop);
 	cli_mode_options(g, p, &mo);
 	if (!(ctx = invoke_ctx_new(&loop, p, &mo, &err))) {
-		fprintf(stderr, "lambdeck: %s\n", err.message);
+		rc = cli_error("replay", json, CLI_FAILED, err.code, "%s", err.message);
 	} else {
 		struct invoke_request req = {
 		    .function = e.function,
@@ -176,7 +219,7 @@ int cmd_replay(int argc, char **argv, const struct global_opts *g)
 			        e.event_name ? e.event_name : "its event");
 		if (invoke_run_sync(ctx, &req, on_done, &st, &err) < 0 &&
 		    strcmp(err.code, "InvokeFailed"))
-			fprintf(stderr, "lambdeck: %s\n", err.message), rc = 1;
+			rc = cli_error("replay", json, CLI_FAILED, err.code, "%s", err.message);
 		else
 			rc = st.rc;
 		invoke_ctx_free(ctx);

@@ -19,6 +19,7 @@
 #include "backend/testrun.h"
 #include "cli/cmd_invoke.h"
 #include "cli/commands.h"
+#include "cli/output.h"
 
 struct cli_test {
 	uv_loop_t *loop;
@@ -301,9 +302,10 @@ int cmd_test(int argc, char **argv, const struct global_opts *g)
 			usage(stdout);
 			return 0;
 		} else {
-			fprintf(stderr, "lambdeck test: unknown option %s\n", a);
-			usage(stderr);
-			return 2;
+			static const char *const options[] = {
+			    "--watch",    "--json",  "--quiet", "--snapshots", "--timeout",
+			    "--debounce", "--junit", "--help",  NULL};
+			return cli_unknown_option("test", a, options, argc, argv);
 		}
 	}
 	const char *codeset = nl_langinfo(CODESET);
@@ -311,16 +313,15 @@ int cmd_test(int argc, char **argv, const struct global_opts *g)
 
 	struct project *p = NULL;
 	struct lk_error err = {0};
-	if (project_load(g->project_dir ? g->project_dir : ".", &p, &err) != 0) {
+	if (cli_project_load(g, &p, &err) != 0) {
 		fprintf(stderr, "lambdeck test: warning: ");
 		print_sanitised(stderr, err.message);
 		fputc('\n', stderr);
 	}
 	if (!p || !p->dir) {
-		fprintf(stderr, "lambdeck test: cannot open project %s\n",
-		        g->project_dir ? g->project_dir : ".");
 		project_free(p);
-		return 1;
+		return cli_error("test", c.json, CLI_FAILED, "ProjectError",
+		                 "cannot open project %s", g->project_dir ? g->project_dir : ".");
 	}
 	c.project = p;
 	c.snapshots = snapshots;
@@ -353,9 +354,8 @@ int cmd_test(int argc, char **argv, const struct global_opts *g)
 		cli_mode_options(g, p, &mo);
 		c.ctx = invoke_ctx_new(&loop, p, &mo, &err);
 		if (!c.ctx) {
-			fputs("lambdeck test: --snapshots: ", stderr);
-			print_sanitised(stderr, err.message);
-			fputc('\n', stderr);
+			cli_error("test", c.json, CLI_FAILED, err.code, "--snapshots: %s",
+			          err.message);
 			testrun_free(c.tr);
 			uv_run(&loop, UV_RUN_DEFAULT);
 			uv_loop_close(&loop);
@@ -380,8 +380,8 @@ int cmd_test(int argc, char **argv, const struct global_opts *g)
 			stop_loop(&c);
 			rc = 1;
 		} else if (!c.json) {
-			fprintf(stderr, "watching %zu directories under ",
-			        testrun_watch_dirs(c.tr));
+			fprintf(stderr, "watching %zu %s under ", testrun_watch_dirs(c.tr),
+			        cli_plural(testrun_watch_dirs(c.tr), "directory", "directories"));
 			print_sanitised(stderr, p->dir);
 			fputc('\n', stderr);
 			if (testrun_watch_problem(c.tr)) {

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/childguard.h"
 #include "cli/commands.h"
+#include "cli/output.h"
 
 static const struct command commands[] = {
     {"functions", "list the project's functions as discovered", cmd_functions},
@@ -34,7 +36,15 @@ static void usage(FILE *out)
 	      "  --region NAME       AWS region (implies --aws)\n"
 	      "  --endpoint-url URL  any AWS-compatible endpoint (implies --aws)\n"
 	      "  --keep-emulator     leave a started emulator running on exit\n"
-	      "  --keymap FILE       extra key bindings\n"
+	      "  --stage NAME        the stage for serverless.yml (${opt:stage}, ${sls:stage})\n"
+	      "  --env-vars FILE     environment overrides in SAM's env.json format:\n"
+	      "                      {\"Parameters\": {VAR: v}, \"Function\": {VAR: v}}\n"
+	      "  --parameter-overrides 'K=V K2=V2'\n"
+	      "                      template parameters (also ParameterKey=K,ParameterValue=V;\n"
+	      "                      repeatable)\n"
+	      "  --skip-deps         never run pip/npm: build, deploy, invoke, replay and the\n"
+	      "                      console use the cached dependencies, if any\n"
+	      "  --keymap FILE|vim   extra key bindings: a keymap file or a built-in map\n"
 	      "  --ascii             draw with ASCII only\n"
 	      "  --read-only         browse only: no deploy, invoke, edit or test runs\n"
 	      "  --low-bandwidth[=on|off|auto]\n"
@@ -48,8 +58,12 @@ static void usage(FILE *out)
 	      "  -V, --version       version\n"
 	      "\n"
 	      "Environment: LAMBDECK_LOW_BANDWIDTH, LAMBDECK_MOUSE (on|off|auto, below\n"
-	      "the options), VISUAL, EDITOR, NO_COLOR, AWS_PROFILE, AWS_REGION,\n"
-	      "AWS_ENDPOINT_URL.\n"
+	      "the options; the console's only), VISUAL, EDITOR, NO_COLOR, AWS_PROFILE,\n"
+	      "AWS_REGION, AWS_ENDPOINT_URL.\n"
+	      "\n"
+	      "Exit status: 0 ok, 1 the operation failed, 2 usage (unknown option, command,\n"
+	      "function or event; bad value). --json: camelCase, one JSON document per line,\n"
+	      "{\"error\": {\"code\", \"message\"}} on failure.\n"
 	      "\n"
 	      "Commands:\n",
 	      out);
@@ -71,6 +85,10 @@ static const char **value_option(struct global_opts *g, const char *name)
 		return &g->endpoint;
 	if (!strcmp(name, "--keymap"))
 		return &g->keymap;
+	if (!strcmp(name, "--stage"))
+		return &g->project.stage;
+	if (!strcmp(name, "--env-vars"))
+		return &g->project.env_vars_file;
 	return NULL;
 }
 
@@ -86,7 +104,21 @@ static bool *flag_option(struct global_opts *g, const char *name)
 		return &g->ascii;
 	if (!strcmp(name, "--read-only"))
 		return &g->read_only;
+	if (!strcmp(name, "--skip-deps"))
+		return &g->project.skip_deps;
 	return NULL;
+}
+
+/* --parameter-overrides may be given several times ("A=1" "B=2" or "A=1 B=2"): the values
+ * are joined with blanks, in order (later ones win for the same name). */
+static void add_parameter_overrides(struct global_opts *g, const char *value)
+{
+	static struct buf joined; /* lives as long as the process */
+
+	if (joined.len)
+		buf_putc(&joined, ' ');
+	buf_puts(&joined, value);
+	g->project.parameter_overrides = joined.data;
 }
 
 /* Reads on/off/auto (and the usual yes/no, true/false, 1/0); -1 when it is none of them. */
@@ -109,7 +141,8 @@ static int parse_switch(const char *v)
 /* Settings that take an optional on/off/auto value, with an environment variable below the
  * option: --low-bandwidth, --mouse (and --no-mouse). Returns 1 when a was one of them, 0
  * when not, -1 (message printed) on a bad value. */
-static int switch_option(const char *a, enum opt_switch *low_bw, enum opt_switch *mouse)
+static int switch_option(const char *a, enum opt_switch *low_bw, enum opt_switch *mouse,
+                         bool set[2])
 {
 	static const struct {
 		const char *name;
@@ -119,6 +152,7 @@ static int switch_option(const char *a, enum opt_switch *low_bw, enum opt_switch
 
 	if (!strcmp(a, "--no-mouse")) {
 		*mouse = OPT_OFF;
+		set[1] = true;
 		return 1;
 	}
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -131,26 +165,58 @@ static int switch_option(const char *a, enum opt_switch *low_bw, enum opt_switch
 			return -1;
 		}
 		*(i == 0 ? low_bw : mouse) = (enum opt_switch)v;
+		set[i] = true;
 		return 1;
 	}
 	return 0;
 }
 
-/* Sets *out from the environment variable when it is set and not empty; returns -1 (message
- * printed) when its value is bad. */
-static int env_switch(const char *name, enum opt_switch *out)
+/* Console settings from the environment, below the options: sets *out from the variable
+ * when it is set and not empty; a bad value is a warning (the default stays). Subcommands
+ * never read them, so a console variable cannot break a script. */
+static void env_switch(const char *name, enum opt_switch *out)
 {
 	const char *v = getenv(name);
 	int r;
 
 	if (!v || !*v)
-		return 0;
+		return;
 	if ((r = parse_switch(v)) < 0) {
-		fprintf(stderr, "lambdeck: %s=%s: expected on, off or auto\n", name, v);
-		return -1;
+		struct buf b = {0};
+
+		buf_puts(&b, "");
+		util_sanitize(v, strlen(v), false, false, &b);
+		fprintf(stderr, "lambdeck: warning: %s=%s: expected on, off or auto; ignored\n",
+		        name, b.data);
+		buf_free(&b);
+		return;
 	}
 	*out = (enum opt_switch)r;
-	return 0;
+}
+
+/* An unknown global option or command: says so with the closest name, then the usage. */
+static int unknown(const char *what, const char *a)
+{
+	static const char *const names[] = {
+	    "--project",       "--local",         "--aws",
+	    "--profile",       "--region",        "--endpoint-url",
+	    "--keep-emulator", "--keymap",        "--ascii",
+	    "--read-only",     "--low-bandwidth", "--mouse",
+	    "--no-mouse",      "--help",          "--version",
+	    "--stage",         "--env-vars",      "--parameter-overrides",
+	    "--skip-deps"};
+	const char *cmds[sizeof(commands) / sizeof(commands[0])];
+	char hint[128] = "";
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		cmds[i] = commands[i].name;
+	if (a[0] == '-')
+		cli_did_you_mean(hint, sizeof(hint), a, names, sizeof(names) / sizeof(names[0]));
+	else
+		cli_did_you_mean(hint, sizeof(hint), a, cmds, sizeof(cmds) / sizeof(cmds[0]));
+	cli_error(NULL, false, CLI_USAGE, "UsageError", "unknown %s '%s'%s", what, a, hint);
+	usage(stderr);
+	return CLI_USAGE;
 }
 
 /* auto low bandwidth: the console's terminal is at the end of an SSH connection. */
@@ -169,11 +235,13 @@ int main(int argc, char **argv)
 	char **rest = argv;
 	int nrest = 0;
 	enum opt_switch low_bw = OPT_OFF, mouse = OPT_AUTO;
+	bool switch_set[2] = {false, false}; /* --low-bandwidth, --mouse given */
 
+	/* The guard of a child's process group (backend/childguard.h), not a command. */
+	if (argc > 1 && !strcmp(argv[1], CHILDGUARD_ARG))
+		return childguard_main(argc, argv);
+	childguard_enable();
 	setlocale(LC_ALL, "");
-	if (env_switch("LAMBDECK_LOW_BANDWIDTH", &low_bw) < 0 ||
-	    env_switch("LAMBDECK_MOUSE", &mouse) < 0)
-		return 2;
 	/* Global options may stand anywhere; everything else goes to the subcommand. */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -189,7 +257,13 @@ int main(int argc, char **argv)
 			break;
 		}
 		snprintf(name, sizeof(name), "%.*s", eq && a[0] == '-' ? (int)(eq - a) : 63, a);
-		if ((val = value_option(&g, name))) {
+		if (!strcmp(name, "--parameter-overrides")) {
+			if (!eq && i + 1 >= argc) {
+				fprintf(stderr, "lambdeck: %s needs a value\n", name);
+				return 2;
+			}
+			add_parameter_overrides(&g, eq ? eq + 1 : argv[++i]);
+		} else if ((val = value_option(&g, name))) {
 			if (eq) {
 				*val = eq + 1;
 			} else if (i + 1 < argc) {
@@ -200,7 +274,7 @@ int main(int argc, char **argv)
 			}
 		} else if ((flag = flag_option(&g, a))) {
 			*flag = true;
-		} else if ((sw = switch_option(a, &low_bw, &mouse)) != 0) {
+		} else if ((sw = switch_option(a, &low_bw, &mouse, switch_set)) != 0) {
 			if (sw < 0)
 				return 2;
 		} else if (!cmd && (!strcmp(a, "-h") || !strcmp(a, "--help"))) {
@@ -210,18 +284,13 @@ int main(int argc, char **argv)
 			printf("lambdeck %s\n", LAMBDECK_VERSION);
 			return 0;
 		} else if (!cmd && a[0] == '-') {
-			fprintf(stderr, "lambdeck: unknown option '%s'\n", a);
-			usage(stderr);
-			return 2;
+			return unknown("option", a);
 		} else if (!cmd) {
 			for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
 				if (!strcmp(a, commands[c].name))
 					cmd = &commands[c];
-			if (!cmd) {
-				fprintf(stderr, "lambdeck: unknown command '%s'\n", a);
-				usage(stderr);
-				return 2;
-			}
+			if (!cmd)
+				return unknown("command", a);
 			rest[nrest++] = argv[i];
 		} else {
 			rest[nrest++] = argv[i];
@@ -230,6 +299,16 @@ int main(int argc, char **argv)
 	if (g.force_aws && g.force_local) {
 		fprintf(stderr, "lambdeck: --aws and --local exclude each other\n");
 		return 2;
+	}
+	if (!cmd) { /* the console's variables: below the options, read by the console only */
+		enum opt_switch env_low = OPT_OFF, env_mouse = OPT_AUTO;
+
+		env_switch("LAMBDECK_LOW_BANDWIDTH", &env_low);
+		env_switch("LAMBDECK_MOUSE", &env_mouse);
+		if (!switch_set[0])
+			low_bw = env_low;
+		if (!switch_set[1])
+			mouse = env_mouse;
 	}
 	g.low_bandwidth = low_bw == OPT_ON || (low_bw == OPT_AUTO && under_ssh());
 	g.mouse = mouse;

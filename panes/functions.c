@@ -673,12 +673,14 @@ static void move_cursor(struct functions *st, long delta)
  * (cheap) for the text to show. */
 static void check_load_error(struct functions *st)
 {
-	struct project *tmp = NULL;
+	struct project *tmp = NULL, *cur = app_project(st->p->app);
+	struct project_options o;
 	struct lk_error err;
 
 	free(st->load_error);
 	st->load_error = NULL;
-	if (project_load(app_project(st->p->app)->dir, &tmp, &err) < 0) {
+	project_options_of(cur, &o); /* the overrides the app loaded it with */
+	if (project_load_with(cur->dir, &o, &tmp, &err) < 0) {
 		struct buf b = {0};
 		util_sanitize(err.message, strlen(err.message), false, false, &b);
 		st->load_error = buf_steal(&b);
@@ -813,6 +815,8 @@ static void start_status(struct functions *st)
 {
 	struct status_job *job;
 
+	if (st->destroyed)
+		return; /* a deploy finishing after destroy: nobody would take the result */
 	if (st->status_job) {
 		st->status_pending = true;
 		return;
@@ -928,12 +932,14 @@ struct fdeploy {
 	struct deploy_full_job *d;
 	struct buf line; /* the output line being collected */
 	char last[200];  /* the last complete output line (sanitised) */
+	bool cancelled;  /* by the user (C-x) or on quit: its end is no failure */
 };
 
 static void full_cancel_cb(void *ud)
 {
 	struct fdeploy *fd = ud;
 
+	fd->cancelled = true;
 	if (fd->d)
 		deploy_full_cancel(fd->d);
 }
@@ -965,6 +971,10 @@ static void full_exit(void *user, int status, const struct lk_error *err)
 
 	if (status == 0)
 		app_job_finish(fd->job, true, "full deploy finished");
+	else if (fd->cancelled && status > 0)
+		app_job_finish(fd->job, true,
+		               "full deploy cancelled (the tool may have changed "
+		               "part of the stack: check it before deploying again)");
 	else if (status < 0)
 		app_job_finish(fd->job, false, "full deploy: %s",
 		               err ? err->message : "cannot start the deploy tool");
@@ -1059,7 +1069,7 @@ static void quick_function_done(void *user, const struct deploy_result *res)
 	struct functions *st = q->st;
 	bool ok = res->outcome != DEPLOY_FAILED && res->outcome != DEPLOY_CANCELLED;
 
-	if (st && !st->closing)
+	if (st && !st->destroyed) /* the badges are freed by destroy */
 		pane_functions_set_badge(st->p, res->function, FUNCTIONS_BADGE_DEPLOY,
 		                         ok ? theme_glyph(THEME_GLYPH_ARROW_UP)
 		                            : theme_glyph(THEME_GLYPH_CROSS),
@@ -1086,8 +1096,7 @@ static void quick_all_done(void *user, const struct deploy_result *results, size
 	buf_free(&b);
 	if (st) {
 		st->deploys_running--;
-		if (!st->closing)
-			start_status(st);
+		start_status(st); /* not after destroy (start_status checks) */
 		free_client_if_done(st);
 	}
 	free(q->name);
@@ -1711,6 +1720,13 @@ static int functions_request(struct pane *p, enum request req)
 	case REQ_FUNCTIONS_WATCH:
 		toggle_watch(st);
 		return PANE_REDRAW;
+	case REQ_FUNCTIONS_SKIP_DEPS:
+		app_message(st->p->app, APP_MSG_INFO, "%s",
+		            app_toggle_skip_deps(st->p->app)
+		                ? "dependencies off: builds skip pip/npm and use what was installed"
+		                : "dependencies on: builds install what requirements.txt / "
+		                  "package.json declare");
+		return PANE_REDRAW;
 	default:
 		return PANE_UNHANDLED;
 	}
@@ -1814,8 +1830,9 @@ static const char *functions_status(struct pane *p, char *buf, size_t len)
 	if (st->load_error)
 		snprintf(buf, len, "error");
 	else
-		snprintf(buf, len, "%zu function%s%s", proj->n_functions,
-		         proj->n_functions == 1 ? "" : "s", st->watch ? "  watch on" : "");
+		snprintf(buf, len, "%zu function%s%s%s", proj->n_functions,
+		         proj->n_functions == 1 ? "" : "s", st->watch ? "  watch on" : "",
+		         proj->skip_deps ? "  deps off" : "");
 	return buf;
 }
 

@@ -30,6 +30,10 @@ struct project *app_project(struct app *a);
 /* Reloads the project from disk (e.g. after lambdeck.json changed); delivers
  * APP_EVENT_PROJECT to every pane; a parse error is shown in the status bar. */
 void app_reload_project(struct app *a);
+/* Dependencies off/on for the console's builds (--skip-deps, "skip_deps" in lambdeck.json,
+ * or this toggle): flips the toggle, reloads the project with it (APP_EVENT_PROJECT) and
+ * returns whether installs are now skipped. */
+bool app_toggle_skip_deps(struct app *a);
 /* --read-only: panes must not deploy, invoke, edit, run tests or write files. */
 bool app_read_only(struct app *a);
 /* Convenience: when read-only, shows "read-only: <what> is disabled" and returns true. */
@@ -57,8 +61,9 @@ void app_focus(struct app *a, struct pane *p);
 /* --- status bar ------------------------------------------------------------------------- */
 
 enum app_msg_level { APP_MSG_INFO, APP_MSG_WARN, APP_MSG_ERROR };
-/* Shows a message in the status bar; it fades after a few seconds (errors stay longer).
- * The text is sanitised. */
+/* Shows a message in the status bar; it fades after a few seconds (errors stay longer) and
+ * is cut at the bar's width, but the messages view (request "messages", key m) keeps the
+ * last 100 whole. The text is sanitised. */
 void app_message(struct app *a, enum app_msg_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void app_vmessage(struct app *a, enum app_msg_level level, const char *fmt, va_list ap);
@@ -76,10 +81,12 @@ const struct mode_config *app_mode_config(struct app *a);
 
 /* --- jobs ------------------------------------------------------------------------------- */
 
-/* A job is a long-running operation shown in the status bar with a progress bar. The
- * caller owns the handle from app_job_start until it calls app_job_finish (which frees it).
- * cancel (may be NULL) is called when the user cancels the job or quits: it must make the
- * operation end soon; the owner still calls app_job_finish afterwards. */
+/* A job is a long-running operation shown in the status bar with a progress bar (builds,
+ * deploys, invocations, test runs); q asks before quitting while one runs. The caller owns
+ * the handle from app_job_start until it calls app_job_finish (which frees it). cancel (may
+ * be NULL) is called when the user cancels the job or quits: it must make the operation end
+ * soon; it may also call app_job_finish itself (synchronously); otherwise the owner calls it
+ * afterwards. */
 struct app_job;
 typedef void (*app_job_cancel_fn)(void *ud);
 struct app_job *app_job_start(struct app *a, const char *name, app_job_cancel_fn cancel, void *ud);

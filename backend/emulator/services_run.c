@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "backend/childguard.h"
 #include "backend/emulator/emu_internal.h"
 #include "backend/emulator/services_run.h"
 
@@ -354,8 +355,8 @@ static void on_output(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 		uv_close((uv_handle_t *)st, (uv_close_cb)free);
 		if ((uv_pipe_t *)st == s->out)
 			s->out = NULL;
-		else
-			s->err = NULL;
+		else if ((uv_pipe_t *)st == s->err)
+			s->err = NULL; /* else a pipe of an earlier run */
 	}
 	free(b->base);
 }
@@ -384,7 +385,7 @@ static int svc_spawn(struct svc *s, char **argv, bool aux)
 	uv_process_options_t po = {0};
 	uv_stdio_container_t stdio[3];
 	size_t n = 0, k = 0;
-	char **env;
+	char **env, **gargv;
 	int rc;
 
 	while (environ[n])
@@ -422,8 +423,9 @@ static int svc_spawn(struct svc *s, char **argv, bool aux)
 	stdio[1].data.stream = (uv_stream_t *)s->out;
 	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 	stdio[2].data.stream = (uv_stream_t *)s->err;
-	po.file = argv[0];
-	po.args = argv;
+	gargv = childguard_argv(argv, s->r->o.project_dir); /* the group dies with the emulator */
+	po.file = gargv[0];
+	po.args = gargv;
 	po.env = env;
 	po.cwd = s->r->o.project_dir;
 	po.flags = UV_PROCESS_DETACHED; /* setsid: its own process group, killed as one */
@@ -431,6 +433,7 @@ static int svc_spawn(struct svc *s, char **argv, bool aux)
 	po.stdio_count = 3;
 	po.exit_cb = on_exit_cb;
 	rc = uv_spawn(s->r->loop, s->proc, &po);
+	childguard_argv_free(gargv);
 	vec_free(env);
 	if (rc != 0) {
 		uv_close((uv_handle_t *)s->proc, (uv_close_cb)free);
@@ -561,6 +564,15 @@ static void svc_close_timer(struct svc *s)
 		uv_close((uv_handle_t *)s->timer, (uv_close_cb)free);
 		s->timer = NULL;
 	}
+}
+
+static void svc_close_pipes(struct svc *s)
+{
+	if (s->out && !uv_is_closing((uv_handle_t *)s->out))
+		uv_close((uv_handle_t *)s->out, (uv_close_cb)free);
+	if (s->err && !uv_is_closing((uv_handle_t *)s->err))
+		uv_close((uv_handle_t *)s->err, (uv_close_cb)free);
+	s->out = s->err = NULL;
 }
 
 static void on_stop_grace(uv_timer_t *t)
@@ -842,10 +854,14 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
 	enum svc_state was = s->state;
 	char why[200];
 
+	/* what is left of its group (children of a guard that was killed) goes with it: it
+	 * would hold the port and the output pipes */
+	kill(-p->pid, SIGKILL);
 	uv_close((uv_handle_t *)p, (uv_close_cb)free);
 	s->proc = NULL;
 	probe_close(s);
 	if (s->r->stopping) {
+		svc_close_pipes(s);
 		svc_close_timer(s);
 		if (s->state != SVC_FAILED)
 			svc_set_state(s, SVC_STOPPED, NULL);
@@ -1019,33 +1035,6 @@ static void on_control_poll(uv_timer_t *t)
 
 /* ---- lifecycle ---- */
 
-/* A state.json left by an emulator that died without stopping its services: the group is
- * killed if it is still there and led by the same program. */
-static void sweep_leftover(struct svc *s)
-{
-	char *path = util_path_join(s->dir, "state.json");
-	struct buf b = {0};
-	cJSON *j;
-
-	if (util_read_file(path, &b, NULL) == 0 && (j = cJSON_ParseWithLength(b.data, b.len))) {
-		const cJSON *pid = cJSON_GetObjectItemCaseSensitive(j, "pid");
-		const cJSON *epid = cJSON_GetObjectItemCaseSensitive(j, "emulator_pid");
-
-		if (cJSON_IsNumber(pid) && pid->valueint > 1 && cJSON_IsNumber(epid) &&
-		    epid->valueint != (int)getpid() && kill(epid->valueint, 0) != 0 &&
-		    getpgid(pid->valueint) == pid->valueint) {
-			run_log(s->r,
-			        "service %s: stopping process group %d left by an emulator that "
-			        "died",
-			        s->spec->name, pid->valueint);
-			kill(-pid->valueint, SIGKILL);
-		}
-		cJSON_Delete(j);
-	}
-	buf_free(&b);
-	free(path);
-}
-
 struct services_run *services_run_new(uv_loop_t *loop, struct services_config *c,
                                       const struct services_run_options *o)
 {
@@ -1077,7 +1066,6 @@ struct services_run *services_run_new(uv_loop_t *loop, struct services_config *c
 		s->timer = xcalloc(1, sizeof(*s->timer));
 		uv_timer_init(loop, s->timer);
 		s->timer->data = s;
-		sweep_leftover(s);
 	}
 	/* requests left from before this emulator are stale */
 	{

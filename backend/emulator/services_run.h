@@ -5,6 +5,9 @@
  * Requests from the CLI arrive as files in STATE/services/control/ ("OP NAME", OP one of
  * start, stop, restart, reset); each is removed once handled.
  *
+ * Every command runs through the child guard (backend/childguard.h) in its own process
+ * group: the group ends with the emulator, however the emulator ends.
+ *
  * Call order: services_run_new() after the emulator listens; services_run_stop() at
  * shutdown (process groups get SIGTERM, SIGKILL after 5 s; the loop runs until they are
  * gone); services_run_free() after uv_run has returned. */

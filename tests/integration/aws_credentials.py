@@ -181,10 +181,10 @@ JSON
         d = {}
     checks = {c["call"]: c for c in d.get("checks", [])}
     lam_check = checks.get("lambda ListFunctions", {})
-    check(p.returncode == 1 and d.get("credentials", {}).get("session_token") is True and
+    check(p.returncode == 1 and d.get("credentials", {}).get("sessionToken") is True and
           d["endpoints"]["logs"]["source"] == "--endpoint-url" and
-          lam_check.get("error") in ("UnrecognizedClientException", None) and
-          any(c.get("error") == "UnrecognizedClientException" and c.get("request_id") == "rid-9"
+          (lam_check.get("error") or {}).get("code") in ("UnrecognizedClientException", None) and
+          any((c.get("error") or {}).get("code") == "UnrecognizedClientException" and c["error"].get("requestId") == "rid-9"
               for c in checks.values()),
           "doctor --json reports a failing call with code and request id", p.stdout.decode())
     p = subprocess.run([lam, "--project", tmp, "--aws", "doctor", "--no-call"], env=awsfake.base_env(tmp, {"AWS_REGION": "eu-north-1"}),

@@ -41,7 +41,7 @@ jq_() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); pr
 # 1. first build: installs the dependency, shows pip's output
 "$LAMBDECK" --project "$P" build --json Fn >"$T/out1.json" 2>"$T/err1" || { cat "$T/err1"; fail "first build"; }
 [ "$(jq_ "$T/out1.json" 'd[0]["outcome"]')" = built ] || fail "outcome: $(cat "$T/out1.json")"
-[ "$(jq_ "$T/out1.json" 'd[0]["deps_installed"]')" = True ] || fail "deps not installed"
+[ "$(jq_ "$T/out1.json" 'd[0]["depsInstalled"]')" = True ] || fail "deps not installed"
 grep -q "Successfully installed lkdemo" "$T/err1" || fail "installer output not shown: $(cat "$T/err1")"
 grep -q '\$ python3 -m pip install' "$T/err1" || fail "installer command not shown"
 unzip -tq "$ZIP" >/dev/null || fail "unzip -t"
@@ -54,7 +54,7 @@ grep -qx "requirements.txt" "$T/list1" || fail "requirements.txt missing"
 sort -c "$T/list1" 2>/dev/null || LC_ALL=C sort -c "$T/list1" || fail "entries not sorted"
 # the dependency really works from the zip
 mkdir "$T/x" && (cd "$T/x" && unzip -q "$ZIP" && /usr/bin/python3 -c 'import app; assert app.handler({}, None) == 42') || fail "packaged code does not run"
-SHA1=$(jq_ "$T/out1.json" 'd[0]["code_sha256"]')
+SHA1=$(jq_ "$T/out1.json" 'd[0]["codeSha256"]')
 [ "$SHA1" = "$(/usr/bin/python3 -c 'import base64,hashlib,sys; print(base64.b64encode(hashlib.sha256(open(sys.argv[1],"rb").read()).digest()).decode())' "$ZIP")" ] || fail "code_sha256 is not base64(sha256(zip))"
 
 # 2. nothing changed: unchanged, installer not run, zip untouched
@@ -70,7 +70,7 @@ printf '\n# edited\n' >>"$P/src/app.py"
 [ "$(jq_ "$T/out3.json" 'd[0]["outcome"]')" = built ] || fail "third build"
 [ "$(jq_ "$T/out3.json" 'd[0]["full"]')" = False ] || fail "not patched"
 [ "$(jq_ "$T/out3.json" 'd[0]["changed"]')" = 1 ] || fail "changed count"
-[ "$(jq_ "$T/out3.json" 'd[0]["deps_cached"]')" = True ] || fail "deps not from the cache"
+[ "$(jq_ "$T/out3.json" 'd[0]["depsCached"]')" = True ] || fail "deps not from the cache"
 ! grep -q "pip install" "$T/err3" || fail "installer ran for a code-only change"
 cp "$ZIP" "$T/zip3"
 # a full rebuild of the same tree is byte-identical
@@ -92,9 +92,14 @@ cp "$T/req" "$P/src/requirements.txt"
 ! grep -q "pip install" "$T/err5" || fail "installer ran for a cached requirements.txt"
 ls "$P/.lambdeck/build/Fn/deps" | grep -q '\.tmp$' && fail "staging dir left behind"
 
-# 5. an unknown function fails, the others still build; exit status 1
-if "$LAMBDECK" --project "$P" build Nope Other >"$T/out6" 2>&1; then fail "unknown function: exit 0"; fi
-grep -q "^Nope .*no such function" "$T/out6" || fail "unknown: $(cat "$T/out6")"
+# 5. an unknown function is a usage error (exit 2, as in every command), nothing is built;
+#    the others build when named alone
+rc=0
+"$LAMBDECK" --project "$P" build Nope Other >"$T/out6" 2>&1 || rc=$?
+[ $rc = 2 ] || fail "unknown function: exit status not 2: $(cat "$T/out6")"
+grep -q "unknown function 'Nope'" "$T/out6" || fail "unknown: $(cat "$T/out6")"
+grep -q "^Other .*built" "$T/out6" && fail "Other built despite the usage error"
+"$LAMBDECK" --project "$P" build Other >"$T/out6" 2>&1 || fail "Other alone: $(cat "$T/out6")"
 grep -q "^Other .*built" "$T/out6" || fail "Other not built: $(cat "$T/out6")"
 # 6. another process builds the same function (holds its lock): we wait for it, then build
 echo "# waited" >>"$P/src/app.py"

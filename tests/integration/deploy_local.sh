@@ -41,17 +41,20 @@ grep -q "^HelloFunction .*updated" "$T/d2" || fail "HelloFunction not updated: $
 grep -q "^OrdersFunction .*unchanged" "$T/d2" || fail "OrdersFunction not skipped: $(cat "$T/d2")"
 invoke HelloFunction '{"name":"Ada"}' | grep -q 'Hello, Ada! (v2)' || fail "new code not live: $(cat "$T/resp.json")"
 # the deployed CodeSha256 is the local artifact's
-LOCAL=$("$LAMBDECK" --project "$P" build --json HelloFunction | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["code_sha256"])')
+LOCAL=$("$LAMBDECK" --project "$P" build --json HelloFunction | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["codeSha256"])')
 REMOTE=$(/usr/bin/aws --endpoint-url "$ENDPOINT" lambda get-function --function-name HelloFunction --query Configuration.CodeSha256 --output text)
 [ "$LOCAL" = "$REMOTE" ] || fail "CodeSha256 local $LOCAL != deployed $REMOTE"
 
-# 3. nothing changed: skipped; --force uploads anyway; unknown names fail (exit 1)
+# 3. nothing changed: skipped; --force uploads anyway; unknown names are usage errors (exit 2)
 "$LAMBDECK" --project "$P" deploy >"$T/d3" 2>&1 || fail "third deploy"
 [ "$(grep -c ' unchanged ' "$T/d3")" = 2 ] || fail "not skipped: $(cat "$T/d3")"
 "$LAMBDECK" --project "$P" deploy --force HelloFunction >"$T/d4" 2>&1 || fail "forced deploy"
 grep -q "^HelloFunction .*updated" "$T/d4" || fail "--force: $(cat "$T/d4")"
-if "$LAMBDECK" --project "$P" deploy NoSuchFunction >"$T/d5" 2>&1; then fail "unknown function: exit 0"; fi
-grep -q "no such function" "$T/d5" || fail "unknown: $(cat "$T/d5")"
+rc=0
+"$LAMBDECK" --project "$P" deploy NoSuchFunction >"$T/d5" 2>&1 || rc=$?
+[ $rc = 2 ] || fail "unknown function: exit status not 2: $(cat "$T/d5")"
+grep -q "unknown function 'NoSuchFunction'" "$T/d5" || fail "unknown: $(cat "$T/d5")"
+grep -q "NoSuchFunction.*NoSuchFunction" "$T/d5" && fail "name doubled: $(cat "$T/d5")"
 
 # 4. --watch: a save redeploys the function; swap/backup files never trigger
 "$LAMBDECK" --project "$P" deploy --watch >"$T/watch.out" 2>&1 &

@@ -27,7 +27,7 @@ d = json.load(open(sys.argv[1]))
 assert d["functions"], "no functions"
 for f in d["functions"]:
     assert f["problem"] is None, (f["name"], f["problem"])
-    assert f["source_file"] and f["source_line"] > 0, f
+    assert f["sourceFile"] and f["sourceLine"] > 0, f
     assert f["runtime"], f
 assert d["test"], "no test command"
 PY
@@ -36,11 +36,11 @@ done
 /usr/bin/python3 - "$tmp/hello-node.json" "$tmp/hello-bash.json" <<'PY'
 import json, sys
 node = {f["name"]: f for f in json.load(open(sys.argv[1]))["functions"]}
-assert node["greet"]["deployed_name"] == "hello-node-dev-greet", node["greet"]
-assert node["greet"]["source_file"].endswith("/src/greet.mjs")
-assert node["counter"]["source_file"].endswith("/src/counter.js")
+assert node["greet"]["deployedName"] == "hello-node-dev-greet", node["greet"]
+assert node["greet"]["sourceFile"].endswith("/src/greet.mjs")
+assert node["counter"]["sourceFile"].endswith("/src/counter.js")
 bash = json.load(open(sys.argv[2]))["functions"][0]
-assert bash["runtime"] == "provided.al2023" and bash["source_file"].endswith("/function.sh")
+assert bash["runtime"] == "provided.al2023" and bash["sourceFile"].endswith("/function.sh")
 PY
 check "hello-node deployed names and hello-bash handler script" $?
 
@@ -50,8 +50,12 @@ out=$("$LAMBDECK" --project "$fx/broken-yaml" functions 2>"$tmp/err"); rc=$?
 [ -z "$out" ]; check "broken template prints nothing on stdout" $?
 want="lambdeck: $fx/broken-yaml/template.yaml:6:6: did not find expected key while parsing a block mapping (started at line 3)"
 [ "$(cat "$tmp/err")" = "$want" ]; check "broken template message: $(cat "$tmp/err")" $?
-"$LAMBDECK" --project "$fx/broken-json" functions --json >/dev/null 2>"$tmp/err"; rc=$?
+"$LAMBDECK" --project "$fx/broken-json" functions --json >"$tmp/out" 2>"$tmp/err"; rc=$?
 [ $rc -eq 1 ]; check "broken lambdeck.json --json exits 1" $?
+/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["error"]["message"]==sys.argv[2], d' \
+	"$tmp/out" "$fx/broken-json/lambdeck.json:4:6: invalid JSON"
+check "broken json message in the --json error object" $?
+"$LAMBDECK" --project "$fx/broken-json" functions >/dev/null 2>"$tmp/err"
 grep -qx "lambdeck: $fx/broken-json/lambdeck.json:4:6: invalid JSON" "$tmp/err"; check "broken json message" $?
 # Relative --project: the message names the file relative to the current directory.
 (cd "$fx" && "$LAMBDECK" --project broken-sls functions 2>&1 >/dev/null) >"$tmp/err"

@@ -57,7 +57,7 @@ assert s["expected"]["status"]==200 and s["payload"]=={"name":"Ada"} and "**.req
 $PY -c 'print("{\"a\": \"" + "x"*(6*1024*1024) + "\"}")' >"$T/big.json"
 n=$(wc -l <.lambdeck/history.jsonl)
 "$L" invoke OrdersFunction --event "$T/big.json" 2>"$T/big.err"
-check "python: > 6 MB refused" test $? = 1
+check "python: > 6 MB refused (a bad --event: usage, exit 2)" test $? = 2
 check "python: refusal says why" grep -q 'at most 6291456 bytes (not sent)' "$T/big.err"
 check "python: refusal not recorded" test "$(wc -l <.lambdeck/history.jsonl)" = "$n"
 printf '{\n  "id": 1,\n  "x": [1 2]\n}\n' >"$T/bad.json"

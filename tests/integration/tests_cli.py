@@ -65,7 +65,7 @@ def main():
         print("ok: --timeout")
 
         rc, out, err = run(["test", "--bogus"], proj)
-        if rc != 2 or "unknown option --bogus" not in err:
+        if rc != 2 or "unknown option '--bogus'" not in err:
             fail("usage error", err)
         rc, out, err = run(["test", "--timeout", "soon"], proj)
         if rc != 2:

@@ -33,4 +33,19 @@ static inline void test_rm_rf(const char *dir)
 		;
 }
 
+/* cp -r from to (a fixed argv, no shell); fails the test when cp does. */
+static inline void test_cp_r(const char *from, const char *to)
+{
+	pid_t pid = fork();
+	int st = 0;
+
+	if (pid == 0) {
+		execl("/bin/cp", "cp", "-r", from, to, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		;
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 #endif

@@ -15,6 +15,7 @@
 #include "backend/emulator/services_run.h"
 #include "backend/services.h"
 #include "cli/commands.h"
+#include "cli/output.h"
 
 static void usage(FILE *out)
 {
@@ -345,45 +346,52 @@ int cmd_services(int argc, char **argv, const struct global_opts *g)
 			else
 				wait_s = (int)v;
 		} else if (a[0] == '-') {
-			fprintf(stderr, "lambdeck services: unknown option '%s'\n", a);
-			usage(stderr);
-			return 2;
+			static const char *const opts[] = {"--json", "-n", "--wait", "--help",
+			                                   NULL};
+
+			return cli_unknown_option("services", a, opts, argc, argv);
 		} else if (i == 1) {
 			sub = a;
 		} else if (n_names < 64) {
 			names[n_names++] = a;
 		}
 	}
-	if (strcmp(sub, "list") && strcmp(sub, "env") && strcmp(sub, "logs") &&
-	    strcmp(sub, "start") && strcmp(sub, "stop") && strcmp(sub, "restart") &&
-	    strcmp(sub, "reset")) {
-		fprintf(stderr, "lambdeck services: unknown subcommand '%s'\n", sub);
-		usage(stderr);
-		return 2;
+	{
+		static const char *const subs[] = {"list", "env",     "logs", "start",
+		                                   "stop", "restart", "reset"};
+		size_t k = 0;
+		char hint[128] = "";
+
+		while (k < 7 && strcmp(sub, subs[k]))
+			k++;
+		if (k == 7)
+			return cli_error("services", json, CLI_USAGE, "UsageError",
+			                 "unknown subcommand '%s'%s (list, env, logs, start, stop, "
+			                 "restart, reset)",
+			                 sub, cli_did_you_mean(hint, sizeof(hint), sub, subs, 7));
 	}
 	if ((!strcmp(sub, "list") || !strcmp(sub, "env")) ? n_names > 0
 	    : !strcmp(sub, "logs")                        ? n_names != 1
-	                                                  : n_names < 1) {
-		usage(stderr);
-		return 2;
-	}
+	                                                  : n_names < 1)
+		return cli_error("services", json, CLI_USAGE, "UsageError", "%s takes %s", sub,
+		                 !strcmp(sub, "logs") ? "one service name"
+		                 : (!strcmp(sub, "list") || !strcmp(sub, "env")) ? "no service name"
+		                                                                 : "service names");
 	c.project_dir = realpath(g->project_dir ? g->project_dir : ".", NULL);
-	if (!c.project_dir) {
-		fprintf(stderr, "lambdeck services: %s: %s\n", g->project_dir, strerror(errno));
-		return 1;
-	}
+	if (!c.project_dir)
+		return cli_error("services", json, CLI_FAILED, "NoProject", "%s: %s",
+		                 g->project_dir, strerror(errno));
 	c.state_dir = util_path_join(c.project_dir, ".lambdeck/emulator");
 	if (services_config_load(c.project_dir, &c.cfg, &err) < 0) {
-		fprintf(stderr, "%s\n", err.message);
-		rc = 1;
+		rc = cli_error("services", json, CLI_FAILED, err.code, "%s", err.message);
 		goto out;
 	}
 	c.emulator_pid = running_emulator(c.state_dir);
 	for (int i = 0; i < n_names; i++)
 		if (!services_config_find(c.cfg, names[i])) {
-			fprintf(stderr, "lambdeck services: no service '%s' in %s\n", names[i],
-			        c.cfg->file ? c.cfg->file : "lambdeck.json (there is none)");
-			rc = 1;
+			rc = cli_error("services", json, CLI_USAGE, "UnknownService",
+			               "no service '%s' in %s", names[i],
+			               c.cfg->file ? c.cfg->file : "lambdeck.json (there is none)");
 			goto out;
 		}
 	if (!strcmp(sub, "list")) {

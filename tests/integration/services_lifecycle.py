@@ -121,6 +121,9 @@ def main():
     assert st["web"]["state"] == "stopped", st
     cp = run(proj, "start", "web", check=False)
     assert cp.returncode == 1 and "the emulator is not running" in cp.stderr, cp
+    cp = run(proj, "stat", "web", "--json", check=False)
+    assert cp.returncode == 2 and json.loads(cp.stdout)["error"]["code"] == "UsageError", cp
+    assert "did you mean 'start'" in cp.stdout, cp
 
     emu = Emulator(state_dir=state).start()
     try:
@@ -188,7 +191,7 @@ def main():
         cp = run(proj, "restart", "missing", check=False)
         assert cp.returncode == 1 and "cannot start /nonexistent/lk-service" in cp.stderr, cp
         cp = run(proj, "stop", "nope", check=False)
-        assert cp.returncode == 1 and "no service 'nope'" in cp.stderr, cp
+        assert cp.returncode == 2 and "no service 'nope'" in cp.stderr, cp
 
         # SIGTERM of the emulator stops every group
         groups = [s["pid"] for s in states(proj).values() if s["pid"]]

@@ -209,47 +209,15 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-/* A string or an array of strings (no shell: a string is split on blanks). */
+/* A non-empty command: a string (split on blanks, no shell) or an array of strings. */
 static char **argv_of(const cJSON *v, bool *ok)
 {
-	char **out = NULL;
-	size_t n = 0;
+	const char *why = NULL;
+	char **out = project_json_argv(v, &why);
 
-	*ok = true;
-	if (cJSON_IsString(v)) {
-		const char *s = v->valuestring;
-
-		while (*s) {
-			size_t l;
-
-			s += strspn(s, " \t");
-			if (!*s)
-				break;
-			l = strcspn(s, " \t");
-			out = xrealloc(out, (n + 2) * sizeof(*out));
-			out[n++] = xstrndup(s, l);
-			out[n] = NULL;
-			s += l;
-		}
-	} else if (cJSON_IsArray(v)) {
-		const cJSON *e;
-
-		cJSON_ArrayForEach(e, v)
-		{
-			if (!cJSON_IsString(e)) {
-				*ok = false;
-				break;
-			}
-			out = xrealloc(out, (n + 2) * sizeof(*out));
-			out[n++] = xstrdup(e->valuestring);
-			out[n] = NULL;
-		}
-	} else {
-		*ok = false;
-	}
-	if (!*ok || !n) {
+	*ok = !why && out && out[0];
+	if (!*ok) {
 		strv_free(out);
-		*ok = false;
 		return NULL;
 	}
 	return out;

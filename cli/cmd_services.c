@@ -77,7 +77,7 @@ static cJSON *service_state(const struct ctx *c, const char *name)
 		const cJSON *e;
 
 		j = cJSON_ParseWithLength(b.data, b.len);
-		e = cJSON_GetObjectItemCaseSensitive(j, "emulator_pid");
+		e = cJSON_GetObjectItemCaseSensitive(j, "emulatorPid");
 		if (j && (!cJSON_IsNumber(e) || e->valueint != c->emulator_pid)) {
 			cJSON_Delete(j); /* left by an earlier emulator */
 			j = NULL;

@@ -259,11 +259,11 @@ static cJSON *svc_json(const struct svc *s)
 	cJSON_AddStringToObject(j, "kind", s->spec->kind ? s->spec->kind : "command");
 	cJSON_AddStringToObject(j, "state", state_names[s->state]);
 	cJSON_AddNumberToObject(j, "pid", s->proc && !s->proc_is_aux ? s->proc->pid : 0);
-	cJSON_AddNumberToObject(j, "emulator_pid", (double)getpid());
+	cJSON_AddNumberToObject(j, "emulatorPid", (double)getpid());
 	cJSON_AddStringToObject(j, "host", SVC_HOST);
 	cJSON_AddNumberToObject(j, "port", s->port);
 	cJSON_AddNumberToObject(j, "restarts", s->restarts);
-	cJSON_AddStringToObject(j, "data_dir", s->data_dir);
+	cJSON_AddStringToObject(j, "dataDir", s->data_dir);
 	cJSON_AddStringToObject(j, "log", s->log_path);
 	if (s->message)
 		cJSON_AddStringToObject(j, "message", s->message);

@@ -181,7 +181,7 @@ def main():
         cp = run(proj, "start", "web")
         assert cp.stdout.startswith("web ready on 127.0.0.1:"), cp.stdout
         tcpd = states(proj)["tcpd"]
-        started = os.path.join(tcpd["data_dir"], "started")
+        started = os.path.join(tcpd["dataDir"], "started")
         assert os.path.exists(started)
         run(proj, "reset", "tcpd")
         st = states(proj)

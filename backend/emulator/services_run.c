@@ -1165,7 +1165,10 @@ void services_run_env(const struct services_run *r,
 		struct service_vars vars = {s->spec->name, SVC_HOST,   s->port,
 		                            s->data_dir,   r->npm_dir, r->o.runtimes_dir};
 
-		if (s->state != SVC_READY)
+		/* a service restarting keeps its port: a function started meanwhile gets the
+		 * address and sees connection errors until it is back, as against a real one */
+		if (s->state != SVC_READY && s->state != SVC_BACKOFF && s->state != SVC_STOPPING &&
+		    !(s->state == SVC_STARTING && s->restarts > 0))
 			continue;
 		for (size_t e = 0; e < s->spec->n_exports; e++) {
 			char *v = services_expand(s->spec->exports[e].value, &vars);

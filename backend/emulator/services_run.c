@@ -1066,6 +1066,11 @@ struct services_run *services_run_new(uv_loop_t *loop, struct services_config *c
 		s->timer = xcalloc(1, sizeof(*s->timer));
 		uv_timer_init(loop, s->timer);
 		s->timer->data = s;
+		s->port =
+		    pick_port(s->spec->port); /* known before it starts: see services_run_env */
+		if (s->spec->port && s->port != s->spec->port)
+			run_log(r, "service %s: port %d is taken, using %d", s->spec->name,
+			        s->spec->port, s->port);
 	}
 	/* requests left from before this emulator are stale */
 	{
@@ -1165,10 +1170,10 @@ void services_run_env(const struct services_run *r,
 		struct service_vars vars = {s->spec->name, SVC_HOST,   s->port,
 		                            s->data_dir,   r->npm_dir, r->o.runtimes_dir};
 
-		/* a service restarting keeps its port: a function started meanwhile gets the
-		 * address and sees connection errors until it is back, as against a real one */
-		if (s->state != SVC_READY && s->state != SVC_BACKOFF && s->state != SVC_STOPPING &&
-		    !(s->state == SVC_STARTING && s->restarts > 0))
+		/* the port is chosen up front and kept: a function started while its service is
+		 * still starting or restarting gets the address (and connection errors until the
+		 * service is there), never nothing, which SDKs would take for AWS itself */
+		if (s->state == SVC_FAILED || s->state == SVC_STOPPED || !s->port)
 			continue;
 		for (size_t e = 0; e < s->spec->n_exports; e++) {
 			char *v = services_expand(s->spec->exports[e].value, &vars);

@@ -36,7 +36,7 @@ struct services_run *services_run_new(uv_loop_t *loop, struct services_config *c
 void services_run_stop(struct services_run *r);
 void services_run_free(struct services_run *r); /* accepts NULL */
 /* Calls set(ctx, NAME, VALUE) for every variable the services export (AWS_ENDPOINT_URL_S3...):
- * those ready, and those being restarted (their port is kept). */
+ * all but the failed and stopped ones (ports are chosen up front and kept). */
 void services_run_env(const struct services_run *r,
                       void (*set)(void *ctx, const char *name, const char *value), void *ctx);
 /* services_lookup_fn for services_expand_refs: ${services.NAME.KEY} with KEY one of host,

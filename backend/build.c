@@ -890,6 +890,7 @@ struct build_job {
 	uv_loop_t *loop;
 	/* inputs, copied */
 	char *project_dir, *function, *code_dir, *runtime, *problem;
+	char *interpreter; /* the function's local interpreter (project venv first), or NULL */
 	bool buildable;
 	char **exclude;
 	size_t n_exclude;
@@ -950,6 +951,7 @@ static void job_free(struct build_job *j)
 	free(j->function);
 	free(j->code_dir);
 	free(j->runtime);
+	free(j->interpreter);
 	free(j->problem);
 	for (size_t i = 0; i < j->n_exclude; i++)
 		free(j->exclude[i]);
@@ -1162,7 +1164,9 @@ static int deps_prepare(struct build_job *j, struct lk_error *err)
 		}
 		if (requirements_nonempty(&content)) {
 			j->deps_kind = DEPS_PIP;
-			buf_printf(&spec, "pip\n%s\n", j->runtime ? j->runtime : "");
+			/* another interpreter (a new venv) may need other wheels: reinstall */
+			buf_printf(&spec, "pip\n%s\n%s\n", j->runtime ? j->runtime : "",
+			           j->interpreter ? j->interpreter : "");
 			buf_append(&spec, content.data, content.len);
 		}
 	} else if (util_is_file(pkg) && (starts_with(j->runtime, "nodejs") || !j->runtime)) {
@@ -1557,8 +1561,19 @@ static void start_installer(struct build_job *j)
 {
 	char *req = util_path_join(j->code_dir, "requirements.txt");
 	char *lock = util_path_join(j->deps_tmp, "package-lock.json");
-	const char *pip[] = {"python3",    "-m", "pip", "install", "--disable-pip-version-check",
-	                     "--no-input", "-r", req,   "-t",      j->deps_tmp,
+	/* pip of the interpreter the function runs with: the project's virtualenv first */
+	const char *pip[] = {j->interpreter && j->runtime && !strncmp(j->runtime, "python", 6)
+	                         ? j->interpreter
+	                         : "python3",
+	                     "-m",
+	                     "pip",
+	                     "install",
+	                     "--disable-pip-version-check",
+	                     "--no-input",
+	                     "-r",
+	                     req,
+	                     "-t",
+	                     j->deps_tmp,
 	                     NULL};
 	const char *npm_ci[] = {"npm", "ci", "--omit=dev", "--no-audit", "--no-fund", NULL};
 	const char *npm_install[] = {"npm",        "install",   "--omit=dev",
@@ -2175,6 +2190,7 @@ static struct build_job *start_job(uv_loop_t *loop, const struct project *p,
 	j->function = xstrdup(fn->name);
 	j->code_dir = xstrdup(fn->code_dir);
 	j->runtime = xstrdup(fn->runtime);
+	j->interpreter = xstrdup(fn->interpreter);
 	j->problem = xstrdup(fn->not_buildable);
 	j->buildable = fn->buildable;
 	if (fn->n_exclude) {

@@ -293,6 +293,11 @@ static void finish(struct invoke_op *op, struct aws_result *ar, const struct lk_
 		reqid = xstrdup(aws_result_header(ar, "x-amzn-requestid"));
 		r.request_id = reqid;
 		if (ar->log_tail) {
+			/* one log event's lines, joined with '\r' by the Node.js and Python
+			 * runtimes, are lines of the tail too */
+			for (char *c = ar->log_tail; (c = strchr(c, '\r')); c++)
+				if (c[1] != '\n')
+					*c = '\n';
 			buf_puts(&clean, "");
 			util_sanitize(ar->log_tail, strlen(ar->log_tail), true, true, &clean);
 			tail = buf_steal(&clean);

@@ -19,8 +19,132 @@ static bool has(const char *msg, size_t len, const char *needle)
 	return memmem(msg, len, needle, strlen(needle)) != NULL;
 }
 
+/* A timestamp as the runtimes print it: "2026-11-24T11:00:00[.fff]Z" (Z optional).
+ * Returns its length, 0 when the text does not start with one. */
+static size_t iso_time_len(const char *s, size_t len)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	size_t i;
+
+	if (len < sizeof(shape) - 1)
+		return 0;
+	for (i = 0; i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
+			return 0;
+	if (i < len && (s[i] == '.' || s[i] == ','))
+		for (i++; i < len && isdigit((unsigned char)s[i]); i++)
+			;
+	if (i < len && s[i] == 'Z')
+		i++;
+	return i;
+}
+
+/* Length of an upper-case level word ("INFO", "ERROR") at s, 0 if none. */
+static size_t level_len(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && i < 10 && isupper((unsigned char)s[i]))
+		i++;
+	return i >= 4 && (i == len || !isalnum((unsigned char)s[i])) ? i : 0;
+}
+
+bool logline_parse_fields(const char *msg, size_t len, struct logline_fields *out)
+{
+	const char *end = msg + len, *p, *tab;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	out->message = msg;
+	out->message_len = len;
+	if ((n = iso_time_len(msg, len)) && n < len && msg[n] == '\t') {
+		/* Node.js: time \t request id \t LEVEL \t message */
+		p = msg + n + 1;
+		tab = memchr(p, '\t', (size_t)(end - p));
+		if (!tab || tab == p)
+			return false;
+		size_t lv = level_len(tab + 1, (size_t)(end - tab - 1));
+		if (!lv || tab + 1 + lv >= end || tab[1 + lv] != '\t')
+			return false;
+		out->request_id = p;
+		out->request_id_len = (size_t)(tab - p);
+		out->level = tab + 1;
+		out->level_len = lv;
+		out->message = tab + 2 + lv;
+		out->message_len = (size_t)(end - out->message);
+		return true;
+	}
+	if (len > 2 && msg[0] == '[') {
+		/* Python: [LEVEL]\ttime\trequest id\tmessage, or the runtime's "[ERROR] message" */
+		size_t lv = level_len(msg + 1, len - 1);
+		if (!lv || 1 + lv >= len || msg[1 + lv] != ']')
+			return false;
+		p = msg + 2 + lv;
+		if (p < end && *p == '\t' && (n = iso_time_len(p + 1, (size_t)(end - p - 1))) &&
+		    p + 1 + n < end && p[1 + n] == '\t') {
+			const char *rid = p + 2 + n;
+			tab = memchr(rid, '\t', (size_t)(end - rid));
+			if (!tab)
+				return false;
+			out->request_id = rid;
+			out->request_id_len = (size_t)(tab - rid);
+			p = tab + 1;
+		} else if (p < end && (*p == ' ' || *p == '\t')) {
+			p++;
+		} else if (p != end) {
+			return false;
+		}
+		out->level = msg + 1;
+		out->level_len = lv;
+		out->message = p;
+		out->message_len = (size_t)(end - p);
+		return true;
+	}
+	return false;
+}
+
+bool logline_next_part(const char *msg, size_t len, size_t *pos, size_t *start, size_t *part_len)
+{
+	size_t i = *pos;
+
+	if (len == 0) { /* an empty message is one empty part */
+		*start = *part_len = 0;
+		return (*pos)++ == 0;
+	}
+	if (i >= len)
+		return false;
+	*start = i;
+	while (i < len && msg[i] != '\r' && msg[i] != '\n')
+		i++;
+	*part_len = i - *start;
+	if (i < len && msg[i] == '\r')
+		i++;
+	if (i < len && msg[i] == '\n')
+		i++;
+	*pos = i; /* a trailing separator starts no empty part */
+	return true;
+}
+
+/* True when the text starts with an error as an interpreter prints it: "TypeError: ...",
+ * "Error: ...", "botocore.exceptions.ClientError: ..." (a name ending in "Error" or
+ * "Exception", then a colon), or Node's "Uncaught ..." line. */
+static bool js_error_start(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	if (starts(s, len, "Uncaught "))
+		return true;
+	while (i < len && (isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '.'))
+		i++;
+	bool named = (i >= 5 && !memcmp(s + i - 5, "Error", 5)) ||
+	             (i >= 9 && !memcmp(s + i - 9, "Exception", 9));
+	return named && i < len && s[i] == ':';
+}
+
 enum logline_kind logline_classify(const char *msg, size_t len)
 {
+	struct logline_fields f;
+
 	if (starts(msg, len, "START RequestId:"))
 		return LOGLINE_START;
 	if (starts(msg, len, "END RequestId:"))
@@ -29,9 +153,22 @@ enum logline_kind logline_classify(const char *msg, size_t len)
 		return LOGLINE_REPORT;
 	if (has(msg, len, "Task timed out after"))
 		return LOGLINE_TIMEOUT;
-	if (has(msg, len, "ERROR") || has(msg, len, "Traceback (most recent call last)") ||
-	    has(msg, len, "Exception") || has(msg, len, "\"errorMessage\"") ||
-	    has(msg, len, "[ERROR]") || has(msg, len, "Error:") || has(msg, len, "FATAL"))
+	if (starts(msg, len, "INIT_REPORT"))
+		return has(msg, len, "Status: error") ? LOGLINE_ERROR : LOGLINE_PLAIN;
+	if (logline_parse_fields(msg, len, &f)) {
+		static const char *const errors[] = {"ERROR", "FATAL", "CRITICAL"};
+		for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)
+			if (f.level_len == strlen(errors[i]) &&
+			    !memcmp(f.level, errors[i], f.level_len))
+				return LOGLINE_ERROR;
+		return LOGLINE_PLAIN;
+	}
+	/* no runtime prefix: what the interpreter itself prints on an uncaught exception */
+	if (starts(msg, len, "Traceback (most recent call last)") || starts(msg, len, "ERROR") ||
+	    starts(msg, len, "FATAL") || js_error_start(msg, len))
+		return LOGLINE_ERROR;
+	if (len && msg[0] == '{' && has(msg, len, "\"errorType\"") &&
+	    has(msg, len, "\"errorMessage\""))
 		return LOGLINE_ERROR;
 	return LOGLINE_PLAIN;
 }

@@ -16,11 +16,39 @@ enum logline_kind {
 	LOGLINE_START,   /* START RequestId: ... */
 	LOGLINE_END,     /* END RequestId: ... */
 	LOGLINE_REPORT,  /* REPORT RequestId: ... Duration: ... */
-	LOGLINE_ERROR,   /* ERROR / Traceback / Exception / [ERROR] / errorMessage ... */
+	LOGLINE_ERROR,   /* an error: ERROR/FATAL level, an uncaught exception, a function error */
 	LOGLINE_TIMEOUT, /* ... Task timed out after N seconds */
 };
 
+/* What a line is. Errors are lines the runtime or the interpreter marks as such: a Node.js
+ * or Python logging line of level ERROR or FATAL (CRITICAL), "[ERROR] ..." (the Python
+ * runtime's uncaught exception), a line that starts a traceback ("Traceback (most recent
+ * call last):") or a JavaScript error ("TypeError: ..."), an "errorType"/"errorMessage"
+ * object, INIT_REPORT ... Status: error. A message that merely contains the word
+ * ("processing ErrorQueue", an INFO line quoting "Exception") is PLAIN. */
 enum logline_kind logline_classify(const char *msg, size_t len);
+
+/* The fields of a line written by a managed runtime's logger. Node.js:
+ * "2026-11-24T11:00:00.000Z\t<request id>\tINFO\t<message>"; Python logging:
+ * "[INFO]\t2026-11-24T11:00:00.000Z\t<request id>\t<message>"; the Python runtime's error
+ * line "[ERROR] Type: message". Multi-line messages keep their separators ('\r' from the
+ * Node.js runtime, '\n'); see logline_next_part. Pointers are into the line. */
+struct logline_fields {
+	const char *level; /* "INFO", "ERROR", "WARN" ..., NULL when the line has no level */
+	size_t level_len;
+	const char *request_id; /* NULL when absent */
+	size_t request_id_len;
+	const char *message; /* the message after the runtime's prefix (the whole line when
+	                      * there is none) */
+	size_t message_len;
+};
+/* Returns true when the line has a runtime prefix (level, and for the tab forms a time and
+ * a request id); false otherwise, with message = the whole line and no level. */
+bool logline_parse_fields(const char *msg, size_t len, struct logline_fields *out);
+/* Splits a multi-line message: the part that starts at *pos runs to the next '\r', '\n' or
+ * "\r\n"; sets *start and *part_len to it, moves *pos past its separator and returns true;
+ * false when no part is left. Start with *pos = 0; an empty message is one empty part. */
+bool logline_next_part(const char *msg, size_t len, size_t *pos, size_t *start, size_t *part_len);
 
 struct logline_report {
 	char request_id[64];

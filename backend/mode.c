@@ -512,8 +512,8 @@ static void start_emulator(struct mode *m)
 {
 	char *exe = m->exe ? xstrdup(m->exe) : self_exe();
 	char *log_path = util_path_join(m->state_dir, "emulator.log");
-	char *args[] = {exe,          "emulate", "--port", "0", "--state-dir",
-	                m->state_dir, NULL,      NULL,     NULL};
+	char *args[] = {exe,  "emulate", "--port", "0",  "--state-dir", m->state_dir,
+	                NULL, NULL,      NULL,     NULL, NULL,          NULL};
 	char *parent = xstrdup(m->state_dir), *slash = strrchr(parent, '/');
 	int argc = 6;
 	uv_process_options_t po = {0};
@@ -537,6 +537,8 @@ static void start_emulator(struct mode *m)
 		args[argc++] = "--share-with-group";
 	if (!m->keep_emulator) /* a crashed console's emulator does not linger */
 		args[argc++] = "--exit-when-unused";
+	args[argc++] = "--project"; /* its Python environment runs the python workers */
+	args[argc++] = m->project_dir;
 	if (util_mkdir_p(m->state_dir, m->share ? 0750 : 0700, &e) < 0) {
 		free(exe), free(log_path);
 		fail(m, "EmulatorUnavailable", "%s", e.message);

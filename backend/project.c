@@ -10,9 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+
+#include "backend/runtimes.h"
 
 const char *project_kind_name(enum project_kind kind)
 {
@@ -727,8 +730,10 @@ static int json_config_settings(struct project *p, const cJSON *root, const char
 static int json_settings(struct project *p, const cJSON *root, const char *text, size_t len,
                          const char *shown, struct lk_error *err)
 {
-	static const char *const string_keys[] = {"mode", "profile", "region", "artifact_bucket"};
-	char **const fields[] = {&p->mode, &p->profile, &p->region, &p->artifact_bucket};
+	static const char *const string_keys[] = {"mode", "profile", "region", "artifact_bucket",
+	                                          "python"};
+	char **const fields[] = {&p->mode, &p->profile, &p->region, &p->artifact_bucket,
+	                         &p->python};
 	const char *why;
 	int line, col;
 
@@ -1096,6 +1101,78 @@ static void final_checks(struct project *p)
 	}
 }
 
+/* Checks each function's runtime against the runtime table and chooses its local
+ * interpreter: unknown runtimes and runtimes nothing here can run are problems, deprecated
+ * ones and other languages run through a bootstrap are notes, a different local version is
+ * recorded in local_runtime. */
+static void check_runtimes(struct project *p)
+{
+	time_t now = time(NULL);
+	struct {
+		const char *runtime;
+		struct runtimes_choice c;
+	} *seen = NULL;
+	size_t n_seen = 0;
+
+	for (size_t i = 0; i < p->n_functions; i++) {
+		struct project_function *f = &p->functions[i];
+		const struct runtime_info *r = runtimes_find(f->runtime);
+		struct runtimes_choice c;
+
+		if (!f->runtime || (f->package_type && !strcmp(f->package_type, "Image")))
+			continue;
+		if (!r) {
+			project_add_problem(f,
+			                    "runtime %s is not one AWS Lambda accepts today (%s)",
+			                    f->runtime, runtimes_list());
+			continue;
+		}
+		if (runtimes_deprecated(r, now))
+			project_add_note(
+			    f,
+			    "%s is deprecated by AWS since %s: AWS blocks creating, then "
+			    "updating, such functions; move to a newer %s runtime",
+			    r->id, r->deprecated, runtimes_family_name(r->family));
+		if (!runtimes_runs_natively(r)) {
+			char *boot = f->code_dir ? util_path_join(f->code_dir, "bootstrap") : NULL;
+
+			if (boot && access(boot, X_OK) == 0)
+				project_add_note(
+				    f,
+				    "not runnable locally as %s: the emulator runs the "
+				    "code's own `bootstrap`, like provided.al2023",
+				    r->id);
+			else
+				project_add_note(
+				    f,
+				    "not runnable locally: the emulator has no %s runtime (ship an "
+				    "executable `bootstrap` with the code to run it as a custom "
+				    "runtime)",
+				    runtimes_family_name(r->family));
+			free(boot);
+			continue;
+		}
+		/* one choice per runtime: a 200-function template scans PATH once, not 200 times */
+		size_t k;
+		for (k = 0; k < n_seen && strcmp(seen[k].runtime, f->runtime); k++)
+			;
+		if (k == n_seen) {
+			seen = xrealloc(seen, (n_seen + 1) * sizeof(*seen));
+			seen[k].runtime = f->runtime;
+			runtimes_choose(f->runtime, p->dir, p->python, NULL, &seen[k].c);
+			n_seen++;
+		}
+		c = seen[k].c;
+		if (c.problem)
+			project_add_problem(f, "%s", c.problem);
+		f->interpreter = c.path ? xstrdup(c.path) : NULL;
+		f->local_runtime = runtimes_choice_describe(f->runtime, &c);
+	}
+	for (size_t k = 0; k < n_seen; k++)
+		runtimes_choice_free(&seen[k].c);
+	free(seen);
+}
+
 /* ---- discovery -------------------------------------------------------------------------- */
 
 int project_load(const char *dir, struct project **out, struct lk_error *err)
@@ -1179,6 +1256,7 @@ int project_load_with(const char *dir, const struct project_options *o, struct p
 		                            slash ? slash + 1 : p->env_vars_file, err);
 	}
 	final_checks(p);
+	check_runtimes(p);
 	return rc;
 }
 
@@ -1221,6 +1299,8 @@ void project_free(struct project *p)
 		free(f->package_type);
 		free(f->handler_symbol);
 		free(f->notes);
+		free(f->interpreter);
+		free(f->local_runtime);
 		free(f->build_method);
 		free_strv(f->build_props, f->n_build_props);
 	}
@@ -1233,6 +1313,7 @@ void project_free(struct project *p)
 	free(p->profile);
 	free(p->region);
 	free(p->artifact_bucket);
+	free(p->python);
 	free(p->stage);
 	free(p->opt_region);
 	free(p->env_vars_file);

@@ -48,6 +48,11 @@ struct project_function {
 	char **build_props; /* esbuild: "EntryPoints=app.ts" "Target=es2020" "Minify=true"
 	                     * "Sourcemap=true" "External=a" "Format=esm" (lists repeat the key) */
 	size_t n_build_props;
+	/* The local runtime (backend/runtimes.h), set by discovery: */
+	char *interpreter;   /* absolute path of the interpreter local workers run, or NULL
+	                      * (provided*, or none found: then problem says so) */
+	char *local_runtime; /* "python3.9 → running with python3.11 (/usr/bin/python3.11)"
+	                      * when it differs from runtime, else NULL */
 };
 
 enum project_kind {
@@ -80,6 +85,8 @@ struct project {
 	bool skip_deps; /* --skip-deps / "skip_deps": builds never run an installer */
 	char **plugins; /* serverless.yml plugins (named in notes when not understood) */
 	size_t n_plugins;
+	char *python; /* lambdeck.json "python": virtualenv dir or interpreter, NULL if unset
+	               * (the project's Python environment: see runtimes_project_python) */
 };
 
 /* Overrides given on the command line (or by the console's options); all optional and

@@ -68,23 +68,21 @@ static int parse_int(const char *opt, const char *s, int lo, int hi, int *out)
 	return 0;
 }
 
-/* The project whose services run: the one owning STATE_DIR when it is
- * PROJECT/.lambdeck/emulator (how consoles start it), else --project / the current dir. */
-static char *emulate_project_dir(const char *state_dir, const char *fallback)
+/* The project whose functions this emulator runs: --project when given, else the directory
+ * holding the state dir's .lambdeck/emulator, else the current directory. Caller frees. */
+static char *emulate_project_dir(const char *state_dir, const char *given)
 {
 	static const char tail[] = "/.lambdeck/emulator";
-	size_t n = strlen(state_dir), t = sizeof(tail) - 1;
+	size_t n = state_dir ? strlen(state_dir) : 0;
 
 	while (n > 1 && state_dir[n - 1] == '/')
 		n--;
-	if (n > t && !strncmp(state_dir + n - t, tail, t)) {
-		char *dir = xstrndup(state_dir, n - t), *abs = realpath(dir, NULL);
-
-		free(dir);
-		if (abs)
-			return abs;
-	}
-	return realpath(fallback, NULL);
+	if (given && strcmp(given, "."))
+		return xstrdup(given);
+	if (n > sizeof(tail) - 1 &&
+	    !strncmp(state_dir + n - (sizeof(tail) - 1), tail, sizeof(tail) - 1))
+		return xstrndup(state_dir, n - (sizeof(tail) - 1));
+	return xstrdup(".");
 }
 
 /* Appends s to stdout in single quotes for a POSIX shell. */
@@ -153,10 +151,12 @@ static int print_env(const struct global_opts *g)
 int cmd_emulate(int argc, char **argv, const struct global_opts *g)
 {
 	struct emulator_options o = {.port = 0};
+	struct project *proj = NULL;
+	char *project_dir = NULL;
 	struct lk_error err = {0};
 	struct emulator *emu;
 	uv_loop_t loop;
-	char *state_default = NULL, *project_dir;
+	char *state_default = NULL;
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -229,21 +229,20 @@ int cmd_emulate(int argc, char **argv, const struct global_opts *g)
 		if (takes)
 			i++;
 	}
-	if (!o.share_with_group) {
-		struct project *p = NULL;
-		struct lk_error perr = {0}; /* not ours to report: there may be no project */
-
-		project_load(g->project_dir ? g->project_dir : ".", &p, &perr);
-		o.share_with_group = p && p->share_with_group;
-		project_free(p);
-	}
 	if (!o.state_dir) {
 		state_default =
 		    xasprintf("%s/.lambdeck/emulator", g->project_dir ? g->project_dir : ".");
 		o.state_dir = state_default;
 	}
-	project_dir = emulate_project_dir(o.state_dir, g->project_dir ? g->project_dir : ".");
-	o.project_dir = project_dir;
+	{
+		struct lk_error perr = {0}; /* not ours to report: there may be no project */
+
+		project_dir = emulate_project_dir(o.state_dir, g->project_dir);
+		project_load(project_dir, &proj, &perr);
+		o.share_with_group = o.share_with_group || (proj && proj->share_with_group);
+		o.project_dir = proj ? proj->dir : project_dir;
+		o.python = proj ? proj->python : NULL;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	uv_loop_init(&loop);
 	emu = emulator_new(&loop, &o, &err);
@@ -252,6 +251,7 @@ int cmd_emulate(int argc, char **argv, const struct global_opts *g)
 		uv_loop_close(&loop);
 		free(state_default);
 		free(project_dir);
+		project_free(proj);
 		return 1;
 	}
 	printf("%s\n", emulator_info_json(emu));
@@ -263,5 +263,6 @@ int cmd_emulate(int argc, char **argv, const struct global_opts *g)
 		fprintf(stderr, "lambdeck emulate: loop not empty at exit (%s)\n", uv_err_name(rc));
 	free(state_default);
 	free(project_dir);
+	project_free(proj);
 	return rc == 0 ? 0 : 1;
 }

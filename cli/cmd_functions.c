@@ -58,6 +58,7 @@ static void print_text(const struct project *p)
 		field("runtime", f->runtime                          ? f->runtime
 		                 : !strcmp(f->package_type, "Image") ? "(container image)"
 		                                                     : "(unknown)");
+		field("local", f->local_runtime ? f->local_runtime : f->interpreter);
 		field("handler", f->handler);
 		field("code", f->code_dir ? rel(p, f->code_dir) : "(none)");
 		if (f->source_file) {
@@ -155,6 +156,8 @@ static void print_json(const struct project *p)
 		cJSON *o = cJSON_CreateObject();
 		add_string(o, "name", f->name);
 		add_string(o, "runtime", f->runtime);
+		add_string(o, "interpreter", f->interpreter);
+		add_string(o, "localRuntime", f->local_runtime);
 		add_string(o, "handler", f->handler);
 		add_string(o, "codeDir", f->code_dir);
 		add_string(o, "sourceFile", f->source_file);
@@ -212,11 +215,14 @@ int cmd_functions(int argc, char **argv, const struct global_opts *g)
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			puts("usage: lambdeck [--project DIR] functions [--json]\n"
-			     "Lists the functions discovered in lambdeck.json, template.yaml/.yml "
-			     "or\n"
-			     "serverless.yml: runtime, handler, code directory, handler source\n"
-			     "file:line, deployed name and any problem.");
+			puts(
+			    "usage: lambdeck [--project DIR] functions [--json]\n"
+			    "Lists the functions discovered in lambdeck.json, template.yaml/.yml "
+			    "or\n"
+			    "serverless.yml: runtime, the local interpreter that runs it (and\n"
+			    "\"python3.9 → running with python3.11\" when the version differs),\n"
+			    "handler, code directory, handler source file:line, deployed name and\n"
+			    "any problem.");
 			return 0;
 		} else {
 			return cli_unknown_option("functions", argv[i], options, argc, argv);

@@ -617,6 +617,21 @@ static void rebuild_rows(struct functions *st)
 			                           .fn = i,
 			                           .text = "(more files not listed)",
 			                           .role = THEME_DIM});
+		/* after the files, so their rows stay where they were: the local interpreter when
+		 * it differs, and discovery's notes (deprecated runtime, not runnable locally...)
+		 */
+		if (f->notes)
+			push_text(st, (struct row){.kind = ROW_PROBLEM,
+			                           .depth = 1,
+			                           .fn = i,
+			                           .text = f->notes,
+			                           .role = THEME_DIM});
+		if (f->local_runtime)
+			push_text(st, (struct row){.kind = ROW_PROBLEM,
+			                           .depth = 1,
+			                           .fn = i,
+			                           .text = f->local_runtime,
+			                           .role = THEME_DIM});
 	}
 	if (needle && st->n_rows == 0)
 		push_text(st, (struct row){.kind = ROW_TEXT,
@@ -1381,6 +1396,15 @@ static void short_runtime(const struct project_function *f, char *out, size_t le
 		snprintf(out, len, "node%.*s", (int)strcspn(r + 6, "."), r + 6);
 	else
 		snprintf(out, len, "%s", r);
+	/* another local version: "py3.9→3.11" (the note row says where it comes from) */
+	const char *with = f->local_runtime ? strstr(f->local_runtime, "running with ") : NULL;
+	if (with) {
+		with += strcspn(with, "0123456789");
+		size_t n = strlen(out), v = strspn(with, "0123456789.");
+		if (v)
+			snprintf(out + n, len - n, "%s%.*s", theme_glyph(THEME_GLYPH_ARROW_RIGHT),
+			         (int)v, with);
+	}
 }
 
 static void put_text(WINDOW *w, const char *text, int max)

@@ -131,18 +131,29 @@ static bool render(struct logs *st, const struct raw_event *e, bool front)
 		if (kind == LOGLINE_ERROR || kind == LOGLINE_TIMEOUT)
 			role = THEME_FAIL;
 		struct buf body = {0};
+		struct logline_fields fl;
+		/* a runtime's "time \t request id \t LEVEL \t" prefix folds to "LEVEL ": the
+		 * pane has the time, START/END carry the request id */
 		const char *text = e->msg;
 		size_t tlen = len;
-		if (logline_format_json(e->msg, len, st->pretty, &body)) {
+		if (logline_parse_fields(e->msg, len, &fl)) {
+			buf_printf(&b, "%-5.*s ", (int)fl.level_len, fl.level);
+			text = fl.message;
+			tlen = fl.message_len;
+		}
+		if (logline_format_json(text, tlen, st->pretty, &body)) {
 			text = body.data;
 			tlen = body.len;
 		}
 		size_t cut = tlen > LOGS_MAX_MESSAGE ? LOGS_MAX_MESSAGE : tlen;
-		/* continuation lines of a multi-line message are indented under the message */
-		for (size_t i = 0; i < cut; i++) {
-			buf_putc(&b, text[i]);
-			if (text[i] == '\n')
-				buf_printf(&b, "%*s", (int)indent, "");
+		/* continuation lines of a multi-line message ('\r' from the Node.js and Python
+		 * runtimes, '\n') are indented under the message */
+		size_t pos = 0, start, part;
+		for (bool first = true; logline_next_part(text, cut, &pos, &start, &part);
+		     first = false) {
+			if (!first)
+				buf_printf(&b, "\n%*s", (int)indent, "");
+			buf_append(&b, text + start, part);
 		}
 		if (cut < tlen)
 			buf_printf(&b, " …[+%zu bytes]", tlen - cut);

@@ -7,6 +7,7 @@
  * Layout: a header line, the list (events + templates, or history) in the upper part, the
  * response view (tui/textview) below. Everything asynchronous (invocations, the history
  * watch, the editor) only changes state and marks the pane dirty. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,10 +226,103 @@ static const struct history_entry *selected_entry(struct playground *st)
 
 /* ---- the response view ---------------------------------------------------------------- */
 
+/* Display columns of s[0..n) (UTF-8 continuation bytes take none). */
+static size_t columns(const char *s, size_t n)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return c;
+}
+
+/* Appends text to the output, each line wrapped at the pane's width: at the last space that
+ * fits, or inside a word longer than the width; continuation lines are indented by two.
+ * Nothing is cut: a failure reason is read whole in the Playground. */
 static void show_text_block(struct playground *st, const char *text, enum theme_role role)
 {
-	if (text && *text)
+	size_t width = st->p->cols > 20 ? (size_t)st->p->cols - 1 : 0;
+
+	if (!text || !*text)
+		return;
+	if (!width) {
 		textview_append(st->out, text, strlen(text), role, 0);
+		return;
+	}
+	for (const char *line = text; *line;) {
+		size_t len = strcspn(line, "\n");
+		const char *p = line, *end = line + len;
+		bool cont = false;
+
+		do {
+			size_t avail = cont ? width - 2 : width, n = 0, cols = 0, brk = 0;
+
+			while (p + n < end && cols < avail) {
+				if (p[n] == ' ')
+					brk = n;
+				n++;
+				while (p + n < end && ((unsigned char)p[n] & 0xC0) == 0x80)
+					n++;
+				cols++;
+			}
+			if (p + n < end && brk > 0 && columns(p, brk) > avail / 3)
+				n = brk; /* break at the space: the word goes whole to the next line
+				          */
+			struct buf b = {0};
+			buf_printf(&b, "%s%.*s", cont ? "  " : "", (int)n, p);
+			textview_append(st->out, b.data, b.len, role, 0);
+			buf_free(&b);
+			p += n;
+			while (p < end && *p == ' ' && p != line)
+				p++;
+			cont = true;
+		} while (p < end);
+		line = *end ? end + 1 : end;
+	}
+}
+
+/* The first line of a failure reason for the status bar, cut at a word (never inside one)
+ * so that it fits beside the bar's other fields (the mode, the endpoint, "? help") after a
+ * prefix of prefix_cols columns, ending with "… (see Playground)" when cut: the
+ * Playground shows the whole text. Caller frees. */
+static char *status_reason(const char *s, size_t prefix_cols)
+{
+	static const char more[] = "… (see Playground)";
+	size_t n = strcspn(s, "\n"), cut = 0, max;
+	long room = (long)COLS - 42 - (long)prefix_cols;
+
+	if (room < 12 + (long)columns(more, sizeof(more) - 1))
+		room = 12 + (long)columns(more, sizeof(more) - 1);
+	if (columns(s, n) <= (size_t)room && !s[n])
+		return xstrdup(s);
+	max = (size_t)room - columns(more, sizeof(more) - 1);
+	for (size_t i = 0, cols = 0; i < n && cols < max; i++) {
+		if (s[i] == ' ')
+			cut = i;
+		cols += ((unsigned char)s[i] & 0xC0) != 0x80;
+	}
+	if (columns(s, n) <= max)
+		cut = n;
+	else if (!cut) /* one long word: keep whole UTF-8 characters */
+		for (size_t cols = 0; cut < n && cols < max; cols++)
+			for (cut++; cut < n && ((unsigned char)s[cut] & 0xC0) == 0x80; cut++)
+				;
+	return xasprintf("%.*s%s", (int)cut, s, more);
+}
+
+/* Like textview_appendf, wrapped as show_text_block does. */
+static void show_wrapped(struct playground *st, enum theme_role role, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void show_wrapped(struct playground *st, enum theme_role role, const char *fmt, ...)
+{
+	struct buf b = {0};
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	show_text_block(st, b.data ? b.data : "", role);
+	buf_free(&b);
 }
 
 static void show_stats(struct playground *st, int status, const char *function_error,
@@ -268,8 +362,8 @@ static void show_entry(struct playground *st, const struct history_entry *e)
 	}
 	what = xasprintf("%s/%s", e->function, e->event_name ? e->event_name : "-");
 	if (e->error_code) {
-		textview_appendf(st->out, THEME_FAIL, 0, "FAILED  %s  %s: %s", what, e->error_code,
-		                 e->error_message ? e->error_message : "");
+		show_wrapped(st, THEME_FAIL, "FAILED  %s  %s: %s", what, e->error_code,
+		             e->error_message ? e->error_message : "");
 	} else {
 		show_stats(st, e->status, e->function_error, NULL, e->client_ms, e->duration_ms,
 		           e->billed_ms, e->max_memory_mb, e->memory_mb, e->init_ms, what);
@@ -417,8 +511,8 @@ static void on_invoked(const struct invoke_result *r, void *user)
 	st->key_to_result_ms = (double)(util_monotonic_ns() - st->t_key) / 1e6;
 	textview_clear(st->out);
 	if (lk_error_is_set(&r->err) && !r->status) {
-		textview_appendf(st->out, THEME_FAIL, 0, "FAILED  %s  %s: %s", what, r->err.code,
-		                 r->err.message);
+		show_wrapped(st, THEME_FAIL, "FAILED  %s  %s: %s", what, r->err.code,
+		             r->err.message);
 	} else {
 		show_stats(st, r->status, r->function_error, r->error_type, r->client_ms,
 		           r->duration_ms, r->billed_ms, r->max_memory_mb, r->memory_mb, r->init_ms,
@@ -442,17 +536,19 @@ static void on_invoked(const struct invoke_result *r, void *user)
 	uv_timer_stop(st->slow);
 	{
 		bool ok = !lk_error_is_set(&r->err) && !r->function_error;
+		char *reason = status_reason(r->function_error          ? r->function_error
+		                             : lk_error_is_set(&r->err) ? r->err.message
+		                                                        : "",
+		                             strlen(what) + 8);
 		if (st->job) {
 			app_job_finish(st->job, ok, "%s: %d%s%s", what, r->status,
-			               r->function_error ? " " : "",
-			               r->function_error          ? r->function_error
-			               : lk_error_is_set(&r->err) ? r->err.message
-			                                          : "");
+			               r->function_error || lk_error_is_set(&r->err) ? " " : "",
+			               reason);
 			st->job = NULL;
 		} else if (!ok) {
-			app_message(st->p->app, APP_MSG_ERROR, "%s: %s", what,
-			            r->function_error ? r->function_error : r->err.message);
+			app_message(st->p->app, APP_MSG_ERROR, "%s: %s", what, reason);
 		}
+		free(reason);
 	}
 	free(what);
 	app_mark_dirty(st->p);
@@ -531,7 +627,7 @@ static void send_event(struct playground *st, const char *function, const char *
 	st->op = invoke_start(st->ctx, &req, on_invoked, st, &err);
 	if (!st->op) {
 		textview_clear(st->out);
-		textview_appendf(st->out, THEME_FAIL, 0, "not sent: %s", err.message);
+		show_wrapped(st, THEME_FAIL, "not sent: %s", err.message);
 		app_message(st->p->app, APP_MSG_ERROR, "%s", err.message);
 		app_mark_dirty(st->p);
 		return;
@@ -570,7 +666,7 @@ static void send_selected(struct playground *st)
 	}
 	if (events_read(app_project(st->p->app)->dir, st->function, it->name, &b, &err) < 0) {
 		textview_clear(st->out);
-		textview_appendf(st->out, THEME_FAIL, 0, "not sent: %s", err.message);
+		show_wrapped(st, THEME_FAIL, "not sent: %s", err.message);
 		app_message(st->p->app, APP_MSG_ERROR, "%s", err.message);
 		app_mark_dirty(st->p);
 	} else {
@@ -616,7 +712,7 @@ static void on_editor_done(void *ud, int status, const struct lk_error *err)
 	                              &e) < 0) {
 		app_message(st->p->app, APP_MSG_ERROR, "%s", e.message);
 		textview_clear(st->out);
-		textview_appendf(st->out, THEME_FAIL, 0, "%s", e.message);
+		show_wrapped(st, THEME_FAIL, "%s", e.message);
 	} else {
 		app_message(st->p->app, APP_MSG_INFO, "%s events/%s/%s.json",
 		            changed ? "saved" : "unchanged", st->function, name);

@@ -74,7 +74,8 @@ enum theme_scheme { THEME_MONO, THEME_8, THEME_256 };
 	_(ELLIPSIS, "…", "~")                                                                      \
 	_(SEPARATOR, "│", "|")                                                                     \
 	_(ARROW_UP, "↑", "^")                                                                      \
-	_(ARROW_DOWN, "↓", "v")
+	_(ARROW_DOWN, "↓", "v")                                                                    \
+	_(ARROW_RIGHT, "→", ">")
 
 enum theme_glyph {
 #define THEME_GLYPH_ENUM_(g, u, a) THEME_GLYPH_##g,

@@ -15,6 +15,7 @@
 #include <zip.h>
 
 #include "backend/emulator/emu_internal.h"
+#include "backend/runtimes.h"
 
 static int set_err(struct lk_error *err, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -476,22 +477,11 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-static const char *supported_runtimes =
-    "python3.8, python3.9, python3.10, python3.11, python3.12, python3.13, nodejs16.x, "
-    "nodejs18.x, nodejs20.x, nodejs22.x, provided, provided.al2, provided.al2023";
-
+/* Every runtime AWS accepts today (backend/runtimes.c); which of them can run here is
+ * the worker's question (a missing interpreter or bootstrap fails the invoke, like AWS). */
 static bool valid_runtime(const char *r)
 {
-	static const char *const ok[] = {
-	    "python3.8",  "python3.9",    "python3.10",      "python3.11", "python3.12",
-	    "python3.13", "nodejs16.x",   "nodejs18.x",      "nodejs20.x", "nodejs22.x",
-	    "provided",   "provided.al2", "provided.al2023",
-	};
-
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		if (!strcmp(ok[i], r))
-			return true;
-	return false;
+	return runtimes_find(r) != NULL;
 }
 
 static const char *const reserved_env[] = {
@@ -529,12 +519,12 @@ static int apply_config(struct function *f, const cJSON *req, bool creating, str
 			               "Value %s at 'runtime' failed to satisfy constraint: the "
 			               "emulator supports: %s",
 			               cJSON_IsString(v) ? v->valuestring : "(not a string)",
-			               supported_runtimes);
+			               runtimes_list());
 		runtime = v->valuestring;
 	} else if (creating) {
 		return INVALID(err,
 		               "Runtime is required for .zip deployment packages (supported: %s)",
-		               supported_runtimes);
+		               runtimes_list());
 	}
 	v = cJSON_GetObjectItemCaseSensitive(req, "Handler");
 	if (v && (!cJSON_IsString(v) || strlen(v->valuestring) > 128 || !*v->valuestring))

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include "backend/emulator/emu_internal.h"
 #include "backend/emulator/services_run.h"
 #include "backend/emulator/logstore.h"
+#include "backend/runtimes.h"
 
 #define RUNTIME_PREFIX  "/2018-06-01/runtime/"
 #define INIT_TIMEOUT_MS 10000
@@ -570,33 +572,6 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	free(b->base);
 }
 
-/* Finds an executable in PATH. Version managers' shims (pyenv, asdf) are skipped when
- * skip_shims: they exist for every version and fail at run time for uninstalled ones. */
-static char *find_in_path(const char *name, bool skip_shims)
-{
-	const char *path = getenv("PATH");
-	char *copy, *save = NULL, *dir;
-
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	copy = xstrdup(path);
-	for (dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		char *cand;
-
-		if (skip_shims && strstr(dir, "/shims"))
-			continue;
-		cand = util_path_join(dir, name);
-
-		if (access(cand, X_OK) == 0) {
-			free(copy);
-			return cand;
-		}
-		free(cand);
-	}
-	free(copy);
-	return NULL;
-}
-
 struct strv {
 	char **v;
 	size_t n;
@@ -630,6 +605,94 @@ static void env_set(struct strv *e, const char *k, const char *v)
 }
 
 static void runtime_handle(void *user, struct emu_request *req);
+
+/* The command that runs f's code in code_dir, from the runtime table (backend/runtimes.h):
+ * python and node through our bootstraps with the interpreter runtimes_choose picks (the
+ * project's virtualenv first), provided* and every other runtime through the code's own
+ * executable `bootstrap`. Sets *note to "python3.9 → running with python3.11 (…)" when the
+ * local version differs. Returns -1 with why set when nothing can run it. */
+static int runtime_command(struct emulator *emu, const struct function *f, const char *code_dir,
+                           struct strv *argv, char **note, char *why, size_t why_len)
+{
+	const struct runtime_info *r = runtimes_find(f->runtime);
+	struct runtimes_choice c;
+	char *boot;
+
+	*note = NULL;
+	if (r && (r->family == RUNTIME_PYTHON || r->family == RUNTIME_NODE)) {
+		runtimes_choose(f->runtime, emu->opt.project_dir, emu->opt.python, NULL, &c);
+		if (!c.path) {
+			snprintf(why, why_len, "%s", c.problem ? c.problem : "no interpreter");
+			runtimes_choice_free(&c);
+			return -1;
+		}
+		*note = runtimes_choice_describe(f->runtime, &c);
+		strv_add(argv, c.path);
+		c.path = NULL;
+		if (r->family == RUNTIME_PYTHON) {
+			strv_add(argv, xstrdup("-u"));
+			strv_add(argv, xasprintf("%s/python/bootstrap.py", emu->runtimes_dir));
+		} else {
+			strv_add(argv, xasprintf("--max-old-space-size=%d", f->memory * 9 / 10));
+			strv_add(argv, xasprintf("%s/node/bootstrap.mjs", emu->runtimes_dir));
+		}
+		runtimes_choice_free(&c);
+		return 0;
+	}
+	boot = util_path_join(code_dir, "bootstrap");
+	if (access(boot, X_OK) != 0) {
+		if (r && !runtimes_runs_natively(r))
+			snprintf(
+			    why, why_len,
+			    "not runnable locally: the emulator has no %s runtime and the code "
+			    "has no executable 'bootstrap' to run it as a custom runtime",
+			    runtimes_family_name(r->family));
+		else
+			snprintf(why, why_len,
+			         "Couldn't find valid bootstrap(s): [%s] (the zip needs an "
+			         "executable 'bootstrap' at its root)",
+			         boot);
+		free(boot);
+		return -1;
+	}
+	strv_add(argv, boot);
+	return 0;
+}
+
+/* The user's variables npm needs to reach its registry (proxy, CA certificates, npm config,
+ * HOME for ~/.npmrc), as a JSON object: the node bootstrap installs the AWS SDK v3 with them
+ * while the function itself keeps Lambda's clean environment. Caller frees (cJSON_free). */
+static char *npm_env_json(void)
+{
+	extern char **environ;
+	static const char *const names[] = {
+	    "HOME",          "USER",         "HTTP_PROXY",
+	    "HTTPS_PROXY",   "NO_PROXY",     "http_proxy",
+	    "https_proxy",   "no_proxy",     "NODE_EXTRA_CA_CERTS",
+	    "SSL_CERT_FILE", "SSL_CERT_DIR", "XDG_CONFIG_HOME",
+	};
+	cJSON *o = cJSON_CreateObject();
+	char *s;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (getenv(names[i]))
+			cJSON_AddStringToObject(o, names[i], getenv(names[i]));
+	for (char **e = environ; *e; e++) {
+		const char *eq = strchr(*e, '=');
+
+		if (eq && (!strncasecmp(*e, "npm_config_", 11))) {
+			char *k = xstrndup(*e, (size_t)(eq - *e));
+
+			cJSON_AddStringToObject(o, k, eq + 1);
+			free(k);
+		}
+	}
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!s)
+		lk_fatal("out of memory");
+	return s;
+}
 
 /* The uid owning the TCP socket peer that is connected to local, and its inode: an exact
  * NETLINK_SOCK_DIAG lookup of the 4-tuple (the client's side: source = peer, destination =
@@ -798,7 +861,7 @@ static struct worker *worker_spawn(struct emulator *emu, struct function *f, cha
 	struct lk_error err = {0};
 	uv_process_options_t po = {0};
 	uv_stdio_container_t stdio[3];
-	char num[32], date[16], hex[33], *s;
+	char num[32], date[16], hex[33], *s, *note = NULL;
 	time_t now = time(NULL);
 	struct tm tm;
 	int rc;
@@ -838,45 +901,8 @@ static struct worker *worker_spawn(struct emulator *emu, struct function *f, cha
 	emu_server_dispatch_oversize(w->rt);
 	emu_server_set_accept_check(w->rt, runtime_accept, w);
 
-	/* argv by runtime */
-	if (!strncmp(f->runtime, "python", 6)) {
-		char *py = find_in_path(f->runtime, true);
-
-		if (!py)
-			py = find_in_path("python3", false);
-		if (!py) {
-			snprintf(why, why_len, "no python3 interpreter found in PATH for %s",
-			         f->runtime);
-			goto fail;
-		}
-		strv_add(&argv, py);
-		strv_add(&argv, xstrdup("-u"));
-		strv_add(&argv, xasprintf("%s/python/bootstrap.py", emu->runtimes_dir));
-	} else if (!strncmp(f->runtime, "nodejs", 6)) {
-		char *node = find_in_path("node", false);
-
-		if (!node) {
-			snprintf(why, why_len, "no node interpreter found in PATH for %s",
-			         f->runtime);
-			goto fail;
-		}
-		strv_add(&argv, node);
-		strv_add(&argv, xasprintf("--max-old-space-size=%d", f->memory * 9 / 10));
-		strv_add(&argv, xasprintf("%s/node/bootstrap.mjs", emu->runtimes_dir));
-	} else {
-		char *boot = util_path_join(w->code->path, "bootstrap");
-
-		if (access(boot, X_OK) != 0) {
-			snprintf(
-			    why, why_len,
-			    "Couldn't find valid bootstrap(s): [%s] (the zip needs an executable "
-			    "'bootstrap' at its root)",
-			    boot);
-			free(boot);
-			goto fail;
-		}
-		strv_add(&argv, boot);
-	}
+	if (runtime_command(emu, f, w->code->path, &argv, &note, why, why_len) < 0)
+		goto fail;
 
 	/* environment: base, the function's variables, then the reserved ones */
 	s = getenv("PATH");
@@ -914,6 +940,15 @@ static struct worker *worker_spawn(struct emulator *emu, struct function *f, cha
 	env_set(&env, "AWS_DEFAULT_REGION", emu->opt.region);
 	env_set(&env, "AWS_ACCESS_KEY_ID", emu->access_key);
 	env_set(&env, "AWS_SECRET_ACCESS_KEY", emu->secret_key);
+	if (note) /* the bootstraps print it in the first invoke's log, then drop it */
+		env_set(&env, "_LAMBDECK_RUNTIME_NOTE", note);
+	if (!strncmp(f->runtime, "nodejs", 6) && (s = runtimes_cache_dir())) {
+		env_set(&env, "_LAMBDECK_CACHE_DIR", s); /* the AWS SDK v3 cache (bootstrap.mjs) */
+		free(s);
+		s = npm_env_json();
+		env_set(&env, "_LAMBDECK_NPM_ENV", s);
+		cJSON_free(s);
+	}
 
 	stdio[0].flags = UV_IGNORE;
 	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
@@ -950,10 +985,12 @@ static struct worker *worker_spawn(struct emulator *emu, struct function *f, cha
 	uv_read_start((uv_stream_t *)w->err, alloc_cb, on_read);
 	strv_free(&argv);
 	strv_free(&env);
+	free(note);
 	return w;
 fail:
 	strv_free(&argv);
 	strv_free(&env);
+	free(note);
 	worker_destroy(w, why);
 	return NULL;
 }
@@ -1203,6 +1240,25 @@ static void after_invocation(struct worker *w)
 		arm_timer(w, (uint64_t)w->emu->opt.idle_timeout_s * 1000);
 }
 
+/* lambdeck's own Runtime API call (not AWS's): a bootstrap about to install what AWS's
+ * runtime would have had (the AWS SDK v3 for Node.js) asks for {"ms": N} more init time, at
+ * most 5 minutes, so a one-time install is not an init timeout. Only before init ends. */
+static void extend_init(struct worker *w, struct emu_request *req, const char *body, size_t len)
+{
+	cJSON *in = cJSON_ParseWithLength(body, len);
+	const cJSON *ms = cJSON_GetObjectItemCaseSensitive(in, "ms");
+
+	if (w->initialized || !cJSON_IsNumber(ms) || ms->valuedouble < 1) {
+		cJSON_Delete(in);
+		rt_error(req, 400, "InvalidStateTransition",
+		         "init/extend needs {\"ms\": N} and a worker still initialising");
+		return;
+	}
+	arm_timer(w, ms->valuedouble > 300000 ? 300000 : (uint64_t)ms->valuedouble);
+	cJSON_Delete(in);
+	rt_accepted(req);
+}
+
 static void runtime_handle(void *user, struct emu_request *req)
 {
 	struct worker *w = user;
@@ -1274,6 +1330,10 @@ static void runtime_handle(void *user, struct emu_request *req)
 			cJSON_free(e);
 		}
 		after_invocation(w);
+		return;
+	}
+	if (!strcmp(path, "init/extend") && !strcmp(method, "POST")) {
+		extend_init(w, req, body, len);
 		return;
 	}
 	if (!strcmp(path, "init/error") && !strcmp(method, "POST")) {

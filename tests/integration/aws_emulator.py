@@ -73,7 +73,9 @@ def main():
         r, rc, out = call("describe-log-groups", "/aws/lambda/")
         check(rc == 0 and group in [g["logGroupName"] for g in r["json"]["logGroups"]],
               "DescribeLogGroups", out)
-        r, rc, out = call("filter-log-events", group, "python handler", LK_ALL_PAGES="1")
+        # a quoted phrase: the terms python and handler alone also match the traceback, one
+        # event ("boom from python ... in handler") as on AWS
+        r, rc, out = call("filter-log-events", group, '"python handler"', LK_ALL_PAGES="1")
         check(rc == 0 and len(r["json"]["events"]) >= 2 and
               all("python handler" in e["message"] for e in r["json"]["events"]),
               "FilterLogEvents with a pattern", out)

@@ -43,7 +43,7 @@ jq_() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); pr
 [ "$(jq_ "$T/out1.json" 'd[0]["outcome"]')" = built ] || fail "outcome: $(cat "$T/out1.json")"
 [ "$(jq_ "$T/out1.json" 'd[0]["depsInstalled"]')" = True ] || fail "deps not installed"
 grep -q "Successfully installed lkdemo" "$T/err1" || fail "installer output not shown: $(cat "$T/err1")"
-grep -q '\$ python3 -m pip install' "$T/err1" || fail "installer command not shown"
+grep -Eq '\$ (/[^ ]*/)?python3[.0-9]* -m pip install' "$T/err1" || fail "installer command not shown"  # the function's interpreter
 unzip -tq "$ZIP" >/dev/null || fail "unzip -t"
 unzip -Z1 "$ZIP" >"$T/list1"
 grep -qx "lkdemo/__init__.py" "$T/list1" || fail "dependency not packaged: $(cat "$T/list1")"

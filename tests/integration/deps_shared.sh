@@ -29,7 +29,7 @@ JSON
 printf 'def uses_dep(event, context):\n    import lkdemo\n    return lkdemo.VALUE\n' >"$P/src/app.py"
 printf 'def handler(event, context):\n    return "plain"\n' >"$P/src/plain.py"
 echo "./wheels/lkdemo-1.0-py3-none-any.whl" >"$P/src/requirements.txt"
-count_installs() { grep -c '\$ python3 -m pip install' "$1"; }
+count_installs() { grep -Ec '\$ (/[^ ]*/)?python3[.0-9]* -m pip install' "$1"; }  # the function's interpreter runs pip
 
 # 1. all five built in parallel: one install
 "$L" --project "$P" build >"$T/b1" 2>"$T/b1.err"

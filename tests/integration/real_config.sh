@@ -63,7 +63,7 @@ invoked() {
 # ---- SAM TypeScript (BuildMethod esbuild), the root events/ layout
 project cfg-sam-hello-ts
 discovered hello-ts 1
-check "hello-ts: the handler is hello-world/app.ts" grep -q '"source_file":.*hello-world/app.ts' "$T/hello-ts.fns.json"
+check "hello-ts: the handler is hello-world/app.ts" grep -q '"sourceFile":.*hello-world/app.ts' "$T/hello-ts.fns.json"
 "$L" events list HelloWorldFunction >"$T/hello-ts.events"
 check "hello-ts: events/event.json offered to the function" grep -q "^  event  \[events/, every function\]" "$T/hello-ts.events"
 built_and_deployed hello-ts
@@ -124,7 +124,7 @@ discovered rest-ddb 5
 check "rest-ddb: \${self:service}-\${opt:stage, self:provider.stage}" \
 	test "$(jget "$T/rest-ddb.fns.json" 'set(f["environment"]["DYNAMODB_TABLE"] for f in j["functions"])')" = "{'serverless-rest-api-with-dynamodb-dev'}"
 "$L" functions --json --stage prod >"$T/rest-ddb.prod.json"
-check "rest-ddb: --stage prod" test "$(jget "$T/rest-ddb.prod.json" 'j["functions"][0]["environment"]["DYNAMODB_TABLE"], j["functions"][0]["deployed_name"]')" = "('serverless-rest-api-with-dynamodb-prod', 'serverless-rest-api-with-dynamodb-prod-create')"
+check "rest-ddb: --stage prod" test "$(jget "$T/rest-ddb.prod.json" 'j["functions"][0]["environment"]["DYNAMODB_TABLE"], j["functions"][0]["deployedName"]')" = "('serverless-rest-api-with-dynamodb-prod', 'serverless-rest-api-with-dynamodb-prod-create')"
 built_and_deployed rest-ddb
 check "rest-ddb: 5 functions, one npm install ($(grep -c '\$ npm' "$T/rest-ddb.build.err"))" test "$(grep -c '\$ npm' "$T/rest-ddb.build.err")" = 1
 check "rest-ddb: uuid packaged in every zip" sh -c 'for f in create list get update delete; do unzip -Z1 .lambdeck/build/$f/code.zip | grep -q "^node_modules/uuid/package.json" || exit 1; done'

@@ -11,7 +11,7 @@ ui_keys d
 ui_wait_line "HelloFunction: created \([0-9]+ ms\)"
 ui_keys d
 ui_wait_for "HelloFunction: unchanged"
-ui_wait_line "▸ HelloFunction +py3.12 +↑ ┃"
+ui_wait_line "▸ HelloFunction +py3.12(→3\.[0-9]+)? +↑ ┃"
 ui_pass "d deploys the selected function; unchanged code is skipped; badge shown"
 # W: watch on; saving the handler deploys it (the emulator then has the new code); W again: off.
 ui_keys W

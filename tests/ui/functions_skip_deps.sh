@@ -11,7 +11,7 @@ echo "./wheels/missing-1.0-py3-none-any.whl" >"$P/src/requirements.txt"
 UI_PROJECT=$P
 . "$LAMBDECK_SRC/tests/lib/ui.sh"
 ui_start
-ui_wait_line "▾ Fn +py3.12 +○ ┃"
+ui_wait_line "▾ Fn +py3.12(→3\.[0-9]+)? +○ ┃"
 ui_keys b
 ui_wait_for "pip install failed"
 [ ! -e "$UI_PROJ/.lambdeck/build/Fn/code.zip" ] || ui_fail "a zip was written despite the failed install"

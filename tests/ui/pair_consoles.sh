@@ -31,10 +31,10 @@ ui_keys 3
 ui_wait_for "HelloFunction  RequestResponse"
 ui_keys s
 ui_wait_line "200  HelloFunction/ada  [0-9.]+ ms" 60
-ui_wait_line "▸ HelloFunction +py3.12 +↑" 5
+ui_wait_line "▸ HelloFunction +py3.12(→3\.[0-9]+)? +↑" 5
 ui_pass "A's Playground deploy shows on A's own Functions badge"
 ui_use b
-ui_wait_line "▸ HelloFunction +py3.12 +↑" 3
+ui_wait_line "▸ HelloFunction +py3.12(→3\.[0-9]+)? +↑" 3
 ui_assert_not_contains "OrdersFunction +py3.12 +↑"
 ui_pass "... and on B's"
 
@@ -42,21 +42,21 @@ ui_pass "... and on B's"
 ui_keys Down d
 ui_wait_line "OrdersFunction: (created|updated)" 60
 ui_use ui
-ui_wait_line "▸ OrdersFunction +py3.12 +↑" 3
+ui_wait_line "▸ OrdersFunction +py3.12(→3\.[0-9]+)? +↑" 3
 ui_pass "B's quick deploy shows in A"
 
 # A code change: both show it modified; a deploy from a shell -> both up to date again.
 printf '\n# changed\n' >>"$UI_PROJ/orders/app.py"
-ui_wait_line "▸ OrdersFunction +py3.12 +● +↑" 5
+ui_wait_line "▸ OrdersFunction +py3.12(→3\.[0-9]+)? +● +↑" 5
 ui_use b
-ui_wait_line "▸ OrdersFunction +py3.12 +● +↑" 5
+ui_wait_line "▸ OrdersFunction +py3.12(→3\.[0-9]+)? +● +↑" 5
 (cd "$UI_PROJ" && PATH=/usr/bin:/bin "$LAMBDECK" deploy OrdersFunction >"$UI_DIR/deploy.out" 2>&1) ||
 	{ cat "$UI_DIR/deploy.out"; ui_fail "lambdeck deploy next to the consoles failed"; }
-ui_wait_line_gone "OrdersFunction +py3.12 +●" 3
-ui_wait_line "▸ OrdersFunction +py3.12 +↑"
+ui_wait_line_gone "OrdersFunction +py3.12(→3\.[0-9]+)? +●" 3
+ui_wait_line "▸ OrdersFunction +py3.12(→3\.[0-9]+)? +↑"
 ui_use ui
-ui_wait_line_gone "OrdersFunction +py3.12 +●" 3
-ui_wait_line "▸ OrdersFunction +py3.12 +↑"
+ui_wait_line_gone "OrdersFunction +py3.12(→3\.[0-9]+)? +●" 3
+ui_wait_line "▸ OrdersFunction +py3.12(→3\.[0-9]+)? +↑"
 ui_pass "modified, then a CLI deploy: both consoles follow"
 
 # Tests: a save both consoles see runs the suite once; each run of the new test leaves a line.

@@ -60,6 +60,126 @@ static void test_classify(void **state)
 	assert_int_equal(logline_classify(S("Traceback (most recent call last):")), LOGLINE_ERROR);
 	assert_int_equal(logline_classify(S("processing order 42")), LOGLINE_PLAIN);
 	assert_int_equal(logline_classify(S("")), LOGLINE_PLAIN);
+	/* errors are marked by the runtime, not by a word somewhere in the message */
+	assert_int_equal(logline_classify(S("2026-11-24T11:00:00.000Z\tabc\tERROR\tInvoke Error "
+	                                    "\t{\"errorType\":\"Error\"}")),
+	                 LOGLINE_ERROR);
+	assert_int_equal(logline_classify(S("2026-11-24T11:00:00.000Z\tabc\tINFO\tretrying "
+	                                    "after Error: throttled; ERROR count 0")),
+	                 LOGLINE_PLAIN);
+	assert_int_equal(logline_classify(S("2026-11-24T11:00:00.000Z\tabc\tWARN\tException "
+	                                    "ignored")),
+	                 LOGLINE_PLAIN);
+	assert_int_equal(logline_classify(S("[INFO]\t2026-11-24T11:00:00.000Z\tabc\tprocessing "
+	                                    "ErrorQueue")),
+	                 LOGLINE_PLAIN);
+	assert_int_equal(logline_classify(S("[ERROR]\t2026-11-24T11:00:00.000Z\tabc\tfailed")),
+	                 LOGLINE_ERROR);
+	assert_int_equal(logline_classify(S("[CRITICAL]\t2026-11-24T11:00:00.000Z\tabc\tdown")),
+	                 LOGLINE_ERROR);
+	assert_int_equal(logline_classify(S("reading ERRORS.md and Exception handling docs")),
+	                 LOGLINE_PLAIN);
+	assert_int_equal(logline_classify(S("TypeError: x is not a function")), LOGLINE_ERROR);
+	assert_int_equal(logline_classify(S("Uncaught Exception \t{}")), LOGLINE_ERROR);
+	assert_int_equal(logline_classify(S("botocore.exceptions.ClientError: denied")),
+	                 LOGLINE_ERROR);
+	assert_int_equal(logline_classify(S("Exception handling docs: see README")), LOGLINE_PLAIN);
+	assert_int_equal(logline_classify(S("Error handling")), LOGLINE_PLAIN);
+	assert_int_equal(logline_classify(S("    at handler (/var/task/index.js:3:9)")),
+	                 LOGLINE_PLAIN);
+	assert_int_equal(logline_classify(S("{\"errorType\":\"Error\",\"errorMessage\":\"x\"}")),
+	                 LOGLINE_ERROR);
+	assert_int_equal(
+	    logline_classify(S("INIT_REPORT Init Duration: 1.00 ms\tPhase: init\t"
+	                       "Status: error\tError Type: Runtime.ImportModuleError")),
+	    LOGLINE_ERROR);
+	/* one exception, one error: the runtime's traceback is one event with '\r' lines */
+	struct logline_stats *s = calloc(1, sizeof(*s));
+	const char *tb = "[ERROR] KeyError: 'x'\rTraceback (most recent call last):\r  File "
+	                 "\"/var/task/app.py\", line 3, in handler\r    raise KeyError('x')";
+	logline_stats_add(s, tb, strlen(tb));
+	logline_stats_add(s, S("2026-11-24T11:00:00.000Z\tabc\tINFO\tError: none found"));
+	assert_int_equal(s->errors, 1);
+	free(s);
+}
+
+static void test_fields(void **state)
+{
+	struct logline_fields f;
+
+	(void)state;
+	/* Node.js */
+	assert_true(logline_parse_fields(
+	    S("2026-11-24T11:00:00.123Z\t5f1c-42\tINFO\thello\rsecond line"), &f));
+	assert_int_equal(f.level_len, 4);
+	assert_memory_equal(f.level, "INFO", 4);
+	assert_int_equal(f.request_id_len, 7);
+	assert_memory_equal(f.request_id, "5f1c-42", 7);
+	assert_int_equal(f.message_len, strlen("hello\rsecond line"));
+	assert_memory_equal(f.message, "hello\rsecond line", f.message_len);
+	assert_true(logline_parse_fields(S("2026-11-24T11:00:00.123Z\tundefined\tERROR\t"), &f));
+	assert_int_equal(f.message_len, 0);
+	/* Python logging and the runtime's error line */
+	assert_true(
+	    logline_parse_fields(S("[WARNING]\t2026-11-24T11:00:00.123Z\trid\tlow disk"), &f));
+	assert_memory_equal(f.level, "WARNING", 7);
+	assert_memory_equal(f.request_id, "rid", 3);
+	assert_memory_equal(f.message, "low disk", 8);
+	assert_true(logline_parse_fields(S("[ERROR] KeyError: 'x'"), &f));
+	assert_memory_equal(f.level, "ERROR", 5);
+	assert_null(f.request_id);
+	assert_memory_equal(f.message, "KeyError: 'x'", 13);
+	/* not a runtime line: the whole text is the message */
+	static const char *const plain[] = {
+	    "hello",
+	    "2026-11-24T11:00:00Z hello",                 /* no tab */
+	    "2026-11-24T11:00:00.1Z\tid\tlower\tmessage", /* level must be upper case */
+	    "2026-11-24T11:00:00.1Z\tid\tINFO",           /* no message field */
+	    "2026-11-2XT11:00:00.1Z\tid\tINFO\tx",        /* not a time */
+	    "[info] x",
+	    "[ERRORS_AND_MORE_THAN_TEN] x",
+	    "[",
+	    "",
+	};
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		assert_false(logline_parse_fields(plain[i], strlen(plain[i]), &f));
+		assert_null(f.level);
+		assert_ptr_equal(f.message, plain[i]);
+		assert_int_equal(f.message_len, strlen(plain[i]));
+	}
+	/* truncated input: a prefix of a valid line never reads past len */
+	const char *full = "2026-11-24T11:00:00.123Z\t5f1c-42\tINFO\thello";
+	for (size_t n = 0; n < strlen(full); n++) {
+		char *copy = malloc(n ? n : 1);
+		memcpy(copy, full, n);
+		logline_parse_fields(copy, n, &f);
+		logline_classify(copy, n);
+		free(copy);
+	}
+}
+
+static void test_parts(void **state)
+{
+	const char *m = "one\rtwo\r\nthree\nfour\r";
+	size_t pos = 0, start, len, n = 0;
+	const char *want[] = {"one", "two", "three", "four"};
+
+	(void)state;
+	while (logline_next_part(m, strlen(m), &pos, &start, &len)) {
+		assert_true(n < 4);
+		assert_int_equal(len, strlen(want[n]));
+		assert_memory_equal(m + start, want[n], len);
+		n++;
+	}
+	assert_int_equal(n, 4);
+	pos = 0;
+	assert_true(logline_next_part("", 0, &pos, &start, &len)); /* one empty part */
+	assert_int_equal(len, 0);
+	assert_false(logline_next_part("", 0, &pos, &start, &len));
+	pos = 0, n = 0;
+	while (logline_next_part("a\r\rb", 4, &pos, &start, &len))
+		n++;
+	assert_int_equal(n, 3); /* an empty line in the middle stays */
 }
 
 static void loc(const char *line, const char *path, int lineno, int col)
@@ -185,6 +305,7 @@ int main(void)
 	    cmocka_unit_test(test_report),    cmocka_unit_test(test_classify),
 	    cmocka_unit_test(test_locations), cmocka_unit_test(test_resolve),
 	    cmocka_unit_test(test_json),      cmocka_unit_test(test_stats),
+	    cmocka_unit_test(test_fields),    cmocka_unit_test(test_parts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,8 @@ import time
 
 API = os.environ["AWS_LAMBDA_RUNTIME_API"]
 PREFIX = "/2018-06-01/runtime"
+# lambdeck's own variable ("python3.9 → running with python3.11 (...)"): hidden from the code
+RUNTIME_NOTE = os.environ.pop("_LAMBDECK_RUNTIME_NOTE", None)
 
 
 class Response:
@@ -177,7 +179,13 @@ def load_handler(spec):
                       "errorType": "Runtime.UserCodeSyntaxError",
                       "stackTrace": traceback.format_exception_only(type(e), e)}
     except ImportError as e:
-        return None, {"errorMessage": "Unable to import module '%s': %s" % (modname, e),
+        hint = ""
+        if getattr(e, "name", None) and e.name.split(".")[0] in ("boto3", "botocore"):
+            # AWS's python runtimes include boto3; locally it comes from the interpreter
+            hint = (" (AWS's runtime includes boto3; locally it must be in the function's "
+                    "Python environment, %s: apt-get install python3-boto3, or install it in "
+                    "the project's virtualenv)" % sys.executable)
+        return None, {"errorMessage": "Unable to import module '%s': %s%s" % (modname, e, hint),
                       "errorType": "Runtime.ImportModuleError", "stackTrace": []}
     except Exception as e:  # errors raised while the module initialises
         return None, error_object(e)
@@ -189,15 +197,19 @@ def load_handler(spec):
 
 
 def log_error(err):
+    # One log event, like AWS's runtime: the traceback's lines joined with "\r".
     lines = ["[ERROR] %s: %s" % (err["errorType"], err["errorMessage"])]
     if err.get("stackTrace"):
         lines.append("Traceback (most recent call last):")
-        lines.extend(s.rstrip("\n") for s in err["stackTrace"])
-    sys.stdout.write("\n".join(lines) + "\n")
+        for s in err["stackTrace"]:
+            lines.extend(s.rstrip("\n").split("\n"))
+    sys.stdout.write("\r".join(l.replace("\r", "") for l in lines) + "\n")
     sys.stdout.flush()
 
 
 def main():
+    if RUNTIME_NOTE:
+        sys.stdout.write("lambdeck: %s\n" % RUNTIME_NOTE)
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
     sys.path.insert(0, task_root)
     # the shim's own directory must not shadow user modules

@@ -114,7 +114,7 @@ int deploy_state_read(const char *project_dir, const char *function, struct depl
 	out->error = str_or_null(o, "error");
 	out->local = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "local"));
 	v = cJSON_GetObjectItemCaseSensitive(o, "time_ms");
-	out->time_ms = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+	out->time_ms = cJSON_IsNumber(v) ? util_double_to_int64(v->valuedouble) : 0;
 	v = cJSON_GetObjectItemCaseSensitive(o, "pid");
 	out->pid = cJSON_IsNumber(v) ? v->valueint : 0;
 	cJSON_Delete(o);

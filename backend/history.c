@@ -152,14 +152,14 @@ int history_entry_from_json(const char *line, size_t len, struct history_entry *
 		return -1;
 	}
 	e->id = get_str(o, "id");
-	e->time_ms = (int64_t)get_num(o, "time", 0);
+	e->time_ms = util_double_to_int64(get_num(o, "time", 0));
 	e->mode = get_str(o, "mode");
 	e->function = get_str(o, "function");
 	e->qualifier = get_str(o, "qualifier");
 	e->invocation_type = get_str(o, "type");
 	e->event_name = get_str(o, "eventName");
 	e->event = get_str(o, "event");
-	e->status = (int)get_num(o, "status", 0);
+	e->status = util_double_to_int(get_num(o, "status", 0));
 	e->function_error = get_str(o, "functionError");
 	e->error_code = get_str(o, "errorCode");
 	e->error_message = get_str(o, "errorMessage");
@@ -172,8 +172,8 @@ int history_entry_from_json(const char *line, size_t len, struct history_entry *
 	e->duration_ms = get_num(o, "durationMs", -1);
 	e->billed_ms = get_num(o, "billedMs", -1);
 	e->init_ms = get_num(o, "initMs", -1);
-	e->memory_mb = (int)get_num(o, "memoryMb", -1);
-	e->max_memory_mb = (int)get_num(o, "maxMemoryMb", -1);
+	e->memory_mb = util_double_to_int(get_num(o, "memoryMb", -1));
+	e->max_memory_mb = util_double_to_int(get_num(o, "maxMemoryMb", -1));
 	cJSON_Delete(o);
 	return 0;
 }

@@ -230,9 +230,9 @@ bool logline_parse_report(const char *msg, size_t len, struct logline_report *ou
 	if (!found)
 		return false;
 	if (field_number(msg, len, "Memory Size:", &v))
-		out->memory_mb = (int)v;
+		out->memory_mb = util_double_to_int(v);
 	if (field_number(msg, len, "Max Memory Used:", &v))
-		out->max_memory_mb = (int)v;
+		out->max_memory_mb = util_double_to_int(v);
 	if (field_number(msg, len, "Init Duration:", &v)) {
 		out->init_ms = v;
 		out->cold = true;

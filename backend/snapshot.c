@@ -148,7 +148,7 @@ static void on_replayed(const struct invoke_result *r, void *user)
 		o->error = xasprintf("%s: %s", r->err.code, r->err.message);
 		goto out;
 	}
-	if (cJSON_IsNumber(st) && (int)st->valuedouble != r->status) {
+	if (cJSON_IsNumber(st) && util_double_to_int(st->valuedouble) != r->status) {
 		cJSON *a = cJSON_CreateNumber(r->status);
 		add_diff(o, "status", st, a);
 		cJSON_Delete(a);

@@ -56,19 +56,29 @@ static void free_segs(char **s, size_t n)
 	free(s);
 }
 
+static bool seg_one(const char *pat, const char *seg)
+{
+	return !strcmp(pat, "*") || (!strcmp(pat, "[*]") && seg[0] == '[') || !strcmp(pat, seg);
+}
+
+/* Matches pattern segments against path segments. A table of which pattern suffix matches
+ * which path suffix, filled from the end: O(np * n) whatever the "**" count (backtracking
+ * over "**.**.**..." took exponential time on a deep response). */
 static bool seg_match(char *const *pat, size_t np, char *const *path, size_t n)
 {
-	if (np == 0)
-		return n == 0;
-	if (!strcmp(pat[0], "**"))
-		return seg_match(pat + 1, np - 1, path, n) ||
-		       (n > 0 && seg_match(pat, np, path + 1, n - 1));
-	if (n == 0)
-		return false;
-	if (!strcmp(pat[0], "*") || (!strcmp(pat[0], "[*]") && path[0][0] == '[') ||
-	    !strcmp(pat[0], path[0]))
-		return seg_match(pat + 1, np - 1, path + 1, n - 1);
-	return false;
+	bool *m = xcalloc((np + 1) * (n + 1), sizeof(*m)), hit;
+
+#define M(i, j) m[(i) * (n + 1) + (j)]
+	M(np, n) = true;
+	for (size_t i = np; i-- > 0;)
+		for (size_t j = n + 1; j-- > 0;)
+			M(i, j) = !strcmp(pat[i], "**")
+			              ? M(i + 1, j) || (j < n && M(i, j + 1))
+			              : j < n && seg_one(pat[i], path[j]) && M(i + 1, j + 1);
+	hit = M(0, 0);
+#undef M
+	free(m);
+	return hit;
 }
 
 bool snapshot_path_ignored(const char *path, const char *const *ignore, size_t n_ignore)
@@ -135,6 +145,24 @@ static cJSON *embedded_json(const cJSON *j)
 	return cJSON_Parse(s);
 }
 
+/* The member of obj that corresponds to item of its counterpart other: the same key, and
+ * for a key a JSON text repeats, the same occurrence (the first "a" with the first "a"), so
+ * that a document always equals itself. */
+static const cJSON *same_key(const cJSON *obj, const cJSON *other, const cJSON *item)
+{
+	const cJSON *it;
+	size_t nth = 0;
+
+	for (it = other->child; it && it != item; it = it->next)
+		nth += !strcmp(it->string, item->string);
+	cJSON_ArrayForEach(it, obj)
+	{
+		if (!strcmp(it->string, item->string) && nth-- == 0)
+			return it;
+	}
+	return NULL;
+}
+
 static void compare(struct diffs *d, const char *path, const cJSON *e, const cJSON *a)
 {
 	cJSON *ee, *ae;
@@ -164,12 +192,12 @@ static void compare(struct diffs *d, const char *path, const cJSON *e, const cJS
 		cJSON_ArrayForEach(it, e)
 		{
 			char *p = child(path, it->string);
-			compare(d, p, it, cJSON_GetObjectItemCaseSensitive(a, it->string));
+			compare(d, p, it, same_key(a, e, it));
 			free(p);
 		}
 		cJSON_ArrayForEach(it, a)
 		{
-			if (cJSON_GetObjectItemCaseSensitive(e, it->string))
+			if (same_key(e, a, it))
 				continue;
 			char *p = child(path, it->string);
 			if (!snapshot_path_ignored(p, d->ignore, d->n_ignore))

@@ -94,7 +94,7 @@ struct tail {
 	uv_timer_t poll_timer, renew_timer, rebuild_timer, retire_timer;
 	int open_handles;
 	bool stopped;
-	int64_t backoff_ms, next_poll_ms;
+	int64_t backoff_ms, first_backoff_ms, next_poll_ms;
 
 	struct aws_op *probe_op;
 	struct aws_op **hist_ops;
@@ -287,7 +287,7 @@ static const char *jstr(const cJSON *o, const char *k)
 static int64_t jint(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+	return cJSON_IsNumber(v) ? util_double_to_int64(v->valuedouble) : 0;
 }
 
 static void on_poll_done(void *user, struct aws_result *r)
@@ -301,7 +301,7 @@ static void on_poll_done(void *user, struct aws_result *r)
 		if (!strcmp(r->err.code, "ResourceNotFoundException")) {
 			s->exists = false; /* not created yet: keep polling */
 		} else if (strstr(r->err.code, "Throttl") || r->status == 429) {
-			t->backoff_ms = t->backoff_ms ? t->backoff_ms * 2 : 2LL * t->poll_ms;
+			t->backoff_ms = t->backoff_ms ? t->backoff_ms * 2 : t->first_backoff_ms;
 			if (t->backoff_ms > MAX_BACKOFF_MS)
 				t->backoff_ms = MAX_BACKOFF_MS;
 			t->next_poll_ms = util_now_ms() + t->backoff_ms;
@@ -723,6 +723,23 @@ static char *common_prefix(const struct tail *t)
 	return xstrndup(t->src[0].group, n);
 }
 
+/* The first wait after a throttled poll: LAMBDECK_LOGS_BACKOFF_MS (a tuning knob, e.g. for
+ * tests against a scripted throttling peer) when it is a positive number of milliseconds,
+ * else twice the poll interval. It doubles up to MAX_BACKOFF_MS. */
+static int64_t first_backoff_ms(int poll_ms)
+{
+	const char *v = getenv("LAMBDECK_LOGS_BACKOFF_MS");
+	char *end;
+	long long ms;
+
+	if (v && *v) {
+		ms = strtoll(v, &end, 10);
+		if (!*end && ms > 0)
+			return ms < MAX_BACKOFF_MS ? ms : MAX_BACKOFF_MS;
+	}
+	return 2LL * poll_ms;
+}
+
 struct tail *tail_start(struct aws_client *client, const struct tail_options *o,
                         const struct tail_callbacks *cb, void *user)
 {
@@ -749,6 +766,7 @@ struct tail *tail_start(struct aws_client *client, const struct tail_options *o,
 	t->no_live = o->no_live;
 	t->poll_ms = o->poll_interval_ms > 0 ? o->poll_interval_ms : 1000;
 	t->renew_ms = o->renew_after_ms > 0 ? o->renew_after_ms : DEFAULT_RENEW_MS;
+	t->first_backoff_ms = first_backoff_ms(t->poll_ms);
 	if (cb)
 		t->cb = *cb;
 	t->user = user;

@@ -205,16 +205,16 @@ static int result_from(const cJSON *o, struct testrun_result *r)
 	r->format = e < 0 ? TESTRUN_FMT_NONE : (enum testrun_format)e;
 	r->command = jstr(o, "command");
 	r->trigger = jstr(o, "trigger");
-	r->exit_status = (int)jnum(o, "exitStatus", -1);
-	r->term_signal = (int)jnum(o, "signal", 0);
+	r->exit_status = util_double_to_int(jnum(o, "exitStatus", -1));
+	r->term_signal = util_double_to_int(jnum(o, "signal", 0));
 	r->counts_known = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "countsKnown"));
-	r->passed = (int)jnum(o, "passed", 0);
-	r->failed = (int)jnum(o, "failed", 0);
-	r->skipped = (int)jnum(o, "skipped", 0);
-	r->errors = (int)jnum(o, "errors", 0);
+	r->passed = util_double_to_int(jnum(o, "passed", 0));
+	r->failed = util_double_to_int(jnum(o, "failed", 0));
+	r->skipped = util_double_to_int(jnum(o, "skipped", 0));
+	r->errors = util_double_to_int(jnum(o, "errors", 0));
 	r->duration_s = jnum(o, "durationSeconds", 0);
-	r->wall_ms = (int64_t)jnum(o, "wallMs", 0);
-	r->started_ms = (int64_t)jnum(o, "startedMs", 0);
+	r->wall_ms = util_double_to_int64(jnum(o, "wallMs", 0));
+	r->started_ms = util_double_to_int64(jnum(o, "startedMs", 0));
 	r->error = jstr(o, "error");
 	r->note = jstr(o, "note");
 	r->failures_truncated =
@@ -226,8 +226,8 @@ static int result_from(const cJSON *o, struct testrun_result *r)
 		char *file = clean_dup(it, "file");
 		char *group = jstr(it, "group");
 		if (name && r->n_failures < TESTRUN_MAX_FAILURES) {
-			testrun_add_failure(r, name, msg ? msg : "", file, (int)jnum(it, "line", 0),
-			                    group);
+			testrun_add_failure(r, name, msg ? msg : "", file,
+			                    util_double_to_int(jnum(it, "line", 0)), group);
 			r->failures[r->n_failures - 1].path = clean_dup(it, "path");
 		}
 		free(name);
@@ -248,7 +248,8 @@ static int result_from(const cJSON *o, struct testrun_result *r)
 			r->lines[r->n_lines++] = buf_steal(&clean);
 		}
 	}
-	r->dropped_lines = (uint64_t)jnum(o, "droppedLines", 0);
+	r->dropped_lines = (uint64_t)util_double_to_int64(
+	    jnum(o, "droppedLines", 0) > 0 ? jnum(o, "droppedLines", 0) : 0);
 	return 0;
 }
 
@@ -306,13 +307,13 @@ int testrun_shared_read(const char *project_dir, struct testrun_shared *out, str
 	if (r < 0)
 		rc = -1;
 	if (r == 0) {
-		int pid = (int)jnum(o, "pid", 0);
+		int pid = util_double_to_int(jnum(o, "pid", 0));
 		if (pid_alive(pid)) {
 			out->running = true;
 			out->running_pid = pid;
 			out->running_by = jstr(o, "by");
 			out->running_trigger = jstr(o, "trigger");
-			out->running_started_ms = (int64_t)jnum(o, "startedMs", 0);
+			out->running_started_ms = util_double_to_int64(jnum(o, "startedMs", 0));
 		}
 		cJSON_Delete(o);
 	}
@@ -322,9 +323,9 @@ int testrun_shared_read(const char *project_dir, struct testrun_shared *out, str
 	if (r == 0) {
 		if (result_from(o, &out->last) == 0) {
 			out->has_last = true;
-			out->last_pid = (int)jnum(o, "pid", 0);
+			out->last_pid = util_double_to_int(jnum(o, "pid", 0));
 			out->last_by = jstr(o, "by");
-			out->last_finished_ms = (int64_t)jnum(o, "finishedMs", 0);
+			out->last_finished_ms = util_double_to_int64(jnum(o, "finishedMs", 0));
 		} else {
 			testrun_result_clear(&out->last);
 			rc =

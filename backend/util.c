@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -519,6 +520,28 @@ unsigned char *util_base64_decode(const char *in, size_t len, size_t *out_len)
 	*out_len = (size_t)n - pad;
 	out[*out_len] = '\0';
 	return out;
+}
+
+int64_t util_double_to_int64(double d)
+{
+	if (d != d)
+		return 0;
+	if (d >= 9223372036854775808.0) /* 2^63 */
+		return INT64_MAX;
+	if (d <= -9223372036854775808.0)
+		return INT64_MIN;
+	return (int64_t)d;
+}
+
+int util_double_to_int(double d)
+{
+	if (d != d)
+		return 0;
+	if (d >= (double)INT_MAX)
+		return INT_MAX;
+	if (d <= (double)INT_MIN)
+		return INT_MIN;
+	return (int)d;
 }
 
 int64_t util_now_ms(void)

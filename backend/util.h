@@ -95,6 +95,11 @@ char *util_base64(const void *data, size_t len);               /* caller frees *
 /* Returns decoded bytes (caller frees) and sets *out_len; NULL on invalid input. */
 unsigned char *util_base64_decode(const char *in, size_t len, size_t *out_len);
 
+/* A JSON number as an integer: the fraction is dropped, values beyond the type's range
+ * saturate and NaN gives 0 (a plain cast of an out-of-range double is undefined). */
+int64_t util_double_to_int64(double d);
+int util_double_to_int(double d);
+
 int64_t util_now_ms(void); /* wall clock, Unix ms */
 uint64_t util_monotonic_ns(void);
 

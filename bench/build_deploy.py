@@ -149,8 +149,10 @@ def main():
 
         # ---- 2. edit -> deployed -> invoked, local mode
         hp = os.path.join(tmp, "hello-python")
-        shutil.copytree(os.path.join(src, "examples", "hello-python"), hp,
-                        ignore=shutil.ignore_patterns(".lambdeck"))
+        # Tracked files only: not what a console session left in examples/.
+        subprocess.run(["bash", os.path.join(src, "tests/lib/fixture_copy.sh"),
+                        "examples/hello-python", hp],
+                       env=dict(os.environ, LAMBDECK_SRC=src), check=True)
         state = os.path.join(hp, ".lambdeck", "emulator")
         emu = subprocess.Popen([lk, "emulate", "--port", "0", "--state-dir", state],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)

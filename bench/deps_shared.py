@@ -20,7 +20,9 @@ def one_build(binary, *functions):
     d = tempfile.mkdtemp(prefix="lk-bench-deps.")
     try:
         proj = os.path.join(d, "p")
-        shutil.copytree(FIXTURE, proj)
+        # Tracked files only: not what a session left in the fixture.
+        subprocess.run(["bash", os.path.join(HERE, "..", "tests/lib/fixture_copy.sh"), FIXTURE, proj],
+                       env=dict(os.environ, LAMBDECK_SRC=os.path.join(HERE, "..")), check=True)
         t0 = time.monotonic()
         r = subprocess.run([binary, "--project", proj, "build", *functions], capture_output=True,
                            text=True)

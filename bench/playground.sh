@@ -20,8 +20,7 @@ export LAMBDECK LAMBDECK_SRC=$SRC
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/lk-bench-pg.XXXXXX")
 P=$T/project
-cp -r "$SRC/examples/hello-python" "$P"
-rm -rf "$P/.lambdeck"
+bash "$SRC/tests/lib/fixture_copy.sh" examples/hello-python "$P"
 . "$SRC/tests/lib/emu.sh"
 cleanup() {
 	emu_stop || true

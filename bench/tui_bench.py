@@ -108,7 +108,10 @@ def main():
         hello = os.path.join(tmp, "ncurses_hello")
         subprocess.run(["cc", "-O2", "-o", hello, os.path.join(HERE, "ncurses_hello.c"), "-lncursesw"], check=True)
         proj = os.path.join(tmp, "project")
-        shutil.copytree(os.path.join(SRC, "examples", "hello-python"), proj)
+        # Tracked files only: not what a console session left in examples/.
+        subprocess.run(["bash", os.path.join(SRC, "tests/lib/fixture_copy.sh"),
+                        "examples/hello-python", proj],
+                       env=dict(os.environ, LAMBDECK_SRC=SRC), check=True)
         console = [lambdeck, "--project", proj]
         env = {"HOME": tmp, "XDG_CONFIG_HOME": os.path.join(tmp, "config")}
 

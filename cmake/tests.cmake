@@ -4,8 +4,17 @@
 #   tests/ui/<name>.sh                tmux-driven console    -> ctest "ui.<name>"
 # Scripts get LAMBDECK (the binary), LAMBDECK_SRC, LAMBDECK_BUILD in the environment and
 # run with /usr/bin/python3 (Debian's, with botocore) for .py files.
+# LAMBDECK_TEST_SCALE multiplies the tests' wait limits (tests/lib/scale.sh, cli.scaled): 2 in
+# a sanitizer build, else 1; `LAMBDECK_TEST_SCALE=N cmake -B ...` sets it for a slow machine.
 pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
-set(TEST_ENV "LAMBDECK=$<TARGET_FILE:lambdeck>;LAMBDECK_SRC=${CMAKE_SOURCE_DIR};LAMBDECK_BUILD=${CMAKE_BINARY_DIR};LC_ALL=C.UTF-8;AWS_EC2_METADATA_DISABLED=true;PATH=/usr/bin:/bin:/usr/sbin:/sbin")
+if(DEFINED ENV{LAMBDECK_TEST_SCALE})
+  set(LK_TEST_SCALE $ENV{LAMBDECK_TEST_SCALE})
+elseif(LAMBDECK_SANITIZE)
+  set(LK_TEST_SCALE 2)
+else()
+  set(LK_TEST_SCALE 1)
+endif()
+set(TEST_ENV "LAMBDECK=$<TARGET_FILE:lambdeck>;LAMBDECK_SRC=${CMAKE_SOURCE_DIR};LAMBDECK_BUILD=${CMAKE_BINARY_DIR};LAMBDECK_TEST_SCALE=${LK_TEST_SCALE};LC_ALL=C.UTF-8;AWS_EC2_METADATA_DISABLED=true;PATH=/usr/bin:/bin:/usr/sbin:/sbin")
 
 file(GLOB UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_*.c)
 foreach(src ${UNIT_TESTS})

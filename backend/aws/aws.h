@@ -305,6 +305,9 @@ struct aws_s3_put {
 };
 struct aws_op *aws_s3_put_object(struct aws_client *c, const struct aws_s3_put *p, aws_done_fn done,
                                  void *user);
+/* GetObject: the object's bytes in result->body (an S3 error such as NoSuchKey in err). */
+struct aws_op *aws_s3_get_object(struct aws_client *c, const char *bucket, const char *key,
+                                 aws_done_fn done, void *user);
 
 /* ---- Resource Groups Tagging ---- */
 

@@ -563,11 +563,14 @@ int64_t awsconfig_parse_time(const char *s)
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if (*p == '+' || *p == '-') {
-		int oh, om;
-
-		if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
+		/* exactly "+HH:MM": sscanf's %2d would also take "+1:0" or " 1: 2", and the
+		 * 6 bytes skipped below would then run past the end of the string */
+		if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) || p[3] != ':' ||
+		    !isdigit((unsigned char)p[4]) || !isdigit((unsigned char)p[5]))
 			return -1;
-		off = (int64_t)(oh * 3600 + om * 60) * (*p == '+' ? 1 : -1);
+		off = (int64_t)(((p[1] - '0') * 10 + (p[2] - '0')) * 3600 +
+		                ((p[4] - '0') * 10 + (p[5] - '0')) * 60) *
+		      (*p == '+' ? 1 : -1);
 		p += 6;
 	} else {
 		return -1;

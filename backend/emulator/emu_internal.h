@@ -18,6 +18,7 @@
 #define EMU_SYNC_PAYLOAD_MAX  (6u * 1024 * 1024)
 #define EMU_EVENT_PAYLOAD_MAX (1u * 1024 * 1024)
 #define EMU_ZIP_MAX           (50u * 1024 * 1024)
+#define EMU_S3_ZIP_MAX        (256u * 1024 * 1024) /* a zip read from an S3 code location */
 #define EMU_UNZIPPED_MAX      (250u * 1024 * 1024)
 #define EMU_TAIL_BYTES        4096
 
@@ -113,6 +114,8 @@ struct function {
 	struct function *next;
 };
 
+struct aws_client; /* backend/aws/aws.h */
+
 struct emulator {
 	uv_loop_t *loop;
 	struct emulator_options opt;
@@ -125,6 +128,7 @@ struct emulator {
 	char *endpoint; /* http://host:port */
 	char info_json[1024];
 	char *runtime_host;
+	struct aws_client *s3; /* S3 code locations: created on first use */
 	struct emu_server *api;
 	struct logstore *logs;
 	struct function *functions; /* sorted by name */

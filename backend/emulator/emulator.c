@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend/aws/aws.h"
 #include "backend/aws/sigv4.h"
 #include "backend/emulator/emu_internal.h"
 #include "backend/emulator/logstore.h"
@@ -568,6 +569,8 @@ void emulator_shutdown(struct emulator *emu)
 		uv_close((uv_handle_t *)emu->users_timer, (uv_close_cb)free);
 		emu->users_timer = NULL;
 	}
+	aws_client_free(emu->s3); /* cancels an S3 code read still running */
+	emu->s3 = NULL;
 	if (emu->endpoint) {
 		/* remove the endpoint file only if it is still ours */
 		char *path = util_path_join(emu->state_dir, "endpoint");

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <zip.h>
 
+#include "backend/aws/aws.h"
 #include "backend/emulator/emu_internal.h"
 #include "backend/runtimes.h"
 
@@ -654,6 +655,8 @@ struct code_job {
 	bool creating;
 	char *b64; /* Code.ZipFile as sent */
 	size_t b64_len;
+	unsigned char *zip; /* or the zip itself, fetched from an S3 code location */
+	size_t zip_len;
 	char *codes, *tmp, *final, *zpath;
 	int rc;
 	struct lk_error err;
@@ -672,14 +675,22 @@ static void code_job_work(uv_work_t *w)
 	char *b64;
 
 	j->rc = -1;
-	zip = util_base64_decode(j->b64, j->b64_len, &zlen);
-	free(j->b64);
-	j->b64 = NULL;
+	if (j->err.code[0])
+		return; /* the S3 code location could not be read */
+	if (j->zip) {
+		zip = j->zip;
+		zlen = j->zip_len;
+		j->zip = NULL;
+	} else {
+		zip = util_base64_decode(j->b64, j->b64_len, &zlen);
+		free(j->b64);
+		j->b64 = NULL;
+	}
 	if (!zip) {
 		INVALID(&j->err, "Code.ZipFile is not valid base64");
 		return;
 	}
-	if (zlen > EMU_ZIP_MAX) {
+	if (zlen > (j->zip_len ? EMU_S3_ZIP_MAX : EMU_ZIP_MAX)) {
 		set_err(&j->err, 413, "RequestEntityTooLargeException",
 		        "Zipped size must be smaller than %u bytes", (unsigned)EMU_ZIP_MAX);
 		free(zip);
@@ -722,6 +733,7 @@ static void code_job_work(uv_work_t *w)
 static void code_job_free(struct code_job *j)
 {
 	free(j->b64);
+	free(j->zip);
 	free(j->codes);
 	free(j->tmp);
 	free(j->final);
@@ -790,30 +802,48 @@ int functions_busy_error(const struct emulator *emu, const struct function *f, s
 	return -1;
 }
 
+static struct code_job *code_job_new(struct emulator *emu, struct function *f, bool creating,
+                                     functions_done_fn done, void *user);
+
 /* Checks Code.ZipFile / ZipFile and starts installing it off the loop. */
 static int start_code_job(struct emulator *emu, struct function *f, const cJSON *zipfile,
                           bool creating, functions_done_fn done, void *user, struct lk_error *err)
 {
 	struct code_job *j;
-	char id[17], tmpname[24], *dir;
 	int rc;
 
 	if (!cJSON_IsString(zipfile))
-		return INVALID(err,
-		               "Code.ZipFile is required (S3 code locations are not supported by "
-		               "the local emulator)");
+		return INVALID(err, "Code.ZipFile or Code.S3Bucket/S3Key is required");
 	if (!*zipfile->valuestring)
 		return INVALID(err, "Uploaded file must be a non-empty zip");
 	if (strlen(zipfile->valuestring) > (size_t)EMU_ZIP_MAX * 4 / 3 + 4)
 		return set_err(err, 413, "RequestEntityTooLargeException",
 		               "Zipped size must be smaller than %u bytes", (unsigned)EMU_ZIP_MAX);
-	j = xcalloc(1, sizeof(*j));
+	j = code_job_new(emu, f, creating, done, user);
+	j->b64_len = strlen(zipfile->valuestring);
+	j->b64 = xstrndup(zipfile->valuestring, j->b64_len);
+	rc = uv_queue_work(emu->loop, &j->work, code_job_work, code_job_done);
+	if (rc != 0) {
+		function_unref(f);
+		code_job_free(j);
+		return set_err(err, 500, "ServiceException", "cannot start the code install: %s",
+		               uv_strerror(rc));
+	}
+	f->code_busy = true;
+	return 0;
+}
+
+/* A code job for f (referenced until it is done), not started. */
+static struct code_job *code_job_new(struct emulator *emu, struct function *f, bool creating,
+                                     functions_done_fn done, void *user)
+{
+	struct code_job *j = xcalloc(1, sizeof(*j));
+	char id[17], tmpname[24], *dir;
+
 	j->emu = emu;
 	j->f = f;
 	function_ref(f);
 	j->creating = creating;
-	j->b64_len = strlen(zipfile->valuestring);
-	j->b64 = xstrndup(zipfile->valuestring, j->b64_len);
 	j->codes = code_root(emu, f->name);
 	emu_random_hex(id, 8);
 	snprintf(tmpname, sizeof(tmpname), ".tmp-%s", id);
@@ -825,13 +855,60 @@ static int start_code_job(struct emulator *emu, struct function *f, const cJSON 
 	j->done = done;
 	j->user = user;
 	j->work.data = j;
-	rc = uv_queue_work(emu->loop, &j->work, code_job_work, code_job_done);
-	if (rc != 0) {
-		function_unref(f);
-		code_job_free(j);
-		return set_err(err, 500, "ServiceException", "cannot start the code install: %s",
-		               uv_strerror(rc));
+	return j;
+}
+
+/* GetObject of an S3 code location finished: install what it read, or fail the job (the
+ * failure goes through the job's usual end, so a create is undone). */
+static void s3_code_fetched(void *user, struct aws_result *r)
+{
+	struct code_job *j = user;
+
+	if (r->err.code[0])
+		INVALID(&j->err,
+		        "Error occurred while GetObject. S3 Error Code: %s. S3 Error Message: %s",
+		        r->err.code, r->err.message);
+	else if (r->body.len == 0)
+		INVALID(&j->err, "Uploaded file must be a non-empty zip");
+	else {
+		j->zip_len = r->body.len;
+		j->zip = (unsigned char *)buf_steal(&r->body);
 	}
+	aws_result_free(r);
+	if (uv_queue_work(j->emu->loop, &j->work, code_job_work, code_job_done) != 0)
+		code_job_done(&j->work, UV_ECANCELED);
+}
+
+/* Code from an S3 location (S3Bucket/S3Key; the remote quick deploy's path): read with
+ * GetObject from the S3 endpoint the emulator's environment names (AWS_ENDPOINT_URL_S3, the
+ * project's local S3 service), then installed as a ZipFile is. The function is busy from
+ * now on. An emulator shut down during the read drops the job with its client. */
+static int start_s3_code_job(struct emulator *emu, struct function *f, const cJSON *loc,
+                             bool creating, functions_done_fn done, void *user,
+                             struct lk_error *err)
+{
+	const cJSON *bucket = cJSON_GetObjectItemCaseSensitive(loc, "S3Bucket");
+	const cJSON *key = cJSON_GetObjectItemCaseSensitive(loc, "S3Key");
+	struct code_job *j;
+	struct lk_error e = {0};
+
+	if (!cJSON_IsString(bucket) || !*bucket->valuestring || !cJSON_IsString(key) ||
+	    !*key->valuestring)
+		return INVALID(err, "S3Bucket and S3Key are both required");
+	if (cJSON_GetObjectItemCaseSensitive(loc, "S3ObjectVersion"))
+		return INVALID(err, "S3ObjectVersion is not supported by the local emulator");
+	if (!emu->s3) {
+		struct aws_options o = {.region =
+		                            getenv("AWS_REGION") || getenv("AWS_DEFAULT_REGION")
+		                                ? NULL
+		                                : emu->opt.region};
+
+		emu->s3 = aws_client_new(emu->loop, &o, &e);
+		if (!emu->s3)
+			return INVALID(err, "Error occurred while GetObject: %s", e.message);
+	}
+	j = code_job_new(emu, f, creating, done, user);
+	aws_s3_get_object(emu->s3, bucket->valuestring, key->valuestring, s3_code_fetched, j);
 	f->code_busy = true;
 	return 0;
 }
@@ -872,8 +949,10 @@ struct function *functions_create(struct emulator *emu, const cJSON *req, functi
 		return NULL;
 	}
 	stamp(f);
-	if (start_code_job(emu, f, cJSON_GetObjectItemCaseSensitive(code, "ZipFile"), true, done,
-	                   user, err) < 0) {
+	if ((cJSON_GetObjectItemCaseSensitive(code, "S3Bucket")
+	         ? start_s3_code_job(emu, f, code, true, done, user, err)
+	         : start_code_job(emu, f, cJSON_GetObjectItemCaseSensitive(code, "ZipFile"), true,
+	                          done, user, err)) < 0) {
 		function_unref(f);
 		return NULL;
 	}
@@ -889,11 +968,12 @@ int functions_update_code(struct emulator *emu, struct function *f, const cJSON 
 
 	if (f->code_busy)
 		return functions_busy_error(emu, f, err);
-	if (cJSON_GetObjectItemCaseSensitive(req, "S3Bucket") ||
-	    cJSON_GetObjectItemCaseSensitive(req, "ImageUri"))
-		return INVALID(err, "Only ZipFile code is supported by the local emulator");
+	if (cJSON_GetObjectItemCaseSensitive(req, "ImageUri"))
+		return INVALID(err, "Only ZipFile and S3 code is supported by the local emulator");
 	if (cJSON_IsTrue(dry))
 		return 1;
+	if (cJSON_GetObjectItemCaseSensitive(req, "S3Bucket"))
+		return start_s3_code_job(emu, f, req, false, done, user, err);
 	return start_code_job(emu, f, cJSON_GetObjectItemCaseSensitive(req, "ZipFile"), false, done,
 	                      user, err);
 }
@@ -1010,7 +1090,7 @@ static int load_one(struct emulator *emu, const char *name, struct lk_error *err
 	snprintf(f->code_sha256, sizeof(f->code_sha256), "%s",
 	         cJSON_IsString(v) ? v->valuestring : "");
 	v = cJSON_GetObjectItemCaseSensitive(j, "CodeSize");
-	f->code_size = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+	f->code_size = cJSON_IsNumber(v) ? util_double_to_int64(v->valuedouble) : 0;
 	v = cJSON_GetObjectItemCaseSensitive(j, "LastModified");
 	snprintf(f->last_modified, sizeof(f->last_modified), "%s",
 	         cJSON_IsString(v) ? v->valuestring : "");

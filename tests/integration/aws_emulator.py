@@ -12,6 +12,7 @@ import time
 sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests", "lib"))
 import awsfake  # noqa: E402
 from emu import Emulator, zip_dir  # noqa: E402
+from scale import scaled  # noqa: E402
 
 FIX = os.path.join(os.environ["LAMBDECK_SRC"], "tests", "fixtures", "emulator", "python")
 ROLE = "arn:aws:iam::000000000000:role/lambdeck-test"
@@ -89,7 +90,7 @@ def main():
         inv, _, _ = call("invoke", "lk-py", '{"marker": "tail-me"}')
         marker = (inv.get("json") or {}).get("request_id") or "no request id"
         seen = False
-        deadline = time.time() + 8
+        deadline = time.time() + scaled(8)
         lines = []
         while time.time() < deadline:
             line = tail.stdout.readline().decode()

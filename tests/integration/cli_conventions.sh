@@ -21,7 +21,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-cp -r "$LAMBDECK_SRC/examples/hello-python" "$T/p"
+bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" examples/hello-python "$T/p"
 cd "$T/p"
 
 # one JSON document on one line, camelCase keys (the environment maps hold variable names)
@@ -172,7 +172,7 @@ assert f["HelloFunction"]["lastDeploy"]["outcome"] in ("created", "unchanged") a
 assert f["OrdersFunction"]["lastDeploy"] is None' "$T/f.json"
 
 # --- doctor --no-call starts no emulator (every command above has stopped its own)
-cp -r "$LAMBDECK_SRC/examples/hello-python" "$T/q"
+bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" examples/hello-python "$T/q"
 check "doctor --no-call: exit 0" status 0 "$L" --project "$T/q" doctor --no-call
 check "doctor --no-call: no endpoint printed" sh -c '! grep -q "127.0.0.1" "$0"' "$T/out"
 check "doctor --no-call: no emulator started" test ! -e "$T/q/.lambdeck/emulator"

@@ -70,7 +70,8 @@ check(not sorted(want - comp_globals), "global options in the completion",
 tmp = tempfile.mkdtemp(prefix="lk-helpsync.")
 try:
     proj = os.path.join(tmp, "p")
-    shutil.copytree(os.path.join(SRC, "examples", "hello-python"), proj)
+    subprocess.run(["bash", os.path.join(SRC, "tests/lib/fixture_copy.sh"), "examples/hello-python", proj],
+                   check=True)
     stub = r'''
 _init_completion() { words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; cur=${words[cword]};
 	prev=${words[cword-1]}; split=false; }

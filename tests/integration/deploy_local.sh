@@ -7,6 +7,7 @@
 # command with its output and exit status, and names a missing tool.
 set -euo pipefail
 . "$LAMBDECK_SRC/tests/lib/emu.sh"
+. "$LAMBDECK_SRC/tests/lib/scale.sh"
 fail() { echo "FAIL: $*" >&2; [ -f "${T:-}/watch.out" ] && cat "$T/watch.out" >&2; exit 1; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/lk-deploy-local.XXXXXX")
 WATCH_PID=""
@@ -16,7 +17,7 @@ cleanup() {
 }
 trap 'cleanup; emu__exit' EXIT
 P=$T/proj
-cp -r "$LAMBDECK_SRC/examples/hello-python" "$P"
+bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" examples/hello-python "$P"
 rm -rf "$P/.lambdeck"
 # the emulator lives where `lambdeck deploy` (mode.h) looks for the project's emulator
 EMU_STATE=$P/.lambdeck/emulator
@@ -59,10 +60,10 @@ grep -q "NoSuchFunction.*NoSuchFunction" "$T/d5" && fail "name doubled: $(cat "$
 # 4. --watch: a save redeploys the function; swap/backup files never trigger
 "$LAMBDECK" --project "$P" deploy --watch >"$T/watch.out" 2>&1 &
 WATCH_PID=$!
-for _ in $(seq 100); do grep -q "^watching" "$T/watch.out" && break; sleep 0.1; done
+lk_wait_until 10 grep -q "^watching" "$T/watch.out" || true
 grep -q "^watching" "$T/watch.out" || fail "watch did not start"
 sed -i 's/(v2)/(v3)/' "$P/hello/app.py"
-for _ in $(seq 150); do grep -q "^HelloFunction .*updated" "$T/watch.out" && break; sleep 0.1; done
+lk_wait_until 15 grep -q "^HelloFunction .*updated" "$T/watch.out" || true
 grep -q "^HelloFunction .*updated" "$T/watch.out" || fail "watch did not deploy"
 grep -q "change: .*hello/app.py -> deploying HelloFunction$" "$T/watch.out" || fail "wrong trigger"
 invoke HelloFunction '{"name":"Ada"}' | grep -q '(v3)' || fail "watch: new code not live"

@@ -15,6 +15,7 @@ import zipfile
 
 sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests/lib"))
 from emu import Emulator, AWS  # noqa: E402
+from scale import scaled  # noqa: E402
 
 APP = '''
 import json
@@ -78,7 +79,7 @@ def live_tail_botocore(emu, groups, pattern, marker, fn_name, timeout=15):
     types, messages = [], []
     invoked_at = None
     latency = None
-    deadline = time.time() + timeout
+    deadline = time.time() + scaled(timeout)
     invoker = None
     while time.time() < deadline and latency is None:
         chunk = resp.read1(65536) if hasattr(resp, "read1") else resp.read(1)
@@ -194,11 +195,11 @@ def main():
         reader.start()
         # wait until the CLI has made its first FilterLogEvents call (it prints the
         # earlier lines), then print a new line
-        deadline = time.time() + 30
+        deadline = time.time() + scaled(30)
         while time.time() < deadline and not any("m1" in l for l in out):
             time.sleep(0.1)
         invoke(emu, "orders", {"marker": "during-tail-42"})
-        deadline = time.time() + 20
+        deadline = time.time() + scaled(20)
         while time.time() < deadline and not any("during-tail-42" in l for l in out):
             time.sleep(0.2)
         tail.terminate()

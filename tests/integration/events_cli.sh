@@ -6,7 +6,7 @@ set -u
 L=$LAMBDECK
 T=$(mktemp -d "${TMPDIR:-/tmp}/lk-events.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-cp -r "$LAMBDECK_SRC/examples/hello-python" "$T/p"
+bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" examples/hello-python "$T/p"
 cd "$T/p"
 
 # (every template's shape is checked in unit.events; here the CLI plumbing)

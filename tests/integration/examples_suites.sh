@@ -8,7 +8,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 for e in hello-python hello-node hello-bash; do
-	cp -r "$LAMBDECK_SRC/examples/$e" "$tmp/$e"
+	bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" "examples/$e" "$tmp/$e"
 	# The test command comes from the project itself, as the Tests pane runs it.
 	mapfile -t argv < <("$LAMBDECK" --project "$tmp/$e" functions --json |
 		/usr/bin/python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin)["test"]))')

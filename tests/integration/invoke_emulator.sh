@@ -16,7 +16,7 @@ trap 'emu__exit; cleanup' EXIT
 jget() { $PY -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
 
 for ex in hello-python hello-node hello-bash; do
-	cp -r "$LAMBDECK_SRC/examples/$ex" "$T/$ex"
+	bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" "examples/$ex" "$T/$ex"
 	rm -rf "$T/$ex/.lambdeck" "$T/$ex/node_modules"
 done
 

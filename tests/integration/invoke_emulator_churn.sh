@@ -14,7 +14,7 @@ N=${N:-50}
 T=$(mktemp -d "${TMPDIR:-/tmp}/lk-churn.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 P=$T/project
-cp -r "$LAMBDECK_SRC/examples/hello-python" "$P"
+bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" examples/hello-python "$P"
 rm -rf "$P/.lambdeck"
 ST=$P/.lambdeck/emulator
 cd "$P" || exit 1

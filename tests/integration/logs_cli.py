@@ -15,6 +15,7 @@ import zipfile
 
 sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests/lib"))
 from emu import Emulator  # noqa: E402
+from scale import scaled  # noqa: E402
 
 LAMBDECK = os.environ["LAMBDECK"]
 APP = '''
@@ -61,7 +62,7 @@ class Follower:
             dest.append(line.decode(errors="replace").rstrip("\n"))
 
     def wait_for(self, pred, what, timeout=20):
-        deadline = time.time() + timeout
+        deadline = time.time() + scaled(timeout)
         while time.time() < deadline:
             if pred():
                 return

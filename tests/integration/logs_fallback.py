@@ -12,6 +12,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests/lib"))
 import awsfake  # noqa: E402
+from scale import scaled  # noqa: E402
 
 LAMBDECK = os.environ["LAMBDECK"]
 
@@ -49,6 +50,9 @@ def main():
             dict(status=200, body={"events": [ev(0, now - 1000), ev(1, now)]}),
         )
         env = awsfake.base_env(tmp)
+        # the tail's first back-off after a throttle (default 2 s, doubling): 6 throttles
+        # would be about 15 s of real waiting otherwise
+        env["LAMBDECK_LOGS_BACKOFF_MS"] = "100"
         p = subprocess.Popen([LAMBDECK, "--project", proj, "--endpoint-url", srv.url, "logs",
                               "-f"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out, err = [], []
@@ -57,7 +61,7 @@ def main():
               for a in ((p.stdout, out), (p.stderr, err))]
         for t in ts:
             t.start()
-        deadline = time.time() + 40
+        deadline = time.time() + scaled(40)
         while time.time() < deadline and not (any(l.endswith("event 2") for l in out)
                                               and len(srv.requests) > 14):
             time.sleep(0.1)

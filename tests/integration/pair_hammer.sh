@@ -16,7 +16,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/lk-hammer.XXXXXX")
 trap 'emu__exit; rm -rf "$T"' EXIT
 
 P=$T/project
-cp -r "$LAMBDECK_SRC/examples/hello-python" "$P"
+bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" examples/hello-python "$P"
 rm -rf "$P/.lambdeck"
 # A test that logs when it starts and ends: runs of two processes must not overlap.
 cat >"$P/tests/test_hammer.py" <<EOF

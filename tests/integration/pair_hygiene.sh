@@ -36,7 +36,7 @@ mode_of() { stat -c %a "$1"; }
 as_other() { setpriv --reuid=65534 --regid="$1" --clear-groups env HOME="$T" "${@:2}"; }
 
 P=$T/proj
-cp -r "$LAMBDECK_SRC/examples/hello-bash" "$P"
+bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" examples/hello-bash "$P"
 rm -rf "$P/.lambdeck"
 chmod -R a+rX "$P"
 

@@ -27,7 +27,7 @@ jget() { $PY -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys
 project() {
 	emu_stop
 	P=$T/$1
-	cp -r "$LAMBDECK_SRC/tests/fixtures/real/$1" "$P"
+	bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" "tests/fixtures/real/$1" "$P"
 	cd "$P" || exit 1
 	EMU_STATE=$P/.lambdeck/emulator emu_start
 }

@@ -11,15 +11,14 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests/lib"))
-from cli import LAMBDECK, SRC, fail, run  # noqa: E402
+from cli import LAMBDECK, SRC, copy_fixture, fail, run  # noqa: E402
 
 
 def main():
     tmp = tempfile.mkdtemp(prefix="lk-testcmd-")
     try:
         proj = os.path.join(tmp, "proj")
-        shutil.copytree(os.path.join(SRC, "examples/hello-python"), proj,
-                        ignore=shutil.ignore_patterns(".lambdeck", "__pycache__"))
+        copy_fixture("examples/hello-python", proj)
 
         rc, out, err = run(["test"], proj)
         if rc != 0 or " passed" not in out or "failed" in out:

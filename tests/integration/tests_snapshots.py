@@ -11,7 +11,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests/lib"))
-from cli import LAMBDECK, SRC, fail, run  # noqa: E402
+from cli import LAMBDECK, SRC, copy_fixture, fail, run  # noqa: E402
+from scale import scaled  # noqa: E402
 
 
 def emulators_for(path):
@@ -23,8 +24,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="lk-testsnap-")
     try:
         proj = os.path.join(tmp, "proj")
-        shutil.copytree(os.path.join(SRC, "examples/hello-python"), proj,
-                        ignore=shutil.ignore_patterns(".lambdeck", "__pycache__"))
+        copy_fixture("examples/hello-python", proj)
         rc, out, err = run(["invoke", "HelloFunction", "--event", "ada", "--snapshot", "ada"], proj, timeout=180)
         snap = os.path.join(proj, "events/HelloFunction/ada.snapshot.json")
         if rc != 0 or not os.path.exists(snap):
@@ -59,7 +59,7 @@ def main():
         print("ok: --json has the snapshot group")
 
         # The last user leaving makes the emulator stop; it may take a moment to exit.
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + scaled(5)
         left = emulators_for(proj)
         while left and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -14,6 +14,7 @@
 # The emulator is a background job of your shell: never use a bare `wait` (it would wait for
 # the emulator too); wait for your own job ids.
 
+. "$(dirname "${BASH_SOURCE[0]}")/scale.sh"
 EMU_TMP=""
 EMU_PID=""
 
@@ -33,8 +34,8 @@ emu_start() {
 	: >"$out"
 	"$LAMBDECK" emulate --port 0 --state-dir "$EMU_STATE" --exit-with-parent "$@" >"$out" 2>>"$EMU_LOG" &
 	EMU_PID=$!
-	local i line=""
-	for ((i = 0; i < 300; i++)); do
+	local i line="" n=$(($(lk_scaled 15) * 20))
+	for ((i = 0; i < n; i++)); do
 		line=$(head -n 1 "$out" 2>/dev/null)
 		[ -n "$line" ] && [ "${line: -1}" = "}" ] && break
 		if ! kill -0 "$EMU_PID" 2>/dev/null; then
@@ -46,7 +47,7 @@ emu_start() {
 		sleep 0.05
 	done
 	if [ -z "$line" ]; then
-		echo "emu.sh: emulator printed no JSON line within 15 s" >&2
+		echo "emu.sh: emulator printed no JSON line within $(lk_scaled 15) s" >&2
 		cat "$EMU_LOG" >&2
 		exit 1
 	fi

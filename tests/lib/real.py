@@ -19,7 +19,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli import LAMBDECK, SRC, fail  # noqa: E402
+from cli import LAMBDECK, SRC, copy_fixture, fail  # noqa: E402
 from emu import Emulator  # noqa: E402
 
 SLOW = 2  # sanitizer builds and a loaded machine
@@ -29,7 +29,7 @@ class RealProject:
     def __init__(self, fixture, venv=False, cache_dir=None):
         self.tmp = tempfile.mkdtemp(prefix="lk-real.")
         self.dir = os.path.join(self.tmp, fixture)
-        shutil.copytree(os.path.join(SRC, "tests/fixtures/real", fixture), self.dir)
+        copy_fixture(os.path.join("tests/fixtures/real", fixture), self.dir)
         self.venv = venv
         self.cache_dir = cache_dir
         self.emu = None

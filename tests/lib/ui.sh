@@ -16,7 +16,8 @@
 #
 # Variables you may set before ui_start: UI_COLS UI_ROWS (size), UI_PROJECT (directory to
 # copy as the project; "" for an empty project), UI_TIMEOUT (seconds per wait, default 15),
-# UI_ENV (extra "NAME=value" words for the console's environment).
+# UI_ENV (extra "NAME=value" words for the console's environment). Every wait limit is
+# multiplied by LAMBDECK_TEST_SCALE (tests/lib/scale.sh: 2 in a sanitizer build).
 # After ui_start: UI_DIR (temp dir), UI_PROJ (the project copy), UI_PIDFILE.
 #
 # Two consoles on one project (pair sessions): ui_start_another NAME [options...] starts a
@@ -24,6 +25,7 @@
 # ui for the first one) chooses the console every other helper talks to.
 
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/scale.sh"
 
 : "${LAMBDECK:?LAMBDECK must point at the lambdeck binary (ctest sets it)}"
 : "${LAMBDECK_SRC:?LAMBDECK_SRC must point at the source tree (ctest sets it)}"
@@ -104,7 +106,7 @@ ui_start() {
 	[ -x "$LAMBDECK" ] || { echo "FAIL: $LAMBDECK is not executable" >&2; exit 1; }
 	mkdir -p "$UI_PROJ" "$UI_DIR/home" "$UI_DIR/config"
 	if [ -n "$UI_PROJECT" ]; then
-		cp -R "$UI_PROJECT/." "$UI_PROJ/"
+		bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" "$UI_PROJECT" "$UI_PROJ" || ui_fail "cannot copy $UI_PROJECT"
 		rm -rf "$UI_PROJ/.lambdeck"
 	fi
 	ui_new_session ui
@@ -178,10 +180,11 @@ ui_type() {
 
 # ui_until present|absent GREP_FLAG PATTERN SECONDS : polls the screen every 0.1 s until
 # grep (-F fixed string, -E extended regex per line) finds / no longer finds PATTERN;
-# returns 1 on timeout. The ui_wait_* helpers below are its named forms.
+# returns 1 after SECONDS x LAMBDECK_TEST_SCALE polls' worth of time (at least: a poll on a
+# loaded machine takes longer). The ui_wait_* helpers below are its named forms.
 ui_until() {
 	local want=$1 flag=$2 pat=$3 limit=$4 i=0 n found
-	n=$((limit * 10))
+	n=$(($(lk_scaled "$limit") * 10))
 	while [ $i -lt $n ]; do
 		if ui_screen 2>/dev/null | grep -q "$flag" -- "$pat"; then found=present; else found=absent; fi
 		[ "$found" = "$want" ] && return 0
@@ -194,21 +197,21 @@ ui_until() {
 # ui_wait_for TEXT [SECONDS] : until the screen contains TEXT (fixed string).
 ui_wait_for() {
 	local limit=${2:-$UI_TIMEOUT}
-	ui_until present -F "$1" "$limit" || ui_fail "timed out after ${limit}s waiting for '$1'"
+	ui_until present -F "$1" "$limit" || ui_fail "timed out after $(lk_scaled "$limit")s waiting for '$1'"
 }
 
 # ui_wait_gone TEXT [SECONDS] : until the screen no longer contains TEXT.
 ui_wait_gone() {
 	local limit=${2:-$UI_TIMEOUT}
 	ui_until absent -F "$1" "$limit" ||
-		ui_fail "timed out after ${limit}s waiting for '$1' to disappear"
+		ui_fail "timed out after $(lk_scaled "$limit")s waiting for '$1' to disappear"
 }
 
 # ui_wait_line REGEX [SECONDS] : until some screen line matches the extended regex.
 ui_wait_line() {
 	local limit=${2:-$UI_TIMEOUT}
 	ui_until present -E "$1" "$limit" ||
-		ui_fail "timed out after ${limit}s waiting for a line matching /$1/"
+		ui_fail "timed out after $(lk_scaled "$limit")s waiting for a line matching /$1/"
 }
 
 # ui_wait_line_gone REGEX [SECONDS] : until no screen line matches the extended regex (text
@@ -216,7 +219,7 @@ ui_wait_line() {
 ui_wait_line_gone() {
 	local limit=${2:-$UI_TIMEOUT}
 	ui_until absent -E "$1" "$limit" ||
-		ui_fail "timed out after ${limit}s waiting for no line to match /$1/"
+		ui_fail "timed out after $(lk_scaled "$limit")s waiting for no line to match /$1/"
 }
 
 # ui_assert_contains TEXT... : the screen (one capture) contains every TEXT.

@@ -4,7 +4,7 @@
 . "$LAMBDECK_SRC/tests/lib/ui.sh"
 proj=$UI_DIR/source # removed with UI_DIR by ui.sh's cleanup
 mkdir -p "$proj"
-cp -R "$LAMBDECK_SRC/examples/hello-python/." "$proj/"
+bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" examples/hello-python "$proj"
 rm -rf "$proj/.lambdeck"
 marker="lk-job-$$-$RANDOM"
 printf '{"test": ["python3", "-m", "unittest", "discover"], "deploy": ["sh", "-c", "sleep 30 # %s"]}\n' \
@@ -32,9 +32,6 @@ ui_keys q
 ui_wait_for "Quit anyway? [y/n]"
 ui_keys y
 ui_wait_exit 0
-for _ in $(seq 50); do
-	pgrep -f "$marker" >/dev/null || break
-	sleep 0.1
-done
+lk_wait_until 5 eval '! pgrep -f "$marker" >/dev/null'
 pgrep -f "$marker" >/dev/null && ui_fail "the job's process outlived the console"
 ui_pass "y quits and cancels the job"

@@ -29,8 +29,7 @@ UI_ENV="EDITOR=$UI_DIR/bin/editor"
 project() {
 	local dir=$UI_DIR/src-$1
 	mkdir -p "$dir"
-	cp -R "$LAMBDECK_SRC/examples/$1/." "$dir/"
-	rm -rf "$dir/.lambdeck"
+	bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" "examples/$1" "$dir"
 	printf '{"test": %s, "deploy": ["sh", "-c", "sleep 300 # %s-deploy"]}\n' "$3" "$mark" \
 		>"$dir/lambdeck.json"
 	(cd "$dir" && PATH=/usr/bin:/bin "$LAMBDECK" invoke "$2" --event ada --snapshot ada \

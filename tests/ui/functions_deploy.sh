@@ -23,9 +23,6 @@ ui_wait_for "watch off"
 ui_assert_not_contains "2 functions  watch on"
 ui_pass "W: a saved file deploys its function; W again stops watching"
 ui_quit
-for i in $(seq 50); do
-	pgrep -f "emulate.*$UI_PROJ" >/dev/null || break
-	sleep 0.1
-done
+lk_wait_until 5 eval '! pgrep -f "emulate.*$UI_PROJ" >/dev/null'
 if pgrep -af "emulate.*$UI_PROJ"; then ui_fail "the emulator is still running after quit"; fi
 ui_pass "functions_deploy"

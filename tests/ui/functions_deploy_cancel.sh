@@ -5,8 +5,7 @@
 mark="lkdc$$r$RANDOM"
 src=$UI_DIR/src
 mkdir -p "$src"
-cp -R "$LAMBDECK_SRC/examples/hello-python/." "$src/"
-rm -rf "$src/.lambdeck"
+bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" examples/hello-python "$src"
 printf '{"test": ["python3", "-m", "unittest", "discover"], "deploy": ["sh", "-c", "echo deploying; sleep 300 # %s"]}\n' \
 	"$mark" >"$src/lambdeck.json"
 UI_PROJECT=$src

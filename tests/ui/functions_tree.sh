@@ -16,8 +16,8 @@ UI_ENV="EDITOR=$UI_DIR/bin/vi"
 
 # editor_called EXPECTED_ARGS... : waits for the editor's record and compares it.
 editor_called() {
-	local i=0 want got
-	while [ ! -s "$UI_DIR/editor.args" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	local want got
+	lk_wait_until 10 test -s "$UI_DIR/editor.args"
 	[ -s "$UI_DIR/editor.args" ] || ui_fail "the editor was not started"
 	want=$(printf '%s\n' "$@")
 	got=$(cat "$UI_DIR/editor.args")

@@ -108,8 +108,7 @@ ui_keys /
 ui_type 'app.py", line 5'
 ui_keys Enter
 ui_keys Enter
-i=0
-while [ ! -s "$UI_DIR/editor.args" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+lk_wait_until 10 test -s "$UI_DIR/editor.args"
 [ -s "$UI_DIR/editor.args" ] || ui_fail "the editor was not started"
 got=$(cat "$UI_DIR/editor.args")
 want=$(printf '%s\n' "+5" "$UI_PROJ/orders/app.py")

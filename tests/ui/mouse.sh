@@ -28,9 +28,13 @@ sgr() {
 mouse_modes() {
 	ui_tmux display -p -t ui 'std=#{mouse_standard_flag} drag=#{mouse_button_flag} sgr=#{mouse_sgr_flag}'
 }
-# The line of the screen (1-based) shown with the selection colours (256-color theme).
+# Whether the screen line with TEXT is shown with the selection colours (256-color theme).
+is_selected() { # $1: text on that line
+	ui_tmux capture-pane -e -p -t ui | grep -F -- "$1" | grep -qF '48;5;24'
+}
+# Waits until the line with TEXT is shown selected (a click is handled asynchronously).
 selected_line() { # $1: text on that line
-	ui_tmux capture-pane -e -p -t ui | grep -F -- "$1" | grep -qF '48;5;24' ||
+	lk_wait_until "$UI_TIMEOUT" is_selected "$1" ||
 		ui_fail "the line with '$1' is not shown selected"
 }
 # First output line shown in the Tests pane (screen line 22 = its first text row).
@@ -40,7 +44,7 @@ tests_top() {
 
 # A project whose test command prints 60 numbered lines, so the Tests pane can scroll.
 mkdir -p "$UI_DIR/src"
-cp -R "$LAMBDECK_SRC/examples/hello-python/." "$UI_DIR/src/"
+bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" examples/hello-python "$UI_DIR/src"
 printf '{"test": ["python3", "-c", "for i in range(1, 61): print(\\"row-%%02d\\" %% i)"]}\n' \
 	>"$UI_DIR/src/lambdeck.json"
 UI_PROJECT=$UI_DIR/src
@@ -76,8 +80,9 @@ click 10 21
 ui_wait_line "^┃⏵ ada "
 ui_pass "click on a Playground event selects it"
 
-top=$(tests_top)
-[ "$top" = row-44 ] || ui_fail "Tests pane should follow the output's end, shows $top first"
+# the console-start run may still be printing on a loaded machine
+lk_wait_until "$UI_TIMEOUT" eval '[ "$(tests_top)" = row-44 ]' ||
+	ui_fail "Tests pane should follow the output's end, shows $(tests_top) first"
 wheel_up 90 30
 ui_until present -F "│row-41 " 10 || ui_fail "wheel up did not scroll the Tests pane"
 ui_assert_contains "┏━ 3 Playground"
@@ -179,7 +184,11 @@ ui_wait_line "┏━ 3 Playground"
 wheel_down 10 24
 click 80 0
 click 117 39
-sleep 1
+# keys are read in order: once a later key has acted, the bytes above have been handled
+ui_keys 4
+ui_wait_line "┏━ 4 Tests"
+ui_keys 3
+ui_wait_line "┏━ 3 Playground"
 ui_assert_contains "┏━ 3 Playground" "┌─ 2 Logs"
 ui_assert_not_contains "new event" "Help: keys" "[M"
 ui_keys ? End
@@ -223,7 +232,10 @@ ui_wait_line "┏━ 3 Playground"
 sgr 65 10 24 M
 sgr 0 80 0 M
 sgr 0 80 0 m
-sleep 1
+ui_keys 4
+ui_wait_line "┏━ 4 Tests"
+ui_keys 3
+ui_wait_line "┏━ 3 Playground"
 ui_assert_contains "┏━ 3 Playground"
 ui_assert_not_contains "new event" "[<"
 ui_quit

@@ -26,7 +26,7 @@ refused D deploy
 ui_pass "functions: deploy, full deploy, build refused"
 
 ui_keys c
-for _ in $(seq 100); do [ -s "$UI_DIR/editor.args" ] && break; sleep 0.1; done
+lk_wait_until 10 test -s "$UI_DIR/editor.args"
 [ -s "$UI_DIR/editor.args" ] || ui_fail "the editor was not started for the config file"
 grep -qx -- "-R" "$UI_DIR/editor.args" || ui_fail "editor not run read-only: $(tr '\n' ' ' <"$UI_DIR/editor.args")"
 grep -q "lambdeck.json\|template.yaml" "$UI_DIR/editor.args" || ui_fail "editor not given the config file"

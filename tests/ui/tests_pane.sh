@@ -38,8 +38,7 @@ ui_pass "save -> run -> failing test listed with file:line"
 
 # Enter on the failure (the cursor is on it after a run) opens the editor there.
 ui_keys Enter
-i=0
-while [ ! -s "$UI_DIR/editor.log" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+lk_wait_until 10 test -s "$UI_DIR/editor.log"
 [ -s "$UI_DIR/editor.log" ] || ui_fail "the editor was not started"
 grep -qx "+6 $UI_PROJ/tests/test_refund.py" "$UI_DIR/editor.log" ||
 	ui_fail "editor got: $(cat "$UI_DIR/editor.log")"

@@ -13,7 +13,7 @@ chmod +x "$UI_DIR/bin/vi"
 UI_ENV="EDITOR=$UI_DIR/bin/vi"
 
 # A copy of the example with one snapshot saved by a real invocation.
-cp -R "$LAMBDECK_SRC/examples/hello-python/." "$UI_DIR/src/"
+bash "$LAMBDECK_SRC/tests/lib/fixture_copy.sh" examples/hello-python "$UI_DIR/src"
 rm -rf "$UI_DIR/src/.lambdeck"
 (cd "$UI_DIR/src" && PATH=/usr/bin:/bin "$LAMBDECK" invoke HelloFunction --event ada --snapshot ada \
 	>"$UI_DIR/invoke.log" 2>&1) || { cat "$UI_DIR/invoke.log"; ui_fail "could not save a snapshot"; }
@@ -33,8 +33,7 @@ ui_assert_contains "events/HelloFunction/ada.snapshot.json"
 ui_pass "a changed snapshot re-runs on save and shows the difference"
 
 ui_keys Enter
-i=0
-while [ ! -s "$UI_DIR/editor.log" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+lk_wait_until 10 test -s "$UI_DIR/editor.log"
 grep -qx "$UI_PROJ/events/HelloFunction/ada.snapshot.json" "$UI_DIR/editor.log" ||
 	ui_fail "editor got: $(cat "$UI_DIR/editor.log" 2>/dev/null)"
 ui_wait_for "4 Tests"

@@ -55,9 +55,10 @@ static int setup(void **state)
 	if (!mkdtemp(f->dir))
 		return -1;
 	f->proj = xasprintf("%s/p", f->dir);
-	from = xasprintf("%s/examples/hello-python", src);
+	/* Only the tracked files: never what a console session left in examples/. */
+	from = xasprintf("%s/tests/lib/fixture_copy.sh", src);
 	{
-		char *argv[] = {"/bin/cp", "-r", from, f->proj, NULL};
+		char *argv[] = {"/bin/bash", from, "examples/hello-python", f->proj, NULL};
 		run_argv(argv);
 	}
 	free(from);

@@ -520,6 +520,11 @@ static char **json_argv(const cJSON *v, const char **why)
 	return argv;
 }
 
+char **project_json_argv(const cJSON *v, const char **why)
+{
+	return json_argv(v, why);
+}
+
 static char *json_scalar_text(const cJSON *v)
 {
 	if (cJSON_IsString(v))

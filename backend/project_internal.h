@@ -29,6 +29,12 @@ char *project_normalize_path(const char *path);
 /* 1-based line and column (characters) of byte offset off in text. */
 void project_offset_to_linecol(const char *text, size_t len, size_t off, int *line, int *col);
 
+/* A command from JSON: an array of strings, or a string split on blanks (no shell).
+ * NULL-terminated (caller frees each and the array); NULL for null, or with *why set
+ * ("must be ...") on a wrong type. */
+struct cJSON;
+char **project_json_argv(const struct cJSON *v, const char **why);
+
 /* Name of file for messages: "template.yaml" when dir is ".", else dir/template.yaml. */
 char *project_display_path(const char *dir_given, const char *name);
 

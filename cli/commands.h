@@ -79,6 +79,7 @@ int cmd_replay(int argc, char **argv, const struct global_opts *g);
 int cmd_logs(int argc, char **argv, const struct global_opts *g);
 int cmd_test(int argc, char **argv, const struct global_opts *g);
 int cmd_emulate(int argc, char **argv, const struct global_opts *g);
+int cmd_services(int argc, char **argv, const struct global_opts *g);
 int cmd_doctor(int argc, char **argv, const struct global_opts *g);
 
 /* The console (tui/app.c): runs until quit; returns the exit status. */

@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"logs", "print or follow the functions' logs", cmd_logs},
     {"test", "run the project's tests (and snapshot tests)", cmd_test},
     {"emulate", "run the local AWS-compatible emulator", cmd_emulate},
+    {"services", "the project's local services (S3, DynamoDB, databases...)", cmd_services},
     {"doctor", "show mode, credentials source, endpoints; check access", cmd_doctor},
 };
 

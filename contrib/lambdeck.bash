@@ -18,6 +18,13 @@ _lambdeck_functions()
 		grep -o '{"name":"[^"]*","runtime"' | sed 's/^{"name":"\([^"]*\)".*/\1/'
 }
 
+# The project's declared services (lambdeck.json "services").
+_lambdeck_services()
+{
+	lambdeck --project "$(_lambdeck_project)" services list --json 2>/dev/null |
+		grep -o '{"name":"[^"]*","kind"' | sed 's/^{"name":"\([^"]*\)".*/\1/'
+}
+
 # The built-in event templates' names.
 _lambdeck_templates()
 {
@@ -65,7 +72,7 @@ _lambdeck()
 		COMPREPLY=($(compgen -W "on off auto" -- "$cur"))
 		return
 	fi
-	local commands="functions build deploy invoke events replay logs test emulate doctor"
+	local commands="functions build deploy invoke events replay logs test emulate services doctor"
 
 	case $prev in
 	--project | --state-dir)
@@ -135,6 +142,7 @@ _lambdeck()
 	test) opts="--watch --json --snapshots --timeout --junit --debounce --quiet" ;;
 	emulate) opts="--host --port --state-dir --region --any-credentials --allow-remote --share-with-group
 		--max-concurrency --idle-timeout --quiet --exit-when-unused --exit-with-parent --env" ;;
+	services) opts="list env logs start stop restart reset --json -n --wait $(_lambdeck_services)" ;;
 	doctor) opts="--json --no-call" ;;
 	esac
 	[[ -n $cmd ]] && opts="$opts $globals"

@@ -146,6 +146,7 @@ struct emulator {
 	uv_timer_t *users_timer; /* exit_when_unused: watches <state_dir>/users */
 	int unused_ticks;        /* consecutive checks that found no live user */
 	int lock_fd;
+	struct services_run *services; /* the project's declared services, or NULL */
 	bool stopping;
 	void (*on_stopped)(void *user);
 	void *on_stopped_user;

@@ -19,6 +19,7 @@
 #include "backend/aws/sigv4.h"
 #include "backend/emulator/emu_internal.h"
 #include "backend/emulator/logstore.h"
+#include "backend/emulator/services_run.h"
 #include "backend/mode.h"
 
 /* Largest request body the API accepts: AWS's limit for a ZipFile upload (50 MB, base64 in
@@ -370,6 +371,40 @@ static bool is_loopback(const char *host)
 	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
+static void services_log(void *ctx, const char *line)
+{
+	emu_log(ctx, "%s", line);
+}
+
+/* Starts the project's declared services; a bad "services" section is reported and the
+ * functions run without them. */
+static void services_start(struct emulator *emu)
+{
+	struct services_config *c = NULL;
+	struct lk_error err = {0};
+	struct services_run_options so = {
+	    .project_dir = emu->opt.project_dir,
+	    .state_dir = emu->state_dir,
+	    .runtimes_dir = emu->runtimes_dir,
+	    .share_with_group = emu->opt.share_with_group,
+	    .log = services_log,
+	    .log_ctx = emu,
+	};
+
+	if (!emu->opt.project_dir)
+		return;
+	if (services_config_load(emu->opt.project_dir, &c, &err) < 0) {
+		fprintf(stderr, "lambdeck emulate: services not started: %s\n", err.message);
+		services_config_free(c);
+		return;
+	}
+	if (!c->n) {
+		services_config_free(c);
+		return;
+	}
+	emu->services = services_run_new(emu->loop, c, &so);
+}
+
 struct emulator *emulator_new(uv_loop_t *loop, const struct emulator_options *o,
                               struct lk_error *err)
 {
@@ -506,6 +541,7 @@ struct emulator *emulator_new(uv_loop_t *loop, const struct emulator_options *o,
 		uv_timer_start(emu->users_timer, on_users_timer, 5000, 1000);
 	}
 	emu_log(emu, "emulator listening on %s (state %s)", emu->endpoint, emu->state_dir);
+	services_start(emu);
 	return emu;
 fail:
 	emu->opt.quiet = true; /* nothing was served: no "shutting down" noise */
@@ -527,6 +563,7 @@ void emulator_shutdown(struct emulator *emu)
 	emu->stopping = true;
 	emu_log(emu, "shutting down");
 	workers_stop_all(emu);
+	services_run_stop(emu->services);
 	emu_server_free(emu->api);
 	emu->api = NULL;
 	if (emu->sig_term) {
@@ -559,6 +596,7 @@ void emulator_free(struct emulator *emu)
 	if (!emu)
 		return;
 	functions_free_all(emu);
+	services_run_free(emu->services);
 	logstore_close(emu->logs);
 	if (emu->lock_fd >= 0)
 		close(emu->lock_fd);

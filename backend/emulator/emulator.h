@@ -31,7 +31,8 @@ struct emulator_options {
 	bool share_with_group;    /* lambdeck.json "share_with_group": credentials, endpoint and
 	                             lock 0640, state dir 0750 (else 0600 / 0700) */
 	const char *project_dir;  /* the project the functions come from (its Python environment
-	                             runs python workers: runtimes_project_python); NULL = none */
+	                             runs python workers: runtimes_project_python; its lambdeck.json
+	                             "services" run with the emulator: services_run.h); NULL = none */
 	const char *python;       /* the project's lambdeck.json "python", or NULL */
 	bool exit_when_unused;    /* stop once no live user lease remains in <state_dir>/users
 	                             (backend/mode.c's leases) for two checks 1 s apart: an

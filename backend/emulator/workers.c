@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "backend/emulator/emu_internal.h"
+#include "backend/emulator/services_run.h"
 #include "backend/emulator/logstore.h"
 #include "backend/runtimes.h"
 
@@ -831,6 +832,30 @@ static bool runtime_accept(void *user, const struct sockaddr *peer, socklen_t le
 	return false;
 }
 
+static void env_set_cb(void *ctx, const char *k, const char *v)
+{
+	env_set(ctx, k, v);
+}
+
+/* The running services' variables (AWS_ENDPOINT_URL_S3...), then the function's own with
+ * ${services.NAME.KEY} substituted. */
+static void services_worker_env(struct emulator *emu, const struct function *f,
+                                struct strv *env)
+{
+	const cJSON *e;
+
+	services_run_env(emu->services, env_set_cb, env);
+	cJSON_ArrayForEach(e, f->env)
+	{
+		if (cJSON_IsString(e)) {
+			char *v = services_expand_refs(e->valuestring, services_run_lookup, emu->services);
+
+			env_set(env, e->string, v);
+			free(v);
+		}
+	}
+}
+
 /* Starts a worker process for f. Returns NULL with *why set when it cannot start. */
 static struct worker *worker_spawn(struct emulator *emu, struct function *f, char *why,
                                    size_t why_len)
@@ -841,7 +866,6 @@ static struct worker *worker_spawn(struct emulator *emu, struct function *f, cha
 	uv_process_options_t po = {0};
 	uv_stdio_container_t stdio[3];
 	char num[32], date[16], hex[33], *s, *note = NULL;
-	const cJSON *e;
 	time_t now = time(NULL);
 	struct tm tm;
 	int rc;
@@ -897,11 +921,7 @@ static struct worker *worker_spawn(struct emulator *emu, struct function *f, cha
 	env_set(&env, "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", emu->endpoint);
 	if (!strncmp(f->runtime, "python", 6))
 		env_set(&env, "PYTHONUNBUFFERED", "1");
-	cJSON_ArrayForEach(e, f->env)
-	{
-		if (cJSON_IsString(e))
-			env_set(&env, e->string, e->valuestring);
-	}
+	services_worker_env(emu, f, &env);
 	if (f->handler)
 		env_set(&env, "_HANDLER", f->handler);
 	env_set(&env, "LAMBDA_TASK_ROOT", w->code->path);

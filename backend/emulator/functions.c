@@ -567,6 +567,28 @@ static char *function_dir(const struct emulator *emu, const char *name)
 	return util_path_join(emu->functions_dir, name);
 }
 
+/* Where the unpacked copies of a function's code live: outside the project, under the
+ * user's cache keyed by the state dir (<cache>/emulator-<sha256 of state dir>/<name>), so
+ * no test runner, bundler, linter or `git status` in the project ever sees them. Only this
+ * process reads them (workers run as its user). No cache dir: beside config.json. */
+static char *code_root(const struct emulator *emu, const char *name)
+{
+	char *cache = util_cache_dir();
+	unsigned char digest[32];
+	char hex[65];
+
+	if (!cache) {
+		char *dir = function_dir(emu, name), *codes = util_path_join(dir, "code");
+		free(dir);
+		return codes;
+	}
+	util_sha256(emu->state_dir, strlen(emu->state_dir), digest);
+	util_hex(digest, 12, hex);
+	char *root = xasprintf("%s/emulator-%s/%s", cache, hex, name);
+	free(cache);
+	return root;
+}
+
 /* Writes config.json atomically. */
 static int save_config(const struct emulator *emu, const struct function *f, struct lk_error *err)
 {
@@ -613,8 +635,8 @@ static int install_code(struct emulator *emu, const char *name, const cJSON *zip
 		               "Zipped size must be smaller than %u bytes", (unsigned)EMU_ZIP_MAX);
 	}
 	dir = function_dir(emu, name);
-	codes = util_path_join(dir, "code");
-	if (util_mkdir_p(codes, 0700, err) < 0) {
+	codes = code_root(emu, name);
+	if (util_mkdir_p(dir, 0700, err) < 0 || util_mkdir_p(codes, 0700, err) < 0) {
 		free(zip), free(dir), free(codes);
 		err->status = 500;
 		return -1;
@@ -834,11 +856,14 @@ static int load_one(struct emulator *emu, const char *name, struct lk_error *err
 	         cJSON_IsString(v) ? v->valuestring : "");
 	v = cJSON_GetObjectItemCaseSensitive(j, "LambdeckCodeDir");
 	{
-		char *codes = util_path_join(dir, "code");
+		char *codes = code_root(emu, f->name), *old = util_path_join(dir, "code");
 		char *cd = cJSON_IsString(v) && !strchr(v->valuestring, '/')
 		               ? util_path_join(codes, v->valuestring)
 		               : NULL;
 
+		if (strcmp(old, codes)) /* older versions unpacked into the project */
+			emu_rm_rf(old);
+		free(old);
 		/* drop stale extraction directories left by a crash */
 		DIR *d = opendir(codes);
 		struct dirent *de;

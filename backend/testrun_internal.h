@@ -21,6 +21,9 @@ void line_splitter_feed(struct line_splitter *s, const char *data, size_t len);
 void line_splitter_finish(struct line_splitter *s); /* emits a last unterminated line */
 void line_splitter_free(struct line_splitter *s);
 
+/* argv helper (testrun.c): one from up to 15 strings ending with NULL. */
+char **testrun_argv_make(const char *a, ...);
+
 /* Parses already-split, sanitised lines (what a run keeps) into r. */
 bool testrun_parse_lines(char *const *lines, size_t n, struct testrun_result *r);
 

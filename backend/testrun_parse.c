@@ -18,7 +18,7 @@ const char *testrun_status_name(enum testrun_status s)
 	    [TESTRUN_IDLE] = "idle",           [TESTRUN_RUNNING] = "running",
 	    [TESTRUN_PASSED] = "passed",       [TESTRUN_FAILED] = "failed",
 	    [TESTRUN_ERROR] = "error",         [TESTRUN_TIMEOUT] = "timeout",
-	    [TESTRUN_CANCELLED] = "cancelled",
+	    [TESTRUN_CANCELLED] = "cancelled", [TESTRUN_NO_TESTS] = "notests",
 	};
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
@@ -35,6 +35,9 @@ const char *testrun_format_name(enum testrun_format f)
 	    [TESTRUN_FMT_NODE] = "node --test",
 	    [TESTRUN_FMT_JEST] = "jest",
 	    [TESTRUN_FMT_SNAPSHOT] = "snapshots",
+	    [TESTRUN_FMT_MOCHA] = "mocha",
+	    [TESTRUN_FMT_VITEST] = "vitest",
+	    [TESTRUN_FMT_MIXED] = "mixed",
 	};
 	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "unknown";
 }
@@ -55,11 +58,27 @@ static void failures_clear(struct testrun_result *r)
 	r->failures_truncated = false;
 }
 
+static void roots_clear(struct testrun_result *r)
+{
+	for (size_t i = 0; i < r->n_roots; i++) {
+		struct testrun_root_result *x = &r->roots[i];
+		free(x->dir);
+		free(x->command);
+		free(x->rule);
+		free(x->warning);
+	}
+	free(r->roots);
+	r->roots = NULL;
+	r->n_roots = 0;
+}
+
 void testrun_result_clear(struct testrun_result *r)
 {
 	if (!r)
 		return;
 	failures_clear(r);
+	roots_clear(r);
+	free(r->warning);
 	free(r->trigger);
 	free(r->command);
 	free(r->note);
@@ -77,6 +96,18 @@ void testrun_result_copy(struct testrun_result *dst, const struct testrun_result
 	dst->command = xstrdup(src->command);
 	dst->note = xstrdup(src->note);
 	dst->error = xstrdup(src->error);
+	dst->warning = xstrdup(src->warning);
+	dst->roots = NULL;
+	if (src->n_roots) {
+		dst->roots = xcalloc(src->n_roots, sizeof(*dst->roots));
+		for (size_t i = 0; i < src->n_roots; i++) {
+			dst->roots[i] = src->roots[i];
+			dst->roots[i].dir = xstrdup(src->roots[i].dir);
+			dst->roots[i].command = xstrdup(src->roots[i].command);
+			dst->roots[i].rule = xstrdup(src->roots[i].rule);
+			dst->roots[i].warning = xstrdup(src->roots[i].warning);
+		}
+	}
 	dst->failures = NULL;
 	dst->n_failures = 0;
 	if (src->n_failures) {
@@ -148,10 +179,11 @@ void testrun_result_summary(const struct testrun_result *r, bool ascii, struct b
 	default:
 		break;
 	}
-	const char *mark = r->status == TESTRUN_PASSED    ? (ascii ? "PASS" : "✓")
-	                   : r->status == TESTRUN_FAILED  ? (ascii ? "FAIL" : "✗")
-	                   : r->status == TESTRUN_TIMEOUT ? (ascii ? "TIMEOUT" : "⏱")
-	                                                  : (ascii ? "CANCELLED" : "⊘");
+	const char *mark = r->status == TESTRUN_PASSED     ? (ascii ? "PASS" : "✓")
+	                   : r->status == TESTRUN_FAILED   ? (ascii ? "FAIL" : "✗")
+	                   : r->status == TESTRUN_TIMEOUT  ? (ascii ? "TIMEOUT" : "⏱")
+	                   : r->status == TESTRUN_NO_TESTS ? (ascii ? "WARN" : "⚠")
+	                                                   : (ascii ? "CANCELLED" : "⊘");
 	buf_puts(out, mark);
 	if (r->status == TESTRUN_TIMEOUT)
 		buf_puts(out, " timed out");
@@ -172,8 +204,10 @@ void testrun_result_summary(const struct testrun_result *r, bool ascii, struct b
 		buf_printf(out, "%s%d passed", sep, r->passed);
 		if (r->skipped)
 			buf_printf(out, ", %d skipped", r->skipped);
+	} else if (r->status == TESTRUN_NO_TESTS) {
+		buf_puts(out, " no tests ran");
 	} else if (r->status == TESTRUN_PASSED || r->status == TESTRUN_FAILED) {
-		buf_printf(out, " exit %d", r->exit_status);
+		buf_printf(out, " exit %d, counts unknown", r->exit_status);
 	}
 	if (r->term_signal && r->status != TESTRUN_PASSED)
 		buf_printf(out, " (signal %d)", r->term_signal);
@@ -207,6 +241,30 @@ char *testrun_result_json(const struct testrun_result *r, bool with_output)
 		cJSON_AddStringToObject(o, "error", r->error);
 	if (r->note)
 		cJSON_AddStringToObject(o, "note", r->note);
+	if (r->warning)
+		cJSON_AddStringToObject(o, "warning", r->warning);
+	cJSON *ra = cJSON_AddArrayToObject(o, "roots");
+	for (size_t i = 0; i < r->n_roots; i++) {
+		const struct testrun_root_result *x = &r->roots[i];
+		cJSON *y = cJSON_CreateObject();
+		cJSON_AddStringToObject(y, "dir", x->dir ? x->dir : "");
+		cJSON_AddStringToObject(y, "command", x->command ? x->command : "");
+		cJSON_AddStringToObject(y, "rule", x->rule ? x->rule : "");
+		cJSON_AddStringToObject(y, "status", testrun_status_name(x->status));
+		cJSON_AddStringToObject(y, "format", testrun_format_name(x->format));
+		if (x->exit_status >= 0)
+			cJSON_AddNumberToObject(y, "exitStatus", x->exit_status);
+		else
+			cJSON_AddNullToObject(y, "exitStatus");
+		cJSON_AddBoolToObject(y, "countsKnown", x->counts_known);
+		cJSON_AddNumberToObject(y, "passed", x->passed);
+		cJSON_AddNumberToObject(y, "failed", x->failed);
+		cJSON_AddNumberToObject(y, "skipped", x->skipped);
+		cJSON_AddNumberToObject(y, "errors", x->errors);
+		if (x->warning)
+			cJSON_AddStringToObject(y, "warning", x->warning);
+		cJSON_AddItemToArray(ra, y);
+	}
 	cJSON *fa = cJSON_AddArrayToObject(o, "failures");
 	for (size_t i = 0; i < r->n_failures; i++) {
 		const struct testrun_failure *f = &r->failures[i];

@@ -709,12 +709,16 @@ static bool parse_pytest(char *const *lines, size_t n, struct testrun_result *r)
 		bool matched = false;
 		for (size_t k = first; k < r->n_failures; k++) {
 			struct testrun_failure *f = &r->failures[k];
-			const char *nm = f->name;
-			if (starts(nm, "ERROR at setup of ") || starts(nm, "ERROR at teardown of "))
+			const char *nm = f->name, *phase = NULL;
+			if (starts(nm, "ERROR at setup of ") ||
+			    starts(nm, "ERROR at teardown of ")) {
+				phase = starts(nm, "ERROR at setup") ? "setup" : "teardown";
 				nm = strstr(nm, " of ") + 4;
+			}
 			if (key.data && !strcmp(nm, key.data)) {
 				free(f->name);
-				f->name = xstrdup(full);
+				/* a fixture's error, not the test's own failure: say which */
+				f->name = phase ? xasprintf("%s (%s)", full, phase) : xstrdup(full);
 				if ((!f->message || !*f->message) && dash) {
 					free(f->message);
 					f->message = xstrdup(dash + 3);
@@ -844,6 +848,9 @@ static bool parse_unittest(char *const *lines, size_t n, struct testrun_result *
 		char *file = NULL, *msg = NULL;
 		int line = 0;
 		size_t j = i + 1;
+		/* a test with a docstring: its first line comes before the rule */
+		if (j + 1 < n && !is_rule_line(lines[j], '-') && is_rule_line(lines[j + 1], '-'))
+			j++;
 		if (j < n && is_rule_line(lines[j], '-'))
 			j++;
 		bool after_frames = false;
@@ -1393,7 +1400,15 @@ static bool parse_jest(char *const *lines, size_t n, struct testrun_result *r)
 bool testrun_parse_lines(char *const *lines, size_t n, struct testrun_result *r)
 {
 	static bool (*const parsers[])(char *const *, size_t, struct testrun_result *) = {
-	    parse_tap, parse_jest, parse_pytest, parse_unittest, parse_gotest, parse_node_spec,
+	    testrun_parse_json_report,
+	    parse_tap,
+	    parse_jest,
+	    parse_pytest,
+	    parse_unittest,
+	    parse_gotest,
+	    parse_node_spec,
+	    testrun_parse_mocha,
+	    testrun_parse_vitest,
 	};
 	for (size_t i = 0; i < sizeof(parsers) / sizeof(parsers[0]); i++) {
 		struct testrun_result tmp = {0};

@@ -567,26 +567,71 @@ static char *function_dir(const struct emulator *emu, const char *name)
 	return util_path_join(emu->functions_dir, name);
 }
 
-/* Where the unpacked copies of a function's code live: outside the project, under the
- * user's cache keyed by the state dir (<cache>/emulator-<sha256 of state dir>/<name>), so
- * no test runner, bundler, linter or `git status` in the project ever sees them. Only this
- * process reads them (workers run as its user). No cache dir: beside config.json. */
-static char *code_root(const struct emulator *emu, const char *name)
+/* Where the unpacked copies of the functions' code live: outside the project, under the
+ * user's cache keyed by the state dir (<cache>/emulator-<sha256 of state dir>), so no test
+ * runner, bundler, linter or `git status` in the project ever sees them. Only this process
+ * reads them (workers run as its user). NULL when the user has no cache dir. */
+static char *code_cache(const struct emulator *emu)
 {
 	char *cache = util_cache_dir();
 	unsigned char digest[32];
 	char hex[65];
 
+	if (!cache)
+		return NULL;
+	util_sha256(emu->state_dir, strlen(emu->state_dir), digest);
+	util_hex(digest, 12, hex);
+	char *dir = xasprintf("%s/emulator-%s", cache, hex);
+	free(cache);
+	return dir;
+}
+
+/* A function's code copies: <code_cache>/<name>; without a cache dir, beside config.json. */
+static char *code_root(const struct emulator *emu, const char *name)
+{
+	char *cache = code_cache(emu);
 	if (!cache) {
 		char *dir = function_dir(emu, name), *codes = util_path_join(dir, "code");
 		free(dir);
 		return codes;
 	}
-	util_sha256(emu->state_dir, strlen(emu->state_dir), digest);
-	util_hex(digest, 12, hex);
-	char *root = xasprintf("%s/emulator-%s/%s", cache, hex, name);
+	char *root = util_path_join(cache, name);
 	free(cache);
 	return root;
+}
+
+/* Records our state dir in our code cache ("state") and drops the code caches of emulators
+ * whose state dir is gone (deleted or temporary projects, crashed runs). The copies are
+ * only a cache: a function's code.zip is unpacked again when its copy is missing. */
+static void code_cache_gc(const struct emulator *emu)
+{
+	char *mine = code_cache(emu), *cache = util_cache_dir();
+	DIR *d = cache ? opendir(cache) : NULL;
+	struct dirent *de;
+
+	if (mine && util_mkdir_p(mine, 0700, NULL) == 0) {
+		char *st = util_path_join(mine, "state");
+		util_write_atomic(st, emu->state_dir, strlen(emu->state_dir), 0600, NULL);
+		free(st);
+	}
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, "emulator-", 9))
+			continue;
+		char *dir = util_path_join(cache, de->d_name), *st = util_path_join(dir, "state");
+		struct buf b = {0};
+		if (util_read_file(st, &b, NULL) == 0 && b.len && b.data[0] == '/') {
+			buf_append(&b, "", 0);
+			if (!util_is_dir(b.data))
+				emu_rm_rf(dir);
+		}
+		buf_free(&b);
+		free(st);
+		free(dir);
+	}
+	if (d)
+		closedir(d);
+	free(cache);
+	free(mine);
 }
 
 /* Writes config.json atomically. */
@@ -918,6 +963,7 @@ int functions_load(struct emulator *emu, struct lk_error *err)
 	DIR *d = opendir(emu->functions_dir);
 	struct dirent *de;
 
+	code_cache_gc(emu);
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
@@ -935,10 +981,15 @@ int functions_load(struct emulator *emu, struct lk_error *err)
 
 void functions_free_all(struct emulator *emu)
 {
+	char *cache = code_cache(emu);
+
 	while (emu->functions) {
 		struct function *f = emu->functions;
 
 		emu->functions = f->next;
 		function_unref(f);
 	}
+	if (cache) /* the copies are a cache: the next start unpacks code.zip again */
+		emu_rm_rf(cache);
+	free(cache);
 }

@@ -191,7 +191,7 @@ struct testrun_plan {
  *      imports it ($VIRTUAL_ENV, .venv, venv, then python3), else a pytest executable
  *   4. go.mod                                        -> go test -v ./...
  *   5. unittest                                      -> <python> -m unittest discover
- *      (with -s tests -t . when tests/ has no __init__.py)
+ *      (with -s tests when tests/ has no __init__.py: discovery would skip it)
  * A function's directory is a root only when rule 1 or 2 matches, or it has Python tests
  * and is not already walked by the project directory's pytest/unittest/go test; the
  * project directory falls back to rule 5 only when no function directory is a root.

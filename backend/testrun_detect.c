@@ -492,14 +492,15 @@ static bool detect_root(const char *dir, bool is_project, const char *covered,
 		char *py = unittest_python(dir, &label);
 		bool no_init =
 		    dir_exists_in(dir, "tests") && !file_exists_in(dir, "tests/__init__.py");
+		/* not "-t .": Python 3.11 refuses a start directory that is not a package */
 		char **argv = no_init ? testrun_argv_make(py, "-m", "unittest", "discover", "-s",
-		                                          "tests", "-t", ".", NULL)
+		                                          "tests", NULL)
 		                      : testrun_argv_make(py, "-m", "unittest", "discover", NULL);
 		char *rule = xasprintf("unittest (%s%s%s)%s",
 		                       s.py_tests ? "Python tests and nothing naming another runner"
 		                                  : "nothing else found",
 		                       label ? "; the " : "", label ? label : "",
-		                       no_init ? "; -s tests -t .: tests/ has no __init__.py" : "");
+		                       no_init ? "; -s tests: tests/ has no __init__.py" : "");
 		free(py);
 		plan_add(pl, project_dir, dir, argv, rule);
 	} else {

@@ -258,7 +258,7 @@ static void test_detect_roots(void **state)
 	struct project pp = {.dir = g_dir, .functions = &pf, .n_functions = 1};
 	testrun_plan_detect(g_dir, &pp, &pl);
 	assert_int_equal(pl.n, 1);
-	plan_expect(&pl, 0, ".", "python3 -m unittest discover -s tests -t .", "unittest");
+	plan_expect(&pl, 0, ".", "python3 -m unittest discover -s tests", "unittest");
 	testrun_plan_clear(&pl);
 	put("tests/requirements.txt", "boto3\npytest\nrequests\n");
 	testrun_plan_detect(g_dir, &pp, &pl);

@@ -68,7 +68,7 @@ _lambdeck()
 	events) opts="list show new edit rename cp rm templates --json --template --param --from -y" ;;
 	replay) opts="--list --function --json --no-update --limit" ;;
 	logs) opts="-f --follow --since --filter --json --poll $(_lambdeck_functions)" ;;
-	test) opts="--watch --json --snapshots --timeout --junit --debounce --quiet" ;;
+	test) opts="--watch --json --explain --snapshots --timeout --junit --debounce --quiet" ;;
 	emulate) opts="--host --port --state-dir --region --any-credentials --allow-remote --share-with-group
 		--max-concurrency --idle-timeout --quiet" ;;
 	doctor) opts="--json --no-call" ;;

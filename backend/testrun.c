@@ -246,6 +246,10 @@ struct testrun {
 
 	struct fswatch *watch;
 
+	/* the run ended but the cause of a root's "no tests ran" is being found on the thread
+	 * pool: still counts as running; open_timers counts the job so tr outlives it */
+	bool finishing;
+
 	char *share_as; /* opts.share_as copied; NULL: not shared */
 	int lock_fd;    /* run lock held for the current run, -1 when none */
 };
@@ -408,9 +412,7 @@ static void root_done(struct testrun *tr, const char *start_error)
 		rr->status = TESTRUN_PASSED;
 	else
 		rr->status = TESTRUN_FAILED;
-	if (rr->status == TESTRUN_NO_TESTS)
-		rr->warning = xstrdup(root->if_none ? root->if_none
-		                                    : "the runner reported that no tests ran");
+	/* TESTRUN_NO_TESTS: its warning (the likely cause) is found when the suite ends */
 	/* the suite's totals */
 	if (r->n_roots == 1) {
 		r->format = one.format;
@@ -451,6 +453,8 @@ static void share_finished(struct testrun *tr, const struct testrun_result *r)
 	testrun_share_finished(tr->dir, tr->share_as, r, tr->lock_fd);
 	tr->lock_fd = -1;
 }
+
+static void suite_warning(struct testrun_result *r);
 
 /* The suite's status from its roots': cancelled/timeout as killed; else failed when a
  * root failed or could not start (error when none started), no tests when a root ran
@@ -498,6 +502,12 @@ static void suite_status(struct testrun *tr, struct testrun_result *r)
 		buf_append(&clean, "", 0);
 		r->error = buf_steal(&clean);
 	}
+	suite_warning(r);
+}
+
+/* The suite's warning: each root that ran no tests and its likely cause. */
+static void suite_warning(struct testrun_result *r)
+{
 	if (r->status == TESTRUN_NO_TESTS) {
 		struct buf w = {0};
 		for (size_t i = 0; i < r->n_roots; i++)
@@ -512,6 +522,102 @@ static void suite_status(struct testrun *tr, struct testrun_result *r)
 }
 
 static int spawn_root(struct testrun *tr, char **why);
+static void complete_run(struct testrun *tr);
+static void testrun_release(struct testrun *tr);
+
+/* Why roots ran no tests: found on the thread pool (testrun_no_tests_cause walks the tree
+ * as it is now, after the run). */
+struct cause_job {
+	uv_work_t req;
+	struct testrun *tr;
+	size_t n;
+	size_t *idx; /* index in tr->cur.roots (== tr->roots) */
+	char **dir, **cmd, **why;
+	enum testrun_format *fmt;
+};
+
+static void cause_job_free(struct cause_job *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		free(j->dir[i]);
+		free(j->cmd[i]);
+		free(j->why[i]);
+	}
+	free(j->idx), free(j->dir), free(j->cmd), free(j->why), free(j->fmt);
+	free(j);
+}
+
+static void cause_work(uv_work_t *req)
+{
+	struct cause_job *j = req->data;
+	for (size_t i = 0; i < j->n; i++)
+		j->why[i] = testrun_no_tests_cause(j->dir[i], j->cmd[i], j->fmt[i]);
+}
+
+/* Fills the NO_TESTS roots' warnings (why[i], or a generic text when NULL). */
+static void causes_apply(struct testrun_result *r, struct cause_job *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		struct testrun_root_result *rr = &r->roots[j->idx[i]];
+		free(rr->warning);
+		rr->warning = j->why[i] ? j->why[i] : xstrdup("the runner reported no tests");
+		j->why[i] = NULL;
+	}
+	suite_warning(r);
+}
+
+static void cause_done(uv_work_t *req, int status)
+{
+	struct cause_job *j = req->data;
+	struct testrun *tr = j->tr;
+
+	(void)status;
+	tr->finishing = false;
+	causes_apply(&tr->cur, j);
+	cause_job_free(j);
+	tr->open_timers--;
+	if (tr->freed) { /* freed meanwhile (its lock was let go then): nothing to report */
+		if (tr->open_timers == 0)
+			testrun_release(tr);
+		return;
+	}
+	complete_run(tr);
+}
+
+/* Starts finding the causes when a root ran no tests; false when none did (or the job
+ * cannot be queued: the generic text then). */
+static bool find_causes(struct testrun *tr)
+{
+	struct testrun_result *r = &tr->cur;
+	struct cause_job *j = xcalloc(1, sizeof(*j));
+	size_t n = r->n_roots ? r->n_roots : 1;
+
+	j->idx = xcalloc(n, sizeof(*j->idx));
+	j->dir = xcalloc(n, sizeof(*j->dir));
+	j->cmd = xcalloc(n, sizeof(*j->cmd));
+	j->why = xcalloc(n, sizeof(*j->why));
+	j->fmt = xcalloc(n, sizeof(*j->fmt));
+	for (size_t i = 0; i < r->n_roots && i < tr->n_roots; i++) {
+		if (r->roots[i].status != TESTRUN_NO_TESTS)
+			continue;
+		j->idx[j->n] = i;
+		j->dir[j->n] = xstrdup(tr->roots[i].dir);
+		j->cmd[j->n] = xstrdup(r->roots[i].command);
+		j->fmt[j->n] = r->roots[i].format;
+		j->n++;
+	}
+	j->tr = tr;
+	j->req.data = j;
+	if (j->n && uv_queue_work(tr->loop, &j->req, cause_work, cause_done) == 0) {
+		tr->finishing = true;
+		tr->open_timers++;
+		return true;
+	}
+	if (j->n)
+		causes_apply(r, j);
+	cause_job_free(j);
+	return false;
+}
 
 static void finish_run(struct testrun *tr)
 {
@@ -560,6 +666,16 @@ static void finish_run(struct testrun *tr)
 		r->note = n;
 	}
 	tr->kill_reason = KILL_NONE;
+	if (find_causes(tr))
+		return; /* complete_run() when the causes are known */
+	complete_run(tr);
+}
+
+/* The run is final: shared, kept in the history, reported; a queued rerun starts. */
+static void complete_run(struct testrun *tr)
+{
+	struct testrun_result *r = &tr->cur;
+
 	share_finished(tr, r);
 	history_push(tr, r);
 	if (tr->cbs.on_finish)
@@ -818,6 +934,20 @@ failed : {
 }
 }
 
+char *testrun_plan_command(const struct testrun_plan *pl)
+{
+	if (pl->n == 1)
+		return testrun_argv_join(pl->roots[0].argv);
+	struct buf b = {0};
+	for (size_t i = 0; i < pl->n; i++) {
+		char *c = testrun_argv_join(pl->roots[i].argv);
+		buf_printf(&b, "%s%s (in %s)", i ? " + " : "", c, pl->roots[i].rel);
+		free(c);
+	}
+	buf_append(&b, "", 0);
+	return buf_steal(&b);
+}
+
 /* The runner of a suite of roots (taken over: roots[] and its strings are owned). */
 static struct testrun *runner_new(uv_loop_t *loop, const char *dir, struct testrun_root *roots,
                                   size_t n_roots, const struct testrun_opts *opts,
@@ -837,17 +967,7 @@ static struct testrun *runner_new(uv_loop_t *loop, const char *dir, struct testr
 		}
 	}
 	tr->argv = roots[0].argv;
-	if (n_roots == 1) {
-		tr->command = testrun_argv_join(tr->argv);
-	} else {
-		struct buf b = {0};
-		for (size_t i = 0; i < n_roots; i++) {
-			char *c = testrun_argv_join(roots[i].argv);
-			buf_printf(&b, "%s%s (in %s)", i ? " + " : "", c, roots[i].rel);
-			free(c);
-		}
-		tr->command = buf_steal(&b);
-	}
+	tr->command = testrun_plan_command(&(struct testrun_plan){.roots = roots, .n = n_roots});
 	if (opts)
 		tr->opts = *opts;
 	tr->opts.report_path = NULL;
@@ -914,7 +1034,6 @@ struct testrun *testrun_new_plan(uv_loop_t *loop, const struct testrun_plan *pla
 		    .rel = xstrdup(p->rel),
 		    .argv = testrun_argv_dup(p->argv),
 		    .rule = xstrdup(p->rule),
-		    .if_none = xstrdup(p->if_none),
 		};
 	}
 	if (!plan->n) {
@@ -928,8 +1047,13 @@ struct testrun *testrun_new_plan(uv_loop_t *loop, const struct testrun_plan *pla
 static void timer_closed(uv_handle_t *h)
 {
 	struct testrun *tr = h->data;
-	if (--tr->open_timers)
-		return;
+	if (--tr->open_timers == 0)
+		testrun_release(tr);
+}
+
+/* Frees tr once nothing refers to it any more (timers closed, no cause job pending). */
+static void testrun_release(struct testrun *tr)
+{
 	testrun_result_clear(&tr->cur);
 	for (size_t i = 0; i < tr->n_history; i++)
 		testrun_result_clear(&tr->history[i]);
@@ -955,7 +1079,7 @@ void testrun_free(struct testrun *tr)
 	tr->freed = true;
 	fswatch_free(tr->watch);
 	tr->watch = NULL;
-	if (tr->ctx) {
+	if (tr->ctx || tr->finishing) {
 		if (tr->lock_fd >= 0) { /* killed mid-run: no result to share, just let go */
 			char *d = testrun_share_dir(tr->dir),
 			     *run = util_path_join(d, "running.json");
@@ -965,6 +1089,8 @@ void testrun_free(struct testrun *tr)
 			close(tr->lock_fd);
 			tr->lock_fd = -1;
 		}
+	}
+	if (tr->ctx) {
 		if (tr->ctx->pgid > 0)
 			kill(-tr->ctx->pgid, SIGKILL);
 		tr->ctx->tr = NULL;
@@ -978,7 +1104,7 @@ void testrun_free(struct testrun *tr)
 
 int testrun_start(struct testrun *tr, const char *trigger, struct lk_error *err)
 {
-	if (tr->ctx) {
+	if (tr->ctx || tr->finishing) {
 		tr->queued = true;
 		free(tr->queued_trigger);
 		tr->queued_trigger = xstrdup(trigger);
@@ -1041,7 +1167,7 @@ void testrun_adopt(struct testrun *tr, const struct testrun_shared *s)
 
 bool testrun_running(const struct testrun *tr)
 {
-	return tr && tr->ctx;
+	return tr && (tr->ctx || tr->finishing);
 }
 
 bool testrun_rerun_queued(const struct testrun *tr)

@@ -166,11 +166,10 @@ bool testrun_has_snapshots(const char *project_dir);
 
 /* A test root: a directory, the command run there, and the rule that chose it. */
 struct testrun_root {
-	char *dir;     /* absolute */
-	char *rel;     /* relative to the project directory, "." for it */
-	char **argv;   /* NULL-terminated */
-	char *rule;    /* "pytest: tests/requirements.txt names pytest; the .venv interpreter..." */
-	char *if_none; /* the likely cause shown when it runs no tests, or NULL */
+	char *dir;   /* absolute */
+	char *rel;   /* relative to the project directory, "." for it */
+	char **argv; /* NULL-terminated */
+	char *rule;  /* "pytest: tests/requirements.txt names pytest; the .venv interpreter..." */
 };
 
 /* What `lambdeck test` runs: one or more roots, run one after the other as one suite. */
@@ -202,6 +201,9 @@ void testrun_plan_clear(struct testrun_plan *pl);
 void testrun_root_clear(struct testrun_root *r);
 /* "ROOT: COMMAND\n    chosen by: RULE\n" per root (for --explain and the pane). */
 void testrun_plan_explain(const struct testrun_plan *pl, struct buf *out);
+/* The suite's command for display: the root's argv joined, or "npm test (in a) + npm test
+ * (in b)" for several (what testrun_command() of a runner made from the plan says). */
+char *testrun_plan_command(const struct testrun_plan *pl);
 /* The first root's argv of testrun_plan_detect (caller frees with testrun_argv_free) and
  * *source: "lambdeck.json", "Makefile", "package.json", "pytest", "go.mod", "unittest". */
 char **testrun_detect(const char *dir, const struct project *project, const char **source);

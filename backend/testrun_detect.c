@@ -450,7 +450,6 @@ static void plan_add(struct testrun_plan *pl, const char *project_dir, const cha
 		r->rel = xstrdup(dir);
 	r->argv = argv;
 	r->rule = rule;
-	r->if_none = NULL;
 }
 
 /* One root's command by the documented rules (Makefile, package.json, pytest, go.mod,
@@ -517,9 +516,6 @@ void testrun_plan_detect(const char *dir, const struct project *project, struct 
 	if (project && project->test_argv && project->test_argv[0]) {
 		plan_add(out, dir, dir, testrun_argv_dup(project->test_argv),
 		         xstrdup("lambdeck.json \"test\""));
-		char *cmd = testrun_argv_join(out->roots[0].argv);
-		out->roots[0].if_none = testrun_no_tests_cause(dir, cmd, TESTRUN_FMT_NONE);
-		free(cmd);
 		return;
 	}
 	/* the project directory first; its recursive Python/Go runner covers the functions
@@ -547,12 +543,6 @@ void testrun_plan_detect(const char *dir, const struct project *project, struct 
 		memmove(out->roots, out->roots + 1, (out->n - 1) * sizeof(*out->roots));
 		out->n--;
 	}
-	for (size_t i = 0; i < out->n; i++) {
-		char *cmd = testrun_argv_join(out->roots[i].argv);
-		out->roots[i].if_none =
-		    testrun_no_tests_cause(out->roots[i].dir, cmd, TESTRUN_FMT_NONE);
-		free(cmd);
-	}
 }
 
 void testrun_root_clear(struct testrun_root *r)
@@ -561,7 +551,6 @@ void testrun_root_clear(struct testrun_root *r)
 	free(r->rel);
 	testrun_argv_free(r->argv);
 	free(r->rule);
-	free(r->if_none);
 	memset(r, 0, sizeof(*r));
 }
 

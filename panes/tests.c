@@ -105,6 +105,25 @@ static const char *short_name(const char *name)
 	return dot && dot[1] ? dot + 1 : name;
 }
 
+/* The warning of a run that ran no tests, in short lines (the view does not wrap): a new
+ * line at each "; " and before " but ". */
+static void show_warning(struct tests_pane *t, const char *w)
+{
+	const char *prefix = "warning: ";
+	while (*w) {
+		const char *semi = strstr(w, "; "), *but = strstr(w, " but ");
+		const char *cut = semi && (!but || semi < but) ? semi : but;
+		size_t n = cut ? (size_t)(cut - w) : strlen(w);
+		textview_appendf(t->tv, THEME_WARN, 0, "%s%.*s", prefix, (int)n, w);
+		prefix = "  ";
+		w += n;
+		if (cut == semi && cut)
+			w += 2;
+		else if (cut)
+			w += 1; /* keep "but ..." */
+	}
+}
+
 /* The colour of a result: green passed, yellow no tests ran, red otherwise. */
 static enum theme_role status_role(enum testrun_status s)
 {
@@ -161,7 +180,7 @@ static void show_result(struct tests_pane *t, const struct testrun_result *r)
 		buf_free(&b);
 	}
 	if (r->warning)
-		textview_appendf(t->tv, THEME_WARN, 0, "warning: %s", r->warning);
+		show_warning(t, r->warning);
 	if (r->note)
 		textview_appendf(t->tv, THEME_WARN, 0, "note: %s", r->note);
 	if (t->shown < 0 && (t->has_snap || t->snap_run)) {
@@ -193,6 +212,8 @@ static void show_result(struct tests_pane *t, const struct testrun_result *r)
 	textview_appendf(t->tv, THEME_HEADER, 0, "%s output of run #%u: %s (%s) %s",
 	                 theme_glyph(THEME_GLYPH_HLINE), r->id, r->command ? r->command : "", how,
 	                 theme_glyph(THEME_GLYPH_HLINE));
+	if (t->source)
+		textview_appendf(t->tv, THEME_DIM, 0, "chosen by: %s", t->source);
 	size_t room = TESTS_VIEW_LINES - textview_count(t->tv) - 1;
 	size_t from = r->n_lines > room ? r->n_lines - room : 0;
 	if (from || r->dropped_lines)
@@ -505,11 +526,10 @@ static void detect_done(uv_work_t *req, int status)
 	proj = app_project(t->p->app);
 	char *src = plan_source(&j->plan);
 	if (t->tr && !t->detect_first) {
-		struct testrun *probe =
-		    testrun_new_plan(app_loop(t->p->app), &j->plan, &o, NULL, NULL);
-		bool same = !strcmp(testrun_command(probe), testrun_command(t->tr)) &&
-		            !strcmp(testrun_dir(t->tr), proj->dir);
-		testrun_free(probe);
+		char *cmd = testrun_plan_command(&j->plan);
+		bool same =
+		    !strcmp(cmd, testrun_command(t->tr)) && !strcmp(testrun_dir(t->tr), proj->dir);
+		free(cmd);
 		if (same) {
 			free(t->source);
 			t->source = src;

@@ -121,6 +121,8 @@ void testrun_result_clear(struct testrun_result *r);
 void testrun_result_copy(struct testrun_result *dst, const struct testrun_result *src);
 /* One-line summary: "✗ 1 failed, 41 passed, 2 skipped  0.80 s" (ascii: "FAIL ..."). */
 void testrun_result_summary(const struct testrun_result *r, bool ascii, struct buf *out);
+/* The same for one root of a suite, without a duration: "✗ 1 failed, 3 passed". */
+void testrun_root_summary(const struct testrun_root_result *x, bool ascii, struct buf *out);
 /* JSON object (cJSON printed, unformatted): status, counts, duration, command, failures,
  * exit status; with output lines when with_output. */
 char *testrun_result_json(const struct testrun_result *r, bool with_output);

@@ -164,7 +164,30 @@ void testrun_add_failure(struct testrun_result *r, const char *name, const char 
 	};
 }
 
+static void summary(const struct testrun_result *r, bool ascii, bool duration, struct buf *out);
+
 void testrun_result_summary(const struct testrun_result *r, bool ascii, struct buf *out)
+{
+	summary(r, ascii, true, out);
+}
+
+void testrun_root_summary(const struct testrun_root_result *x, bool ascii, struct buf *out)
+{
+	struct testrun_result one = {
+	    .status = x->status,
+	    .counts_known = x->counts_known,
+	    .passed = x->passed,
+	    .failed = x->failed,
+	    .skipped = x->skipped,
+	    .errors = x->errors,
+	    .exit_status = x->exit_status,
+	    .error = x->warning,
+	};
+	summary(&one, ascii, false, out);
+}
+
+/* The one-line summary; with the duration when duration. */
+static void summary(const struct testrun_result *r, bool ascii, bool duration, struct buf *out)
 {
 	switch (r->status) {
 	case TESTRUN_IDLE:
@@ -211,7 +234,8 @@ void testrun_result_summary(const struct testrun_result *r, bool ascii, struct b
 	}
 	if (r->term_signal && r->status != TESTRUN_PASSED)
 		buf_printf(out, " (signal %d)", r->term_signal);
-	buf_printf(out, "  %.2f s", r->duration_s);
+	if (duration)
+		buf_printf(out, "  %.2f s", r->duration_s);
 }
 
 char *testrun_result_json(const struct testrun_result *r, bool with_output)

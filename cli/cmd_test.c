@@ -152,20 +152,8 @@ static void print_result(struct cli_test *c, const struct testrun_result *r,
 		       TESTRUN_MAX_FAILURES);
 	for (size_t i = 0; r->n_roots > 1 && i < r->n_roots; i++) {
 		const struct testrun_root_result *x = &r->roots[i];
-		struct testrun_result one = {.status = x->status,
-		                             .counts_known = x->counts_known,
-		                             .passed = x->passed,
-		                             .failed = x->failed,
-		                             .skipped = x->skipped,
-		                             .errors = x->errors,
-		                             .exit_status = x->exit_status,
-		                             .error = x->warning};
 		buf_reset(&b);
-		testrun_result_summary(&one, c->ascii, &b);
-		/* the root's own summary without the suite's duration */
-		char *dur = b.data ? strstr(b.data, "  0.00 s") : NULL;
-		if (dur)
-			*dur = '\0';
+		testrun_root_summary(x, c->ascii, &b);
 		fputs("  ", stdout);
 		print_sanitised(stdout, x->dir);
 		fputs(": ", stdout);

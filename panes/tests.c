@@ -162,19 +162,8 @@ static void show_result(struct tests_pane *t, const struct testrun_result *r)
 		textview_appendf(t->tv, THEME_FAIL, 0, "%s", r->error);
 	for (size_t i = 0; r->n_roots > 1 && i < r->n_roots; i++) {
 		const struct testrun_root_result *x = &r->roots[i];
-		struct testrun_result one = {.status = x->status,
-		                             .counts_known = x->counts_known,
-		                             .passed = x->passed,
-		                             .failed = x->failed,
-		                             .skipped = x->skipped,
-		                             .errors = x->errors,
-		                             .exit_status = x->exit_status,
-		                             .error = x->warning};
 		struct buf b = {0};
-		testrun_result_summary(&one, theme_ascii(), &b);
-		char *dur = b.data ? strstr(b.data, "  0.00 s") : NULL;
-		if (dur)
-			*dur = '\0';
+		testrun_root_summary(x, theme_ascii(), &b);
 		textview_appendf(t->tv, status_role(x->status), 0, "%s: %s  (%s)", x->dir,
 		                 b.data ? b.data : "", x->command ? x->command : "");
 		buf_free(&b);

@@ -1398,21 +1398,34 @@ static bool parse_jest(char *const *lines, size_t n, struct testrun_result *r)
 		if (starts(nm, "Console"))
 			continue;
 		size_t ind = indent_of(lines[i]);
-		char *msg = NULL, *file = NULL;
+		char *msg = NULL, *file = NULL, *suite = NULL;
 		int line = 0;
+		/* "FAIL tests/x.test.ts" + "● Test suite failed to run" (a compile error, a
+		 * missing module): an error of that file, located at the first file:line given */
+		if (starts(nm, "Test suite failed to run")) {
+			for (size_t k = i; k-- > 0 && !suite;)
+				if (starts(lines[k], "FAIL "))
+					suite = xstrndup(lines[k] + 5, strcspn(lines[k] + 5, " "));
+		}
 		for (size_t j = i + 1; j < n; j++) {
 			const char *t = skip_ws(lines[j]);
 			if (*t && indent_of(lines[j]) <= ind)
 				break;
 			if (!*t)
 				continue;
-			if (!msg)
+			if (!msg) {
 				msg = xstrdup(t);
-			else if (starts(t, "at ") && find_location(t, &file, &line))
+				if (suite && find_location(t, &file, &line))
+					break;
+			} else if ((starts(t, "at ") || suite) && find_location(t, &file, &line)) {
 				break;
+			}
 		}
 		/* "cart › sums items" keeps jest's own separator */
-		testrun_add_failure(r, nm, msg ? msg : "", file, line, NULL);
+		testrun_add_failure(r, suite ? suite : nm, msg ? msg : "", file, line, NULL);
+		if (suite)
+			r->errors++;
+		free(suite);
 		free(msg);
 		free(file);
 	}

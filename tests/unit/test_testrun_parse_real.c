@@ -131,6 +131,24 @@ static void test_jest_json(void **state)
 	testrun_result_clear(&r);
 }
 
+/* ts-jest: the location is the TypeScript source's (jest applies the source map). */
+static void test_jest_typescript(void **state)
+{
+	(void)state;
+	struct testrun_result r = parse_file("jest_ts.txt");
+	counts(&r, TESTRUN_FMT_JEST, 1, 1, 0, 0, 1);
+	failure(&r, "cart › applies the discount", "tests/cart.test.ts", 12,
+	        "expect(received).toBe(expected)");
+	testrun_result_clear(&r);
+	/* a type error: the suite fails to run, "Tests: 0 total": an error at the first
+	 * location the compiler names, not a pass and not "no tests" */
+	r = parse_file("jest_ts_suite_error.txt");
+	counts(&r, TESTRUN_FMT_JEST, 0, 0, 0, 1, 1);
+	failure(&r, "tests/cart.test.ts", "tests/cart.test.ts", 3,
+	        "tests/cart.test.ts:3:1 - error TS2593: Cannot find name 'describe'.");
+	testrun_result_clear(&r);
+}
+
 static void test_vitest(void **state)
 {
 	(void)state;
@@ -225,11 +243,17 @@ static void test_node_test(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_mocha_spec),    cmocka_unit_test(test_mocha_dot),
-	    cmocka_unit_test(test_mocha_json),    cmocka_unit_test(test_jest),
-	    cmocka_unit_test(test_jest_json),     cmocka_unit_test(test_vitest),
-	    cmocka_unit_test(test_pytest_errors), cmocka_unit_test(test_pytest_errors_q),
-	    cmocka_unit_test(test_pytest_xdist),  cmocka_unit_test(test_unittest_docstrings),
+	    cmocka_unit_test(test_mocha_spec),
+	    cmocka_unit_test(test_mocha_dot),
+	    cmocka_unit_test(test_mocha_json),
+	    cmocka_unit_test(test_jest),
+	    cmocka_unit_test(test_jest_json),
+	    cmocka_unit_test(test_jest_typescript),
+	    cmocka_unit_test(test_vitest),
+	    cmocka_unit_test(test_pytest_errors),
+	    cmocka_unit_test(test_pytest_errors_q),
+	    cmocka_unit_test(test_pytest_xdist),
+	    cmocka_unit_test(test_unittest_docstrings),
 	    cmocka_unit_test(test_node_test),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,10 +23,16 @@
 
 #include "backend/zipw.h"
 
-/* 2: zips written by zipw (1: by libzip, level 9; such a build is redone in full once) */
-#define MANIFEST_VERSION      2
-#define MANIFEST_VERSION_TEXT "2"
-#define MAX_DEPTH             48
+/* 3: scan_ms, for racy entries (2: no scan_ms; 1: zips by libzip): an older manifest means
+ * one full build */
+#define MANIFEST_VERSION      3
+#define MANIFEST_VERSION_TEXT "3"
+/* An entry whose recorded mtime is this close to (or after) the start of the scan that
+ * recorded it is "racy": a rewrite right after our stat can keep the same mtime (coarse
+ * kernel clock, 1 s file systems) and size, so the next build hashes it instead of
+ * trusting its stat (git's racily-clean entries). */
+#define RACY_MS   1000
+#define MAX_DEPTH 48
 
 /* Paths never packaged, whatever lambdeck.json says: these names, and "*.pyc". Build outputs
  * of the other tools (.aws-sam, .serverless) are there so a SAM or serverless project never
@@ -200,6 +206,7 @@ struct manifest {
 	char code_sha256[48];
 	char deps_key[72];
 	int64_t built_at_ms;
+	int64_t scan_ms; /* wall clock when the build that wrote it started scanning */
 	struct zipw_sha_state *states; /* SHA-256 states of code.zip every 1 MiB */
 	size_t n_states, cap_states;
 };
@@ -390,20 +397,11 @@ static void read_string(struct cursor *c, struct buf *out)
 	}
 }
 
+/* Manifest strings keep file names byte for byte (invalid UTF-8 included: read_string takes
+ * raw bytes back); controls, DEL and C1 are escaped like every JSON lambdeck writes. */
 static void write_string(struct buf *b, const char *s)
 {
-	buf_putc(b, '"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			buf_putc(b, '\\'), buf_putc(b, (char)ch);
-		else if (ch < 0x20)
-			buf_printf(b, "\\u%04x", ch);
-		else
-			buf_putc(b, (char)ch);
-	}
-	buf_putc(b, '"');
+	util_json_string(b, s, strlen(s), true);
 }
 
 /* Loads a manifest; returns false (and an empty manifest) if absent or not ours. */
@@ -435,6 +433,8 @@ static bool manifest_load(const char *path, struct manifest *m)
 	c = (struct cursor){.p = data, .end = data + st.st_size, .ok = true};
 	expect(&c, "{\"version\":" MANIFEST_VERSION_TEXT ",\"built_at_ms\":");
 	m->built_at_ms = read_i64(&c);
+	expect(&c, ",\"scan_ms\":");
+	m->scan_ms = read_i64(&c);
 	expect(&c, ",\"zip_size\":");
 	m->zip_size = read_u64(&c);
 	expect(&c, ",\"zip_mtime_sec\":");
@@ -526,10 +526,12 @@ static int manifest_save(const char *path, const struct manifest *m, const struc
 
 	buf_reserve(&b, 160 * l->n + 100 * m->n_states + 512);
 	buf_printf(&b,
-	           "{\"version\":%d,\"built_at_ms\":%lld,\"zip_size\":%llu,\"zip_mtime_sec\":%lld,"
-	           "\"zip_mtime_nsec\":%ld,\"zip_ino\":%llu,\"code_sha256\":",
-	           MANIFEST_VERSION, (long long)m->built_at_ms, (unsigned long long)m->zip_size,
-	           (long long)m->zip_mtime_sec, m->zip_mtime_nsec, (unsigned long long)m->zip_ino);
+	           "{\"version\":%d,\"built_at_ms\":%lld,\"scan_ms\":%lld,\"zip_size\":%llu,"
+	           "\"zip_mtime_sec\":%lld,\"zip_mtime_nsec\":%ld,\"zip_ino\":%llu,"
+	           "\"code_sha256\":",
+	           MANIFEST_VERSION, (long long)m->built_at_ms, (long long)m->scan_ms,
+	           (unsigned long long)m->zip_size, (long long)m->zip_mtime_sec, m->zip_mtime_nsec,
+	           (unsigned long long)m->zip_ino);
 	write_string(&b, m->code_sha256);
 	buf_puts(&b, ",\"deps_key\":");
 	write_string(&b, m->deps_key);
@@ -1377,6 +1379,43 @@ static bool same_stat(const struct entry *a, const struct entry *b)
 	       a->mtime_nsec == b->mtime_nsec && a->ino == b->ino && a->origin == b->origin;
 }
 
+/* True when e (recorded in manifest m) must be hashed whatever its stat says (see RACY_MS). */
+static bool racy(const struct manifest *m, const struct entry *e)
+{
+	return e->mtime_sec * 1000 + e->mtime_nsec / 1000000 + RACY_MS > m->scan_ms;
+}
+
+/* Takes into list what the zip writer read for each entry it wrote from a file: the hash and
+ * size of exactly the bytes zipped and the stat taken before reading them, so the manifest
+ * describes the zip even when a file was rewritten during the build, and a later rewrite
+ * shows as a stat change (or a racy entry) to the next build. */
+static void take_reads(struct build_job *j, struct entry_list *list, const struct zipw_result *zr)
+{
+	size_t unstable = 0;
+	const char *example = NULL;
+
+	for (size_t i = 0; i < list->n; i++) {
+		const struct zipw_read *rd = &zr->reads[i];
+		struct entry *e = &list->v[i];
+
+		if (!rd->read)
+			continue;
+		if (rd->unstable && !unstable++)
+			example = e->path;
+		memcpy(e->sha, rd->sha256, 32);
+		e->hashed = true;
+		e->size = rd->size;
+		e->mtime_sec = rd->mtime_sec;
+		e->mtime_nsec = rd->mtime_nsec;
+		e->ino = rd->ino;
+	}
+	if (unstable && !j->res.warning[0])
+		snprintf(j->res.warning, sizeof(j->res.warning),
+		         "%zu file%s kept changing while being packaged (%s%s); the next build "
+		         "packages their new content",
+		         unstable, unstable == 1 ? "" : "s", example, unstable > 1 ? ", ..." : "");
+}
+
 /* Merges dependency entries into code entries (both sorted); code wins on a clash. */
 static void merge_entries(struct entry_list *code, struct entry_list *deps)
 {
@@ -1554,6 +1593,7 @@ static void build_locked(struct build_job *j)
 	bool have_old, zip_ok = false;
 	uint64_t hash_total = 0, hash_done = 0;
 	size_t removed = 0;
+	int64_t scan_ms = util_now_ms();
 	int rc;
 
 	have_old = !j->opts.full && manifest_load(j->manifest_path, &old);
@@ -1598,9 +1638,11 @@ static void build_locked(struct build_job *j)
 		long k = have_old ? entry_find(&old.entries, e->path) : -1;
 
 		e->old_index = k;
-		if (k >= 0 && same_stat(e, &old.entries.v[k])) {
+		if (k >= 0 && same_stat(e, &old.entries.v[k]) && !racy(&old, &old.entries.v[k])) {
 			memcpy(e->sha, old.entries.v[k].sha, 32);
 			e->hashed = true;
+		} else if (!have_old) {
+			/* a full build: the zip writer hashes what it zips */
 		} else {
 			hash_total += e->size;
 		}
@@ -1609,7 +1651,7 @@ static void build_locked(struct build_job *j)
 		struct entry *e = &list.v[i];
 		uint64_t got = 0;
 
-		if (!e->hashed) {
+		if (!e->hashed && have_old) {
 			if (sha256_file(e->src, e->sha, &got, &j->cancel, err) < 0)
 				goto fail;
 			e->hashed = true;
@@ -1644,7 +1686,9 @@ static void build_locked(struct build_job *j)
 		bool touched = false;
 
 		for (size_t i = 0; i < list.n; i++)
-			touched |= !same_stat(&list.v[i], &old.entries.v[i]);
+			touched |= !same_stat(&list.v[i], &old.entries.v[i]) ||
+			           racy(&old, &old.entries.v[i]);
+		old.scan_ms = scan_ms; /* the stats saved are this scan's */
 		j->res.outcome = BUILD_UNCHANGED;
 		snprintf(j->res.code_sha256, sizeof(j->res.code_sha256), "%s", old.code_sha256);
 		j->res.zip_size = old.zip_size;
@@ -1656,6 +1700,8 @@ static void build_locked(struct build_job *j)
 	remove_stale_temps(j);
 	if (write_zip(j, &old, have_old && zip_ok, &list, &cur, &zr) < 0)
 		goto fail;
+	take_reads(j, &list, &zr);
+	cur.scan_ms = scan_ms;
 	cur.built_at_ms = util_now_ms();
 	snprintf(cur.deps_key, sizeof(cur.deps_key), "%s", j->deps_key);
 	/* The manifest (fsynced) goes first and names the new zip's inode, so its fsync does not

@@ -9,14 +9,16 @@
  *                  of requirements.txt / package.json + lock file and the runtime
  *
  * First build: full. Later builds: stat pre-filter against the manifest (a two-thread walk),
- * hash only what changed, then patch code.zip with backend/zipw (the previous zip's central
+ * hash only what changed (and entries recorded within RACY_MS of their build's start), then patch code.zip with backend/zipw (the previous zip's central
  * directory is checked; the unchanged leading bytes are copied with copy_file_range and
  * their hash resumed from the saved state; later unchanged entries are copied raw, never
  * recompressed; changed and new files are deflated). A patched zip is byte-for-byte the
  * zip a full build of the same tree gives. A previous zip that fails the checks is never
  * patched: the build is a full one and build_result.warning says why. The zip is written to
  * a temp file, the manifest (fsynced, naming the new zip's inode) next, then the zip is
- * swapped in: a failed build (unreadable file, full disk, installer failure, cancel) leaves
+ * swapped in. The manifest's hash of a file is that of the bytes zipped and its stat the one
+ * taken before reading them (zipw_read), so a file rewritten during a build is picked up by
+ * the next one. A failed build (unreadable file, full disk, installer failure, cancel) leaves
  * the previous artifact and manifest untouched, and a crash in between costs a full build.
  *
  * Call order (console): build_start() on the app's loop -> progress callbacks -> exactly one

@@ -57,7 +57,7 @@ int deploy_state_write(const char *project_dir, const struct deploy_result *res,
 		cJSON_AddStringToObject(o, "error", e.data ? e.data : "");
 		buf_free(&e);
 	}
-	text = cJSON_PrintUnformatted(o);
+	text = util_json_safe(cJSON_PrintUnformatted(o));
 	cJSON_Delete(o);
 	dir = deploy_state_dir(project_dir);
 	path = deploy_state_path(project_dir, res->function);

@@ -120,7 +120,7 @@ char *history_entry_to_json(const struct history_entry *e)
 	add_num(o, "initMs", e->init_ms);
 	add_num(o, "memoryMb", e->memory_mb);
 	add_num(o, "maxMemoryMb", e->max_memory_mb);
-	s = cJSON_PrintUnformatted(o);
+	s = util_json_safe(cJSON_PrintUnformatted(o));
 	cJSON_Delete(o);
 	if (!s)
 		lk_fatal("out of memory");

@@ -18,8 +18,9 @@
 #include "backend/mode.h"
 #include "backend/project.h"
 
-#define START_TIMEOUT_MS 15000
-#define RETRY_MS         100
+#define START_TIMEOUT_MS 30000 /* whole acquire: attach, or wait for a leaving one, start */
+#define RETRY_MS         100   /* while an emulator starts or leaves */
+#define LOCK_RETRY_MS    5     /* while another process holds the lease registry lock */
 
 struct waiter {
 	mode_ready_fn cb;
@@ -50,8 +51,7 @@ struct mode {
 	uv_pipe_t *child_out;
 	struct buf child_line;
 	uv_timer_t *timer;
-	int retries;
-	bool freeing;
+	uint64_t deadline_ns; /* of the current acquire */
 };
 
 enum mode_kind mode_select(const struct mode_options *o)
@@ -208,6 +208,48 @@ static void write_lease(struct mode *m)
 	}
 }
 
+int mode_users_lock(const char *state_dir, bool share)
+{
+	char *dir = util_path_join(state_dir, "users");
+	char *path = util_path_join(dir, ".lock");
+	int fd, e;
+
+	/* only inside an existing state dir: creating it (and .lambdeck/, which follows the
+	 * user's umask) is start_emulator's business */
+	if (mkdir(dir, share ? 0770 : 0700) == 0) {
+		if (share)
+			chmod(dir, 0770); /* group members hold leases too, whatever the umask */
+	} else if (errno != EEXIST) {
+		e = errno;
+		free(path);
+		free(dir);
+		errno = e;
+		return -1;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, share ? 0660 : 0600);
+	if (fd < 0 && errno == EACCES) /* a group member's file: flock needs no write access */
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && share)
+		fchmod(fd, 0660); /* fails harmlessly when the file is not ours */
+	free(path);
+	free(dir);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+void mode_users_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* closing the only descriptor releases the flock */
+}
+
 int mode_live_leases(const char *state_dir, const char *except)
 {
 	char *dir = util_path_join(state_dir, "users");
@@ -291,18 +333,31 @@ static void become_ready(struct mode *m)
 	m->description = xasprintf("LOCAL emulator %s", hostport ? hostport + 3 : m->endpoint);
 	m->cfg.description = m->description;
 	m->ready = true;
-	write_lease(m);
+	if (m->started_by_us && m->child)
+		uv_unref((uv_handle_t *)m->child); /* never keeps a CLI's loop alive */
 	stop_timer(m);
 	notify(m);
 }
 
-/* Attaches when the endpoint file names a running emulator. */
-static bool try_attach(struct mode *m)
+enum attach { ATTACH_OK, ATTACH_BUSY, ATTACH_NONE };
+
+/* Attaches when the endpoint file names a running emulator: under the lease registry lock,
+ * checks the endpoint and writes our lease, so an emulator deciding to exit (it decides only
+ * under the same lock, and removes its endpoint file before releasing it) either sees the
+ * lease and stays, or has already withdrawn the endpoint and is never attached to. */
+static enum attach try_attach(struct mode *m)
 {
 	char *path = util_path_join(m->state_dir, "endpoint");
 	struct buf b = {0};
 	bool ok = false;
+	int lock = mode_users_lock(m->state_dir, m->share);
 
+	if (lock < 0 && errno == EWOULDBLOCK) {
+		free(path);
+		return ATTACH_BUSY;
+	}
+	free(m->endpoint), free(m->cfg_region), free(m->credentials_file);
+	m->endpoint = m->cfg_region = m->credentials_file = NULL;
 	if (emulator_running(m->state_dir) && util_read_file(path, &b, NULL) == 0 &&
 	    take_info(m, b.data ? b.data : "", b.len) == 0) {
 		if (pid_alive(m->emulator_pid)) {
@@ -312,9 +367,14 @@ static bool try_attach(struct mode *m)
 			m->endpoint = m->cfg_region = m->credentials_file = NULL;
 		}
 	}
+	if (ok) {
+		m->started_by_us = m->child && m->child->pid == m->emulator_pid;
+		write_lease(m);
+	}
+	mode_users_unlock(lock);
 	buf_free(&b);
 	free(path);
-	return ok;
+	return ok ? ATTACH_OK : ATTACH_NONE;
 }
 
 /* True (and fails m with advice) when the state dir belongs to someone else and its
@@ -371,36 +431,42 @@ static void close_child_out(struct mode *m)
 	}
 }
 
-static void on_retry(uv_timer_t *t);
+static void attach_or_start(struct mode *m);
+
+static void on_step(uv_timer_t *t)
+{
+	attach_or_start(t->data);
+}
+
+/* Runs attach_or_start again after delay_ms, or fails once the acquire's deadline passed. */
+static void retry_later(struct mode *m, uint64_t delay_ms)
+{
+	if (util_monotonic_ns() > m->deadline_ns) {
+		fail(m, "EmulatorUnavailable",
+		     "the local emulator did not start within %d s; see %s/emulator.log",
+		     START_TIMEOUT_MS / 1000, m->state_dir);
+		return;
+	}
+	if (m->timer)
+		uv_timer_start(m->timer, on_step, delay_ms, 0);
+}
 
 static void on_child_exit(uv_process_t *p, int64_t status, int sig)
 {
 	struct mode *m = p->data;
 
 	(void)status, (void)sig;
+	if (!m)
+		return; /* mode_free closed the handle already */
 	uv_close((uv_handle_t *)p, on_child_closed);
 	m->child = NULL;
 	if (m->ready || m->failed)
 		return;
-	/* It exited before printing its line: most likely another console started one at the
-	 * same moment and won the lock. Attach to that one (it may need a moment). */
+	/* It exited before we attached: most likely another process started one at the same
+	 * moment and won the lock, or the one leaving still held it. Attach to the winner, or
+	 * start again once the leaving one is gone. */
 	close_child_out(m);
-	m->started_by_us = false;
-	if (m->timer)
-		uv_timer_start(m->timer, on_retry, RETRY_MS, RETRY_MS);
-}
-
-static void on_retry(uv_timer_t *t)
-{
-	struct mode *m = t->data;
-
-	if (try_attach(m)) {
-		become_ready(m);
-		return;
-	}
-	if (++m->retries * RETRY_MS > START_TIMEOUT_MS)
-		fail(m, "EmulatorUnavailable",
-		     "the local emulator did not start; see %s/emulator.log", m->state_dir);
+	attach_or_start(m);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
@@ -410,6 +476,8 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 	b->len = suggested;
 }
 
+/* The child prints its JSON line once its endpoint file is written: attach to it then (the
+ * lease goes in under the registry lock like any other user's). */
 static void on_child_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
 	struct mode *m = s->data;
@@ -423,14 +491,7 @@ static void on_child_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	nl = m->child_line.data ? memchr(m->child_line.data, '\n', m->child_line.len) : NULL;
 	if (nl) {
 		close_child_out(m);
-		if (take_info(m, m->child_line.data, (size_t)(nl - m->child_line.data)) < 0) {
-			fail(m, "EmulatorUnavailable", "the emulator printed an unexpected line");
-			return;
-		}
-		m->started_by_us = true;
-		if (m->child)
-			uv_unref((uv_handle_t *)m->child); /* never keeps a CLI's loop alive */
-		become_ready(m);
+		attach_or_start(m);
 	} else if (n < 0) {
 		close_child_out(m); /* exit handling decides */
 	}
@@ -471,6 +532,7 @@ static void start_emulator(struct mode *m)
 		util_mkdir_p(parent, 0777, NULL);
 	}
 	free(parent);
+	buf_reset(&m->child_line); /* an earlier child of this acquire may have printed */
 	if (m->share)
 		args[argc++] = "--share-with-group";
 	if (!m->keep_emulator) /* a crashed console's emulator does not linger */
@@ -517,14 +579,35 @@ static void start_emulator(struct mode *m)
 	free(log_path);
 }
 
-static void on_start_timeout(uv_timer_t *t)
+/* One step of acquiring LOCAL mode: attach to the published emulator; else wait while one
+ * is starting (ours or another process's) or leaving (it holds the state lock but withdrew
+ * its endpoint); else start one. Repeats until attached or the deadline passes, so a user
+ * that arrives while the emulator exits waits for it and starts (or attaches to) the next. */
+static void attach_or_start(struct mode *m)
 {
-	struct mode *m = t->data;
-
-	if (!m->ready && !m->failed && m->child)
-		fail(m, "EmulatorUnavailable",
-		     "the local emulator did not answer within %d s; see %s/emulator.log",
-		     START_TIMEOUT_MS / 1000, m->state_dir);
+	switch (try_attach(m)) {
+	case ATTACH_OK:
+		become_ready(m);
+		return;
+	case ATTACH_BUSY:
+		retry_later(m, LOCK_RETRY_MS);
+		return;
+	case ATTACH_NONE:
+		break;
+	}
+	if (m->child || emulator_running(m->state_dir)) {
+		retry_later(m, RETRY_MS); /* our child's line or exit also brings us back */
+		return;
+	}
+	if (util_monotonic_ns() > m->deadline_ns) {
+		retry_later(m, 0); /* fails with the timeout */
+		return;
+	}
+	if (foreign_state(m))
+		return;
+	start_emulator(m);
+	if (!m->failed)
+		retry_later(m, RETRY_MS);
 }
 
 /* First step of an acquire, run from the loop (never inside mode_acquire itself). */
@@ -546,15 +629,8 @@ static void on_begin(uv_timer_t *t)
 		notify(m);
 		return;
 	}
-	if (try_attach(m)) {
-		become_ready(m);
-		return;
-	}
-	if (foreign_state(m))
-		return;
-	start_emulator(m);
-	if (m->timer && !m->failed)
-		uv_timer_start(m->timer, on_start_timeout, START_TIMEOUT_MS, 0);
+	m->deadline_ns = util_monotonic_ns() + (uint64_t)START_TIMEOUT_MS * 1000000u;
+	attach_or_start(m);
 }
 
 static void on_notify(uv_timer_t *t)
@@ -626,32 +702,70 @@ void mode_aws_options(const struct mode_config *cfg, struct aws_options *o)
 	}
 }
 
-/* Stops the emulator when this object is responsible for it and nobody else uses it. */
+/* Takes the lease registry lock for a teardown: its holders keep it for a few file
+ * operations, so a few short tries suffice; -1 when it stays busy (or cannot be opened). */
+static int users_lock_briefly(const struct mode *m)
+{
+	for (int i = 0; i < 40; i++) {
+		int fd = mode_users_lock(m->state_dir, m->share);
+
+		if (fd >= 0 || errno != EWOULDBLOCK)
+			return fd;
+		usleep(5000);
+	}
+	return -1;
+}
+
+/* Removes the endpoint file when it still names the emulator with that pid. */
+static void withdraw_endpoint(const char *state_dir, int pid)
+{
+	char *path = util_path_join(state_dir, "endpoint");
+	struct buf b = {0};
+	char needle[32];
+
+	snprintf(needle, sizeof(needle), "\"pid\":%d", pid);
+	if (util_read_file(path, &b, NULL) == 0 && b.data) {
+		const char *at = strstr(b.data, needle);
+
+		if (at && (at[strlen(needle)] < '0' || at[strlen(needle)] > '9'))
+			unlink(path);
+	}
+	buf_free(&b);
+	free(path);
+}
+
+/* Drops our lease and stops the emulator when this object is responsible for it and nobody
+ * else uses it. Done under the lease registry lock, and the endpoint is withdrawn before
+ * the lock is released: a user registering right after us finds no endpoint and waits for
+ * this emulator to go, then starts the next one, instead of attaching to one being stopped.
+ * When the lock stays busy the emulator is left to its own --exit-when-unused check. */
 static void release_emulator(struct mode *m)
 {
 	char *owner_path = util_path_join(m->state_dir, "owner");
 	struct buf owner = {0};
 	bool responsible = false;
+	int lock = users_lock_briefly(m);
 
-	if (m->lease_path) {
+	if (m->lease_path)
 		unlink(m->lease_path);
-	}
 	if (util_read_file(owner_path, &owner, NULL) == 0 && owner.data) {
 		int opid = atoi(owner.data);
 
 		/* ours, or the starter is gone and left the duty to the remaining users */
 		responsible = !strcmp(owner.data, m->lease_id) || !pid_alive(opid);
 	}
-	if (responsible && !m->keep_emulator && m->emulator_pid > 0 &&
+	if (lock >= 0 && responsible && !m->keep_emulator && m->emulator_pid > 0 &&
 	    emulator_running(m->state_dir)) {
 		if (mode_live_leases(m->state_dir, m->lease_id) == 0) {
 			unlink(owner_path);
+			withdraw_endpoint(m->state_dir, m->emulator_pid);
 			kill(m->emulator_pid, SIGTERM);
 		} else {
 			/* hand the duty over: whoever leaves last stops it */
 			util_write_atomic(owner_path, "0", 1, 0600, NULL);
 		}
 	}
+	mode_users_unlock(lock);
 	buf_free(&owner);
 	free(owner_path);
 }

@@ -23,7 +23,11 @@
  * we spawn `lambdeck emulate --port 0 --state-dir <dir>` (argv, no shell) and read its
  * JSON line. Every user holds a lease file <dir>/users/<pid>; the console that started the
  * emulator stops it (SIGTERM) on mode_free when no other live lease remains, unless
- * keep_emulator. Two consoles on one project therefore share one emulator, and the last one
+ * keep_emulator. Attach and exit are race-free through one lock, <dir>/users/.lock: a user
+ * checks the endpoint and writes its lease while holding it, and an emulator (or a user
+ * stopping one) decides to stop only while holding it, withdrawing the endpoint file before
+ * letting go. A user arriving while an emulator leaves waits for it to go and then starts
+ * (or attaches to) the next one. Two consoles on one project therefore share one emulator, and the last one
  * to leave stops it only if it is the one that started it (an attached console whose
  * starter left first takes over the duty).
  *
@@ -100,6 +104,12 @@ void mode_aws_options(const struct mode_config *cfg, struct aws_options *o);
  * leases of dead processes are removed. Used by mode_free and by the emulator's
  * --exit-when-unused check. */
 int mode_live_leases(const char *state_dir, const char *except);
+/* The lease registry lock above: returns a descriptor holding it, or -1 with errno
+ * EWOULDBLOCK when another process holds it (never blocks), or another errno when it cannot
+ * be opened. share: the state dir is shared with the group (lock file mode 0660). */
+int mode_users_lock(const char *state_dir, bool share);
+/* Releases the lock (closes fd); accepts -1. */
+void mode_users_unlock(int fd);
 /* Releases the lease; stops the emulator this object started when it is the last user and
  * keep_emulator is off. Closes its loop handles (run the loop once more to finish closing).
  * Accepts NULL. */

@@ -3,6 +3,7 @@
  * spec reporter and jest, and a small tolerant parser for the JUnit XML subset. Pure code:
  * no I/O, no loop. */
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,23 @@ const char *testrun_format_name(enum testrun_format f)
 	    [TESTRUN_FMT_MIXED] = "mixed",
 	};
 	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "unknown";
+}
+
+/* Longest duration believed from a runner's output (about 11 days). */
+#define DURATION_MAX_S 1e6
+
+/* secs when it is a usable duration, else NAN: a runner's "1e999s", negative or absurd
+ * figure is unknown, and NAN poisons any sum it joins, so the whole parsed total is dropped
+ * for the measured wall time (duration_known is false for it). */
+static double duration_checked(double secs)
+{
+	return isfinite(secs) && secs >= 0 && secs <= DURATION_MAX_S ? secs : NAN;
+}
+
+/* True for a parsed total worth reporting instead of the wall time. */
+static bool duration_known(double secs)
+{
+	return isfinite(secs) && secs > 0 && secs <= DURATION_MAX_S;
 }
 
 static void failures_clear(struct testrun_result *r)
@@ -258,8 +276,11 @@ char *testrun_result_json(const struct testrun_result *r, bool with_output)
 	cJSON_AddNumberToObject(o, "failed", r->failed);
 	cJSON_AddNumberToObject(o, "skipped", r->skipped);
 	cJSON_AddNumberToObject(o, "errors", r->errors);
-	cJSON_AddNumberToObject(o, "durationSeconds",
-	                        (double)(int64_t)(r->duration_s * 1000) / 1000);
+	if (isnan(duration_checked(r->duration_s)))
+		cJSON_AddNullToObject(o, "durationSeconds");
+	else
+		cJSON_AddNumberToObject(o, "durationSeconds",
+		                        (double)(int64_t)(r->duration_s * 1000) / 1000);
 	cJSON_AddNumberToObject(o, "wallMs", (double)r->wall_ms);
 	if (r->error)
 		cJSON_AddStringToObject(o, "error", r->error);
@@ -314,11 +335,9 @@ char *testrun_result_json(const struct testrun_result *r, bool with_output)
 		if (r->dropped_lines)
 			cJSON_AddNumberToObject(o, "droppedLines", (double)r->dropped_lines);
 	}
-	char *s = cJSON_PrintUnformatted(o);
+	char *s = util_json_safe(cJSON_PrintUnformatted(o));
 	cJSON_Delete(o);
-	char *copy = xstrdup(s);
-	cJSON_free(s);
-	return copy;
+	return s;
 }
 
 /* --- line splitting ------------------------------------------------------------------------ */
@@ -612,7 +631,7 @@ static bool pytest_summary_line(const char *line, struct testrun_result *r)
 		return false;
 	const char *t = in + 4;
 	char *endnum;
-	double secs = strtod(t, &endnum);
+	double secs = duration_checked(strtod(t, &endnum));
 	if (endnum == t || *endnum != 's')
 		return false;
 	if ((size_t)(in - s) == 12 && !strncmp(s, "no tests ran", 12)) {
@@ -825,7 +844,7 @@ static bool parse_unittest(char *const *lines, size_t n, struct testrun_result *
 		    !(starts(p, " tests in ") || starts(p, " test in ")))
 			continue;
 		p = strstr(p, " in ") + 4;
-		double secs = strtod(p, NULL);
+		double secs = duration_checked(strtod(p, NULL));
 		int c[5] = {0};
 		size_t j = i + 1;
 		while (j < n && !*lines[j])
@@ -1098,7 +1117,7 @@ static bool parse_tap(char *const *lines, size_t n, struct testrun_result *r)
 		r->skipped += skipped;
 	}
 	if (node_ms >= 0)
-		r->duration_s += node_ms / 1000.0;
+		r->duration_s += duration_checked(node_ms / 1000.0);
 	return true;
 }
 
@@ -1201,7 +1220,7 @@ static bool parse_gotest(char *const *lines, size_t n, struct testrun_result *r)
 			if (tab) {
 				const char *t = skip_ws(tab);
 				if (isdigit((unsigned char)*t))
-					r->duration_s += strtod(t, NULL);
+					r->duration_s += duration_checked(strtod(t, NULL));
 			}
 			if (strstr(raw, "[build failed]") || strstr(raw, "[setup failed]")) {
 				char *nm = xasprintf("%s [build failed]", pkg);
@@ -1310,7 +1329,7 @@ static bool parse_node_spec(char *const *lines, size_t n, struct testrun_result 
 	r->failed += c[2] + (c[5] > 0 ? c[5] : 0);
 	r->skipped += (c[3] > 0 ? c[3] : 0) + (c[4] > 0 ? c[4] : 0);
 	if (ms >= 0)
-		r->duration_s += ms / 1000;
+		r->duration_s += duration_checked(ms / 1000);
 	for (size_t i = 0; i < n; i++) {
 		const char *l = skip_ws(lines[i]);
 		if (starts(lines[i], cross) && strstr(lines[i], "failing tests:"))
@@ -1382,7 +1401,8 @@ static bool parse_jest(char *const *lines, size_t n, struct testrun_result *r)
 			char *e;
 			double v = strtod(p, &e);
 			if (e != p)
-				r->duration_s += starts(skip_ws(e), "ms") ? v / 1000 : v;
+				r->duration_s +=
+				    duration_checked(starts(skip_ws(e), "ms") ? v / 1000 : v);
 		}
 	}
 	if (!found)
@@ -1457,7 +1477,7 @@ bool testrun_parse_lines(char *const *lines, size_t n, struct testrun_result *r)
 			r->failed = tmp.failed;
 			r->skipped = tmp.skipped;
 			r->errors = tmp.errors;
-			if (tmp.duration_s > 0)
+			if (duration_known(tmp.duration_s))
 				r->duration_s = tmp.duration_s;
 			r->failures = tmp.failures;
 			r->n_failures = tmp.n_failures;
@@ -1652,7 +1672,7 @@ static void junit_start(struct junit *j, const char *el, const struct xml_attr *
 	if (!strcmp(el, "testsuite") || !strcmp(el, "testsuites")) {
 		const char *t;
 		if (!strcmp(el, "testsuites") && (t = attr_get(a, na, "time"))) {
-			j->suite_time = strtod(t, NULL);
+			j->suite_time = duration_checked(strtod(t, NULL));
 			j->suite_time_set = true;
 			j->min_suite_depth = -1; /* testsuites time wins */
 		}
@@ -1674,7 +1694,7 @@ static void junit_start(struct junit *j, const char *el, const struct xml_attr *
 			if ((t = attr_get(a, na, "skipped")))
 				j->suite_skipped += atoi(t);
 			if ((t = attr_get(a, na, "time"))) {
-				j->suite_time += strtod(t, NULL);
+				j->suite_time += duration_checked(strtod(t, NULL));
 				j->suite_time_set = true;
 			}
 		}
@@ -1693,7 +1713,7 @@ static void junit_start(struct junit *j, const char *el, const struct xml_attr *
 		j->case_file = xstrdup(file);
 		j->case_line = line ? atoi(line) : 0;
 		if (t)
-			j->case_time += strtod(t, NULL);
+			j->case_time += duration_checked(strtod(t, NULL));
 		return;
 	}
 	if (!j->in_case)
@@ -1983,7 +2003,7 @@ int testrun_parse_junit(const char *xml, size_t len, const char *name, struct te
 	r->failed = res.failed;
 	r->skipped = res.skipped;
 	r->errors = res.errors;
-	if (res.duration_s > 0)
+	if (duration_known(res.duration_s))
 		r->duration_s = res.duration_s;
 	r->failures = res.failures;
 	r->n_failures = res.n_failures;

@@ -336,6 +336,83 @@ bool util_is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* Writes the character at s (n >= 1 bytes left) in its JSON-safe form, except '"', '\\' and
+ * C0 controls (the caller's): returns the bytes of s it covered. */
+static size_t json_char(struct buf *out, const unsigned char *s, size_t n, bool keep_invalid)
+{
+	size_t len;
+
+	if (s[0] < 0x80) {
+		if (s[0] == 0x7F)
+			buf_puts(out, "\\u007f");
+		else
+			buf_putc(out, (char)s[0]);
+		return 1;
+	}
+	len = util_utf8_len(s, n);
+	if (len == 0) {
+		if (keep_invalid)
+			buf_putc(out, (char)s[0]);
+		else
+			buf_puts(out, "\xEF\xBF\xBD");
+		return 1;
+	}
+	if (len == 2 && s[0] == 0xC2 && s[1] <= 0x9F) {
+		buf_printf(out, "\\u%04x", s[1]);
+	} else if (len == 3 && s[0] == 0xE2 && s[1] == 0x80 && (s[2] == 0xA8 || s[2] == 0xA9)) {
+		buf_printf(out, "\\u%04x", s[2] == 0xA8 ? 0x2028 : 0x2029);
+	} else {
+		buf_append(out, s, len);
+	}
+	return len;
+}
+
+void util_json_string(struct buf *out, const char *s, size_t len, bool keep_invalid)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+
+	buf_reserve(out, len + 2);
+	buf_putc(out, '"');
+	while (i < len) {
+		unsigned char c = u[i];
+
+		if (c == '"' || c == '\\') {
+			buf_putc(out, '\\');
+			buf_putc(out, (char)c);
+			i++;
+		} else if (c == '\n') {
+			buf_puts(out, "\\n"), i++;
+		} else if (c == '\t') {
+			buf_puts(out, "\\t"), i++;
+		} else if (c == '\r') {
+			buf_puts(out, "\\r"), i++;
+		} else if (c < 0x20) {
+			buf_printf(out, "\\u%04x", c), i++;
+		} else {
+			i += json_char(out, u + i, len - i, keep_invalid);
+		}
+	}
+	buf_putc(out, '"');
+}
+
+char *util_json_safe(char *json)
+{
+	struct buf out = {0};
+	const unsigned char *u = (const unsigned char *)json;
+	size_t len, i = 0;
+
+	if (!json)
+		return NULL;
+	len = strlen(json);
+	buf_reserve(&out, len + 1);
+	/* outside strings cJSON writes ASCII only (and never DEL): one pass over the text */
+	while (i < len)
+		i += json_char(&out, u + i, len - i, false);
+	free(json);
+	return buf_steal(&out);
+}
+
 size_t util_utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len;

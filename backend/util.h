@@ -78,6 +78,18 @@ void util_sanitize(const char *in, size_t len, bool keep_newlines, bool keep_tab
  * surrogates, nothing above U+10FFFF; 0 if invalid. */
 size_t util_utf8_len(const unsigned char *s, size_t n);
 
+/* JSON text that is valid and terminal-safe whatever the input. Inside strings: invalid
+ * UTF-8 becomes U+FFFD, and the characters a terminal or a JavaScript consumer may act on
+ * are escaped: C0 controls, DEL, the C1 controls U+0080..U+009F (U+009B is CSI) and
+ * U+2028/U+2029. util_json_string appends s (len bytes) as one quoted JSON string;
+ * keep_invalid copies invalid bytes as they are instead (lossless, for lambdeck's own
+ * files whose reader takes raw bytes back, e.g. file names in a build manifest). */
+void util_json_string(struct buf *out, const char *s, size_t len, bool keep_invalid);
+/* The one writer behind every --json output: takes a JSON text printed by cJSON (malloc'd
+ * by it, consumed here; cJSON escapes only '"', '\\' and C0 controls and copies every other
+ * byte) and returns it (caller frees) with every string made safe as above. NULL -> NULL. */
+char *util_json_safe(char *json);
+
 /* Hashing and encoding (OpenSSL). */
 void util_sha256(const void *data, size_t len, unsigned char out[32]);
 void util_hex(const unsigned char *in, size_t len, char *out); /* out: 2*len+1 */

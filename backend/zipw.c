@@ -421,45 +421,79 @@ struct compressor {
 	struct buf in, out;
 };
 
-/* Reads src whole and deflates it into c->out (or keeps it stored when deflating does not
- * make it smaller). Sets data/len to what goes into the zip. */
-static int compress_file(struct compressor *c, const char *src, struct cd_meta *m,
-                         const unsigned char **data, size_t *len, struct lk_error *err)
+/* True when two stats of one file say its content may differ (size, mtime or inode moved). */
+static bool stat_moved(const struct stat *a, const struct stat *b)
 {
-	int fd = open(src, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	size_t got;
+	return a->st_size != b->st_size || a->st_ino != b->st_ino ||
+	       a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
+}
 
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		int e = errno;
+/* Reads src whole into c->in; rd gets the stat taken before the read (never newer than the
+ * bytes read). A file that moves while being read (another process rewriting it) is read
+ * again, a few times; if it keeps moving, the last read is kept and rd->unstable set. */
+static int read_source(struct compressor *c, const char *src, struct zipw_read *rd,
+                       struct lk_error *err)
+{
+	for (int attempt = 0;; attempt++) {
+		int fd = open(src, O_RDONLY | O_CLOEXEC);
+		struct stat before, after;
 
-		if (fd >= 0)
-			close(fd);
-		return lk_error_set(err, "ReadError", "cannot read %s: %s", src, strerror(e));
-	}
-	/* read to EOF: the file may have grown since it was stat'ed */
-	buf_reset(&c->in);
-	buf_reserve(&c->in, (size_t)st.st_size + 1);
-	for (;;) {
-		ssize_t r;
-
-		if (c->in.cap - c->in.len < 65536)
-			buf_reserve(&c->in, 65536);
-		r = read(fd, c->in.data + c->in.len, c->in.cap - c->in.len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
+		if (fd < 0 || fstat(fd, &before) < 0) {
 			int e = errno;
 
-			close(fd);
+			if (fd >= 0)
+				close(fd);
 			return lk_error_set(err, "ReadError", "cannot read %s: %s", src,
 			                    strerror(e));
 		}
-		if (r == 0)
+		/* read to EOF: the file may have grown since it was stat'ed */
+		buf_reset(&c->in);
+		buf_reserve(&c->in, (size_t)before.st_size + 1);
+		for (;;) {
+			ssize_t r;
+
+			if (c->in.cap - c->in.len < 65536)
+				buf_reserve(&c->in, 65536);
+			r = read(fd, c->in.data + c->in.len, c->in.cap - c->in.len - 1);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0) {
+				int e = errno;
+
+				close(fd);
+				return lk_error_set(err, "ReadError", "cannot read %s: %s", src,
+				                    strerror(e));
+			}
+			if (r == 0)
+				break;
+			c->in.len += (size_t)r;
+		}
+		if (fstat(fd, &after) < 0)
+			after.st_size = -1; /* counts as moved */
+		close(fd);
+		rd->size = c->in.len;
+		rd->mtime_sec = before.st_mtim.tv_sec;
+		rd->mtime_nsec = before.st_mtim.tv_nsec;
+		rd->ino = (uint64_t)before.st_ino;
+		rd->unstable = stat_moved(&before, &after) || (off_t)c->in.len != before.st_size;
+		if (!rd->unstable || attempt == ZIPW_READ_ATTEMPTS - 1)
 			break;
-		c->in.len += (size_t)r;
 	}
-	close(fd);
+	rd->read = true;
+	util_sha256(c->in.data ? c->in.data : "", c->in.len, rd->sha256);
+	return 0;
+}
+
+/* Reads src whole and deflates it into c->out (or keeps it stored when deflating does not
+ * make it smaller). Sets data/len to what goes into the zip, rd to what was read. */
+static int compress_file(struct compressor *c, const char *src, struct cd_meta *m,
+                         const unsigned char **data, size_t *len, struct zipw_read *rd,
+                         struct lk_error *err)
+{
+	size_t got;
+
+	if (read_source(c, src, rd, err) < 0)
+		return -1;
 	got = c->in.len;
 	if (got > MAX_32)
 		return lk_error_set(err, "ZipTooLarge",
@@ -574,6 +608,7 @@ int zipw_write(const char *path, const struct zipw_item *items, size_t n,
 	struct sink s = {.fd = -1, .err = err};
 	struct compressor c = {0};
 	struct cd_meta *meta = NULL;
+	struct zipw_read *reads = NULL;
 	struct buf cd = {0};
 	char *tmp = NULL;
 	int old_fd = -1, rc = -1;
@@ -606,6 +641,7 @@ int zipw_write(const char *path, const struct zipw_item *items, size_t n,
 	if (s.buf == MAP_FAILED)
 		lk_fatal("out of memory (mmap of the zip buffer)");
 	meta = xcalloc(n ? n : 1, sizeof(*meta));
+	reads = xcalloc(n ? n : 1, sizeof(*reads));
 	SHA256_Init(&s.sha);
 	if (prefix_bytes) {
 		const struct zipw_sha_state *st = state_before(o, prefix_bytes);
@@ -709,7 +745,7 @@ int zipw_write(const char *path, const struct zipw_item *items, size_t n,
 			}
 			meta[i].offset = (uint32_t)at;
 			meta[i].flags = name_flags(it->name);
-			if (compress_file(&c, it->src, &meta[i], &data, &len, err) < 0 ||
+			if (compress_file(&c, it->src, &meta[i], &data, &len, &reads[i], err) < 0 ||
 			    put_local_header(&s, it->name, &meta[i]) < 0 ||
 			    sink_put(&s, data, len) < 0)
 				goto out;
@@ -786,6 +822,8 @@ int zipw_write(const char *path, const struct zipw_item *items, size_t n,
 	res->size = s.written;
 	res->states = s.states;
 	res->n_states = s.n_states;
+	res->reads = reads;
+	reads = NULL;
 	res->tmp_path = tmp;
 	res->path = xstrdup(path);
 	s.states = NULL;
@@ -809,6 +847,7 @@ out:
 	if (s.buf)
 		munmap(s.buf, BUF_SIZE);
 	free(meta);
+	free(reads);
 	free(tmp);
 	return rc;
 }
@@ -840,5 +879,6 @@ void zipw_result_free(struct zipw_result *res)
 	free(res->tmp_path);
 	free(res->path);
 	free(res->states);
+	free(res->reads);
 	memset(res, 0, sizeof(*res));
 }

@@ -72,6 +72,21 @@ struct zipw_item {
 	long old;         /* index in the previous archive whose data to copy raw, or -1 */
 };
 
+#define ZIPW_READ_ATTEMPTS 3 /* reads of a file that moves while it is read */
+
+/* What was read from an item's file (items written from their file; read false for items
+ * copied from the previous zip): the SHA-256 and size of exactly the bytes put into the zip,
+ * and the file's stat taken before reading them (so it is never newer than that content; a
+ * later change shows as a different stat). unstable: the file kept changing while it was
+ * read (ZIPW_READ_ATTEMPTS times); the stat is still the one from before the kept read. */
+struct zipw_read {
+	bool read, unstable;
+	unsigned char sha256[32];
+	uint64_t size, ino;
+	int64_t mtime_sec;
+	long mtime_nsec;
+};
+
 struct zipw_result {
 	char *tmp_path; /* the written zip until zipw_commit; NULL after */
 	char *path;     /* where zipw_commit puts it */
@@ -81,8 +96,9 @@ struct zipw_result {
 	unsigned char sha256[32];
 	struct zipw_sha_state *states; /* every 1 MiB of the new zip */
 	size_t n_states;
-	bool patched;         /* the previous zip's unchanged prefix/entries were reused */
-	uint64_t reused_hash; /* bytes whose hash came from a saved state (not re-hashed) */
+	struct zipw_read *reads; /* one per item, in order */
+	bool patched;            /* the previous zip's unchanged prefix/entries were reused */
+	uint64_t reused_hash;    /* bytes whose hash came from a saved state (not re-hashed) */
 };
 
 struct zipw_opts {

@@ -275,9 +275,9 @@ int cmd_build(int argc, char **argv, const struct global_opts *g)
 			cJSON_AddItemToArray(arr, result_json(c.fns[i] ? c.fns[i]->name : names[i],
 			                                      c.have[i] ? &c.res[i] : NULL));
 		}
-		text = cJSON_Print(arr);
+		text = util_json_safe(cJSON_Print(arr));
 		puts(text);
-		cJSON_free(text);
+		free(text);
 		cJSON_Delete(arr);
 	}
 	rc = c.failures ? 1 : 0;

@@ -211,7 +211,7 @@ static void print_json(const struct aws_config *cfg, const char *mode, struct do
 		}
 		cJSON_AddItemToArray(checks, c);
 	}
-	text = cJSON_Print(o);
+	text = util_json_safe(cJSON_Print(o));
 	puts(text);
 	free(text);
 	cJSON_Delete(o);

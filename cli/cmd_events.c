@@ -157,7 +157,7 @@ static int do_list(const struct project *p, int argc, char **argv)
 			rc = list_function(p, p->functions[i].name, json, arr);
 	}
 	if (json && !rc) {
-		char *s = cJSON_Print(arr);
+		char *s = util_json_safe(cJSON_Print(arr));
 		printf("%s\n", s);
 		free(s);
 	}
@@ -250,7 +250,7 @@ static int do_templates(int argc, char **argv)
 			cJSON_AddItemToObject(o, "params", ps);
 			cJSON_AddItemToArray(arr, o);
 		}
-		char *s = cJSON_Print(arr);
+		char *s = util_json_safe(cJSON_Print(arr));
 		printf("%s\n", s);
 		free(s);
 		cJSON_Delete(arr);

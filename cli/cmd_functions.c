@@ -160,7 +160,7 @@ static void print_json(const struct project *p)
 		add_string(o, "problem", f->problem);
 		cJSON_AddItemToArray(fns, o);
 	}
-	char *text = cJSON_Print(root);
+	char *text = util_json_safe(cJSON_Print(root));
 	puts(text);
 	free(text);
 	cJSON_Delete(root);

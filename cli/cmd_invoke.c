@@ -103,7 +103,7 @@ int cli_print_invoke_result(const struct invoke_result *r, const char *function,
 		cJSON_AddBoolToObject(o, "updated", r->updated);
 		if (r->history_id)
 			cJSON_AddStringToObject(o, "historyId", r->history_id);
-		s = cJSON_Print(o);
+		s = util_json_safe(cJSON_Print(o));
 		printf("%s\n", s);
 		free(s);
 		cJSON_Delete(o);

@@ -70,10 +70,10 @@ static void on_event(void *user, const struct tail_event *ev)
 		util_sanitize(ev->message, ev->message_len, true, true, &clean);
 		cJSON_AddStringToObject(o, "message", clean.len ? clean.data : "");
 		buf_free(&clean);
-		char *s = cJSON_PrintUnformatted(o);
+		char *s = util_json_safe(cJSON_PrintUnformatted(o));
 		buf_puts(b, s);
 		buf_putc(b, '\n');
-		cJSON_free(s);
+		free(s);
 		cJSON_Delete(o);
 	} else {
 		char ts[48];

@@ -113,9 +113,7 @@ static void print_result(struct cli_test *c, const struct testrun_result *r,
 			                          snap->status == TESTRUN_PASSED);
 			free(sj);
 			free(j);
-			char *t = cJSON_PrintUnformatted(o);
-			j = xstrdup(t);
-			cJSON_free(t);
+			j = util_json_safe(cJSON_PrintUnformatted(o));
 			cJSON_Delete(o);
 		}
 		puts(j);

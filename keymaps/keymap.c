@@ -439,6 +439,7 @@ int keymap_load_string(struct keymap *km, const char *source, const char *text)
 int keymap_load_file(struct keymap *km, const char *path, struct lk_error *err)
 {
 	struct buf b = {0};
+	size_t before = km->n_warnings;
 
 	if (util_read_file(path, &b, err) < 0)
 		return -1;
@@ -446,7 +447,7 @@ int keymap_load_file(struct keymap *km, const char *path, struct lk_error *err)
 		keymap_warn(km, path, 1, "file contains NUL bytes; read up to the first one");
 	keymap_load_string(km, path, b.data ? b.data : "");
 	buf_free(&b);
-	return 0;
+	return (int)(km->n_warnings - before);
 }
 
 int keymap_load_builtin(struct keymap *km, const char *name)

@@ -37,7 +37,8 @@ void keymap_free(struct keymap *km);
 /* Parses text; source is the name used in warnings (a path or "builtin:default").
  * Returns the number of warnings this call added (0 = clean). */
 int keymap_load_string(struct keymap *km, const char *source, const char *text);
-/* Reads and parses a file; -1 with err set when it cannot be read (no warning added). */
+/* Reads and parses a file: returns the number of warnings it added (0 = clean), or -1
+ * with err set when it cannot be read (no warning added). */
 int keymap_load_file(struct keymap *km, const char *path, struct lk_error *err);
 /* Loads a compiled-in map by name ("default", "default_logs", "vim"); -1 if unknown. */
 int keymap_load_builtin(struct keymap *km, const char *name);

@@ -288,20 +288,25 @@ static void on_signal(uv_signal_t *h, int signum)
 }
 
 /* exit_when_unused: the users' leases are checked every second; two checks in a row with
- * nobody left stop the emulator (a user that is just attaching writes its lease within
- * milliseconds of connecting, well inside that window). */
+ * nobody left stop the emulator. The decision is taken under the lease registry lock
+ * (mode_users_lock), and emulator_shutdown withdraws the endpoint file before the lock is
+ * released: a user registers its lease under the same lock, so it either is seen here or
+ * finds no endpoint and waits for the next emulator. A busy lock means a user is
+ * registering right now: look again at the next check. */
 static void on_users_timer(uv_timer_t *t)
 {
 	struct emulator *emu = t->data;
+	int lock = mode_users_lock(emu->state_dir, emu->opt.share_with_group);
 
+	if (lock < 0 && errno == EWOULDBLOCK)
+		return;
 	if (mode_live_leases(emu->state_dir, NULL) > 0) {
 		emu->unused_ticks = 0;
-		return;
-	}
-	if (++emu->unused_ticks >= 2) {
+	} else if (++emu->unused_ticks >= 2) {
 		emu_log(emu, "no user left (all leases in %s/users are gone)", emu->state_dir);
 		emulator_shutdown(emu);
 	}
+	mode_users_unlock(lock);
 }
 
 static bool is_loopback(const char *host)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -293,7 +294,7 @@ static void test_load_file(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
-	assert_int_equal(keymap_load_file(km, path, &err), 0);
+	assert_int_equal(keymap_load_file(km, path, &err), 1); /* its warnings, counted */
 	assert_int_equal(keymap_warning_count(km), 1);
 	assert_non_null(strstr(keymap_warning(km, 0), ":3: bad key '<Oops>'"));
 	assert_int_equal(strncmp(keymap_warning(km, 0), path, strlen(path)), 0);
@@ -302,6 +303,19 @@ static void test_load_file(void **state)
 	unlink(path);
 	assert_int_equal(keymap_load_file(km, path, &err), -1);
 	assert_true(lk_error_is_set(&err));
+	/* a clean file adds none; a NUL byte adds its own warning, counted too */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "bind tests r refresh\n", 21), 21);
+	close(fd);
+	assert_int_equal(keymap_load_file(km, path, &err), 0);
+	fd = open(path, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "\0bind tests <Bad> refresh\n", 26), 26);
+	close(fd);
+	assert_int_equal(keymap_load_file(km, path, &err), 1);
+	assert_int_equal(keymap_warning_count(km), 2);
+	unlink(path);
 	keymap_free(km);
 	keymap_free(NULL);
 }

@@ -1,6 +1,7 @@
 /* test_mode.c - LOCAL/AWS selection rules, and the LOCAL lifecycle against real
  * `lambdeck emulate` processes ($LAMBDECK): start on first need, attach, share, stop when
- * the last user goes, --keep-emulator, two simultaneous starters, a starter that is killed. */
+ * the last user goes, --keep-emulator, two simultaneous starters, a starter that is killed,
+ * a user arriving while the emulator leaves. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -265,6 +266,56 @@ static void test_local_race(void **state)
 	free(proj);
 }
 
+static void release_lock(uv_timer_t *t)
+{
+	close((int)(intptr_t)t->data); /* the leaving emulator is gone: its lock with it */
+	uv_close((uv_handle_t *)t, NULL);
+}
+
+/* A user arriving while the project's emulator is leaving (it still holds the state lock but
+ * has withdrawn its endpoint) waits for it to go and then starts the next one, instead of
+ * giving up with EmulatorUnavailable while nobody starts one (issue 21.2). */
+static void test_arrive_while_leaving(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	uv_timer_t gone;
+	char *proj = tmpdir(), st[512], lock[600];
+	struct mode_options o = local_opts(proj);
+	struct lk_error err = {0};
+	const struct mode_config *cfg;
+	struct mode *m;
+	int fd, pid, status;
+
+	snprintf(st, sizeof(st), "%s/.lambdeck/emulator", proj);
+	snprintf(lock, sizeof(lock), "%s/lock", st);
+	assert_int_equal(util_mkdir_p(st, 0700, NULL), 0);
+	/* the "leaving emulator": holds the state lock, publishes no endpoint */
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+	uv_loop_init(&loop);
+	uv_timer_init(&loop, &gone);
+	gone.data = (void *)(intptr_t)fd;
+	uv_timer_start(&gone, release_lock, 1500, 0);
+	m = mode_new(&loop, &o, &err);
+	cfg = mode_acquire_sync(m, &err);
+	if (!cfg)
+		fail_msg("acquire failed: %s: %s", err.code, err.message);
+	assert_false(uv_is_active((uv_handle_t *)&gone)); /* ready only after it went */
+	assert_true(running(st));
+	pid = pid_of(st);
+	mode_free(m);
+	status = reap(pid);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	while (waitpid(-1, &status, WNOHANG) > 0) /* children that lost to the lock */
+		;
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	emu_rm_rf(proj);
+	free(proj);
+}
+
 /* A console killed with SIGKILL cannot release its lease: the emulator it started notices
  * that no live user is left and stops by itself (--exit-when-unused). */
 static void test_killed_starter(void **state)
@@ -316,6 +367,7 @@ int main(void)
 	    cmocka_unit_test(test_local_share_and_stop),
 	    cmocka_unit_test(test_local_race),
 	    cmocka_unit_test(test_killed_starter),
+	    cmocka_unit_test(test_arrive_while_leaving),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -176,6 +176,23 @@ static void test_round_trip(void **state)
 	write_zip(zp, items, N_FILES, NULL, &res);
 	assert_sha_of_file(zp, &res);
 	assert_true(res.n_states >= 1); /* > 1 MiB written */
+	/* what was read for each entry: the hash and size of the bytes zipped, the stat from
+	 * before the read (issue 21.9: the build's manifest records these) */
+	for (int i = 0; i < N_FILES; i++) {
+		const struct zipw_read *rd = &res.reads[i];
+		unsigned char sha[32];
+		struct stat st;
+
+		assert_true(rd->read);
+		assert_false(rd->unstable);
+		util_sha256(contents[i].data ? contents[i].data : "", contents[i].len, sha);
+		assert_memory_equal(rd->sha256, sha, 32);
+		assert_int_equal(rd->size, contents[i].len);
+		assert_int_equal(stat(srcs[i], &st), 0);
+		assert_int_equal(rd->ino, st.st_ino);
+		assert_int_equal(rd->mtime_sec, st.st_mtim.tv_sec);
+		assert_int_equal(rd->mtime_nsec, st.st_mtim.tv_nsec);
+	}
 	zipw_result_free(&res);
 	/* libzip, with its consistency checks */
 	za = zip_open(zp, ZIP_RDONLY | ZIP_CHECKCONS, &zerr);

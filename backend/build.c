@@ -1,6 +1,7 @@
 /* build.c - quick build: manifest, stat pre-filter, deterministic zip patched by zipw.c,
  * dependency installs into a cached staging dir. See build.h. */
 #include "backend/build.h"
+#include "backend/build_method.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -63,6 +64,8 @@ const char *build_phase_name(enum build_phase phase)
 		return "hash";
 	case BUILD_PHASE_DEPS:
 		return "deps";
+	case BUILD_PHASE_BUNDLE:
+		return "bundle";
 	case BUILD_PHASE_ZIP:
 		return "zip";
 	case BUILD_PHASE_DONE:
@@ -670,10 +673,14 @@ static bool is_excluded(const struct scan *s, const char *rel, const char *base,
 		return true;
 	if (is_dir && s->skip_node_modules && !strcmp(rel, "node_modules"))
 		return true;
-	for (size_t i = 0; i < s->n_exclude; i++)
-		if (s->exclude[i] && glob_match(s->exclude[i], rel, base))
-			return true;
-	return false;
+	/* In order, the last match wins; "!glob" includes again (Serverless package.patterns) */
+	bool excluded = false;
+	for (size_t i = 0; i < s->n_exclude; i++) {
+		const char *g = s->exclude[i];
+		if (g && g[0] == '!' ? glob_match(g + 1, rel, base) : g && glob_match(g, rel, base))
+			excluded = g[0] != '!';
+	}
+	return excluded;
 }
 
 static bool path_inside(const char *real, const char *root_real)
@@ -870,6 +877,12 @@ char *build_zip_path(const char *project_dir, const char *function)
 
 /* ---------------------------------------------------------------- the job */
 
+#define BUILD_LOCK_WAIT_MS 120000
+#define BUILD_SKIP_DEPS_HINT                                                                       \
+	"To go on without installing (cached dependencies are used, if any): lambdeck build "      \
+	"--skip-deps (also deploy, invoke, replay and the console, where S in the Functions pane " \
+	"toggles it), or \"skip_deps\": true in lambdeck.json"
+
 enum deps_kind { DEPS_NONE, DEPS_PIP, DEPS_NPM };
 
 struct build_job {
@@ -895,8 +908,25 @@ struct build_job {
 	/* dependencies */
 	enum deps_kind deps_kind;
 	char deps_key[72];
-	char *deps_dir; /* final cache dir (exists when cached / installed) */
-	char *deps_tmp; /* staging dir the installer writes */
+	char *deps_dir;     /* final cache dir (exists when cached / installed) */
+	char *deps_tmp;     /* staging dir the installer writes */
+	char *deps_root;    /* <project>/.lambdeck/deps: shared by the functions of the project */
+	int deps_lock_fd;   /* holds <key>.lock while deciding and installing, else -1 */
+	int64_t started_ms; /* wall clock, to recognise an install that failed meanwhile */
+	/* the declared build step (backend/build_method.h) */
+	char *build_method; /* NULL: the code directory is zipped as it is */
+	char **build_props;
+	size_t n_build_props;
+	char *handler_rel; /* the handler's file relative to code_dir (default entry) */
+	char *bundle_dir;  /* <art>/bundle: zipped instead of code_dir */
+	char *bundle_tmp;  /* where the step writes */
+	char *esbuild;     /* NULL: install it first */
+	char *tool_tmp;    /* esbuild's install directory before its rename */
+	char *step_label;  /* "esbuild", "make build-Fn" */
+	char stamp[65];    /* sources + properties the bundle was built from */
+	bool need_build_step;
+	bool bundle_built;                      /* bundle_tmp holds a new bundle to swap in */
+	void (*proc_done)(struct build_job *j); /* after the running child process */
 	bool need_install;
 	uv_process_t proc;
 	uv_pipe_t pipes[2];
@@ -928,6 +958,19 @@ static void job_free(struct build_job *j)
 	free(j->manifest_path);
 	free(j->deps_dir);
 	free(j->deps_tmp);
+	free(j->deps_root);
+	free(j->build_method);
+	for (size_t i = 0; i < j->n_build_props; i++)
+		free(j->build_props[i]);
+	free(j->build_props);
+	free(j->handler_rel);
+	free(j->bundle_dir);
+	free(j->bundle_tmp);
+	free(j->esbuild);
+	free(j->tool_tmp);
+	free(j->step_label);
+	if (j->deps_lock_fd >= 0)
+		close(j->deps_lock_fd);
 	buf_free(&j->out_tail);
 	free(j->res.zip_path);
 	uv_mutex_destroy(&j->mu);
@@ -1036,6 +1079,66 @@ static bool starts_with(const char *s, const char *prefix)
 	return s && !strncmp(s, prefix, strlen(prefix));
 }
 
+/* Takes <key>.lock, waiting (on this pool thread, cancel honoured) while another build, in
+ * this process or another, installs the same dependencies. */
+static int deps_lock(struct build_job *j, struct lk_error *err)
+{
+	char *path = xasprintf("%s/%s.lock", j->deps_root, j->deps_key);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+
+	free(path);
+	if (fd < 0)
+		return lk_error_set(err, "BuildError", "%s: cannot lock the dependency cache: %s",
+		                    j->function, strerror(errno));
+	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 50) {
+		if (errno != EWOULDBLOCK || atomic_load(&j->cancel) ||
+		    waited >= 60 * BUILD_LOCK_WAIT_MS) {
+			close(fd);
+			return lk_error_set(
+			    err, atomic_load(&j->cancel) ? "Cancelled" : "BuildBusy",
+			    "%s: the shared dependency install did not finish", j->function);
+		}
+		usleep(50 * 1000);
+	}
+	j->deps_lock_fd = fd;
+	return 0;
+}
+
+static void deps_unlock(struct build_job *j)
+{
+	if (j->deps_lock_fd >= 0)
+		close(j->deps_lock_fd); /* releases the flock */
+	j->deps_lock_fd = -1;
+}
+
+static char *deps_failed_path(const struct build_job *j)
+{
+	return xasprintf("%s/%s.failed", j->deps_root, j->deps_key);
+}
+
+/* True (err set) when the same install failed after this build started: functions sharing
+ * the dependencies report that failure instead of each running the installer again. */
+static bool deps_failed_meanwhile(struct build_job *j, struct lk_error *err)
+{
+	char *path = deps_failed_path(j);
+	struct stat st;
+	struct buf b = {0};
+	struct lk_error rerr = {0};
+	bool failed = false;
+
+	if (!util_is_dir(j->deps_dir) && stat(path, &st) == 0 &&
+	    (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000 >= j->started_ms &&
+	    util_read_file(path, &b, &rerr) == 0) {
+		lk_error_set(err, "InstallFailed", "%s: %s", j->function, b.data ? b.data : "");
+		failed = true;
+	}
+	buf_free(&b);
+	free(path);
+	if (failed)
+		deps_unlock(j);
+	return failed;
+}
+
 /* Decides whether and what to install; computes the cache key. Worker thread. */
 static int deps_prepare(struct build_job *j, struct lk_error *err)
 {
@@ -1046,6 +1149,11 @@ static int deps_prepare(struct build_job *j, struct lk_error *err)
 	unsigned char sha[32];
 	int rc = 0;
 
+	/* A Makefile installs what it needs; esbuild resolves from the project's own
+	 * node_modules when there is one (and from an install of ours otherwise). */
+	if (j->build_method && (!strcmp(j->build_method, "makefile") ||
+	                        build_method_has_node_modules(j->project_dir, j->code_dir)))
+		goto out;
 	if (util_is_file(req) && (starts_with(j->runtime, "python") || !j->runtime)) {
 		if (util_read_file(req, &content, err) < 0) {
 			rc = -1;
@@ -1077,29 +1185,29 @@ static int deps_prepare(struct build_job *j, struct lk_error *err)
 		}
 	}
 	if (j->deps_kind != DEPS_NONE) {
-		char *deps_root = util_path_join(j->art_dir, "deps");
-		DIR *d;
-		struct dirent *de;
+		char dir_key[65], spec_key[65];
 
+		/* One install per (code directory, manifests, runtime), shared by every function
+		 * built from that directory: <project>/.lambdeck/deps/<dir>-<manifests>. */
+		util_sha256(j->code_dir, strlen(j->code_dir), sha);
+		util_hex(sha, 32, dir_key);
 		util_sha256(spec.data, spec.len, sha);
-		util_hex(sha, 32, j->deps_key);
-		j->deps_key[32] = '\0'; /* 128 bits are plenty for a cache key */
-		j->deps_dir = xasprintf("%s/%s", deps_root, j->deps_key);
-		j->deps_tmp = xasprintf("%s/%s.tmp", deps_root, j->deps_key);
-		/* leftovers of failed or interrupted installs */
-		if ((d = opendir(deps_root))) {
-			while ((de = readdir(d))) {
-				size_t n = strlen(de->d_name);
-
-				if (n > 4 && !strcmp(de->d_name + n - 4, ".tmp")) {
-					char *p = util_path_join(deps_root, de->d_name);
-
-					rm_rf(p);
-					free(p);
-				}
-			}
-			closedir(d);
+		util_hex(sha, 32, spec_key);
+		/* 48 bits tell code directories apart, 128 bits of the manifests are plenty */
+		snprintf(j->deps_key, sizeof(j->deps_key), "%.12s-%.32s", dir_key, spec_key);
+		j->deps_root = xasprintf("%s/.lambdeck/deps", j->project_dir);
+		j->deps_dir = xasprintf("%s/%s", j->deps_root, j->deps_key);
+		j->deps_tmp = xasprintf("%s/%s.tmp", j->deps_root, j->deps_key);
+		if (util_mkdir_p(j->deps_root, 0777, err) < 0 || deps_lock(j, err) < 0) {
+			rc = -1;
+			goto out;
 		}
+		if (deps_failed_meanwhile(j, err)) {
+			rc = -1;
+			goto out;
+		}
+		rm_rf(j->deps_tmp); /* leftover of a failed or interrupted install (we hold the
+		                       lock) */
 		j->need_install = !util_is_dir(j->deps_dir) && !j->opts.skip_deps;
 		if (j->need_install) {
 			if (util_mkdir_p(j->deps_tmp, 0777, err) < 0) {
@@ -1124,8 +1232,14 @@ static int deps_prepare(struct build_job *j, struct lk_error *err)
 					free(to);
 				}
 			}
+		} else {
+			if (j->opts.skip_deps && !util_is_dir(j->deps_dir))
+				snprintf(
+				    j->res.warning, sizeof(j->res.warning),
+				    "dependencies not installed (--skip-deps) and none cached: "
+				    "the function may fail to import them");
+			deps_unlock(j); /* nothing to install: others may go on */
 		}
-		free(deps_root);
 	}
 out:
 	buf_free(&spec);
@@ -1134,6 +1248,63 @@ out:
 	free(pkg);
 	free(lock);
 	return rc;
+}
+
+/* Fingerprint of what a declared build step reads: every source file's path, size and mtime
+ * (node_modules aside), the method and its properties. Blocking; worker thread. */
+static int source_stamp(const char *code_dir, char *const *exclude, size_t n_exclude,
+                        const char *method, char *const *props, size_t n_props, atomic_bool *cancel,
+                        char out[65], struct lk_error *err)
+{
+	struct entry_list list = {0};
+	struct buf b = {0};
+	unsigned char sha[32];
+
+	if (scan_tree(code_dir, "", ORIGIN_CODE, exclude, n_exclude, true, 0, &list, cancel, err) <
+	    0) {
+		entry_list_free(&list);
+		return -1;
+	}
+	if (list.n)
+		qsort(list.v, list.n, sizeof(*list.v), entry_cmp);
+	buf_printf(&b, "%s\n%s\n", method, code_dir);
+	for (size_t i = 0; i < n_props; i++)
+		buf_printf(&b, "%s\n", props[i]);
+	for (size_t i = 0; i < list.n; i++)
+		buf_printf(&b, "%s %llu %lld.%ld\n", list.v[i].path,
+		           (unsigned long long)list.v[i].size, (long long)list.v[i].mtime_sec,
+		           list.v[i].mtime_nsec);
+	util_sha256(b.data ? b.data : "", b.len, sha);
+	util_hex(sha, 32, out);
+	buf_free(&b);
+	entry_list_free(&list);
+	return 0;
+}
+
+/* Whether the build step must run (sources or properties changed, or no bundle yet) and
+ * which esbuild it uses. Worker thread. */
+static int build_step_prepare(struct build_job *j, struct lk_error *err)
+{
+	char *stamp_path = util_path_join(j->art_dir, "bundle.stamp");
+	struct buf old = {0};
+	struct lk_error rerr = {0};
+
+	if (source_stamp(j->code_dir, j->exclude, j->n_exclude, j->build_method, j->build_props,
+	                 j->n_build_props, &j->cancel, j->stamp, err) < 0) {
+		free(stamp_path);
+		return -1;
+	}
+	j->need_build_step = j->opts.full || !util_is_dir(j->bundle_dir) ||
+	                     util_read_file(stamp_path, &old, &rerr) < 0 || !old.data ||
+	                     strcmp(old.data, j->stamp) != 0;
+	buf_free(&old);
+	free(stamp_path);
+	rm_rf(j->bundle_tmp);
+	if (!j->need_build_step)
+		return 0;
+	if (!strcmp(j->build_method, "esbuild"))
+		j->esbuild = build_method_find_esbuild(j->project_dir, j->code_dir, j->deps_dir);
+	return util_mkdir_p(j->bundle_tmp, 0777, err);
 }
 
 /* ---- worker: prepare */
@@ -1153,7 +1324,8 @@ static void prepare_work(uv_work_t *w)
 		     j->code_dir ? j->code_dir : "(none)");
 		return;
 	}
-	if (util_mkdir_p(j->art_dir, 0777, err) < 0 || deps_prepare(j, err) < 0) {
+	if (util_mkdir_p(j->art_dir, 0777, err) < 0 || deps_prepare(j, err) < 0 ||
+	    (j->build_method && build_step_prepare(j, err) < 0)) {
 		j->res.outcome = BUILD_FAILED;
 		return;
 	}
@@ -1185,50 +1357,91 @@ static void tail_append(struct build_job *j, const char *data, size_t len)
 	}
 }
 
-/* Last non-empty line of the installer's output, sanitised, for the error message. */
+/* The installer's most telling line, sanitised, for the error message: npm's first error
+ * line that says what failed ("npm error 404 Not Found - GET .../pkg"), not the pointer to
+ * its log; otherwise the last non-empty line (pip's). */
 static void last_line(const struct buf *b, char *out, size_t cap)
 {
 	const char *s = b->data ? b->data : "";
-	size_t end = b->len, start;
+	size_t end = b->len, start = 0;
 	struct buf clean = {0};
 
-	while (end > 0 && (s[end - 1] == '\n' || s[end - 1] == '\r' || s[end - 1] == ' '))
-		end--;
-	start = end;
-	while (start > 0 && s[start - 1] != '\n')
-		start--;
+	for (const char *l = s; *l;) {
+		const char *eol = strchr(l, '\n');
+		size_t n = eol ? (size_t)(eol - l) : strlen(l);
+		bool npm = !strncmp(l, "npm error ", 10) || !strncmp(l, "npm ERR! ", 9);
+		if (npm && n > 16 && !memmem(l, n, " code ", 6) &&
+		    !memmem(l, n, "A complete log", 14) && !memmem(l, n, "-debug-", 7)) {
+			util_sanitize(l, n, false, false, &clean);
+			snprintf(out, cap, "%s", clean.data ? clean.data : "");
+			buf_free(&clean);
+			return;
+		}
+		l = eol ? eol + 1 : l + n;
+	}
+	for (int pass = 0; pass < 8; pass++) {
+		while (end > 0 && (s[end - 1] == '\n' || s[end - 1] == '\r' || s[end - 1] == ' '))
+			end--;
+		start = end;
+		while (start > 0 && s[start - 1] != '\n')
+			start--;
+		/* make's own "make: *** [...] Error 3" says less than the recipe's last words */
+		bool make_trailer = !strncmp(s + start, "make", 4) &&
+		                    memmem(s + start, end - start, ": *** ", 6) && start > 0;
+		if (!make_trailer)
+			break;
+		end = start;
+	}
 	util_sanitize(s + start, end - start, false, false, &clean);
 	snprintf(out, cap, "%s", clean.data ? clean.data : "");
 	buf_free(&clean);
 }
+
+static void after_deps(struct build_job *j);
 
 static void installer_finished(struct build_job *j)
 {
 	char line[300];
 
 	if (atomic_load(&j->cancel)) {
+		deps_unlock(j);
 		j->res.outcome = BUILD_CANCELLED;
 		finish(j);
 		return;
 	}
 	if (j->proc_status != 0 || j->proc_signal) {
+		char *marker = deps_failed_path(j), *why;
+		struct lk_error werr = {0};
+
 		last_line(&j->out_tail, line, sizeof(line));
-		fail(j, "InstallFailed", "%s: %s failed (%s %lld)%s%s; previous artifact kept",
-		     j->function, j->deps_kind == DEPS_PIP ? "pip install" : "npm",
-		     j->proc_signal ? "signal" : "exit status",
-		     j->proc_signal ? (long long)j->proc_signal : (long long)j->proc_status,
-		     line[0] ? ": " : "", line);
+		why = xasprintf("%s failed (%s %lld)%s%s; previous artifact kept. %s",
+		                j->deps_kind == DEPS_PIP ? "pip install" : "npm",
+		                j->proc_signal ? "signal" : "exit status",
+		                j->proc_signal ? (long long)j->proc_signal
+		                               : (long long)j->proc_status,
+		                line[0] ? ": " : "", line, BUILD_SKIP_DEPS_HINT);
+		/* the functions sharing these dependencies and waiting for them read this */
+		util_write_atomic(marker, why, strlen(why), 0666, &werr);
+		fail(j, "InstallFailed", "%s: %s", j->function, why);
+		free(marker);
+		free(why);
+		deps_unlock(j);
 		finish(j);
 		return;
 	}
 	if (rename(j->deps_tmp, j->deps_dir) < 0) {
 		fail(j, "BuildError", "cannot move %s to %s: %s", j->deps_tmp, j->deps_dir,
 		     strerror(errno));
+		deps_unlock(j);
 		finish(j);
 		return;
 	}
+	char *marker = deps_failed_path(j);
+	unlink(marker);
+	free(marker);
+	deps_unlock(j);
 	j->res.deps_installed = true;
-	start_main(j);
+	after_deps(j);
 }
 
 static void proc_handle_closed(uv_handle_t *h)
@@ -1240,7 +1453,7 @@ static void proc_handle_closed(uv_handle_t *h)
 	if (j->spawn_failed)
 		finish(j);
 	else
-		installer_finished(j);
+		j->proc_done(j);
 }
 
 static void proc_exit(uv_process_t *p, int64_t status, int sig)
@@ -1274,6 +1487,69 @@ static void pipe_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	free(b->base);
 }
 
+/* Spawns one step's process (installer, esbuild install, build step) with its output
+ * streamed to on_output; done runs on the loop once it exited and its pipes closed. A spawn
+ * failure finishes the job with missing as the message when the tool is not in PATH. */
+static void spawn_child(struct build_job *j, char **argv, const char *cwd, char **env,
+                        enum build_phase phase, void (*done)(struct build_job *),
+                        const char *missing)
+{
+	uv_stdio_container_t stdio[3];
+	uv_process_options_t o = {0};
+	char banner[1024];
+	int rc;
+
+	buf_reset(&j->out_tail);
+	j->proc_done = done;
+	j->proc_status = 0;
+	j->proc_signal = 0;
+	for (int i = 0; i < 2; i++) {
+		uv_pipe_init(j->loop, &j->pipes[i], 0);
+		j->pipes[i].data = j;
+	}
+	stdio[0].flags = UV_IGNORE;
+	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[1].data.stream = (uv_stream_t *)&j->pipes[0];
+	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[2].data.stream = (uv_stream_t *)&j->pipes[1];
+	o.file = argv[0];
+	o.args = argv;
+	o.cwd = cwd;
+	o.env = env;
+	o.stdio = stdio;
+	o.stdio_count = 3;
+	o.exit_cb = proc_exit;
+	j->proc.data = j;
+	snprintf(banner, sizeof(banner), "$");
+	for (int i = 0; argv[i]; i++)
+		snprintf(banner + strlen(banner), sizeof(banner) - strlen(banner), " %s", argv[i]);
+	snprintf(banner + strlen(banner), sizeof(banner) - strlen(banner), "\n");
+	if (j->opts.on_output)
+		j->opts.on_output(j->user, j->function, banner, strlen(banner));
+	if (j->progress)
+		j->progress(j->user, j->function, phase, 0, 0);
+	rc = uv_spawn(j->loop, &j->proc, &o);
+	if (rc < 0) {
+		if (rc == UV_ENOENT)
+			fail(j, "ToolNotFound", "%s: %s", j->function, missing);
+		else
+			fail(j, "InstallFailed", "%s: cannot start %s: %s", j->function, argv[0],
+			     uv_strerror(rc));
+		/* finish once the three handles are closed (proc_handle_closed) */
+		deps_unlock(j);
+		j->spawn_failed = true;
+		j->proc_pending = 3;
+		for (int i = 0; i < 2; i++)
+			uv_close((uv_handle_t *)&j->pipes[i], proc_handle_closed);
+		uv_close((uv_handle_t *)&j->proc, proc_handle_closed);
+		return;
+	}
+	j->proc_started = true;
+	j->proc_pending = 3;
+	uv_read_start((uv_stream_t *)&j->pipes[0], pipe_alloc, pipe_read);
+	uv_read_start((uv_stream_t *)&j->pipes[1], pipe_alloc, pipe_read);
+}
+
 static void start_installer(struct build_job *j)
 {
 	char *req = util_path_join(j->code_dir, "requirements.txt");
@@ -1287,62 +1563,138 @@ static void start_installer(struct build_job *j)
 	const char **argv = j->deps_kind == DEPS_PIP ? pip
 	                    : util_is_file(lock)     ? npm_ci
 	                                             : npm_install;
-	uv_stdio_container_t stdio[3];
-	uv_process_options_t o = {0};
-	char banner[1024];
-	int rc;
+	char *missing = xasprintf(
+	    "%s is needed to install the dependencies in %s but was not found in PATH (Debian: "
+	    "apt install %s). %s",
+	    argv[0], j->deps_kind == DEPS_PIP ? "requirements.txt" : "package.json",
+	    j->deps_kind == DEPS_PIP ? "python3-pip" : "npm", BUILD_SKIP_DEPS_HINT);
 
-	for (int i = 0; i < 2; i++) {
-		uv_pipe_init(j->loop, &j->pipes[i], 0);
-		j->pipes[i].data = j;
-	}
-	stdio[0].flags = UV_IGNORE;
-	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[1].data.stream = (uv_stream_t *)&j->pipes[0];
-	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[2].data.stream = (uv_stream_t *)&j->pipes[1];
-	o.file = argv[0];
-	o.args = (char **)argv;
-	o.cwd = j->deps_kind == DEPS_PIP ? j->code_dir : j->deps_tmp;
-	o.stdio = stdio;
-	o.stdio_count = 3;
-	o.exit_cb = proc_exit;
-	j->proc.data = j;
-	snprintf(banner, sizeof(banner), "$");
-	for (int i = 0; argv[i]; i++)
-		snprintf(banner + strlen(banner), sizeof(banner) - strlen(banner), " %s", argv[i]);
-	snprintf(banner + strlen(banner), sizeof(banner) - strlen(banner), "\n");
-	if (j->opts.on_output)
-		j->opts.on_output(j->user, j->function, banner, strlen(banner));
-	if (j->progress)
-		j->progress(j->user, j->function, BUILD_PHASE_DEPS, 0, 0);
-	rc = uv_spawn(j->loop, &j->proc, &o);
+	spawn_child(j, (char **)argv, j->deps_kind == DEPS_PIP ? j->code_dir : j->deps_tmp, NULL,
+	            BUILD_PHASE_DEPS, installer_finished, missing);
+	free(missing);
 	free(req);
 	free(lock);
-	if (rc < 0) {
-		if (rc == UV_ENOENT)
-			fail(j, "ToolNotFound",
-			     "%s: %s is needed to install the dependencies in %s but was not found "
-			     "in "
-			     "PATH (Debian: apt install %s)",
-			     j->function, argv[0],
-			     j->deps_kind == DEPS_PIP ? "requirements.txt" : "package.json",
-			     j->deps_kind == DEPS_PIP ? "python3-pip" : "npm");
-		else
-			fail(j, "InstallFailed", "%s: cannot start %s: %s", j->function, argv[0],
-			     uv_strerror(rc));
-		/* finish once the three handles are closed (proc_handle_closed) */
-		j->spawn_failed = true;
-		j->proc_pending = 3;
-		for (int i = 0; i < 2; i++)
-			uv_close((uv_handle_t *)&j->pipes[i], proc_handle_closed);
-		uv_close((uv_handle_t *)&j->proc, proc_handle_closed);
+}
+
+/* ---- the declared build step (esbuild, makefile) */
+
+static void run_build_step(struct build_job *j);
+
+static void build_step_finished(struct build_job *j)
+{
+	char line[300];
+
+	if (atomic_load(&j->cancel)) {
+		j->res.outcome = BUILD_CANCELLED;
+		finish(j);
 		return;
 	}
-	j->proc_started = true;
-	j->proc_pending = 3;
-	uv_read_start((uv_stream_t *)&j->pipes[0], pipe_alloc, pipe_read);
-	uv_read_start((uv_stream_t *)&j->pipes[1], pipe_alloc, pipe_read);
+	if (j->proc_status != 0 || j->proc_signal) {
+		last_line(&j->out_tail, line, sizeof(line));
+		fail(j, "BuildFailed", "%s: %s failed (%s %lld)%s%s; previous artifact kept",
+		     j->function, j->step_label ? j->step_label : "the build step",
+		     j->proc_signal ? "signal" : "exit status",
+		     j->proc_signal ? (long long)j->proc_signal : (long long)j->proc_status,
+		     line[0] ? ": " : "", line);
+		finish(j);
+		return;
+	}
+	j->bundle_built = true; /* swapped in by main_work, under the function's lock */
+	start_main(j);
+}
+
+static void esbuild_installed(struct build_job *j)
+{
+	char line[300];
+	char *home = build_method_esbuild_home();
+
+	if (atomic_load(&j->cancel)) {
+		free(home);
+		j->res.outcome = BUILD_CANCELLED;
+		finish(j);
+		return;
+	}
+	if (j->proc_status == 0 && j->proc_signal == 0 && rename(j->tool_tmp, home) < 0)
+		rm_rf(j->tool_tmp); /* another build installed it meanwhile */
+	free(home);
+	free(j->esbuild);
+	j->esbuild = build_method_find_esbuild(j->project_dir, j->code_dir, NULL);
+	if (!j->esbuild) {
+		last_line(&j->out_tail, line, sizeof(line));
+		rm_rf(j->tool_tmp);
+		fail(j, "ToolNotFound",
+		     "%s: esbuild (BuildMethod esbuild) is not in the project and could not be "
+		     "installed from npm%s%s; add it: npm install --save-dev esbuild",
+		     j->function, line[0] ? ": " : "", line);
+		finish(j);
+		return;
+	}
+	run_build_step(j);
+}
+
+/* esbuild is neither in the project nor in the cache: npm installs it into the cache (a
+ * private directory first, renamed into place, so concurrent builds never mix). */
+static void install_esbuild(struct build_job *j)
+{
+	static atomic_uint counter;
+	char *home = build_method_esbuild_home();
+	struct lk_error err = {0};
+
+	free(j->tool_tmp);
+	j->tool_tmp =
+	    xasprintf("%s.tmp-%ld-%u", home, (long)getpid(), atomic_fetch_add(&counter, 1));
+	free(home);
+	if (util_mkdir_p(j->tool_tmp, 0777, &err) < 0) {
+		fail(j, "BuildError", "%s: %s", j->function, err.message);
+		finish(j);
+		return;
+	}
+	const char *argv[] = {"npm",       "install",   "--prefix",  j->tool_tmp, "--no-audit",
+	                      "--no-fund", "--no-save", "esbuild@0", NULL};
+	spawn_child(j, (char **)argv, j->tool_tmp, NULL, BUILD_PHASE_DEPS, esbuild_installed,
+	            "npm is needed to install esbuild (BuildMethod esbuild) but was not found in "
+	            "PATH (Debian: apt install npm)");
+}
+
+static void run_build_step(struct build_job *j)
+{
+	struct build_method_step step;
+	char *why = NULL, *node_path = NULL;
+
+	if (j->deps_dir && util_is_dir(j->deps_dir))
+		node_path = xasprintf("%s/node_modules", j->deps_dir);
+	if (build_method_step(j->build_method, j->build_props, j->n_build_props, j->function,
+	                      j->code_dir, j->handler_rel, j->bundle_tmp, j->esbuild, node_path,
+	                      &step, &why) < 0) {
+		fail(j, "BuildFailed", "%s: %s", j->function, why);
+		free(why);
+		free(node_path);
+		finish(j);
+		return;
+	}
+	free(j->step_label);
+	j->step_label = xstrdup(step.label);
+	spawn_child(j, step.argv, step.cwd, step.env, BUILD_PHASE_BUNDLE, build_step_finished,
+	            !strcmp(j->build_method, "makefile")
+	                ? "make (BuildMethod makefile) was not found in PATH (Debian: apt install "
+	                  "make)"
+	                : "esbuild could not be started");
+	build_method_step_free(&step);
+	free(node_path);
+}
+
+/* After the dependencies: the declared build step when the sources changed, then the zip. */
+static void after_deps(struct build_job *j)
+{
+	if (j->need_build_step && !strcmp(j->build_method, "esbuild") && !j->esbuild)
+		/* the dependencies just installed may hold it (SAM templates list it) */
+		j->esbuild = build_method_find_esbuild(j->project_dir, j->code_dir, j->deps_dir);
+	if (!j->need_build_step)
+		start_main(j);
+	else if (!strcmp(j->build_method, "esbuild") && !j->esbuild)
+		install_esbuild(j);
+	else
+		run_build_step(j);
 }
 
 static void prepare_done(uv_work_t *w, int status)
@@ -1357,7 +1709,7 @@ static void prepare_done(uv_work_t *w, int status)
 	} else if (j->need_install) {
 		start_installer(j);
 	} else {
-		start_main(j);
+		after_deps(j);
 	}
 }
 
@@ -1481,23 +1833,36 @@ static void remove_stale_temps(struct build_job *j)
 		closedir(d);
 }
 
+/* After a build with dependencies: the installs of this code directory for manifests it no
+ * longer has go (same "<dir>-" prefix, another key; not while in use: each is locked), and so
+ * does the per-function deps/ directory of older versions. */
 static void remove_other_deps(struct build_job *j)
 {
-	char *deps_root = util_path_join(j->art_dir, "deps");
-	DIR *d = opendir(deps_root);
+	char *legacy = util_path_join(j->art_dir, "deps");
+	DIR *d = opendir(j->deps_root);
 	struct dirent *de;
 
+	rm_rf(legacy);
+	free(legacy);
 	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || !strcmp(de->d_name, j->deps_key))
+		size_t n = strlen(de->d_name);
+		if (n != 45 || strncmp(de->d_name, j->deps_key, 13) ||
+		    !strcmp(de->d_name, j->deps_key))
 			continue;
-		char *p = util_path_join(deps_root, de->d_name);
-
-		rm_rf(p);
-		free(p);
+		char *lock = xasprintf("%s/%s.lock", j->deps_root, de->d_name);
+		int fd = open(lock, O_RDWR | O_CLOEXEC);
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			char *p = util_path_join(j->deps_root, de->d_name);
+			rm_rf(p);
+			unlink(lock);
+			free(p);
+		}
+		if (fd >= 0)
+			close(fd);
+		free(lock);
 	}
 	if (d)
 		closedir(d);
-	free(deps_root);
 }
 
 /* True when the previous zip's entries are exactly the manifest's, in order. */
@@ -1596,6 +1961,21 @@ static void build_locked(struct build_job *j)
 	int64_t scan_ms = util_now_ms();
 	int rc;
 
+	if (j->bundle_built) {
+		/* the new bundle replaces the old one (we hold the function's lock) */
+		char *stamp_path = util_path_join(j->art_dir, "bundle.stamp");
+		rm_rf(j->bundle_dir);
+		if (rename(j->bundle_tmp, j->bundle_dir) < 0 ||
+		    util_write_atomic(stamp_path, j->stamp, strlen(j->stamp), 0666, err) < 0) {
+			if (!lk_error_is_set(err))
+				lk_error_set(err, "BuildError", "%s: %s", j->bundle_dir,
+				             strerror(errno));
+			free(stamp_path);
+			goto fail;
+		}
+		free(stamp_path);
+	}
+	const char *pack_root = j->build_method ? j->bundle_dir : j->code_dir;
 	have_old = !j->opts.full && manifest_load(j->manifest_path, &old);
 	if (have_old) {
 		struct manifest now = {0};
@@ -1605,10 +1985,12 @@ static void build_locked(struct build_job *j)
 		         now.zip_mtime_nsec == old.zip_mtime_nsec && now.zip_ino == old.zip_ino;
 	}
 	post_progress(j, BUILD_PHASE_SCAN, 0, 0);
-	rc = scan_tree(j->code_dir, "", ORIGIN_CODE, j->exclude, j->n_exclude,
+	rc = scan_tree(pack_root, "", ORIGIN_CODE, j->build_method ? NULL : j->exclude,
+	               j->build_method ? 0 : j->n_exclude,
 	               j->deps_kind == DEPS_NPM && j->deps_dir && util_is_dir(j->deps_dir),
 	               old.entries.n, &list, &j->cancel, err);
-	if (rc == 0 && j->deps_dir && util_is_dir(j->deps_dir)) {
+	/* a bundle has its dependencies inside; a Makefile copies them into its output */
+	if (rc == 0 && !j->build_method && j->deps_dir && util_is_dir(j->deps_dir)) {
 		char *root = j->deps_kind == DEPS_NPM ? util_path_join(j->deps_dir, "node_modules")
 		                                      : xstrdup(j->deps_dir);
 
@@ -1727,8 +2109,6 @@ out:
 	zipw_result_free(&zr);
 }
 
-#define BUILD_LOCK_WAIT_MS 120000
-
 static void main_work(uv_work_t *w)
 {
 	struct build_job *j = w->data;
@@ -1802,14 +2182,30 @@ static struct build_job *start_job(uv_loop_t *loop, const struct project *p,
 	}
 	if (opts)
 		j->opts = *opts;
+	j->opts.skip_deps |= p->skip_deps; /* --skip-deps, lambdeck.json "skip_deps" */
 	j->progress = progress;
 	j->done = done;
 	j->done_user = done_user;
 	j->user = user;
 	j->art_dir = build_artifact_dir(p->dir, fn->name);
+	if (fn->build_method) {
+		size_t cl = fn->code_dir ? strlen(fn->code_dir) : 0;
+		j->build_method = xstrdup(fn->build_method);
+		j->build_props = xcalloc(fn->n_build_props + 1, sizeof(*j->build_props));
+		for (size_t i = 0; i < fn->n_build_props; i++)
+			j->build_props[i] = xstrdup(fn->build_props[i]);
+		j->n_build_props = fn->n_build_props;
+		if (fn->source_file && cl && !strncmp(fn->source_file, fn->code_dir, cl) &&
+		    fn->source_file[cl] == '/')
+			j->handler_rel = xstrdup(fn->source_file + cl + 1);
+		j->bundle_dir = util_path_join(j->art_dir, "bundle");
+		j->bundle_tmp = xasprintf("%s/bundle.tmp-%ld", j->art_dir, (long)getpid());
+	}
 	j->zip_path = build_zip_path(p->dir, fn->name);
 	j->manifest_path = util_path_join(j->art_dir, "manifest.json");
 	j->started_ns = (int64_t)util_monotonic_ns();
+	j->started_ms = util_now_ms();
+	j->deps_lock_fd = -1;
 	j->res.outcome = BUILD_OK;
 	atomic_init(&j->cancel, false);
 	uv_mutex_init(&j->mu);
@@ -1909,6 +2305,20 @@ int build_status_get(const struct project *p, const struct project_function *fn,
 	if (out->built) {
 		snprintf(out->code_sha256, sizeof(out->code_sha256), "%s", m.code_sha256);
 		out->built_at_ms = m.built_at_ms;
+	}
+	if (fn->build_method && fn->code_dir) {
+		/* a bundle: modified when its sources or properties changed since it was built */
+		char stamp[65], *sp = util_path_join(art, "bundle.stamp");
+		struct buf old = {0};
+		struct lk_error rerr = {0};
+		if (source_stamp(fn->code_dir, fn->exclude, fn->n_exclude, fn->build_method,
+		                 fn->build_props, fn->n_build_props, NULL, stamp, err) < 0)
+			rc = -1;
+		out->modified = rc < 0 || util_read_file(sp, &old, &rerr) < 0 || !old.data ||
+		                strcmp(old.data, stamp) != 0;
+		buf_free(&old);
+		free(sp);
+		goto done;
 	}
 	for (size_t i = 0; i < m.entries.n; i++)
 		npm_deps |= m.entries.v[i].origin == ORIGIN_DEPS &&

@@ -5,8 +5,14 @@
  *                  Unix modes kept), so the same tree always gives the same CodeSha256
  *   manifest.json  path -> size, mode, mtime, inode, SHA-256 of every packaged file, plus
  *                  the zip's own size/mtime/inode, CodeSha256 and SHA-256 state every 1 MiB
- *   deps/<hash>/   installed dependencies (pip -t / npm --omit=dev), cached by the hash
- *                  of requirements.txt / package.json + lock file and the runtime
+ *   bundle/        the output of the declared build step (SAM BuildMethod esbuild or
+ *                  makefile, serverless-esbuild; backend/build_method.h), zipped instead of
+ *                  the code directory; rerun only when a source file or property changed
+ *                  (bundle.stamp)
+ * and in <project>/.lambdeck/deps/<dir>-<hash>/ the installed dependencies (pip -t / npm
+ * --omit=dev), one install shared by every function built from the same code directory,
+ * keyed by that directory and the hash of requirements.txt / package.json + lock file and
+ * the runtime; a lock makes parallel builds wait for the one install
  *
  * First build: full. Later builds: stat pre-filter against the manifest (a two-thread walk),
  * hash only what changed (and entries recorded within RACY_MS of their build's start), then patch code.zip with backend/zipw (the previous zip's central
@@ -40,13 +46,15 @@
 #include "backend/util.h"
 
 enum build_phase {
-	BUILD_PHASE_SCAN, /* walking the code dir; done/total = files seen / 0 */
-	BUILD_PHASE_HASH, /* hashing changed files; done/total = bytes */
-	BUILD_PHASE_DEPS, /* running the dependency installer; done/total = 0/0 */
-	BUILD_PHASE_ZIP,  /* writing the zip; done/total = entries */
+	BUILD_PHASE_SCAN,   /* walking the code dir; done/total = files seen / 0 */
+	BUILD_PHASE_HASH,   /* hashing changed files; done/total = bytes */
+	BUILD_PHASE_DEPS,   /* running the dependency installer; done/total = 0/0 */
+	BUILD_PHASE_BUNDLE, /* running the declared build step (esbuild, make); 0/0 */
+	BUILD_PHASE_ZIP,    /* writing the zip; done/total = entries */
 	BUILD_PHASE_DONE,
 };
-const char *build_phase_name(enum build_phase phase); /* "scan", "hash", "deps", "zip", "done" */
+/* "scan", "hash", "deps", "bundle", "zip", "done" */
+const char *build_phase_name(enum build_phase phase);
 
 struct build_opts {
 	bool full;      /* ignore manifest and previous zip: rebuild from scratch */

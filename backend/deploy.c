@@ -85,6 +85,12 @@ static void fn_copy(struct project_function *d, const struct project_function *s
 	d->deployed_name = xstrdup(s->deployed_name);
 	d->buildable = s->buildable;
 	d->not_buildable = xstrdup(s->not_buildable);
+	d->build_method = xstrdup(s->build_method); /* what its build needs (backend/build.c) */
+	d->source_file = xstrdup(s->source_file);
+	d->n_build_props = s->n_build_props;
+	d->build_props = xcalloc(s->n_build_props + 1, sizeof(*d->build_props));
+	for (size_t i = 0; i < s->n_build_props; i++)
+		d->build_props[i] = xstrdup(s->build_props[i]);
 }
 
 static void fn_free(struct project_function *f)
@@ -103,6 +109,11 @@ static void fn_free(struct project_function *f)
 	free(f->exclude);
 	free(f->deployed_name);
 	free(f->not_buildable);
+	free(f->build_method);
+	free(f->source_file);
+	for (size_t i = 0; i < f->n_build_props; i++)
+		free(f->build_props[i]);
+	free(f->build_props);
 }
 
 /* ---------------------------------------------------------------- the job */
@@ -971,6 +982,7 @@ struct deploy_job *deploy_start(uv_loop_t *loop, struct aws_client *client, cons
 	j->loop = loop;
 	j->client = client;
 	j->proj.dir = xstrdup(p->dir);
+	j->proj.skip_deps = p->skip_deps; /* the builds it starts honour --skip-deps */
 	if (opts)
 		j->opts = *opts;
 	j->artifact_bucket =
@@ -1437,6 +1449,7 @@ struct deploy_watch *deploy_watch_start(uv_loop_t *loop, struct aws_client *clie
 	w->client = client;
 	w->proj.dir = xstrdup(p->dir);
 	w->proj.kind = p->kind;
+	w->proj.skip_deps = p->skip_deps;
 	if (opts)
 		w->opts = *opts;
 	w->artifact_bucket =

@@ -400,11 +400,48 @@ static int check_names(const char *function, const char *name, struct lk_error *
 	return 0;
 }
 
+/* events/NAME.json at the project root: the `sam local invoke -e events/event.json` layout,
+ * offered for every function. */
+static char *shared_path(const char *project_dir, const char *name)
+{
+	return xasprintf("%s/events/%s.json", project_dir, name);
+}
+
 char *events_path(const char *project_dir, const char *function, const char *name)
 {
 	if (!events_function_ok(function) || !events_name_ok(name))
 		return NULL;
-	return xasprintf("%s/events/%s/%s.json", project_dir, function, name);
+	char *own = xasprintf("%s/events/%s/%s.json", project_dir, function, name);
+	if (util_is_file(own))
+		return own;
+	char *shared = shared_path(project_dir, name);
+	if (util_is_file(shared)) {
+		free(own);
+		return shared;
+	}
+	free(shared);
+	return own;
+}
+
+bool events_is_shared(const char *project_dir, const char *function, const char *name)
+{
+	char *path = events_path(project_dir, function, name);
+	char *shared = events_name_ok(name) ? shared_path(project_dir, name) : NULL;
+	bool is = path && shared && !strcmp(path, shared);
+
+	free(path);
+	free(shared);
+	return is;
+}
+
+/* The path new_name gets when name is renamed or duplicated: beside it (a shared event stays
+ * shared). */
+static char *sibling_path(const char *project_dir, const char *function, const char *name,
+                          const char *new_name)
+{
+	if (events_is_shared(project_dir, function, name))
+		return shared_path(project_dir, new_name);
+	return xasprintf("%s/events/%s/%s.json", project_dir, function, new_name);
 }
 
 char *events_recovery_path(const char *project_dir, const char *function, const char *name)
@@ -424,6 +461,15 @@ static char *scratch_path(const char *project_dir, const char *function, const c
 static char *rel_label(const char *function, const char *name)
 {
 	return xasprintf("events/%s/%s.json", function, name);
+}
+
+/* The label of an existing event as the user sees its file ("events/event.json" when
+ * shared). */
+static char *label_of(const char *project_dir, const char *function, const char *name)
+{
+	if (events_is_shared(project_dir, function, name))
+		return xasprintf("events/%s.json", name);
+	return rel_label(function, name);
 }
 
 /* mkdir -p of the directory holding path. */
@@ -448,36 +494,33 @@ static int cmp_event_file(const void *a, const void *b)
 	return strcmp(((const struct event_file *)a)->name, ((const struct event_file *)b)->name);
 }
 
-int events_list(const char *project_dir, const char *function, struct event_list *out,
-                struct lk_error *err)
+/* Appends the NAME.json files of dir (not NAME.snapshot.json) to out, skipping names out
+ * already has. A missing directory adds nothing. */
+static int list_dir(const char *project_dir, const char *function, const char *dir, bool shared,
+                    struct event_list *out, size_t *cap, struct lk_error *err)
 {
-	char *dir;
-	DIR *d;
+	size_t had = out->n;
 	struct dirent *de;
-	size_t cap = 0;
+	DIR *d;
 
-	out->items = NULL;
-	out->n = 0;
-	if (!events_function_ok(function))
-		return lk_error_set(err, "InvalidName", "'%s' is not a usable function name",
-		                    function ? function : "");
-	dir = xasprintf("%s/events/%s", project_dir, function);
 	if (!(d = opendir(dir))) {
 		int e = errno;
-		free(dir);
 		if (e == ENOENT || e == ENOTDIR)
 			return 0;
-		return lk_error_set(err, "IOError", "events/%s: %s", function, strerror(e));
+		return lk_error_set(err, "IOError", "%s: %s", dir, strerror(e));
 	}
 	while ((de = readdir(d))) {
 		size_t n = strlen(de->d_name);
 		struct stat st;
 		char *name, *path, *other;
+		bool dup = false;
 
 		if (n <= 5 || strcmp(de->d_name + n - 5, ".json"))
 			continue;
 		name = xstrndup(de->d_name, n - 5);
-		if (!events_name_ok(name)) { /* also skips NAME.snapshot.json */
+		for (size_t i = 0; i < had && !dup; i++)
+			dup = !strcmp(out->items[i].name, name); /* the function's own wins */
+		if (dup || !events_name_ok(name)) {              /* also skips NAME.snapshot.json */
 			free(name);
 			continue;
 		}
@@ -487,15 +530,16 @@ int events_list(const char *project_dir, const char *function, struct event_list
 			free(path);
 			continue;
 		}
-		if (out->n == cap) {
-			cap = cap ? cap * 2 : 16;
-			out->items = xrealloc(out->items, cap * sizeof(*out->items));
+		if (out->n == *cap) {
+			*cap = *cap ? *cap * 2 : 16;
+			out->items = xrealloc(out->items, *cap * sizeof(*out->items));
 		}
 		struct event_file *f = &out->items[out->n++];
 		f->name = name;
 		f->path = path;
+		f->shared = shared;
 		f->mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
-		other = xasprintf("%s/%s.snapshot.json", dir, name);
+		other = xasprintf("%s/events/%s/%s.snapshot.json", project_dir, function, name);
 		f->has_snapshot = util_is_file(other);
 		free(other);
 		other = events_recovery_path(project_dir, function, name);
@@ -503,7 +547,31 @@ int events_list(const char *project_dir, const char *function, struct event_list
 		free(other);
 	}
 	closedir(d);
-	free(dir);
+	return 0;
+}
+
+int events_list(const char *project_dir, const char *function, struct event_list *out,
+                struct lk_error *err)
+{
+	size_t cap = 0;
+	int rc;
+
+	out->items = NULL;
+	out->n = 0;
+	if (!events_function_ok(function))
+		return lk_error_set(err, "InvalidName", "'%s' is not a usable function name",
+		                    function ? function : "");
+	char *own = xasprintf("%s/events/%s", project_dir, function);
+	char *root = xasprintf("%s/events", project_dir);
+	rc = list_dir(project_dir, function, own, false, out, &cap, err);
+	if (rc == 0)
+		rc = list_dir(project_dir, function, root, true, out, &cap, err);
+	free(own);
+	free(root);
+	if (rc < 0) {
+		events_list_free(out);
+		return -1;
+	}
 	if (out->n)
 		qsort(out->items, out->n, sizeof(*out->items), cmp_event_file);
 	return 0;
@@ -533,7 +601,7 @@ int events_read(const char *project_dir, const char *function, const char *name,
 	if (check_names(function, name, err) < 0)
 		return -1;
 	path = events_path(project_dir, function, name);
-	label = rel_label(function, name);
+	label = label_of(project_dir, function, name);
 	if (!util_is_file(path)) {
 		lk_error_set(err, "EventNotFound", "no saved event '%s' for %s (%s)", name,
 		             function, label);
@@ -555,7 +623,7 @@ int events_save(const char *project_dir, const char *function, const char *name,
 	if (check_names(function, name, err) < 0)
 		return -1;
 	path = events_path(project_dir, function, name);
-	label = rel_label(function, name);
+	label = label_of(project_dir, function, name);
 	if (events_validate_json(json, len, label, err) < 0)
 		goto out;
 	if (!overwrite && util_is_file(path)) {
@@ -608,7 +676,7 @@ static int check_pair(const char *project_dir, const char *function, const char 
 	if (check_names(function, name, err) < 0 || check_names(function, new_name, err) < 0)
 		return -1;
 	src = events_path(project_dir, function, name);
-	dst = events_path(project_dir, function, new_name);
+	dst = sibling_path(project_dir, function, name, new_name);
 	if (!util_is_file(src)) {
 		label = rel_label(function, name);
 		rc = lk_error_set(err, "EventNotFound", "no saved event %s", label);
@@ -632,7 +700,7 @@ int events_rename(const char *project_dir, const char *function, const char *nam
 	if (check_pair(project_dir, function, name, new_name, err) < 0)
 		return -1;
 	src = events_path(project_dir, function, name);
-	dst = events_path(project_dir, function, new_name);
+	dst = sibling_path(project_dir, function, name, new_name);
 	rc = move_if_exists(src, dst, err);
 	free(src);
 	free(dst);
@@ -667,8 +735,13 @@ int events_duplicate(const char *project_dir, const char *function, const char *
 	/* Copy the bytes as they are (a duplicate of a hand-formatted file stays formatted). */
 	rc = util_read_file(src, &b, err);
 	free(src);
-	if (rc == 0)
+	if (rc == 0 && events_is_shared(project_dir, function, name)) {
+		char *dst = sibling_path(project_dir, function, name, new_name);
+		rc = util_write_atomic(dst, b.data, b.len, 0666, err);
+		free(dst);
+	} else if (rc == 0) {
 		rc = events_save(project_dir, function, new_name, b.data, b.len, false, err);
+	}
 	buf_free(&b);
 	return rc;
 }
@@ -690,7 +763,7 @@ int events_delete(const char *project_dir, const char *function, const char *nam
 		return -1;
 	path = events_path(project_dir, function, name);
 	if (!util_is_file(path)) {
-		char *label = rel_label(function, name);
+		char *label = label_of(project_dir, function, name);
 		lk_error_set(err, "EventNotFound", "no saved event %s", label);
 		free(label);
 		free(path);
@@ -760,7 +833,7 @@ int events_edit_finish(const char *project_dir, const char *function, const char
 	tmp = scratch_path(project_dir, function, name);
 	path = events_path(project_dir, function, name);
 	rec = events_recovery_path(project_dir, function, name);
-	label = rel_label(function, name);
+	label = label_of(project_dir, function, name);
 	if (util_read_file(tmp, &edited, err) < 0)
 		goto out;
 	if (events_validate_json(edited.data, edited.len, label, &perr) < 0) {

@@ -69,6 +69,8 @@ struct event_file {
 	int64_t mtime_ms;
 	bool has_snapshot; /* events/<Function>/<name>.snapshot.json exists */
 	bool has_recovery; /* .lambdeck/recovery/<Function>/<name>.json exists */
+	bool shared;       /* events/<name>.json at the project root (the `sam local invoke -e
+	                    * events/event.json` layout), offered for every function */
 };
 
 struct event_list {
@@ -76,14 +78,19 @@ struct event_list {
 	size_t n;
 };
 
-/* Lists events/<function>/NAME.json (not NAME.snapshot.json). A missing directory is an empty
- * list, not an error. */
+/* Lists events/<function>/NAME.json (not NAME.snapshot.json) and the shared events/NAME.json
+ * of the project root (a function's own event of the same name wins). A missing directory is
+ * an empty list, not an error. */
 int events_list(const char *project_dir, const char *function, struct event_list *out,
                 struct lk_error *err);
 void events_list_free(struct event_list *l);
 
-/* Path of a saved event (caller frees); NULL when function or name is not acceptable. */
+/* Path of a saved event (caller frees); NULL when function or name is not acceptable. The
+ * function's own events/<function>/NAME.json, else a shared events/NAME.json when that exists,
+ * else the function's own path (where a new event goes). */
 char *events_path(const char *project_dir, const char *function, const char *name);
+/* True when NAME resolves to a shared events/NAME.json for function. */
+bool events_is_shared(const char *project_dir, const char *function, const char *name);
 char *events_recovery_path(const char *project_dir, const char *function, const char *name);
 
 /* Reads a saved event; on invalid JSON returns -1 with "events/F/name.json:line:col: ...".

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -94,8 +95,8 @@ void project_add_env(struct project_function *f, const char *name, const char *v
 	};
 }
 
-void project_set_env(struct project_function *f, const char *name, const char *value,
-                     const char *expr)
+struct project_env *project_set_env(struct project_function *f, const char *name, const char *value,
+                                    const char *expr)
 {
 	for (size_t i = 0; i < f->n_env; i++) {
 		if (strcmp(f->env[i].name, name))
@@ -104,9 +105,11 @@ void project_set_env(struct project_function *f, const char *name, const char *v
 		free(f->env[i].expr);
 		f->env[i].value = xstrdup(value);
 		f->env[i].expr = xstrdup(expr);
-		return;
+		f->env[i].standin = false;
+		return &f->env[i];
 	}
 	project_add_env(f, name, value, expr);
+	return &f->env[f->n_env - 1];
 }
 
 void project_add_layer(struct project_function *f, const char *layer)
@@ -648,6 +651,74 @@ static void json_function(struct project *p, const cJSON *obj, const char *key_n
 	project_resolve_function(f);
 }
 
+/* "stage", "env_vars", "parameter_overrides" and "skip_deps": the configuration overrides
+ * lambdeck.json may hold (command-line options win over them). */
+static int json_config_settings(struct project *p, const cJSON *root, const char *text, size_t len,
+                                const char *shown, struct lk_error *err)
+{
+	const cJSON *v;
+	int line, col;
+
+	static const char *const keys[] = {"stage", "env_vars"};
+	for (size_t i = 0; i < 2; i++) {
+		v = cJSON_GetObjectItemCaseSensitive(root, keys[i]);
+		if (!v || cJSON_IsNull(v))
+			continue;
+		if (!cJSON_IsString(v) || !v->valuestring[0]) {
+			json_key_pos(text, len, keys[i], &line, &col);
+			return lk_error_set(err, "ParseError",
+			                    "%s:%d:%d: \"%s\" must be a non-empty string", shown,
+			                    line, col, keys[i]);
+		}
+		if (i == 0)
+			p->stage = xstrdup(v->valuestring);
+		else /* relative to the project directory */
+			p->env_vars_file = v->valuestring[0] == '/'
+			                       ? xstrdup(v->valuestring)
+			                       : util_path_join(p->dir, v->valuestring);
+	}
+	v = cJSON_GetObjectItemCaseSensitive(root, "skip_deps");
+	if (v && !cJSON_IsBool(v)) {
+		json_key_pos(text, len, "skip_deps", &line, &col);
+		return lk_error_set(err, "ParseError",
+		                    "%s:%d:%d: \"skip_deps\" must be true or false", shown, line,
+		                    col);
+	}
+	p->skip_deps = cJSON_IsTrue(v);
+	v = cJSON_GetObjectItemCaseSensitive(root, "parameter_overrides");
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	json_key_pos(text, len, "parameter_overrides", &line, &col);
+	if (cJSON_IsString(v)) {
+		struct lk_error perr = {0};
+		if (project_parse_parameter_overrides(v->valuestring, &p->params, &p->n_params,
+		                                      &perr) < 0)
+			return lk_error_set(err, "ParseError",
+			                    "%s:%d:%d: \"parameter_overrides\": %s", shown, line,
+			                    col, perr.message);
+		return 0;
+	}
+	if (!cJSON_IsObject(v))
+		return lk_error_set(err, "ParseError",
+		                    "%s:%d:%d: \"parameter_overrides\" must be an object "
+		                    "({\"Name\": \"value\"}) or a string (\"Name=value ...\")",
+		                    shown, line, col);
+	const cJSON *e;
+	cJSON_ArrayForEach(e, v)
+	{
+		char *val = json_scalar_text(e);
+		if (!val)
+			return lk_error_set(
+			    err, "ParseError",
+			    "%s:%d:%d: \"parameter_overrides\": %s must be a string", shown, line,
+			    col, e->string);
+		p->params = xrealloc(p->params, (p->n_params + 1) * sizeof(*p->params));
+		p->params[p->n_params++] =
+		    (struct project_env){.name = xstrdup(e->string), .value = val};
+	}
+	return 0;
+}
+
 static int json_settings(struct project *p, const cJSON *root, const char *text, size_t len,
                          const char *shown, struct lk_error *err)
 {
@@ -682,6 +753,8 @@ static int json_settings(struct project *p, const cJSON *root, const char *text,
 		                    shown, line, col);
 	}
 	p->share_with_group = cJSON_IsTrue(share);
+	if (json_config_settings(p, root, text, len, shown, err) < 0)
+		return -1;
 	static const char *const argv_keys[] = {"test", "deploy"};
 	char ***const argvs[] = {&p->test_argv, &p->deploy_argv};
 	for (size_t i = 0; i < 2; i++) {
@@ -774,25 +847,265 @@ out:
 
 /* ---- discovery -------------------------------------------------------------------------- */
 
+/* ---- configuration overrides -------------------------------------------------------------- */
+
+static void params_add(struct project_env **v, size_t *n, const char *name, size_t name_len,
+                       const char *value, size_t value_len)
+{
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = (struct project_env){.name = xstrndup(name, name_len),
+	                                    .value = xstrndup(value, value_len)};
+}
+
+/* One blank-separated word of an override string with quotes removed ("K='a b'" -> K=a b). */
+static const char *override_word(const char *s, struct buf *w, struct lk_error *err)
+{
+	char quote = 0;
+
+	buf_reset(w);
+	buf_puts(w, "");
+	for (; *s && (quote || (*s != ' ' && *s != '\t' && *s != '\n')); s++) {
+		if (quote && *s == quote)
+			quote = 0;
+		else if (!quote && (*s == '\'' || *s == '"'))
+			quote = *s;
+		else
+			buf_putc(w, *s);
+	}
+	if (quote) {
+		lk_error_set(err, "ParseError", "unterminated %c quote", quote);
+		return NULL;
+	}
+	return s;
+}
+
+int project_parse_parameter_overrides(const char *text, struct project_env **out, size_t *n,
+                                      struct lk_error *err)
+{
+	struct buf w = {0};
+	const char *s = text ? text : "";
+	int rc = 0;
+
+	while (rc == 0) {
+		while (*s == ' ' || *s == '\t' || *s == '\n')
+			s++;
+		if (!*s)
+			break;
+		if (!(s = override_word(s, &w, err))) {
+			rc = -1;
+			break;
+		}
+		const char *word = w.data;
+		if (!strncmp(word, "ParameterKey=", 13)) {
+			/* ParameterKey=K,ParameterValue=V (the value may hold commas) */
+			const char *k = word + 13, *comma = strstr(k, ",ParameterValue=");
+			if (!comma || comma == k) {
+				rc = lk_error_set(
+				    err, "ParseError",
+				    "'%s': expected ParameterKey=NAME,ParameterValue=VALUE", word);
+				break;
+			}
+			params_add(out, n, k, (size_t)(comma - k), comma + 16, strlen(comma + 16));
+			continue;
+		}
+		const char *eq = strchr(word, '=');
+		if (!eq || eq == word) {
+			rc = lk_error_set(err, "ParseError",
+			                  "'%s': expected NAME=VALUE (or "
+			                  "ParameterKey=NAME,ParameterValue=VALUE)",
+			                  word);
+			break;
+		}
+		params_add(out, n, word, (size_t)(eq - word), eq + 1, strlen(eq + 1));
+	}
+	buf_free(&w);
+	return rc;
+}
+
+/* Replaces a declared variable's value from env.json; true when f declares it. */
+static bool env_override(struct project_function *f, const char *name, const char *value)
+{
+	for (size_t i = 0; i < f->n_env; i++) {
+		if (strcmp(f->env[i].name, name))
+			continue;
+		free(f->env[i].value);
+		f->env[i].value = xstrdup(value);
+		f->env[i].standin = false;
+		return true;
+	}
+	return false;
+}
+
+/* Applies one object of env.json ({VAR: value}) to f. */
+static void env_json_apply(struct project_function *f, const cJSON *vars, const char *shown,
+                           bool per_function)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, vars)
+	{
+		char *val = json_scalar_text(e);
+		if (!val) {
+			if (!cJSON_IsNull(e))
+				project_add_note(
+				    f, "%s: %s must be a string, number or boolean: ignored", shown,
+				    e->string);
+			continue;
+		}
+		if (!env_override(f, e->string, val) && per_function)
+			project_add_note(f,
+			                 "%s sets %s, which the function does not declare: ignored "
+			                 "(as sam local does; declare it in the template)",
+			                 shown, e->string);
+		free(val);
+	}
+}
+
+int project_apply_env_json(struct project *p, const char *path, const char *shown,
+                           struct lk_error *err)
+{
+	struct buf b = {0};
+	const char *end = NULL;
+	int line, col, rc = 0;
+	cJSON *root;
+
+	if (util_read_file(path, &b, err) < 0)
+		return -1;
+	root = cJSON_ParseWithLengthOpts(b.data ? b.data : "", b.len, &end, false);
+	if (!root || !cJSON_IsObject(root)) {
+		size_t off = !root && end && b.data ? (size_t)(end - b.data) : 0;
+		project_offset_to_linecol(b.data, b.len, off, &line, &col);
+		rc = lk_error_set(err, "ParseError", "%s:%d:%d: %s", shown, line, col,
+		                  !root ? "invalid JSON"
+		                        : "must be an object: {\"Parameters\": {...}, "
+		                          "\"FunctionLogicalId\": {...}}");
+		goto out;
+	}
+	const cJSON *e;
+	cJSON_ArrayForEach(e, root)
+	{
+		if (!cJSON_IsObject(e)) {
+			json_key_pos(b.data, b.len, e->string, &line, &col);
+			rc = lk_error_set(err, "ParseError",
+			                  "%s:%d:%d: \"%s\" must be an object of variables", shown,
+			                  line, col, e->string);
+			goto out;
+		}
+		if (strcmp(e->string, "Parameters") && !project_find(p, e->string) &&
+		    p->n_functions) {
+			json_key_pos(b.data, b.len, e->string, &line, &col);
+			project_add_note(&p->functions[0],
+			                 "%s:%d:%d: \"%s\" is not a function of this project: "
+			                 "ignored",
+			                 shown, line, col, e->string);
+		}
+	}
+	/* "Parameters" first, for every function; then each function's own section (by
+	 * logical id or deployed name). */
+	const cJSON *all = cJSON_GetObjectItemCaseSensitive(root, "Parameters");
+	for (size_t i = 0; i < p->n_functions; i++) {
+		struct project_function *f = &p->functions[i];
+		env_json_apply(f, all, shown, false);
+		cJSON_ArrayForEach(e, root)
+		{
+			if (strcmp(e->string, "Parameters") &&
+			    (!strcmp(e->string, f->name) ||
+			     (f->deployed_name && !strcmp(e->string, f->deployed_name))))
+				env_json_apply(f, e, shown, true);
+		}
+	}
+out:
+	cJSON_Delete(root);
+	buf_free(&b);
+	return rc;
+}
+
+/* Command-line overrides over lambdeck.json's settings. */
+static int apply_options(struct project *p, const struct project_options *o, struct lk_error *err)
+{
+	if (!o)
+		return 0;
+	if (o->stage) {
+		free(p->stage);
+		p->stage = xstrdup(o->stage);
+	}
+	if (o->region) {
+		free(p->opt_region);
+		p->opt_region = xstrdup(o->region);
+	}
+	if (o->env_vars_file) {
+		char cwd[PATH_MAX];
+		free(p->env_vars_file);
+		/* relative to where the command runs, as for sam local --env-vars */
+		p->env_vars_file = o->env_vars_file[0] == '/' || !getcwd(cwd, sizeof(cwd))
+		                       ? xstrdup(o->env_vars_file)
+		                       : util_path_join(cwd, o->env_vars_file);
+	}
+	if (o->parameter_overrides) {
+		struct lk_error perr = {0};
+		free(p->parameter_overrides);
+		p->parameter_overrides = xstrdup(o->parameter_overrides);
+		if (project_parse_parameter_overrides(o->parameter_overrides, &p->params,
+		                                      &p->n_params, &perr) < 0)
+			return lk_error_set(err, "ParseError", "--parameter-overrides: %s",
+			                    perr.message);
+	}
+	p->skip_deps |= o->skip_deps;
+	return 0;
+}
+
+void project_options_of(const struct project *p, struct project_options *o)
+{
+	*o = (struct project_options){
+	    .stage = p ? p->stage : NULL,
+	    .region = p ? p->opt_region : NULL,
+	    .env_vars_file = p ? p->env_vars_file : NULL,
+	    .parameter_overrides = p ? p->parameter_overrides : NULL,
+	    .skip_deps = p && p->skip_deps,
+	};
+}
+
+/* After env.json: every variable still holding a stand-in gets its note; a TypeScript handler
+ * nothing builds is a problem that says what to add. */
+static void final_checks(struct project *p)
+{
+	for (size_t i = 0; i < p->n_functions; i++) {
+		struct project_function *f = &p->functions[i];
+		size_t n = f->source_file ? strlen(f->source_file) : 0;
+		if (n > 3 && !strcmp(f->source_file + n - 3, ".ts") && !f->build_method &&
+		    f->buildable)
+			project_add_problem(
+			    f,
+			    "the handler is TypeScript (%s) and nothing builds it: add "
+			    "\"Metadata: BuildMethod: esbuild\" to the function (SAM), the "
+			    "serverless-esbuild plugin (serverless.yml), or compile it to .js",
+			    strrchr(f->source_file, '/') + 1);
+		for (size_t e = 0; e < f->n_env; e++)
+			if (f->env[e].standin)
+				project_add_note(
+				    f,
+				    "%s is %s: no local value, using the stand-in '%s' "
+				    "(override it with --env-vars)",
+				    f->env[e].name, f->env[e].expr ? f->env[e].expr : "?",
+				    f->env[e].value ? f->env[e].value : "");
+	}
+}
+
+/* ---- discovery -------------------------------------------------------------------------- */
+
 int project_load(const char *dir, struct project **out, struct lk_error *err)
+{
+	return project_load_with(dir, NULL, out, err);
+}
+
+/* Reads the functions from lambdeck.json or the first template found; 0, or -1 with err. */
+static int load_functions(struct project *p, const char *dir, const struct project_options *o,
+                          struct lk_error *err)
 {
 	static const char *const templates[] = {"template.yaml", "template.yml", NULL};
 	static const char *const slsfiles[] = {"serverless.yml", "serverless.yaml", NULL};
-	struct project *p = xcalloc(1, sizeof(*p));
-	char real[PATH_MAX];
 	bool has_functions = false;
 	int rc = 0;
-
-	lk_error_clear(err);
-	*out = p;
-	if (!dir || !*dir)
-		dir = ".";
-	if (!realpath(dir, real) || !util_is_dir(real)) {
-		p->dir = xstrdup(dir);
-		return lk_error_set(err, "NotFound", "%s: %s", dir,
-		                    errno ? strerror(errno) : "not a directory");
-	}
-	p->dir = xstrdup(real);
 
 	char *path = util_path_join(p->dir, "lambdeck.json");
 	if (util_is_file(path)) {
@@ -801,6 +1114,8 @@ int project_load(const char *dir, struct project **out, struct lk_error *err)
 		p->config_file = xstrdup(path);
 		rc = load_lambdeck_json(p, path, shown, &has_functions, err);
 		free(shown);
+		if (rc == 0)
+			rc = apply_options(p, o, err);
 		if (rc < 0 || has_functions) {
 			free(path);
 			return rc;
@@ -809,6 +1124,9 @@ int project_load(const char *dir, struct project **out, struct lk_error *err)
 		free(p->config_file);
 		p->config_file = NULL;
 		p->kind = PROJECT_NONE;
+	} else if (apply_options(p, o, err) < 0) {
+		free(path);
+		return -1;
 	}
 	free(path);
 
@@ -829,6 +1147,33 @@ int project_load(const char *dir, struct project **out, struct lk_error *err)
 			break;
 		}
 	}
+	return rc;
+}
+
+int project_load_with(const char *dir, const struct project_options *o, struct project **out,
+                      struct lk_error *err)
+{
+	struct project *p = xcalloc(1, sizeof(*p));
+	char real[PATH_MAX];
+	int rc;
+
+	lk_error_clear(err);
+	*out = p;
+	if (!dir || !*dir)
+		dir = ".";
+	if (!realpath(dir, real) || !util_is_dir(real)) {
+		p->dir = xstrdup(dir);
+		return lk_error_set(err, "NotFound", "%s: %s", dir,
+		                    errno ? strerror(errno) : "not a directory");
+	}
+	p->dir = xstrdup(real);
+	rc = load_functions(p, dir, o, err);
+	if (rc == 0 && p->env_vars_file) {
+		const char *slash = strrchr(p->env_vars_file, '/');
+		rc = project_apply_env_json(p, p->env_vars_file,
+		                            slash ? slash + 1 : p->env_vars_file, err);
+	}
+	final_checks(p);
 	return rc;
 }
 
@@ -871,6 +1216,8 @@ void project_free(struct project *p)
 		free(f->package_type);
 		free(f->handler_symbol);
 		free(f->notes);
+		free(f->build_method);
+		free_strv(f->build_props, f->n_build_props);
 	}
 	free(p->functions);
 	free(p->dir);
@@ -881,6 +1228,16 @@ void project_free(struct project *p)
 	free(p->profile);
 	free(p->region);
 	free(p->artifact_bucket);
+	free(p->stage);
+	free(p->opt_region);
+	free(p->env_vars_file);
+	free(p->parameter_overrides);
+	for (size_t i = 0; i < p->n_params; i++) {
+		free(p->params[i].name);
+		free(p->params[i].value);
+	}
+	free(p->params);
+	free_strv(p->plugins, p->n_plugins);
 	free(p);
 }
 

@@ -16,9 +16,9 @@ void project_add_note(struct project_function *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void project_add_env(struct project_function *f, const char *name, const char *value,
                      const char *expr);
-/* Replaces an existing variable of the same name, else appends. */
-void project_set_env(struct project_function *f, const char *name, const char *value,
-                     const char *expr);
+/* Replaces an existing variable of the same name, else appends; returns it. */
+struct project_env *project_set_env(struct project_function *f, const char *name, const char *value,
+                                    const char *expr);
 void project_add_layer(struct project_function *f, const char *layer);
 /* After a reader filled runtime/handler/code_dir: checks the code directory and locates
  * the handler, recording problems on f. */
@@ -42,6 +42,13 @@ const char *yaml_scalar(yaml_node_t *n);    /* value of an untagged scalar, else
 const char *yaml_tag_short(yaml_node_t *n); /* "!Ref" for local tags, NULL for default tags */
 /* One-line rendering of a node with its tags, for unresolved values. Caller frees. */
 char *project_yaml_render(yaml_document_t *doc, yaml_node_t *n);
+
+/* The documented stand-in for a CloudFormation value with no local value (caller frees):
+ * Ref (attr NULL) gives the logical id for most types, the queue URL for AWS::SQS::Queue, the
+ * ARN for topics, state machines and secrets; GetAtt X.Arn an ARN in the service's format
+ * with account 123456789012; other attributes "X.Attr". type may be NULL (unknown). */
+char *project_standin_value(const char *logical, const char *type, const char *attr,
+                            const char *region);
 
 int project_load_sam(struct project *p, const char *path, const char *shown, struct lk_error *err);
 int project_load_serverless(struct project *p, const char *path, const char *shown,

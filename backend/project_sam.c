@@ -5,6 +5,7 @@
  * expression and reported as unresolved, never guessed. */
 #include "backend/project_internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,23 +21,157 @@ enum sam_value {
 struct sam {
 	yaml_document_t *doc;
 	yaml_node_t *params;
+	yaml_node_t *resources;
+	yaml_node_t *mappings;
 	const char *shown;
 	const char *tdir; /* the template's directory */
+	const struct project *p;
+	const char *region;
+	bool standin_ok; /* resolving an environment variable: stand-ins allowed */
+	bool standin;    /* a stand-in was used in the last resolution */
 };
+
+#define SAM_ACCOUNT_ID "123456789012"
 
 static enum sam_value sam_resolve(struct sam *s, yaml_node_t *n, char **value, char **expr,
                                   int depth);
+static enum sam_value sam_other(struct sam *s, const char *fn, yaml_node_t *arg, char **value,
+                                int depth);
+
+/* What a stand-in looks like for a resource of type: Ref gives a name for most resources, a
+ * URL for a queue, an ARN for a topic; GetAtt X.Arn gives an ARN in the service's format. */
+char *project_standin_value(const char *logical, const char *type, const char *attr,
+                            const char *region)
+{
+	static const struct {
+		const char *type, *service, *arn_fmt, *ref; /* arn_fmt: %s region, %s name */
+	} kinds[] = {
+	    {"AWS::DynamoDB::Table", "dynamodb", "table/", NULL},
+	    {"AWS::SQS::Queue", "sqs", "", "url"},
+	    {"AWS::SNS::Topic", "sns", "", "arn"},
+	    {"AWS::S3::Bucket", "s3", NULL, NULL},
+	    {"AWS::Serverless::Function", "lambda", "function:", NULL},
+	    {"AWS::Lambda::Function", "lambda", "function:", NULL},
+	    {"AWS::Serverless::StateMachine", "states", "stateMachine:", "arn"},
+	    {"AWS::StepFunctions::StateMachine", "states", "stateMachine:", "arn"},
+	    {"AWS::Events::EventBus", "events", "event-bus/", NULL},
+	    {"AWS::Kinesis::Stream", "kinesis", "stream/", NULL},
+	    {"AWS::SecretsManager::Secret", "secretsmanager", "secret:", "arn"},
+	    {"AWS::IAM::Role", "iam", "role/", NULL},
+	};
+	const char *service = NULL, *arn_fmt = "", *ref = NULL;
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (type && !strcmp(type, kinds[i].type)) {
+			service = kinds[i].service;
+			arn_fmt = kinds[i].arn_fmt;
+			ref = kinds[i].ref;
+		}
+	char *guessed = NULL;
+	if (!service && type && !strncmp(type, "AWS::", 5)) {
+		/* AWS::Service::Kind -> "service" */
+		const char *a = type + 5, *b = strstr(a, "::");
+		guessed = xstrndup(a, b ? (size_t)(b - a) : strlen(a));
+		for (char *c = guessed; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		service = guessed;
+	}
+	bool want_arn = attr ? !strcmp(attr, "Arn") : ref && !strcmp(ref, "arn");
+	char *out = NULL;
+	if (service && !strcmp(service, "s3") && want_arn)
+		out = xasprintf("arn:aws:s3:::%s", logical);
+	else if (service && !strcmp(service, "iam") && want_arn)
+		out = xasprintf("arn:aws:iam::%s:role/%s", SAM_ACCOUNT_ID, logical);
+	else if (service && want_arn)
+		out = xasprintf("arn:aws:%s:%s:%s:%s%s", service, region, SAM_ACCOUNT_ID,
+		                arn_fmt ? arn_fmt : "", logical);
+	else if ((!attr && ref && !strcmp(ref, "url")) || (attr && !strcmp(attr, "QueueUrl")))
+		out = xasprintf("https://sqs.%s.amazonaws.com/%s/%s", region, SAM_ACCOUNT_ID,
+		                logical);
+	else if (attr && strcmp(attr, "QueueName") && strcmp(attr, "Name"))
+		out = xasprintf("%s.%s", logical, attr);
+	else
+		out = xstrdup(logical);
+	free(guessed);
+	return out;
+}
+
+/* A parameter override (--parameter-overrides, lambdeck.json; the last one wins). */
+static const char *param_override(struct sam *s, const char *name)
+{
+	const char *v = NULL;
+
+	for (size_t i = 0; s->p && i < s->p->n_params; i++)
+		if (!strcmp(s->p->params[i].name, name))
+			v = s->p->params[i].value;
+	return v;
+}
+
+static enum sam_value sam_standin(struct sam *s, char *v, char **value)
+{
+	s->standin = true;
+	*value = v;
+	return SV_VALUE;
+}
 
 static enum sam_value sam_ref(struct sam *s, const char *name, char **value, char **expr)
 {
 	yaml_node_t *param = yaml_map_get(s->doc, s->params, name);
 	const char *def = yaml_scalar(yaml_map_get(s->doc, param, "Default"));
+	const char *over = param_override(s, name);
+	yaml_node_t *res = yaml_map_get(s->doc, s->resources, name);
 
-	if (param && def) {
-		*value = xstrdup(def);
+	if (param && (over || def)) { /* overrides of undeclared parameters are ignored */
+		*value = xstrdup(over ? over : def);
 		return SV_VALUE;
 	}
+	if (!strncmp(name, "AWS::", 5)) {
+		static const char *const fixed[][2] = {
+		    {"AWS::Partition", "aws"},
+		    {"AWS::URLSuffix", "amazonaws.com"},
+		};
+		for (size_t i = 0; i < 2; i++)
+			if (!strcmp(name, fixed[i][0])) {
+				*value = xstrdup(fixed[i][1]);
+				return SV_VALUE;
+			}
+		if (!strcmp(name, "AWS::Region")) {
+			*value = xstrdup(s->region);
+			return SV_VALUE;
+		}
+		if (!strcmp(name, "AWS::NoValue"))
+			return SV_ABSENT;
+		if (s->standin_ok && !strcmp(name, "AWS::AccountId"))
+			return sam_standin(s, xstrdup(SAM_ACCOUNT_ID), value);
+		if (s->standin_ok && !strcmp(name, "AWS::StackName"))
+			return sam_standin(s, xstrdup("local"), value);
+		if (s->standin_ok && !strcmp(name, "AWS::StackId"))
+			return sam_standin(s,
+			                   xasprintf("arn:aws:cloudformation:%s:%s:stack/local/"
+			                             "00000000-0000-0000-0000-000000000000",
+			                             s->region, SAM_ACCOUNT_ID),
+			                   value);
+	}
+	if (s->standin_ok) {
+		const char *type = yaml_scalar(yaml_map_get(s->doc, res, "Type"));
+		return sam_standin(
+		    s, res ? project_standin_value(name, type, NULL, s->region) : xstrdup(name),
+		    value);
+	}
 	*expr = xasprintf("!Ref %s", name);
+	return SV_UNRESOLVED;
+}
+
+/* !GetAtt Resource.Attribute: only a stand-in (nothing runs in CloudFormation locally). */
+static enum sam_value sam_getatt(struct sam *s, const char *logical, const char *attr, char **value,
+                                 char **expr)
+{
+	if (s->standin_ok) {
+		yaml_node_t *res = yaml_map_get(s->doc, s->resources, logical);
+		const char *type = yaml_scalar(yaml_map_get(s->doc, res, "Type"));
+		return sam_standin(s, project_standin_value(logical, type, attr, s->region), value);
+	}
+	*expr = xasprintf("!GetAtt %s.%s", logical, attr);
 	return SV_UNRESOLVED;
 }
 
@@ -62,9 +197,17 @@ static enum sam_value sam_sub(struct sam *s, const char *str, yaml_node_t *vars,
 		} else {
 			char *v = NULL, *e = NULL;
 			yaml_node_t *var = yaml_map_get(s->doc, vars, name);
-			enum sam_value r = var ? sam_resolve(s, var, &v, &e, depth + 1)
-			                   : strchr(name, '.') ? SV_UNRESOLVED
-			                                       : sam_ref(s, name, &v, &e);
+			char *dot = strchr(name, '.');
+			enum sam_value r = SV_UNRESOLVED;
+			if (var) {
+				r = sam_resolve(s, var, &v, &e, depth + 1);
+			} else if (dot) {
+				*dot = '\0';
+				r = sam_getatt(s, name, dot + 1, &v, &e);
+				*dot = '.';
+			} else {
+				r = sam_ref(s, name, &v, &e);
+			}
 			if (r == SV_VALUE)
 				buf_puts(&b, v);
 			else
@@ -82,6 +225,96 @@ static enum sam_value sam_sub(struct sam *s, const char *str, yaml_node_t *vars,
 	buf_free(&b);
 	*expr = xasprintf("!Sub %s", str);
 	return SV_UNRESOLVED;
+}
+
+static yaml_node_t *seq_item(struct sam *s, yaml_node_t *seq, size_t i)
+{
+	if (!seq || seq->type != YAML_SEQUENCE_NODE ||
+	    (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start) <= i)
+		return NULL;
+	return yaml_document_get_node(s->doc, seq->data.sequence.items.start[i]);
+}
+
+static size_t seq_len(yaml_node_t *seq)
+{
+	return seq && seq->type == YAML_SEQUENCE_NODE
+	           ? (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start)
+	           : 0;
+}
+
+/* GetAtt, Join, Select and FindInMap over values that resolve; SV_UNRESOLVED otherwise. */
+static enum sam_value sam_other(struct sam *s, const char *fn, yaml_node_t *arg, char **value,
+                                int depth)
+{
+	char *v = NULL, *e = NULL;
+	enum sam_value r = SV_UNRESOLVED;
+
+	if (!strcmp(fn, "GetAtt")) {
+		if (arg && arg->type == YAML_SCALAR_NODE &&
+		    strchr((char *)arg->data.scalar.value, '.')) {
+			char *name = xstrdup((char *)arg->data.scalar.value),
+			     *dot = strchr(name, '.');
+			*dot = '\0';
+			r = sam_getatt(s, name, dot + 1, value, &e);
+			free(name);
+		} else if (seq_len(arg) == 2 && yaml_scalar(seq_item(s, arg, 0)) &&
+		           yaml_scalar(seq_item(s, arg, 1))) {
+			r = sam_getatt(s, yaml_scalar(seq_item(s, arg, 0)),
+			               yaml_scalar(seq_item(s, arg, 1)), value, &e);
+		}
+	} else if (!strcmp(fn, "Join") && seq_len(arg) == 2) {
+		struct buf b = {0};
+		yaml_node_t *list = seq_item(s, arg, 1);
+		char *sep = NULL;
+		bool ok =
+		    sam_resolve(s, seq_item(s, arg, 0), &sep, &e, depth + 1) != SV_UNRESOLVED &&
+		    list && list->type == YAML_SEQUENCE_NODE;
+		for (size_t i = 0; ok && i < seq_len(list); i++) {
+			free(e);
+			e = NULL;
+			ok = sam_resolve(s, seq_item(s, list, i), &v, &e, depth + 1) == SV_VALUE;
+			if (ok)
+				buf_printf(&b, "%s%s", i ? (sep ? sep : "") : "", v);
+			free(v);
+			v = NULL;
+		}
+		free(sep);
+		if (ok) {
+			*value = buf_steal(&b);
+			r = SV_VALUE;
+		} else {
+			buf_free(&b);
+		}
+	} else if (!strcmp(fn, "Select") && seq_len(arg) == 2) {
+		yaml_node_t *list = seq_item(s, arg, 1);
+		if (sam_resolve(s, seq_item(s, arg, 0), &v, &e, depth + 1) == SV_VALUE) {
+			char *end;
+			long i = strtol(v, &end, 10);
+			if (!*end && i >= 0 && (size_t)i < seq_len(list))
+				r = sam_resolve(s, seq_item(s, list, (size_t)i), value, &e,
+				                depth + 1);
+		}
+	} else if (!strcmp(fn, "FindInMap") && seq_len(arg) >= 3) {
+		yaml_node_t *n = s->mappings;
+		for (size_t i = 0; n && i < 3; i++) {
+			free(v);
+			v = NULL;
+			free(e);
+			e = NULL;
+			if (sam_resolve(s, seq_item(s, arg, i), &v, &e, depth + 1) != SV_VALUE)
+				n = NULL;
+			else
+				n = yaml_map_get(s->doc, n, v);
+		}
+		if (n)
+			r = sam_resolve(s, n, value, &e, depth + 1);
+	} else if (!strcmp(fn, "ImportValue") && s->standin_ok) {
+		if (sam_resolve(s, arg, &v, &e, depth + 1) == SV_VALUE)
+			r = sam_standin(s, xstrdup(v), value);
+	}
+	free(v);
+	free(e);
+	return r == SV_BADTYPE ? SV_UNRESOLVED : r;
 }
 
 /* Resolves a node that should hold a scalar value. */
@@ -132,6 +365,9 @@ static enum sam_value sam_resolve(struct sam *s, yaml_node_t *n, char **value, c
 			return sam_sub(s, (const char *)str->data.scalar.value, vars, value, expr,
 			               depth);
 	}
+	enum sam_value r = sam_other(s, fn, arg, value, depth);
+	if (r != SV_UNRESOLVED)
+		return r;
 	if (tag) {
 		*expr = project_yaml_render(s->doc, n);
 	} else {
@@ -240,14 +476,39 @@ static void env_vars(struct sam *s, struct project_function *f, yaml_node_t *env
 		char *value = NULL, *expr = NULL;
 		if (!k || k->type != YAML_SCALAR_NODE)
 			continue;
+		/* A handler reading os.environ["TABLE"] must find it locally as on AWS: what
+		 * has no local value gets a stand-in (see project_standin_value), with a note. */
+		s->standin_ok = true;
+		s->standin = false;
 		enum sam_value r = sam_resolve(s, v, &value, &expr, 0);
-		if (r == SV_BADTYPE)
+		s->standin_ok = false;
+		const char *name = (const char *)k->data.scalar.value;
+		if (r == SV_BADTYPE) {
 			project_add_problem(f, "%s:%d:%d: environment variable %s must be a string",
-			                    s->shown, line_of(v), col_of(v),
-			                    (const char *)k->data.scalar.value);
-		else
-			project_set_env(f, (const char *)k->data.scalar.value,
-			                r == SV_ABSENT ? "" : value, expr);
+			                    s->shown, line_of(v), col_of(v), name);
+		} else if (r == SV_ABSENT && yaml_tag_short(v)) {
+			continue; /* !Ref AWS::NoValue: not set */
+		} else if (r == SV_UNRESOLVED || s->standin) {
+			char *shown = expr, *plain = NULL;
+			if (!shown) /* the expression as written, from a resolution without
+			               stand-ins */
+				sam_resolve(s, v, &plain, &shown, 0);
+			free(plain);
+			if (!shown)
+				shown = project_yaml_render(s->doc, v);
+			expr = NULL;
+			struct project_env *e = project_set_env(f, name, value ? value : "", shown);
+			e->standin = r != SV_UNRESOLVED;
+			if (r == SV_UNRESOLVED)
+				project_add_note(
+				    f,
+				    "%s:%d:%d: %s is %s: not understood locally, using '' "
+				    "(override it with --env-vars)",
+				    s->shown, line_of(v), col_of(v), name, shown);
+			free(shown);
+		} else {
+			project_set_env(f, name, r == SV_ABSENT ? "" : value, NULL);
+		}
 		free(value);
 		free(expr);
 	}
@@ -387,6 +648,59 @@ static void lambda_function(struct sam *s, struct project_function *f, yaml_node
 	layers(s, f, yaml_map_get(s->doc, props, "Layers"));
 }
 
+/* Metadata: BuildMethod esbuild (BuildProperties kept as "Key=value" strings) or makefile;
+ * another BuildMethod than the runtime's own is a note: the code is zipped as it is. */
+static void build_metadata(struct sam *s, struct project_function *f, yaml_node_t *meta)
+{
+	yaml_node_t *bm = yaml_map_get(s->doc, meta, "BuildMethod");
+	const char *method = yaml_scalar(bm);
+	yaml_node_t *props = yaml_map_get(s->doc, meta, "BuildProperties");
+
+	if (!method || !f->buildable)
+		return;
+	if (strcmp(method, "esbuild") && strcmp(method, "makefile")) {
+		if (!f->runtime || strcmp(method, f->runtime))
+			project_add_note(
+			    f,
+			    "%s:%d:%d: BuildMethod %s is not supported by lambdeck: the "
+			    "code directory is packaged as it is",
+			    s->shown, line_of(bm), col_of(bm), method);
+		return;
+	}
+	f->build_method = xstrdup(method);
+	if (!props)
+		return;
+	if (props->type != YAML_MAPPING_NODE) {
+		project_add_problem(f, "%s:%d:%d: BuildProperties must be a mapping", s->shown,
+		                    line_of(props), col_of(props));
+		return;
+	}
+	for (yaml_node_pair_t *pr = props->data.mapping.pairs.start;
+	     pr < props->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = yaml_document_get_node(s->doc, pr->key);
+		yaml_node_t *v = yaml_document_get_node(s->doc, pr->value);
+		const char *key = yaml_scalar(k);
+		size_t n = v && v->type == YAML_SEQUENCE_NODE ? seq_len(v) : 1;
+		if (!key)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			yaml_node_t *item =
+			    v && v->type == YAML_SEQUENCE_NODE ? seq_item(s, v, i) : v;
+			const char *val = yaml_scalar(item);
+			if (!val) {
+				project_add_note(f,
+				                 "%s:%d:%d: BuildProperties %s is not understood: "
+				                 "ignored",
+				                 s->shown, line_of(item), col_of(item), key);
+				continue;
+			}
+			f->build_props = xrealloc(f->build_props,
+			                          (f->n_build_props + 1) * sizeof(*f->build_props));
+			f->build_props[f->n_build_props++] = xasprintf("%s=%s", key, val);
+		}
+	}
+}
+
 static int must_be_map(struct sam *s, yaml_node_t *n, const char *what, struct lk_error *err)
 {
 	if (!n || n->type == YAML_MAPPING_NODE ||
@@ -418,6 +732,13 @@ int project_load_sam(struct project *p, const char *path, const char *shown, str
 	}
 	resources = yaml_map_get(&doc, root, "Resources");
 	s.params = yaml_map_get(&doc, root, "Parameters");
+	s.resources = resources;
+	s.mappings = yaml_map_get(&doc, root, "Mappings");
+	s.p = p;
+	s.region = p->opt_region                  ? p->opt_region
+	           : getenv("AWS_REGION")         ? getenv("AWS_REGION")
+	           : getenv("AWS_DEFAULT_REGION") ? getenv("AWS_DEFAULT_REGION")
+	                                          : "us-east-1";
 	globals = yaml_map_get(&doc, yaml_map_get(&doc, root, "Globals"), "Function");
 	if (must_be_map(&s, resources, "Resources", err) < 0 ||
 	    must_be_map(&s, yaml_map_get(&doc, root, "Globals"), "Globals", err) < 0 ||
@@ -455,6 +776,7 @@ int project_load_sam(struct project *p, const char *path, const char *shown, str
 		 * generates it and deploy resolves it through the stack's tags. */
 		string_prop(&s, f, yaml_map_get(&doc, props, "FunctionName"), "FunctionName",
 		            &f->deployed_name, false);
+		build_metadata(&s, f, yaml_map_get(&doc, res, "Metadata"));
 		if (!strcmp(f->package_type, "Zip") && !props_bad) {
 			if (!f->runtime && !(f->problem && strstr(f->problem, "Runtime")))
 				project_add_problem(f, "Runtime is missing");
@@ -462,7 +784,27 @@ int project_load_sam(struct project *p, const char *path, const char *shown, str
 			    !(f->runtime && !strncmp(f->runtime, "provided", 8)))
 				project_add_problem(f, "Handler is missing");
 		}
+		yaml_node_t *cond = yaml_map_get(&doc, res, "Condition");
+		if (yaml_scalar(cond))
+			project_add_note(
+			    f,
+			    "%s:%d:%d: Condition %s is not evaluated locally: the function "
+			    "is listed whatever it says",
+			    shown, line_of(cond), col_of(cond), yaml_scalar(cond));
 		project_resolve_function(f);
+	}
+	/* AWS::LanguageExtensions generates resources lambdeck does not expand: say so */
+	for (yaml_node_pair_t *pr = resources->data.mapping.pairs.start;
+	     pr < resources->data.mapping.pairs.top; pr++) {
+		const char *key = yaml_scalar(yaml_document_get_node(&doc, pr->key));
+		yaml_node_t *k = yaml_document_get_node(&doc, pr->key);
+		for (size_t i = 0; key && !strncmp(key, "Fn::ForEach::", 13) && i < p->n_functions;
+		     i++)
+			project_add_note(
+			    &p->functions[i],
+			    "%s:%d:%d: %s (AWS::LanguageExtensions) is not expanded: the "
+			    "functions it generates are not listed",
+			    shown, line_of(k), col_of(k), key);
 	}
 out:
 	free(tdir);

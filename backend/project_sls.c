@@ -4,6 +4,7 @@
  * ${self:path}, ${sls:stage}, ${env:NAME}, ${opt:...} (no options: its fallback), and any
  * source's fallback value ("${ssm:/x, 'dflt'}"); everything else stays unresolved. */
 #include "backend/project_internal.h"
+#include "backend/vars.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,10 +15,11 @@ struct sls {
 	yaml_document_t *doc;
 	yaml_node_t *root;
 	const char *shown;
-	char *stage; /* resolved provider.stage, "dev" by default */
+	struct vars_ctx vars;
+	char *stage;  /* resolved ${sls:stage}: --stage, provider.stage, or "dev" */
+	char *region; /* resolved ${aws:region} */
+	struct project *p;
 };
-
-static bool sls_string(struct sls *s, const char *text, char **out, int depth);
 
 static int line_of(yaml_node_t *n)
 {
@@ -29,106 +31,49 @@ static int col_of(yaml_node_t *n)
 	return n ? (int)n->start_mark.column + 1 : 0;
 }
 
-static char *trim_quotes(const char *s, size_t n)
-{
-	while (n && (*s == ' ' || *s == '\t'))
-		s++, n--;
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
-	if (n >= 2 && (s[0] == '\'' || s[0] == '"') && s[n - 1] == s[0])
-		return xstrndup(s + 1, n - 2);
-	return xstrndup(s, n);
-}
-
-/* Looks up "a.b.c" from the document root. */
+/* Looks up "a.b.c" from the document root (numeric parts index lists). */
 static yaml_node_t *self_path(struct sls *s, const char *path)
 {
 	yaml_node_t *n = s->root;
 	char *copy = xstrdup(path), *save = NULL;
 
-	for (char *part = strtok_r(copy, ".", &save); part && n; part = strtok_r(NULL, ".", &save))
-		n = yaml_map_get(s->doc, n, part);
+	for (char *part = strtok_r(copy, ".", &save); part && n;
+	     part = strtok_r(NULL, ".", &save)) {
+		char *end;
+		long i = strtol(part, &end, 10);
+		if (n->type == YAML_SEQUENCE_NODE && !*end && i >= 0 &&
+		    i < n->data.sequence.items.top - n->data.sequence.items.start)
+			n = yaml_document_get_node(s->doc, n->data.sequence.items.start[i]);
+		else
+			n = yaml_map_get(s->doc, n, part);
+	}
 	free(copy);
 	return n;
 }
 
-/* Resolves the inside of one ${...}: "source[, fallback]". */
-static bool sls_variable(struct sls *s, const char *inner, size_t n, char **out, int depth)
+/* vars.h callback: the raw text at a self: path. */
+static const char *sls_self_value(void *user, const char *path)
 {
-	size_t comma = n, level = 0;
-	bool ok = false;
+	struct sls *s = user;
 
-	for (size_t i = 0; i < n; i++) {
-		if (inner[i] == '{')
-			level++;
-		else if (inner[i] == '}')
-			level--;
-		else if (inner[i] == ',' && level == 0) {
-			comma = i;
-			break;
-		}
-	}
-	char *src = trim_quotes(inner, comma);
-	if (!strncmp(src, "self:", 5)) {
-		yaml_node_t *v = self_path(s, src + 5);
-		if (yaml_scalar(v))
-			ok = sls_string(s, yaml_scalar(v), out, depth + 1);
-	} else if (!strcmp(src, "sls:stage") && s->stage) {
-		*out = xstrdup(s->stage);
-		ok = true;
-	} else if (!strncmp(src, "env:", 4) && getenv(src + 4)) {
-		*out = xstrdup(getenv(src + 4));
-		ok = true;
-	}
-	if (!ok && comma < n) {
-		char *fb = trim_quotes(inner + comma + 1, n - comma - 1);
-		ok = sls_string(s, fb, out, depth + 1);
-		free(fb);
-	}
-	free(src);
-	return ok;
+	return yaml_scalar(self_path(s, path));
 }
 
-/* Substitutes every ${...} in text; false when one cannot be resolved locally. */
-static bool sls_string(struct sls *s, const char *text, char **out, int depth)
+/* A node whose scalar is exactly ${self:x} stands for the node at x ("environment:
+ * ${self:custom.env}"), followed up to a few levels. */
+static yaml_node_t *sls_deref(struct sls *s, yaml_node_t *n)
 {
-	struct buf b = {0};
-	const char *p = text;
-
-	*out = NULL;
-	if (depth > 10)
-		return false;
-	while (*p) {
-		const char *open = strstr(p, "${");
-		if (!open) {
-			buf_puts(&b, p);
+	for (int i = 0; i < 4 && yaml_scalar(n); i++) {
+		char *path = NULL;
+		if (!vars_whole_self(yaml_scalar(n), &path))
 			break;
-		}
-		buf_append(&b, p, (size_t)(open - p));
-		/* Find the matching brace: fallbacks may nest variables. */
-		size_t level = 0;
-		const char *q = open + 1;
-		for (; *q; q++) {
-			if (*q == '{')
-				level++;
-			else if (*q == '}' && --level == 0)
-				break;
-		}
-		if (!*q) {
-			buf_puts(&b, open); /* unterminated: keep it literally */
+		yaml_node_t *to = self_path(s, path);
+		free(path);
+		if (!to || to->type == YAML_SCALAR_NODE)
 			break;
-		}
-		char *v = NULL;
-		if (!sls_variable(s, open + 2, (size_t)(q - open - 2), &v, depth)) {
-			buf_free(&b);
-			return false;
-		}
-		buf_puts(&b, v);
-		free(v);
-		p = q + 1;
+		n = to;
 	}
-	*out = buf_steal(&b);
-	return true;
+	return n;
 }
 
 enum sls_value { SL_ABSENT, SL_VALUE, SL_UNRESOLVED, SL_BADTYPE };
@@ -147,9 +92,11 @@ static enum sls_value sls_value(struct sls *s, yaml_node_t *n, char **value, cha
 	}
 	if (!yaml_scalar(n))
 		return SL_ABSENT;
-	if (sls_string(s, yaml_scalar(n), value, 0))
+	char *why = NULL;
+	if (vars_resolve(&s->vars, yaml_scalar(n), value, &why) == 0)
 		return SL_VALUE;
-	*expr = xstrdup(yaml_scalar(n));
+	*expr = xasprintf("%s (%s)", yaml_scalar(n), why);
+	free(why);
 	return SL_UNRESOLVED;
 }
 
@@ -212,8 +159,58 @@ static void int_prop(struct sls *s, struct project_function *f, yaml_node_t *n, 
 	free(expr);
 }
 
+/* Ref / Fn::GetAtt of a resource in resources.Resources (short or long form): the stand-in
+ * value project_standin_value() documents; NULL for anything else. */
+static char *cfn_standin(struct sls *s, yaml_node_t *n)
+{
+	const char *tag = yaml_tag_short(n), *fn = NULL;
+	yaml_node_t *arg = n;
+	char *logical = NULL, *attr = NULL, *out = NULL;
+
+	if (tag) {
+		fn = tag + 1;
+	} else if (n && n->type == YAML_MAPPING_NODE &&
+	           n->data.mapping.pairs.top - n->data.mapping.pairs.start == 1) {
+		yaml_node_t *k = yaml_document_get_node(s->doc, n->data.mapping.pairs.start->key);
+		fn = k && k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : NULL;
+		if (fn && !strncmp(fn, "Fn::", 4))
+			fn += 4;
+		arg = yaml_document_get_node(s->doc, n->data.mapping.pairs.start->value);
+	}
+	if (!fn || !arg)
+		return NULL;
+	if (!strcmp(fn, "Ref") && arg->type == YAML_SCALAR_NODE) {
+		logical = xstrdup((const char *)arg->data.scalar.value);
+	} else if (!strcmp(fn, "GetAtt") && arg->type == YAML_SCALAR_NODE) {
+		logical = xstrdup((const char *)arg->data.scalar.value);
+		char *dot = strchr(logical, '.');
+		if (dot) {
+			*dot = '\0';
+			attr = xstrdup(dot + 1);
+		}
+	} else if (!strcmp(fn, "GetAtt") && arg->type == YAML_SEQUENCE_NODE &&
+	           arg->data.sequence.items.top - arg->data.sequence.items.start == 2) {
+		logical = xstrdup(
+		    yaml_scalar(yaml_document_get_node(s->doc, arg->data.sequence.items.start[0])));
+		attr = xstrdup(
+		    yaml_scalar(yaml_document_get_node(s->doc, arg->data.sequence.items.start[1])));
+	}
+	if (logical && (strcmp(fn, "GetAtt") || attr)) {
+		yaml_node_t *res = yaml_map_get(
+		    s->doc,
+		    yaml_map_get(s->doc, yaml_map_get(s->doc, s->root, "resources"), "Resources"),
+		    logical);
+		out = project_standin_value(logical, yaml_scalar(yaml_map_get(s->doc, res, "Type")),
+		                            attr, s->region);
+	}
+	free(logical);
+	free(attr);
+	return out;
+}
+
 static void env_map(struct sls *s, struct project_function *f, yaml_node_t *env)
 {
+	env = sls_deref(s, env);
 	if (!env)
 		return;
 	if (env->type != YAML_MAPPING_NODE) {
@@ -228,14 +225,23 @@ static void env_map(struct sls *s, struct project_function *f, yaml_node_t *env)
 		char *value = NULL, *expr = NULL;
 		if (!k || k->type != YAML_SCALAR_NODE)
 			continue;
+		const char *name = (const char *)k->data.scalar.value;
 		enum sls_value r = sls_value(s, v, &value, &expr);
-		if (r == SL_BADTYPE)
+		char *standin = r == SL_VALUE || r == SL_ABSENT ? NULL : cfn_standin(s, v);
+		if (standin || r == SL_UNRESOLVED) {
+			/* no local value: a documented stand-in, never a missing variable */
+			char *shown = expr ? xstrdup(expr) : project_yaml_render(s->doc, v);
+			struct project_env *e =
+			    project_set_env(f, name, standin ? standin : "", shown);
+			e->standin = true;
+			free(shown);
+		} else if (r == SL_BADTYPE) {
 			project_add_problem(f, "%s:%d:%d: environment variable %s must be a string",
-			                    s->shown, line_of(v), col_of(v),
-			                    (const char *)k->data.scalar.value);
-		else
-			project_set_env(f, (const char *)k->data.scalar.value,
-			                r == SL_ABSENT ? "" : value, expr);
+			                    s->shown, line_of(v), col_of(v), name);
+		} else {
+			project_set_env(f, name, r == SL_ABSENT ? "" : value, NULL);
+		}
+		free(standin);
 		free(value);
 		free(expr);
 	}
@@ -260,6 +266,126 @@ static void layer_list(struct sls *s, struct project_function *f, yaml_node_t *l
 			project_add_layer(f, value ? value : expr);
 		free(value);
 		free(expr);
+	}
+}
+
+/* Plugins lambdeck understands: what they do is done locally too (or does not matter for a
+ * local run). The others are named in a note on every function. */
+static const char *const known_plugins[] = {
+    "serverless-esbuild",             /* bundled with esbuild, as SAM's BuildMethod esbuild */
+    "serverless-plugin-typescript",   /* likewise */
+    "serverless-python-requirements", /* requirements.txt is installed by every build */
+    "serverless-offline",             /* a local emulator itself */
+    "serverless-iam-roles-per-function",
+    "serverless-prune-plugin",
+    "serverless-domain-manager",
+    "serverless-deployment-bucket",
+    "serverless-plugin-log-retention",
+    NULL,
+};
+
+static bool plugin_known(const char *name)
+{
+	for (size_t i = 0; known_plugins[i]; i++)
+		if (!strcmp(known_plugins[i], name))
+			return true;
+	return false;
+}
+
+static bool has_plugin(const struct project *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_plugins; i++)
+		if (!strcmp(p->plugins[i], name))
+			return true;
+	return false;
+}
+
+/* plugins: [a, b] or plugins: {modules: [a, b]} (the older form). */
+static void read_plugins(struct sls *s, struct project *p)
+{
+	yaml_node_t *list = yaml_map_get(s->doc, s->root, "plugins");
+
+	if (list && list->type == YAML_MAPPING_NODE)
+		list = yaml_map_get(s->doc, list, "modules");
+	if (!list || list->type != YAML_SEQUENCE_NODE)
+		return;
+	for (yaml_node_item_t *it = list->data.sequence.items.start;
+	     it < list->data.sequence.items.top; it++) {
+		const char *name = yaml_scalar(yaml_document_get_node(s->doc, *it));
+		if (!name)
+			continue;
+		p->plugins = xrealloc(p->plugins, (p->n_plugins + 1) * sizeof(*p->plugins));
+		p->plugins[p->n_plugins++] = xstrdup(name);
+	}
+}
+
+/* Notes for what serverless.yml declares that lambdeck does not do: unknown plugins and
+ * serverless-lift constructs. */
+static void project_notes_plugins(struct sls *s, struct project *p)
+{
+	struct buf b = {0};
+	yaml_node_t *constructs = yaml_map_get(s->doc, s->root, "constructs");
+
+	for (size_t i = 0; i < p->n_plugins; i++)
+		if (!plugin_known(p->plugins[i]))
+			buf_printf(&b, "%s%s", b.len ? ", " : "", p->plugins[i]);
+	for (size_t i = 0; i < p->n_functions; i++) {
+		if (b.len)
+			project_add_note(&p->functions[i],
+			                 "plugins not run by lambdeck: %s (what they add or change "
+			                 "is missing locally)",
+			                 b.data);
+		if (constructs && constructs->type == YAML_MAPPING_NODE)
+			project_add_note(&p->functions[i],
+			                 "%s:%d:%d: serverless-lift constructs are not created "
+			                 "locally; ${construct:...} variables get stand-ins",
+			                 s->shown, line_of(constructs), col_of(constructs));
+	}
+	buf_free(&b);
+}
+
+/* package.patterns (and the older exclude / include) of the service, then the function:
+ * "!glob" excludes, "glob" includes again, in order (f->exclude's convention, negated). */
+static void package_patterns(struct sls *s, struct project_function *f, yaml_node_t *package)
+{
+	static const char *const keys[] = {"exclude", "include", "patterns"};
+
+	package = sls_deref(s, package);
+	if (package && package->type != YAML_MAPPING_NODE) {
+		project_add_note(f, "%s:%d:%d: package must be a mapping: ignored", s->shown,
+		                 line_of(package), col_of(package));
+		return;
+	}
+	for (size_t k = 0; k < 3 && package; k++) {
+		yaml_node_t *list = yaml_map_get(s->doc, package, keys[k]);
+		if (!list)
+			continue;
+		if (list->type != YAML_SEQUENCE_NODE) {
+			project_add_note(f, "%s:%d:%d: package.%s must be a list: ignored",
+			                 s->shown, line_of(list), col_of(list), keys[k]);
+			continue;
+		}
+		for (yaml_node_item_t *it = list->data.sequence.items.start;
+		     it < list->data.sequence.items.top; it++) {
+			char *value = NULL, *expr = NULL;
+			yaml_node_t *n = yaml_document_get_node(s->doc, *it);
+			if (sls_value(s, n, &value, &expr) != SL_VALUE || !value[0]) {
+				free(value);
+				free(expr);
+				continue;
+			}
+			const char *g = value;
+			bool negated = g[0] == '!';
+			if (negated)
+				g++;
+			/* exclude lists exclude; include lists include; patterns: "!" excludes */
+			bool exclude = k == 0 || (k == 2 && negated);
+			char *glob = exclude ? xstrdup(g) : xasprintf("!%s", g);
+			f->exclude = xrealloc(f->exclude, (f->n_exclude + 1) * sizeof(*f->exclude));
+			f->exclude[f->n_exclude++] = glob;
+			free(value);
+			free(expr);
+		}
 	}
 }
 
@@ -307,8 +433,20 @@ static void one_function(struct sls *s, struct project *p, yaml_node_t *key, yam
 	else if (!f->deployed_name)
 		project_add_note(f, "deployed name unknown: service or stage cannot be resolved "
 		                    "locally");
+	package_patterns(s, f, yaml_map_get(s->doc, s->root, "package"));
+	package_patterns(s, f, yaml_map_get(s->doc, def, "package"));
 	f->code_dir = xstrdup(sdir);
 	project_resolve_function(f);
+	/* TypeScript through a plugin: bundled with esbuild as SAM's BuildMethod esbuild. */
+	bool bundler = has_plugin(s->p, "serverless-esbuild") ||
+	               has_plugin(s->p, "serverless-plugin-typescript");
+	if (f->buildable && f->source_file && bundler && f->runtime &&
+	    !strncmp(f->runtime, "nodejs", 6)) {
+		/* like the plugin: the handler's file is the entry, its path kept in the bundle */
+		f->build_method = xstrdup("esbuild");
+		f->build_props = xcalloc(2, sizeof(*f->build_props));
+		f->build_props[f->n_build_props++] = xstrdup("Outbase=.");
+	}
 }
 
 static int must_be(struct sls *s, yaml_node_t *n, const char *what, bool seq_ok,
@@ -317,6 +455,12 @@ static int must_be(struct sls *s, yaml_node_t *n, const char *what, bool seq_ok,
 	if (!n || n->type == YAML_MAPPING_NODE || (seq_ok && n->type == YAML_SEQUENCE_NODE) ||
 	    (n->type == YAML_SCALAR_NODE && !yaml_tag_short(n) && !yaml_scalar(n)))
 		return 0;
+	if (yaml_scalar(n) && strstr(yaml_scalar(n), "${file("))
+		return lk_error_set(err, "ParseError",
+		                    "%s:%d:%d: %s is %s: lambdeck does not read variables from "
+		                    "other files; write the %s in %s or list them in lambdeck.json",
+		                    s->shown, line_of(n), col_of(n), what, yaml_scalar(n), what,
+		                    s->shown);
 	return lk_error_set(err, "ParseError", "%s:%d:%d: %s must be a mapping", s->shown,
 	                    line_of(n), col_of(n), what);
 }
@@ -325,7 +469,7 @@ int project_load_serverless(struct project *p, const char *path, const char *sho
                             struct lk_error *err)
 {
 	yaml_document_t doc;
-	struct sls s = {.doc = &doc, .shown = shown};
+	struct sls s = {.doc = &doc, .shown = shown, .p = p};
 	char *service = NULL, *expr = NULL;
 	int rc = 0;
 
@@ -351,14 +495,16 @@ int project_load_serverless(struct project *p, const char *path, const char *sho
 	yaml_node_t *svc = yaml_map_get(&doc, s.root, "service");
 	if (svc && svc->type == YAML_MAPPING_NODE)
 		svc = yaml_map_get(&doc, svc, "name"); /* the older `service: {name: x}` form */
-	char *stage = NULL;
-	yaml_node_t *stage_node = yaml_map_get(&doc, provider, "stage");
-	if (sls_value(&s, stage_node, &stage, &expr) == SL_ABSENT)
-		stage = xstrdup("dev");
-	free(expr);
-	s.stage = stage;
+	s.vars = (struct vars_ctx){.self_value = sls_self_value,
+	                           .user = &s,
+	                           .opt_stage = p->stage,
+	                           .opt_region = p->opt_region};
+	vars_resolve(&s.vars, "${sls:stage}", &s.stage, NULL); /* NULL: provider.stage unresolved */
+	if (vars_resolve(&s.vars, "${aws:region}", &s.region, NULL) < 0)
+		s.region = xstrdup("us-east-1");
 	sls_value(&s, svc, &service, &expr);
 	free(expr);
+	read_plugins(&s, p);
 
 	if (!functions || functions->type == YAML_SCALAR_NODE)
 		goto out;
@@ -387,8 +533,10 @@ int project_load_serverless(struct project *p, const char *path, const char *sho
 			}
 		}
 	}
+	project_notes_plugins(&s, p);
 out:
 	free(s.stage);
+	free(s.region);
 	free(service);
 	free(sdir);
 	yaml_document_delete(&doc);

@@ -31,7 +31,8 @@ static void usage(FILE *out)
 	      "  files are re-hashed and patched into the previous zip.\n"
 	      "  --json       print the results as JSON\n"
 	      "  --full       rebuild the zips from scratch\n"
-	      "  --skip-deps  never run pip/npm (use cached dependencies if any)\n",
+	      "  --skip-deps  never run pip/npm (use cached dependencies if any); a global\n"
+	      "               option, as are --stage, --env-vars, --parameter-overrides\n",
 	      out);
 }
 
@@ -191,8 +192,6 @@ int cmd_build(int argc, char **argv, const struct global_opts *g)
 			c.json = true;
 		} else if (!strcmp(argv[i], "--full")) {
 			opts.full = true;
-		} else if (!strcmp(argv[i], "--skip-deps")) {
-			opts.skip_deps = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			free(names);
@@ -206,7 +205,7 @@ int cmd_build(int argc, char **argv, const struct global_opts *g)
 			names[n_names++] = argv[i];
 		}
 	}
-	if (project_load(g->project_dir, &c.p, &err) < 0) {
+	if (cli_project_load(g, &c.p, &err) < 0) {
 		fprintf(stderr, "lambdeck build: %s\n", err.message);
 		project_free(c.p);
 		free(names);

@@ -50,7 +50,9 @@ static void usage(FILE *out)
 	      "  --full        run the project's deploy command (lambdeck.json \"deploy\",\n"
 	      "                else sam deploy / serverless deploy)\n"
 	      "  --parallel N  functions deployed at the same time (default 4)\n"
-	      "  --rebuild     rebuild the zips from scratch first\n",
+	      "  --rebuild     rebuild the zips from scratch first\n"
+	      "Global options that apply: --skip-deps, --env-vars FILE, --parameter-overrides,\n"
+	      "--stage (see 'lambdeck --help').\n",
 	      out);
 }
 
@@ -354,7 +356,7 @@ int cmd_deploy(int argc, char **argv, const struct global_opts *g)
 		free(names);
 		return 1;
 	}
-	if (project_load(g->project_dir, &c.p, &err) < 0) {
+	if (cli_project_load(g, &c.p, &err) < 0) {
 		char *msg = clean(err.message);
 
 		fprintf(stderr, "lambdeck deploy: %s\n", msg);

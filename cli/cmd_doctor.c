@@ -247,7 +247,7 @@ int cmd_doctor(int argc, char **argv, const struct global_opts *g)
 		}
 	}
 	/* A directory without a project is fine: doctor still checks the AWS setup. */
-	if (project_load(g->project_dir, &proj, &err) != 0) {
+	if (cli_project_load(g, &proj, &err) != 0) {
 		proj = NULL;
 		lk_error_clear(&err);
 	}

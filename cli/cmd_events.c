@@ -66,7 +66,7 @@ static struct project *load(const struct global_opts *g, int *rc)
 	struct project *p = NULL;
 	struct lk_error err = {0};
 
-	if (project_load(g->project_dir, &p, &err) < 0) {
+	if (cli_project_load(g, &p, &err) < 0) {
 		fail(&err);
 		*rc = 1;
 		project_free(p);
@@ -110,6 +110,8 @@ static int list_function(const struct project *p, const char *fn, bool json, cJS
 			cJSON_AddStringToObject(o, "name", l.items[i].name);
 			cJSON_AddStringToObject(o, "path", rel);
 			cJSON_AddBoolToObject(o, "snapshot", l.items[i].has_snapshot);
+			cJSON_AddBoolToObject(o, "shared",
+			                      l.items[i].shared); /* events/NAME.json */
 			cJSON_AddBoolToObject(o, "recovery", l.items[i].has_recovery);
 			cJSON_AddItemToArray(arr, o);
 			free(rel);
@@ -120,7 +122,8 @@ static int list_function(const struct project *p, const char *fn, bool json, cJS
 			printf("  (no saved events: lambdeck events new %s NAME --template T)\n",
 			       fn);
 		for (size_t i = 0; i < l.n; i++)
-			printf("  %s%s%s\n", l.items[i].name,
+			printf("  %s%s%s%s\n", l.items[i].name,
+			       l.items[i].shared ? "  [events/, every function]" : "",
 			       l.items[i].has_snapshot ? "  [snapshot]" : "",
 			       l.items[i].has_recovery ? "  [unsaved edit in .lambdeck/recovery]"
 			                               : "");

@@ -187,7 +187,7 @@ int cmd_functions(int argc, char **argv, const struct global_opts *g)
 			return 2;
 		}
 	}
-	if (project_load(g->project_dir, &p, &err) < 0) {
+	if (cli_project_load(g, &p, &err) < 0) {
 		struct buf b = {0};
 		util_sanitize(err.message, strlen(err.message), false, false, &b);
 		fprintf(stderr, "lambdeck: %s\n", b.data);

@@ -29,7 +29,9 @@ static void usage(FILE *out)
 	      "  --snapshot   save the event + response as events/FUNCTION/NAME.snapshot.json\n"
 	      "\n"
 	      "The payload goes to stdout; status, durations and the log tail to stderr.\n"
-	      "Exit status: 0 ok, 1 function error or failed call, 2 usage.\n",
+	      "Exit status: 0 ok, 1 function error or failed call, 2 usage.\n"
+	      "Global options that apply (LOCAL build + deploy first): --skip-deps,\n"
+	      "--env-vars FILE, --parameter-overrides, --stage (see 'lambdeck --help').\n",
 	      out);
 }
 
@@ -244,7 +246,7 @@ int cmd_invoke(int argc, char **argv, const struct global_opts *g)
 		fprintf(stderr, "lambdeck: '%s' is not a usable snapshot name\n", snapshot);
 		return 2;
 	}
-	if (project_load(g->project_dir, &p, &err) < 0) {
+	if (cli_project_load(g, &p, &err) < 0) {
 		fprintf(stderr, "lambdeck: %s\n", err.message);
 		project_free(p);
 		return 1;

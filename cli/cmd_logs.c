@@ -165,7 +165,7 @@ int cmd_logs(int argc, char **argv, const struct global_opts *g)
 	struct lk_error err;
 	lk_error_clear(&err);
 	struct project *proj = NULL;
-	if (project_load(g->project_dir ? g->project_dir : ".", &proj, &err) != 0) {
+	if (cli_project_load(g, &proj, &err) != 0) {
 		fprintf(stderr, "lambdeck logs: %s\n", err.message);
 		project_free(proj);
 		free(names);

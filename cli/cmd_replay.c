@@ -16,7 +16,9 @@ static void usage(FILE *out)
 	fputs("usage: lambdeck replay [N] [--function F] [--json] [--no-update]\n"
 	      "       lambdeck replay --list [--function F] [--limit N]\n"
 	      "\n"
-	      "N counts back from the newest invocation (1 = the newest, the default).\n",
+	      "N counts back from the newest invocation (1 = the newest, the default).\n"
+	      "Global options that apply (LOCAL build + deploy first): --skip-deps,\n"
+	      "--env-vars FILE, --parameter-overrides, --stage (see 'lambdeck --help').\n",
 	      out);
 }
 
@@ -121,7 +123,7 @@ int cmd_replay(int argc, char **argv, const struct global_opts *g)
 			return 2;
 		}
 	}
-	if (project_load(g->project_dir, &p, &err) < 0) {
+	if (cli_project_load(g, &p, &err) < 0) {
 		fprintf(stderr, "lambdeck: %s\n", err.message);
 		project_free(p);
 		return 1;

@@ -346,7 +346,7 @@ int cmd_test(int argc, char **argv, const struct global_opts *g)
 
 	struct project *p = NULL;
 	struct lk_error err = {0};
-	if (project_load(g->project_dir ? g->project_dir : ".", &p, &err) != 0) {
+	if (cli_project_load(g, &p, &err) != 0) {
 		fprintf(stderr, "lambdeck test: warning: ");
 		print_sanitised(stderr, err.message);
 		fputc('\n', stderr);

@@ -29,7 +29,21 @@ struct global_opts {
 	                            default): on when the terminal has a mouse (decided by the
 	                            console) */
 	const char *keymap;      /* --keymap FILE */
+	/* --stage, --env-vars FILE, --parameter-overrides TEXT (repeatable: joined), --skip-deps;
+	 * region is --region */
+	struct project_options project;
 };
+
+/* Loads the project of the global options with their overrides (--stage, --env-vars,
+ * --parameter-overrides, --skip-deps, --region). */
+static inline int cli_project_load(const struct global_opts *g, struct project **out,
+                                   struct lk_error *err)
+{
+	struct project_options o = g->project;
+
+	o.region = g->region;
+	return project_load_with(g->project_dir ? g->project_dir : ".", &o, out, err);
+}
 
 /* Mode options from the global options and the project's settings (p may be NULL: none
  * loaded). Strings are borrowed from g and p. */

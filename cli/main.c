@@ -33,6 +33,14 @@ static void usage(FILE *out)
 	      "  --region NAME       AWS region (implies --aws)\n"
 	      "  --endpoint-url URL  any AWS-compatible endpoint (implies --aws)\n"
 	      "  --keep-emulator     leave a started emulator running on exit\n"
+	      "  --stage NAME        the stage for serverless.yml (${opt:stage}, ${sls:stage})\n"
+	      "  --env-vars FILE     environment overrides in SAM's env.json format:\n"
+	      "                      {\"Parameters\": {VAR: v}, \"Function\": {VAR: v}}\n"
+	      "  --parameter-overrides 'K=V K2=V2'\n"
+	      "                      template parameters (also ParameterKey=K,ParameterValue=V;\n"
+	      "                      repeatable)\n"
+	      "  --skip-deps         never run pip/npm: build, deploy, invoke, replay and the\n"
+	      "                      console use the cached dependencies, if any\n"
 	      "  --keymap FILE       extra key bindings\n"
 	      "  --ascii             draw with ASCII only\n"
 	      "  --read-only         browse only: no deploy, invoke, edit or test runs\n"
@@ -70,6 +78,10 @@ static const char **value_option(struct global_opts *g, const char *name)
 		return &g->endpoint;
 	if (!strcmp(name, "--keymap"))
 		return &g->keymap;
+	if (!strcmp(name, "--stage"))
+		return &g->project.stage;
+	if (!strcmp(name, "--env-vars"))
+		return &g->project.env_vars_file;
 	return NULL;
 }
 
@@ -85,7 +97,21 @@ static bool *flag_option(struct global_opts *g, const char *name)
 		return &g->ascii;
 	if (!strcmp(name, "--read-only"))
 		return &g->read_only;
+	if (!strcmp(name, "--skip-deps"))
+		return &g->project.skip_deps;
 	return NULL;
+}
+
+/* --parameter-overrides may be given several times ("A=1" "B=2" or "A=1 B=2"): the values
+ * are joined with blanks, in order (later ones win for the same name). */
+static void add_parameter_overrides(struct global_opts *g, const char *value)
+{
+	static struct buf joined; /* lives as long as the process */
+
+	if (joined.len)
+		buf_putc(&joined, ' ');
+	buf_puts(&joined, value);
+	g->project.parameter_overrides = joined.data;
 }
 
 /* Reads on/off/auto (and the usual yes/no, true/false, 1/0); -1 when it is none of them. */
@@ -188,7 +214,13 @@ int main(int argc, char **argv)
 			break;
 		}
 		snprintf(name, sizeof(name), "%.*s", eq && a[0] == '-' ? (int)(eq - a) : 63, a);
-		if ((val = value_option(&g, name))) {
+		if (!strcmp(name, "--parameter-overrides")) {
+			if (!eq && i + 1 >= argc) {
+				fprintf(stderr, "lambdeck: %s needs a value\n", name);
+				return 2;
+			}
+			add_parameter_overrides(&g, eq ? eq + 1 : argv[++i]);
+		} else if ((val = value_option(&g, name))) {
 			if (eq) {
 				*val = eq + 1;
 			} else if (i + 1 < argc) {

@@ -17,7 +17,8 @@ _lambdeck()
 	_init_completion -s || return
 
 	local globals="--project --local --aws --profile --region --endpoint-url --keep-emulator
-		--keymap --ascii --read-only --low-bandwidth --mouse --no-mouse --help --version"
+		--keymap --ascii --read-only --low-bandwidth --mouse --no-mouse --help --version
+		--stage --env-vars --parameter-overrides --skip-deps"
 
 	# --low-bandwidth and --mouse take an optional value, only after '='.
 	if [[ $split == true && ($prev == --low-bandwidth || $prev == --mouse) ]]; then
@@ -33,6 +34,10 @@ _lambdeck()
 		;;
 	--keymap | --junit)
 		_filedir
+		return
+		;;
+	--env-vars)
+		_filedir json
 		return
 		;;
 	--profile)
@@ -62,7 +67,7 @@ _lambdeck()
 	case $cmd in
 	"") opts="$globals $commands" ;;
 	functions) opts="--json" ;;
-	build) opts="--json --full --skip-deps $(_lambdeck_functions)" ;;
+	build) opts="--json --full $(_lambdeck_functions)" ;;
 	deploy) opts="--force --watch --full --parallel --rebuild $(_lambdeck_functions)" ;;
 	invoke) opts="--event --type --qualifier --json --no-update --snapshot $(_lambdeck_functions)" ;;
 	events) opts="list show new edit rename cp rm templates --json --template --param --from -y" ;;

@@ -18,6 +18,8 @@
 	_(FUNCTIONS_DEPLOY_FULL, "functions-deploy-full",                                          \
 	  "Full deploy with the project's IaC tool (sam / serverless / lambdeck.json deploy)")     \
 	_(FUNCTIONS_WATCH, "functions-watch",                                                      \
-	  "Watch on/off: every saved file builds and deploys its function")
+	  "Watch on/off: every saved file builds and deploys its function")                        \
+	_(FUNCTIONS_SKIP_DEPS, "functions-skip-deps",                                              \
+	  "Dependencies on/off: builds skip pip/npm and use what was installed (--skip-deps)")
 
 #endif

@@ -673,12 +673,14 @@ static void move_cursor(struct functions *st, long delta)
  * (cheap) for the text to show. */
 static void check_load_error(struct functions *st)
 {
-	struct project *tmp = NULL;
+	struct project *tmp = NULL, *cur = app_project(st->p->app);
+	struct project_options o;
 	struct lk_error err;
 
 	free(st->load_error);
 	st->load_error = NULL;
-	if (project_load(app_project(st->p->app)->dir, &tmp, &err) < 0) {
+	project_options_of(cur, &o); /* the overrides the app loaded it with */
+	if (project_load_with(cur->dir, &o, &tmp, &err) < 0) {
 		struct buf b = {0};
 		util_sanitize(err.message, strlen(err.message), false, false, &b);
 		st->load_error = buf_steal(&b);
@@ -1711,6 +1713,13 @@ static int functions_request(struct pane *p, enum request req)
 	case REQ_FUNCTIONS_WATCH:
 		toggle_watch(st);
 		return PANE_REDRAW;
+	case REQ_FUNCTIONS_SKIP_DEPS:
+		app_message(st->p->app, APP_MSG_INFO, "%s",
+		            app_toggle_skip_deps(st->p->app)
+		                ? "dependencies off: builds skip pip/npm and use what was installed"
+		                : "dependencies on: builds install what requirements.txt / "
+		                  "package.json declare");
+		return PANE_REDRAW;
 	default:
 		return PANE_UNHANDLED;
 	}
@@ -1814,8 +1823,9 @@ static const char *functions_status(struct pane *p, char *buf, size_t len)
 	if (st->load_error)
 		snprintf(buf, len, "error");
 	else
-		snprintf(buf, len, "%zu function%s%s", proj->n_functions,
-		         proj->n_functions == 1 ? "" : "s", st->watch ? "  watch on" : "");
+		snprintf(buf, len, "%zu function%s%s%s", proj->n_functions,
+		         proj->n_functions == 1 ? "" : "s", st->watch ? "  watch on" : "",
+		         proj->skip_deps ? "  deps off" : "");
 	return buf;
 }
 

@@ -58,6 +58,7 @@ struct app {
 
 	const struct global_opts *g;
 	struct project *project;
+	bool skip_deps; /* the Functions pane's toggle, over --skip-deps */
 	struct keymap *km;
 	struct pane panes[PANES_COUNT];
 	int focus;
@@ -166,11 +167,22 @@ static struct project *load_project(struct app *a, struct lk_error *err)
 {
 	struct project *p = NULL;
 
-	if (project_load(a->g->project_dir, &p, err) < 0 && !p) {
+	struct project_options o = a->g->project;
+
+	o.region = a->g->region;
+	o.skip_deps |= a->skip_deps;
+	if (project_load_with(a->g->project_dir ? a->g->project_dir : ".", &o, &p, err) < 0 && !p) {
 		p = xcalloc(1, sizeof(*p));
 		p->dir = xstrdup(a->g->project_dir);
 	}
 	return p;
+}
+
+bool app_toggle_skip_deps(struct app *a)
+{
+	a->skip_deps = !a->skip_deps;
+	app_reload_project(a);
+	return a->project->skip_deps;
 }
 
 void app_reload_project(struct app *a)

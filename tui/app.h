@@ -30,6 +30,10 @@ struct project *app_project(struct app *a);
 /* Reloads the project from disk (e.g. after lambdeck.json changed); delivers
  * APP_EVENT_PROJECT to every pane; a parse error is shown in the status bar. */
 void app_reload_project(struct app *a);
+/* Dependencies off/on for the console's builds (--skip-deps, "skip_deps" in lambdeck.json,
+ * or this toggle): flips the toggle, reloads the project with it (APP_EVENT_PROJECT) and
+ * returns whether installs are now skipped. */
+bool app_toggle_skip_deps(struct app *a);
 /* --read-only: panes must not deploy, invoke, edit, run tests or write files. */
 bool app_read_only(struct app *a);
 /* Convenience: when read-only, shows "read-only: <what> is disabled" and returns true. */

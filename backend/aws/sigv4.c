@@ -45,15 +45,14 @@ static int hexval(char c)
 	return -1;
 }
 
-/* Percent-decodes s[0..len) into out; an invalid escape stays literal. */
-static void uri_decode(const char *s, size_t len, struct buf *out)
+void sigv4_uri_decode(const char *s, size_t len, bool plus_space, struct buf *out)
 {
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
 			buf_putc(out, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
 			i += 2;
 		} else {
-			buf_putc(out, s[i]);
+			buf_putc(out, plus_space && s[i] == '+' ? ' ' : s[i]);
 		}
 	}
 }
@@ -153,12 +152,12 @@ void sigv4_canonical_query(const char *query, struct buf *out)
 				cap = cap ? cap * 2 : 8;
 				pairs = xrealloc(pairs, cap * sizeof(*pairs));
 			}
-			uri_decode(p, klen, &raw);
+			sigv4_uri_decode(p, klen, false, &raw);
 			sigv4_uri_encode(raw.data ? raw.data : "", raw.len, false, &enc);
 			pairs[n].key = buf_steal(&enc);
 			buf_reset(&raw);
 			if (eq)
-				uri_decode(eq + 1, len - klen - 1, &raw);
+				sigv4_uri_decode(eq + 1, len - klen - 1, false, &raw);
 			sigv4_uri_encode(raw.data ? raw.data : "", raw.len, false, &enc);
 			pairs[n].value = buf_steal(&enc);
 			buf_free(&raw);
@@ -552,6 +551,24 @@ int sigv4_verify(const struct sigv4_verify_input *in, struct sigv4_identity *who
 	if (strlen(scope[0]) >= sizeof(who->access_key_id) || strlen(scope[2]) >= 64 ||
 	    strlen(scope[3]) >= 64)
 		return deny(err, 403, "IncompleteSignatureException", "Credential too long");
+	/* AWS's wording; the scope names a region and service this endpoint does not serve. */
+	if (in->region && strcmp(scope[2], in->region)) {
+		lk_error_set(err, "InvalidSignatureException",
+		             "Credential should be scoped to a valid region, not '%.63s'. This "
+		             "endpoint serves region '%.63s'.",
+		             scope[2], in->region);
+		if (err)
+			err->status = 403;
+		return -1;
+	}
+	if (in->service && strcmp(scope[3], in->service)) {
+		lk_error_set(err, "InvalidSignatureException",
+		             "Credential should be scoped to correct service: '%.63s'. ",
+		             in->service);
+		if (err)
+			err->status = 403;
+		return -1;
+	}
 	if (!amz_date || (t = parse_amz_date(amz_date)) < 0)
 		return deny(err, 403, "IncompleteSignatureException",
 		            "X-Amz-Date header missing or not in the form YYYYMMDDTHHMMSSZ");
@@ -605,8 +622,41 @@ int sigv4_verify(const struct sigv4_verify_input *in, struct sigv4_identity *who
 			            "SignedHeaders must include host and x-amz-date");
 		}
 	}
+	for (size_t i = 0; i < in->n_header_names; i++) {
+		const char *n = in->header_names[i];
+		bool found = false;
 
-	if (content_hash && *content_hash) {
+		if (strncasecmp(n, "x-amz-", 6) || !strcasecmp(n, "x-amz-user-agent"))
+			continue;
+		for (size_t k = 0; k < h.n && !found; k++)
+			found = !strcasecmp(h.v[k].name, n);
+		if (!found) {
+			chdrs_free(&h);
+			lk_error_set(err, "InvalidSignatureException",
+			             "There were headers present in the request which were not "
+			             "signed: %.100s",
+			             n);
+			if (err)
+				err->status = 403;
+			return -1;
+		}
+	}
+
+	if (!in->s3) {
+		/* Every service but S3 signs the payload itself: the header, when sent, can only
+		 * repeat the body's hash (UNSIGNED-PAYLOAD would let the body change freely). */
+		unsigned char d[32];
+
+		util_sha256(in->body ? in->body : "", in->body ? in->body_len : 0, d);
+		util_hex(d, 32, payload);
+		if (content_hash && strcmp(content_hash, payload)) {
+			chdrs_free(&h);
+			return deny(err, 403, "InvalidSignatureException",
+			            "X-Amz-Content-Sha256 must be the hex SHA-256 of the payload: "
+			            "this service does not accept UNSIGNED-PAYLOAD or streaming "
+			            "payloads");
+		}
+	} else if (content_hash && *content_hash) {
 		if (strlen(content_hash) >= sizeof(payload)) {
 			chdrs_free(&h);
 			return deny(err, 400, "InvalidArgument", "X-Amz-Content-Sha256 too long");

@@ -96,6 +96,14 @@ struct sigv4_verify_input {
 	void *secret_ctx;
 	int64_t now; /* Unix seconds; 0 = now */
 	bool s3;
+	/* What the credential scope must name; NULL accepts any (as before). */
+	const char *region;
+	const char *service;
+	/* Names of every header the request carries (repeats allowed): each x-amz-* one must be
+	 * among SignedHeaders (x-amz-user-agent excepted: the JS SDKs never sign it). NULL
+	 * skips the check. */
+	const char *const *header_names;
+	size_t n_header_names;
 };
 
 /* Who signed a verified request. */
@@ -106,14 +114,17 @@ struct sigv4_identity {
 	char amz_date[17];
 };
 
-/* Verifies the Authorization header of a request: parses it, recomputes the signature with
+/* Verifies the Authorization header of a request: parses it, checks the credential scope's
+ * region and service when in->region / in->service are set, recomputes the signature with
  * the signer's code over the signed headers named in it and a secret looked up by access
  * key, compares in constant time, and checks X-Amz-Date within +-15 minutes of now and the
- * credential scope's date. If the request carries X-Amz-Content-Sha256 with a hex value, it
- * must match the body. Returns 0 and fills *who (may be NULL), or -1 with err->status 403
- * (400 for a content-hash mismatch) and an AWS code: MissingAuthenticationTokenException,
- * IncompleteSignatureException, UnrecognizedClientException, InvalidSignatureException,
- * XAmzContentSHA256Mismatch. */
+ * credential scope's date, and that no x-amz-* header was left unsigned. The payload is
+ * always the body's SHA-256 except for S3: elsewhere an X-Amz-Content-Sha256 header (as the
+ * JS SDK sends) must equal it, so UNSIGNED-PAYLOAD is refused; for S3 a hex value must match
+ * the body and UNSIGNED-PAYLOAD is signed as such. Returns 0 and fills *who (may be NULL),
+ * or -1 with err->status 403 (400 for an S3 content-hash mismatch) and an AWS code:
+ * MissingAuthenticationTokenException, IncompleteSignatureException,
+ * UnrecognizedClientException, InvalidSignatureException, XAmzContentSHA256Mismatch. */
 int sigv4_verify(const struct sigv4_verify_input *in, struct sigv4_identity *who,
                  struct lk_error *err);
 
@@ -122,6 +133,9 @@ int sigv4_verify(const struct sigv4_verify_input *in, struct sigv4_identity *who
 /* RFC 3986 percent-encoding of every byte except A-Z a-z 0-9 - _ . ~ (and '/' when
  * keep_slash). */
 void sigv4_uri_encode(const char *s, size_t len, bool keep_slash, struct buf *out);
+/* Percent-decodes s[0..len): %XX becomes the byte (%00 too: out->len counts it), an invalid
+ * escape stays literal, '+' becomes ' ' when plus_space (form-style query strings). */
+void sigv4_uri_decode(const char *s, size_t len, bool plus_space, struct buf *out);
 void sigv4_canonical_path(const char *path, bool s3, struct buf *out);
 void sigv4_canonical_query(const char *query, struct buf *out);
 

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 #include "backend/emulator/emu_http.h"
@@ -20,15 +21,43 @@
 #define EMU_UNZIPPED_MAX      (250u * 1024 * 1024)
 #define EMU_TAIL_BYTES        4096
 
+/* A runtime's response or error above this gets 413 from the Runtime API (6 MiB + 100). */
+#define EMU_RUNTIME_RESPONSE_MAX (6u * 1024 * 1024 + 100)
+/* Event invocations waiting for a worker hold at most this many bytes in all (payloads and
+ * bookkeeping); beyond it Event invokes are throttled (429) as AWS throttles. */
+#define EMU_EVENT_QUEUE_MAX ((size_t)32 * 1024 * 1024)
+
 /* ---- server.c: one libmicrohttpd daemon driven from the uv loop ---- */
 struct emu_server;
 typedef void (*emu_handler_fn)(void *user, struct emu_request *req);
 
-/* Listens on host:port (port 0 = ephemeral). Request bodies above max_body are not buffered;
- * the request is then answered 413 without calling the handler. */
+/* Listens on host:port (port 0 = ephemeral). Request bodies above max_body are not buffered:
+ * the body is read and dropped, then a POST/PUT goes to the handler with
+ * emu_request_too_large() true; what it does not answer gets a generic 413. */
 struct emu_server *emu_server_new(uv_loop_t *loop, const char *host, int port, size_t max_body,
                                   emu_handler_fn fn, void *user, struct lk_error *err);
+/* The AWS-facing API server: as emu_server_new, plus connections idle (or stalled mid-request)
+ * for idle_timeout_s are closed (suspended ones - a waiting Invoke, a quiet live tail - are
+ * not idle), a body over max_body is read to its end and dropped and fn then answers it
+ * (emu_request_too_large() true, body empty, before authentication), error types outside
+ * AWS's become ServiceException, and redact (the state dir) never appears in a message. */
+struct emu_server_api {
+	unsigned idle_timeout_s;
+	const char *redact;
+};
+struct emu_server *emu_server_new_api(uv_loop_t *loop, const char *host, int port, size_t max_body,
+                                      const struct emu_server_api *api, emu_handler_fn fn,
+                                      void *user, struct lk_error *err);
 int emu_server_port(const struct emu_server *s);
+/* From now on a body over max_body is always read to its end, whatever its size (not only
+ * up to 4x max_body), before the handler answers it with emu_request_too_large() true: the
+ * Runtime API's 413 for an oversize response, after which the worker lives on. */
+void emu_server_dispatch_oversize(struct emu_server *s);
+/* From now on each accepted connection is first shown to fn (peer address, the server's
+ * port); false closes it before anything is read. */
+typedef bool (*emu_accept_fn)(void *user, const struct sockaddr *peer, socklen_t len,
+                              int local_port);
+void emu_server_set_accept_check(struct emu_server *s, emu_accept_fn fn, void *user);
 /* Stops listening, closes every connection (pending requests get their abort hook) and
  * frees the server once its loop handles are closed. Accepts NULL. */
 void emu_server_free(struct emu_server *s);
@@ -36,6 +65,10 @@ void emu_server_free(struct emu_server *s);
 /* Called once if the request ends before it was answered (client gone, shutdown); the
  * request must not be used afterwards. */
 void emu_request_on_abort(struct emu_request *req, void (*fn)(void *user), void *user);
+/* The body of this POST/PUT went over the server's max_body and was read and dropped: the
+ * handler is called with an empty body and must answer at once (never defer such a
+ * request); if it does not, the server answers a generic 413. */
+bool emu_request_too_large(const struct emu_request *req);
 const char *emu_request_raw_path(const struct emu_request *req);  /* as sent, still encoded */
 const char *emu_request_raw_query(const struct emu_request *req); /* after '?', or "" */
 size_t emu_request_header_count(const struct emu_request *req);
@@ -46,6 +79,7 @@ void *emu_request_context(const struct emu_request *req);
 
 /* ---- functions.c: the function registry, persistence and code extraction ---- */
 struct codedir {
+	uv_loop_t *loop; /* removal runs on its thread pool */
 	char *path;
 	int refs;
 	bool obsolete; /* replaced or deleted: remove the directory when the last user goes */
@@ -71,6 +105,7 @@ struct function {
 	char revision_id[40];
 	struct codedir *code; /* current extracted code */
 	unsigned generation;  /* bumped on every code/config change: older workers drain */
+	bool code_busy;       /* new code is being unpacked off the loop (code NULL: creating) */
 	bool deleted;
 	int refs; /* registry + workers + invocations */
 	struct worker *workers;
@@ -93,6 +128,7 @@ struct emulator {
 	struct emu_server *api;
 	struct logstore *logs;
 	struct function *functions; /* sorted by name */
+	size_t queued_bytes;        /* Event invocations waiting in every function's queue */
 	uv_signal_t *sig_term, *sig_int;
 	uv_timer_t *users_timer; /* exit_when_unused: watches <state_dir>/users */
 	int unused_ticks;        /* consecutive checks that found no live user */
@@ -108,13 +144,26 @@ struct function *functions_find(struct emulator *emu, const char *name);
 /* Loads every persisted function from the state dir. */
 int functions_load(struct emulator *emu, struct lk_error *err);
 void functions_free_all(struct emulator *emu);
+/* Called on the loop when a code install has finished: err NULL when the new code is live,
+ * else why it failed (a failed create has removed the function again; f stays valid during
+ * the call). */
+typedef void (*functions_done_fn)(struct emulator *emu, struct function *f,
+                                  const struct lk_error *err, void *user);
 /* Create / update from a parsed request; on error sets err (code = AWS error type,
- * status = HTTP status) and returns NULL / -1. */
-struct function *functions_create(struct emulator *emu, const cJSON *req, struct lk_error *err);
+ * status = HTTP status) and returns NULL / -1. Code is decoded, unpacked and stored on the
+ * thread pool: create returns the function registered in State Pending, update_code returns
+ * 0 with LastUpdateStatus InProgress (the old code keeps serving), and done is called once
+ * it is over; update_code returns 1 (done not called) for a DryRun. While code is being
+ * installed, updates get 409 ResourceConflictException (functions_busy_error). */
+struct function *functions_create(struct emulator *emu, const cJSON *req, functions_done_fn done,
+                                  void *user, struct lk_error *err);
 int functions_update_code(struct emulator *emu, struct function *f, const cJSON *req,
-                          struct lk_error *err);
+                          functions_done_fn done, void *user, struct lk_error *err);
 int functions_update_config(struct emulator *emu, struct function *f, const cJSON *req,
                             struct lk_error *err);
+/* Sets err to AWS's 409 for an operation on a function whose code is being installed. */
+int functions_busy_error(const struct emulator *emu, const struct function *f,
+                         struct lk_error *err);
 void functions_delete(struct emulator *emu, struct function *f);
 /* FunctionConfiguration JSON as AWS returns it (caller deletes). */
 cJSON *function_config_json(const struct emulator *emu, const struct function *f);
@@ -145,6 +194,12 @@ int workers_count(const struct emulator *emu);
 
 /* ---- lambda_api.c ---- */
 void lambda_api_handle(struct emulator *emu, struct emu_request *req);
+/* X-Amz-Client-Context decoded (base64 of a JSON object, at most 3583 bytes) as one-line
+ * JSON for the Runtime API: 0 with *out NULL when absent or the JSON (free with cJSON_free),
+ * -1 when invalid. */
+int lambda_api_client_context(const struct emu_request *req, char **out);
+/* 413 RequestEntityTooLargeException naming the request's operation, as AWS words it. */
+void lambda_api_too_large(struct emu_request *req, size_t limit);
 
 /* ---- emulator.c ---- */
 /* Generates a random id: lowercase hex, n bytes of entropy (out: 2n+1). */

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <openssl/rand.h>
 #include <stdarg.h>
@@ -19,8 +20,12 @@
 #include "backend/emulator/logstore.h"
 #include "backend/mode.h"
 
-/* Largest request body the API accepts: a 50 MB zip, base64 in JSON. */
-#define API_MAX_BODY ((size_t)EMU_ZIP_MAX * 4 / 3 + 64 * 1024)
+/* Largest request body the API accepts: AWS's limit for a ZipFile upload (50 MB, base64 in
+ * JSON), quoted by its RequestEntityTooLargeException. */
+#define API_MAX_BODY ((size_t)69905067)
+/* An API connection with no traffic for this long (idle keep-alive, a request stalled half
+ * way) is closed; waiting Invokes and live tails are suspended, not idle, and stay. */
+#define API_IDLE_TIMEOUT_S 15
 
 void emu_random_hex(char *out, size_t nbytes)
 {
@@ -189,7 +194,17 @@ static const char *verify_header(void *ctx, const char *name)
 			continue;
 		if (count++)
 			buf_putc(&h->joined, ',');
-		buf_puts(&h->joined, v);
+		/* each value trimmed before the join, as SigV4 canonicalizes repeated headers */
+		{
+			static const char ws[] = " \t\r\n\v\f";
+			size_t len = strlen(v);
+
+			while (len && strchr(ws, v[len - 1]))
+				len--;
+			while (len && strchr(ws, *v))
+				v++, len--;
+			buf_append(&h->joined, v, len);
+		}
 	}
 	if (!count)
 		return NULL;
@@ -222,11 +237,21 @@ static const char *secret_for(void *ctx, const char *ak)
 	return !strcmp(ak, emu->access_key) ? emu->secret_key : NULL;
 }
 
-static int authenticate(struct emulator *emu, struct emu_request *req, struct lk_error *err)
+/* SigV4 check of an API request: signed with the emulator's key for the region it
+ * advertises and the service the route belongs to ("lambda" or "logs"). */
+static int authenticate(struct emulator *emu, struct emu_request *req, const char *service,
+                        struct lk_error *err)
 {
 	struct verify_ctx v = {.h = {.req = req}};
-	size_t len;
+	size_t len, n_names = emu_request_header_count(req);
 	const char *body = emu_request_body(req, &len);
+	const char **names = xcalloc(n_names + 1, sizeof(*names));
+
+	for (size_t i = 0; i < n_names; i++) {
+		const char *value;
+
+		emu_request_header_at(req, i, &names[i], &value);
+	}
 	struct sigv4_verify_input in = {
 	    .method = emu_request_method(req),
 	    .path = emu_request_raw_path(req),
@@ -237,8 +262,14 @@ static int authenticate(struct emulator *emu, struct emu_request *req, struct lk
 	    .body_len = len,
 	    .secret_for = secret_for,
 	    .secret_ctx = emu,
+	    .region = emu->opt.region,
+	    .service = service,
+	    .header_names = names,
+	    .n_header_names = n_names,
 	};
 	int rc = sigv4_verify(&in, NULL, err);
+
+	free(names);
 
 	for (size_t i = 0; i < v.n_keep; i++)
 		free(v.keep[i]);
@@ -252,15 +283,27 @@ static void api_handle(void *user, struct emu_request *req)
 	struct emulator *emu = user;
 	const char *path = emu_request_path(req);
 	const char *target = emu_request_header(req, "X-Amz-Target");
+	bool logs = target && !strncmp(target, "Logs_20140328.", 14) && !strcmp(path, "/");
 
 	if (emu->stopping) {
 		emu_respond_error(req, 503, "ServiceException", "the emulator is shutting down");
 		return;
 	}
+	if (emu_request_too_large(req)) {
+		/* the body was read and dropped: answer before authentication, as AWS does */
+		if (logs)
+			emu_respond_error(req, 413, "RequestEntityTooLargeException",
+			                  "Request must be smaller than %zu bytes for the %.64s "
+			                  "operation",
+			                  (size_t)API_MAX_BODY, target + 14);
+		else
+			lambda_api_too_large(req, API_MAX_BODY);
+		return;
+	}
 	if (!emu->opt.any_credentials) {
 		struct lk_error err = {0};
 
-		if (authenticate(emu, req, &err) < 0) {
+		if (authenticate(emu, req, logs ? "logs" : "lambda", &err) < 0) {
 			emu_log(emu, "%s %s -> %d %s", emu_request_method(req), path,
 			        err.status ? err.status : 403, err.code);
 			emu_respond_error(req, err.status ? err.status : 403,
@@ -269,7 +312,7 @@ static void api_handle(void *user, struct emu_request *req)
 			return;
 		}
 	}
-	if (target && !strncmp(target, "Logs_20140328.", 14) && !strcmp(path, "/")) {
+	if (logs) {
 		logs_api_handle(emu, req, target + 14);
 		return;
 	}
@@ -309,11 +352,15 @@ static void on_users_timer(uv_timer_t *t)
 	mode_users_unlock(lock);
 }
 
+/* 127.0.0.0/8 or ::1; anything else (names included) is not loopback. */
 static bool is_loopback(const char *host)
 {
 	struct in_addr a;
+	struct in6_addr a6;
 
-	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET, host, &a) == 1)
+		return (ntohl(a.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
 struct emulator *emulator_new(uv_loop_t *loop, const struct emulator_options *o,
@@ -326,6 +373,11 @@ struct emulator *emulator_new(uv_loop_t *loop, const struct emulator_options *o,
 	emu->loop = loop;
 	emu->opt = *o;
 	emu->lock_fd = -1;
+	/* glibc raises its mmap threshold to the size of each large block freed, after which
+	 * request bodies, responses and payloads of a few MB come from the heap and stay
+	 * resident after a burst; a fixed threshold keeps them mmapped and returned on free.
+	 * The emulator runs in its own process (`lambdeck emulate`). */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	if (!emu->opt.host)
 		emu->opt.host = "127.0.0.1";
 	if (!emu->opt.region)
@@ -375,18 +427,25 @@ struct emulator *emulator_new(uv_loop_t *loop, const struct emulator_options *o,
 	if (util_mkdir_p(emu->functions_dir, 0700, err) < 0)
 		goto fail;
 	logs_dir = util_path_join(emu->state_dir, "logs");
-	emu->logs = logstore_open(logs_dir, 0, err);
+	emu->logs = logstore_open(logs_dir, 0, 0, err);
 	free(logs_dir);
 	if (!emu->logs)
 		goto fail;
 	if (functions_load(emu, err) < 0)
 		goto fail;
-	emu->api =
-	    emu_server_new(loop, emu->opt.host, emu->opt.port, API_MAX_BODY, api_handle, emu, err);
+	{
+		struct emu_server_api api = {.idle_timeout_s = API_IDLE_TIMEOUT_S,
+		                             .redact = emu->state_dir};
+
+		emu->api = emu_server_new_api(loop, emu->opt.host, emu->opt.port, API_MAX_BODY,
+		                              &api, api_handle, emu, err);
+	}
 	if (!emu->api)
 		goto fail;
 	emu->runtime_host = xstrdup("127.0.0.1");
-	snprintf(hostport, sizeof(hostport), "%s:%d", emu->opt.host, emu_server_port(emu->api));
+	/* an IPv6 literal is bracketed in a URL */
+	snprintf(hostport, sizeof(hostport), strchr(emu->opt.host, ':') ? "[%s]:%d" : "%s:%d",
+	         emu->opt.host, emu_server_port(emu->api));
 	emu->endpoint = xasprintf("http://%s", hostport);
 	{
 		cJSON *j = cJSON_CreateObject();

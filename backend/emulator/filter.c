@@ -137,6 +137,7 @@ static int compile_terms(struct filter_pattern *f, const char *p, struct lk_erro
 			if (!text)
 				return -1;
 			if (*p && !isspace((unsigned char)*p)) {
+				free(text);
 				return invalid(err,
 				               "unsupported filter pattern term '%s' (text right "
 				               "after a closing quote)",

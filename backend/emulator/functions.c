@@ -1,6 +1,7 @@
 /* functions.c - the emulator's function registry: validation of Create/Update requests,
  * persistence under <state>/functions/<name>/ (config.json, code.zip, code/<id>/), safe zip
- * extraction, and the FunctionConfiguration JSON. */
+ * extraction (on the thread pool: a 250 MB unpack must not stall every other request), and
+ * the FunctionConfiguration JSON. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +53,56 @@ int emu_rm_rf(const char *path)
 	return nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
 }
 
+#define TRASH_PREFIX ".trash-"
+
+struct rm_job {
+	uv_work_t work;
+	char *path;
+};
+
+static void rm_job_work(uv_work_t *w)
+{
+	emu_rm_rf(((struct rm_job *)w->data)->path);
+}
+
+static void rm_job_done(uv_work_t *w, int status)
+{
+	struct rm_job *j = w->data;
+
+	(void)status;
+	free(j->path);
+	free(j);
+}
+
+/* Removes a directory tree without stalling the loop (a code copy can be 250 MB of small
+ * files): it is renamed to <parent>/.trash-<id> at once, so its name is free again, and
+ * deleted on the thread pool. Leftover .trash-* dirs (a crash meanwhile) are swept at
+ * start. */
+static void rm_rf_off_loop(uv_loop_t *loop, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char id[17], *trash;
+	struct rm_job *j;
+
+	emu_random_hex(id, 8);
+	trash = slash ? xasprintf("%.*s/" TRASH_PREFIX "%s", (int)(slash - path), path, id)
+	              : xasprintf(TRASH_PREFIX "%s", id);
+	if (rename(path, trash) != 0) {
+		if (errno != ENOENT)
+			emu_rm_rf(path); /* cannot move it aside: remove it in place */
+		free(trash);
+		return;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->path = trash;
+	j->work.data = j;
+	if (uv_queue_work(loop, &j->work, rm_job_work, rm_job_done) != 0) {
+		emu_rm_rf(trash);
+		free(trash);
+		free(j);
+	}
+}
+
 void codedir_ref(struct codedir *c)
 {
 	if (c)
@@ -63,15 +114,16 @@ void codedir_unref(struct codedir *c)
 	if (!c || --c->refs > 0)
 		return;
 	if (c->obsolete)
-		emu_rm_rf(c->path);
+		rm_rf_off_loop(c->loop, c->path);
 	free(c->path);
 	free(c);
 }
 
-static struct codedir *codedir_new(const char *path)
+static struct codedir *codedir_new(struct emulator *emu, const char *path)
 {
 	struct codedir *c = xcalloc(1, sizeof(*c));
 
+	c->loop = emu->loop;
 	c->path = xstrdup(path);
 	c->refs = 1;
 	return c;
@@ -160,6 +212,10 @@ int emu_unzip(const void *data, size_t len, const char *dir, struct lk_error *er
 		return -1;
 	}
 	n = zip_get_num_entries(za, 0);
+	if (n <= 0) {
+		INVALID(err, "Uploaded file must be a non-empty zip");
+		goto out;
+	}
 	/* First pass: names, sizes, links. */
 	for (zip_int64_t i = 0; i < n; i++) {
 		zip_stat_t st;
@@ -228,17 +284,19 @@ int emu_unzip(const void *data, size_t len, const char *dir, struct lk_error *er
 			if (!strcmp(links[l], st.name))
 				is_link = true, link_idx = l;
 		path = util_path_join(dir, st.name);
-		if (st.name[nl - 1] == '/') {
-			int r = util_mkdir_p(path, 0755, err);
-
-			free(path);
-			if (r < 0)
-				goto out;
-			continue;
-		}
-		if (mkparents(dir, st.name, err) < 0) {
+		if (st.name[nl - 1] == '/' ? util_mkdir_p(path, 0755, err) < 0
+		                           : mkparents(dir, st.name, err) < 0) {
+			/* the host's error names host paths: report the entry only */
+			INVALID(err,
+			        "Could not unzip uploaded file: cannot create the directories of "
+			        "'%.200s'",
+			        st.name);
 			free(path);
 			goto out;
+		}
+		if (st.name[nl - 1] == '/') {
+			free(path);
+			continue;
 		}
 		zf = zip_fopen_index(za, (zip_uint64_t)i, 0);
 		if (!zf) {
@@ -648,71 +706,208 @@ static int save_config(const struct emulator *emu, const struct function *f, str
 	return rc;
 }
 
-/* Decodes Code.ZipFile / ZipFile, checks the size limits, stores code.zip and extracts it
- * into a fresh code directory. On success *out is the new codedir and sha/size are set. */
-static int install_code(struct emulator *emu, const char *name, const cJSON *zipfile,
-                        struct codedir **out, char sha_b64[48], int64_t *size, struct lk_error *err)
+/* A code install running on the thread pool: decode, unpack into a temp dir, rename it into
+ * place, store code.zip, hash. Nothing of it touches the registry until code_job_done. */
+struct code_job {
+	uv_work_t work;
+	struct emulator *emu;
+	struct function *f;
+	bool creating;
+	char *b64; /* Code.ZipFile as sent */
+	size_t b64_len;
+	char *codes, *tmp, *final, *zpath;
+	int rc;
+	struct lk_error err;
+	char sha[48];
+	int64_t size;
+	functions_done_fn done;
+	void *user;
+};
+
+/* Thread pool side: only the job's own files and memory. */
+static void code_job_work(uv_work_t *w)
 {
+	struct code_job *j = w->data;
 	unsigned char *zip, digest[32];
 	size_t zlen;
-	char *dir, *codes, *tmp, *b64, id[17];
+	char *b64;
+
+	j->rc = -1;
+	zip = util_base64_decode(j->b64, j->b64_len, &zlen);
+	free(j->b64);
+	j->b64 = NULL;
+	if (!zip) {
+		INVALID(&j->err, "Code.ZipFile is not valid base64");
+		return;
+	}
+	if (zlen > EMU_ZIP_MAX) {
+		set_err(&j->err, 413, "RequestEntityTooLargeException",
+		        "Zipped size must be smaller than %u bytes", (unsigned)EMU_ZIP_MAX);
+		free(zip);
+		return;
+	}
+	/* code.zip's directory too: the unpacked code lives elsewhere (code_root) */
+	char *fdir = xstrndup(j->zpath, (size_t)(strrchr(j->zpath, '/') - j->zpath));
+	int mk = util_mkdir_p(fdir, 0700, &j->err) < 0 || util_mkdir_p(j->codes, 0700, &j->err) < 0;
+	free(fdir);
+	if (mk) {
+		j->err.status = 500;
+		free(zip);
+		return;
+	}
+	/* unpacked under a temp name, renamed into place only when complete: a crash leaves
+	 * a .tmp-* directory that the next start sweeps, never a half code dir in use */
+	if (emu_unzip(zip, zlen, j->tmp, &j->err) < 0) {
+		emu_rm_rf(j->tmp);
+		free(zip);
+		return;
+	}
+	if (rename(j->tmp, j->final) < 0) {
+		set_err(&j->err, 500, "ServiceException", "cannot move the unpacked code: %s",
+		        strerror(errno));
+		emu_rm_rf(j->tmp);
+		free(zip);
+		return;
+	}
+	if (util_write_atomic(j->zpath, zip, zlen, 0600, &j->err) < 0) {
+		j->err.status = 500;
+		emu_rm_rf(j->final);
+		free(zip);
+		return;
+	}
+	util_sha256(zip, zlen, digest);
+	free(zip);
+	b64 = util_base64(digest, 32);
+	snprintf(j->sha, sizeof(j->sha), "%s", b64);
+	free(b64);
+	j->size = (int64_t)zlen;
+	j->rc = 0;
+}
+
+static void code_job_free(struct code_job *j)
+{
+	free(j->b64);
+	free(j->codes);
+	free(j->tmp);
+	free(j->final);
+	free(j->zpath);
+	free(j);
+}
+
+/* Loop side: the new code goes live (or the create is undone), then the caller hears. */
+static void code_job_done(uv_work_t *w, int status)
+{
+	struct code_job *j = w->data;
+	struct emulator *emu = j->emu;
+	struct function *f = j->f;
+	bool ok = status == 0 && j->rc == 0;
+
+	f->code_busy = false;
+	if (status != 0 && j->rc == 0)
+		set_err(&j->err, 500, "ServiceException", "the code install was cancelled");
+	if (ok) {
+		struct codedir *old = f->code;
+
+		f->code = codedir_new(emu, j->final);
+		if (old) {
+			old->obsolete = true;
+			codedir_unref(old);
+		}
+		snprintf(f->code_sha256, sizeof(f->code_sha256), "%s", j->sha);
+		f->code_size = j->size;
+		if (!j->creating)
+			f->generation++;
+		stamp(f);
+		ok = save_config(emu, f, &j->err) == 0;
+	}
+	if (!ok && j->creating) {
+		char *dir = function_dir(emu, f->name), *codes = code_root(emu, f->name);
+
+		registry_remove(emu, f);
+		f->deleted = true;
+		if (f->code)
+			f->code->obsolete = true;
+		rm_rf_off_loop(emu->loop, dir);
+		rm_rf_off_loop(emu->loop, codes); /* gone with dir while it lives inside it */
+		free(codes);
+		free(dir);
+		function_unref(f); /* the registry's reference */
+	}
+	j->done(emu, f, ok ? NULL : &j->err, j->user);
+	function_unref(f); /* the job's */
+	code_job_free(j);
+}
+
+int functions_busy_error(const struct emulator *emu, const struct function *f, struct lk_error *err)
+{
+	char *arn = function_arn(emu, f->name);
+
+	if (!f->code)
+		set_err(err, 409, "ResourceConflictException",
+		        "The operation cannot be performed at this time. The function is currently "
+		        "in the following state: Pending");
+	else
+		set_err(err, 409, "ResourceConflictException",
+		        "The operation cannot be performed at this time. An update is in progress "
+		        "for resource: %s",
+		        arn);
+	free(arn);
+	return -1;
+}
+
+/* Checks Code.ZipFile / ZipFile and starts installing it off the loop. */
+static int start_code_job(struct emulator *emu, struct function *f, const cJSON *zipfile,
+                          bool creating, functions_done_fn done, void *user, struct lk_error *err)
+{
+	struct code_job *j;
+	char id[17], tmpname[24], *dir;
 	int rc;
 
 	if (!cJSON_IsString(zipfile))
 		return INVALID(err,
 		               "Code.ZipFile is required (S3 code locations are not supported by "
 		               "the local emulator)");
+	if (!*zipfile->valuestring)
+		return INVALID(err, "Uploaded file must be a non-empty zip");
 	if (strlen(zipfile->valuestring) > (size_t)EMU_ZIP_MAX * 4 / 3 + 4)
 		return set_err(err, 413, "RequestEntityTooLargeException",
 		               "Zipped size must be smaller than %u bytes", (unsigned)EMU_ZIP_MAX);
-	zip = util_base64_decode(zipfile->valuestring, strlen(zipfile->valuestring), &zlen);
-	if (!zip)
-		return INVALID(err, "Code.ZipFile is not valid base64");
-	if (zlen > EMU_ZIP_MAX) {
-		free(zip);
-		return set_err(err, 413, "RequestEntityTooLargeException",
-		               "Zipped size must be smaller than %u bytes", (unsigned)EMU_ZIP_MAX);
-	}
-	dir = function_dir(emu, name);
-	codes = code_root(emu, name);
-	if (util_mkdir_p(dir, 0700, err) < 0 || util_mkdir_p(codes, 0700, err) < 0) {
-		free(zip), free(dir), free(codes);
-		err->status = 500;
-		return -1;
-	}
+	j = xcalloc(1, sizeof(*j));
+	j->emu = emu;
+	j->f = f;
+	function_ref(f);
+	j->creating = creating;
+	j->b64_len = strlen(zipfile->valuestring);
+	j->b64 = xstrndup(zipfile->valuestring, j->b64_len);
+	j->codes = code_root(emu, f->name);
 	emu_random_hex(id, 8);
-	tmp = util_path_join(codes, id);
-	rc = emu_unzip(zip, zlen, tmp, err);
-	if (rc == 0) {
-		char *zpath = util_path_join(dir, "code.zip");
-
-		rc = util_write_atomic(zpath, zip, zlen, 0600, err);
-		free(zpath);
-		if (rc < 0)
-			err->status = 500;
+	snprintf(tmpname, sizeof(tmpname), ".tmp-%s", id);
+	j->tmp = util_path_join(j->codes, tmpname);
+	j->final = util_path_join(j->codes, id);
+	dir = function_dir(emu, f->name);
+	j->zpath = util_path_join(dir, "code.zip");
+	free(dir);
+	j->done = done;
+	j->user = user;
+	j->work.data = j;
+	rc = uv_queue_work(emu->loop, &j->work, code_job_work, code_job_done);
+	if (rc != 0) {
+		function_unref(f);
+		code_job_free(j);
+		return set_err(err, 500, "ServiceException", "cannot start the code install: %s",
+		               uv_strerror(rc));
 	}
-	if (rc < 0) {
-		emu_rm_rf(tmp);
-		free(tmp), free(zip), free(dir), free(codes);
-		return -1;
-	}
-	util_sha256(zip, zlen, digest);
-	b64 = util_base64(digest, 32);
-	snprintf(sha_b64, 48, "%s", b64);
-	free(b64);
-	*size = (int64_t)zlen;
-	*out = codedir_new(tmp);
-	free(tmp), free(zip), free(dir), free(codes);
+	f->code_busy = true;
 	return 0;
 }
 
-struct function *functions_create(struct emulator *emu, const cJSON *req, struct lk_error *err)
+struct function *functions_create(struct emulator *emu, const cJSON *req, functions_done_fn done,
+                                  void *user, struct lk_error *err)
 {
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(req, "FunctionName");
 	const cJSON *code = cJSON_GetObjectItemCaseSensitive(req, "Code");
 	const cJSON *pkg = cJSON_GetObjectItemCaseSensitive(req, "PackageType");
 	struct function *f;
-	char *dir;
 
 	if (!cJSON_IsString(name) || !valid_name(name->valuestring)) {
 		INVALID(err, "FunctionName must be 1-64 characters of letters, digits, '-' or '_'");
@@ -741,56 +936,38 @@ struct function *functions_create(struct emulator *emu, const cJSON *req, struct
 		function_unref(f);
 		return NULL;
 	}
-	if (install_code(emu, f->name, cJSON_GetObjectItemCaseSensitive(code, "ZipFile"), &f->code,
-	                 f->code_sha256, &f->code_size, err) < 0) {
-		dir = function_dir(emu, f->name);
-		emu_rm_rf(dir);
-		free(dir);
-		function_unref(f);
-		return NULL;
-	}
 	stamp(f);
-	if (save_config(emu, f, err) < 0) {
-		dir = function_dir(emu, f->name);
-		emu_rm_rf(dir);
-		free(dir);
-		f->code->obsolete = true;
+	if (start_code_job(emu, f, cJSON_GetObjectItemCaseSensitive(code, "ZipFile"), true, done,
+	                   user, err) < 0) {
 		function_unref(f);
 		return NULL;
 	}
+	/* registered at once (State Pending): the name is taken, GetFunction sees it */
 	registry_insert(emu, f);
 	return f;
 }
 
 int functions_update_code(struct emulator *emu, struct function *f, const cJSON *req,
-                          struct lk_error *err)
+                          functions_done_fn done, void *user, struct lk_error *err)
 {
-	struct codedir *c = NULL;
-	char sha[48];
-	int64_t size;
 	const cJSON *dry = cJSON_GetObjectItemCaseSensitive(req, "DryRun");
 
+	if (f->code_busy)
+		return functions_busy_error(emu, f, err);
 	if (cJSON_GetObjectItemCaseSensitive(req, "S3Bucket") ||
 	    cJSON_GetObjectItemCaseSensitive(req, "ImageUri"))
 		return INVALID(err, "Only ZipFile code is supported by the local emulator");
 	if (cJSON_IsTrue(dry))
-		return 0;
-	if (install_code(emu, f->name, cJSON_GetObjectItemCaseSensitive(req, "ZipFile"), &c, sha,
-	                 &size, err) < 0)
-		return -1;
-	f->code->obsolete = true;
-	codedir_unref(f->code);
-	f->code = c;
-	snprintf(f->code_sha256, sizeof(f->code_sha256), "%s", sha);
-	f->code_size = size;
-	f->generation++;
-	stamp(f);
-	return save_config(emu, f, err);
+		return 1;
+	return start_code_job(emu, f, cJSON_GetObjectItemCaseSensitive(req, "ZipFile"), false, done,
+	                      user, err);
 }
 
 int functions_update_config(struct emulator *emu, struct function *f, const cJSON *req,
                             struct lk_error *err)
 {
+	if (f->code_busy)
+		return functions_busy_error(emu, f, err);
 	if (apply_config(f, req, false, err) < 0)
 		return -1;
 	f->generation++;
@@ -805,8 +982,12 @@ void functions_delete(struct emulator *emu, struct function *f)
 	registry_remove(emu, f);
 	f->deleted = true;
 	f->generation++;
-	f->code->obsolete = true;
-	emu_rm_rf(dir);
+	if (f->code)
+		f->code->obsolete = true;
+	rm_rf_off_loop(emu->loop, dir);
+	free(dir);
+	dir = code_root(emu, f->name); /* gone with dir while it lives inside it */
+	rm_rf_off_loop(emu->loop, dir);
 	free(dir);
 	function_unref(f);
 }
@@ -835,8 +1016,16 @@ cJSON *function_config_json(const struct emulator *emu, const struct function *f
 	o = cJSON_AddObjectToObject(j, "TracingConfig");
 	cJSON_AddStringToObject(o, "Mode", "PassThrough");
 	cJSON_AddStringToObject(j, "RevisionId", f->revision_id);
-	cJSON_AddStringToObject(j, "State", "Active");
-	cJSON_AddStringToObject(j, "LastUpdateStatus", "Successful");
+	if (!f->code) { /* being created: its code is still unpacking */
+		cJSON_AddStringToObject(j, "State", "Pending");
+		cJSON_AddStringToObject(j, "StateReason", "The function is being created.");
+		cJSON_AddStringToObject(j, "StateReasonCode", "Creating");
+		cJSON_AddStringToObject(j, "LastUpdateStatus", "InProgress");
+	} else {
+		cJSON_AddStringToObject(j, "State", "Active");
+		cJSON_AddStringToObject(j, "LastUpdateStatus",
+		                        f->code_busy ? "InProgress" : "Successful");
+	}
 	cJSON_AddStringToObject(j, "PackageType", "Zip");
 	o = cJSON_AddArrayToObject(j, "Architectures");
 	cJSON_AddItemToArray(o, cJSON_CreateString("x86_64"));
@@ -895,7 +1084,7 @@ static int load_one(struct emulator *emu, const char *name, struct lk_error *err
 	         cJSON_IsString(v) ? v->valuestring : "");
 	v = cJSON_GetObjectItemCaseSensitive(j, "LambdeckCodeDir");
 	{
-		char *codes = code_root(emu, f->name), *old = util_path_join(dir, "code");
+		char *codes = code_root(emu, name), *old = util_path_join(dir, "code");
 		char *cd = cJSON_IsString(v) && !strchr(v->valuestring, '/')
 		               ? util_path_join(codes, v->valuestring)
 		               : NULL;
@@ -903,14 +1092,14 @@ static int load_one(struct emulator *emu, const char *name, struct lk_error *err
 		if (strcmp(old, codes)) /* older versions unpacked into the project */
 			emu_rm_rf(old);
 		free(old);
-		/* drop stale extraction directories left by a crash */
+		/* drop older code dirs and unpacks (.tmp-*) cut short by a crash */
 		DIR *d = opendir(codes);
 		struct dirent *de;
 
 		while (d && (de = readdir(d))) {
 			char *p;
 
-			if (de->d_name[0] == '.' ||
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
 			    (cd && !strcmp(strrchr(cd, '/') + 1, de->d_name)))
 				continue;
 			p = util_path_join(codes, de->d_name);
@@ -935,7 +1124,7 @@ static int load_one(struct emulator *emu, const char *name, struct lk_error *err
 			free(zpath);
 			buf_free(&z);
 		}
-		f->code = codedir_new(cd);
+		f->code = codedir_new(emu, cd);
 		free(cd);
 		free(codes);
 	}
@@ -952,6 +1141,40 @@ out:
 	return rc;
 }
 
+/* A function directory without config.json is a CreateFunction that never finished (the
+ * emulator was killed while unpacking): nothing was promised to the client, so it goes.
+ * Temp files of interrupted atomic writes go too. Returns true when the dir was removed. */
+static bool sweep_unfinished(struct emulator *emu, const char *name)
+{
+	char *dir = function_dir(emu, name), *cfg = util_path_join(dir, "config.json");
+	bool gone = false;
+	DIR *d;
+	struct dirent *de;
+
+	if (access(cfg, F_OK) != 0 && errno == ENOENT) {
+		char *codes = code_root(emu, name);
+
+		emu_log(emu, "removing %s: its CreateFunction never finished", dir);
+		emu_rm_rf(codes);
+		emu_rm_rf(dir);
+		free(codes);
+		gone = true;
+	} else if ((d = opendir(dir))) {
+		while ((de = readdir(d))) {
+			if (strstr(de->d_name, ".tmp.")) {
+				char *p = util_path_join(dir, de->d_name);
+
+				unlink(p);
+				free(p);
+			}
+		}
+		closedir(d);
+	}
+	free(cfg);
+	free(dir);
+	return gone;
+}
+
 int functions_load(struct emulator *emu, struct lk_error *err)
 {
 	DIR *d = opendir(emu->functions_dir);
@@ -963,7 +1186,16 @@ int functions_load(struct emulator *emu, struct lk_error *err)
 	while ((de = readdir(d))) {
 		struct lk_error e = {0};
 
+		if (!strncmp(de->d_name, TRASH_PREFIX, strlen(TRASH_PREFIX))) {
+			char *p = util_path_join(emu->functions_dir, de->d_name);
+
+			emu_rm_rf(p); /* a delete cut short by a crash */
+			free(p);
+			continue;
+		}
 		if (de->d_name[0] == '.' || !valid_name(de->d_name))
+			continue;
+		if (sweep_unfinished(emu, de->d_name))
 			continue;
 		if (load_one(emu, de->d_name, &e) < 0)
 			emu_log(emu, "skipping function %s: %s", de->d_name, e.message);

@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "backend/emulator/emu_internal.h"
-
-#define PREFIX "/2015-03-31/functions"
+#include "backend/emulator/emu_parse.h"
 
 static void respond_json(struct emu_request *req, int status, cJSON *j)
 {
@@ -84,22 +83,72 @@ static struct function *resolve(struct emulator *emu, struct emu_request *req, c
 	return f;
 }
 
+/* A Create/UpdateFunctionCode request waiting while the code is unpacked off the loop. */
+struct held {
+	struct emu_request *req; /* NULL once the client has gone */
+	bool creating;
+	int warm;
+	unsigned gen;
+};
+
+static void held_abort(void *user)
+{
+	((struct held *)user)->req = NULL;
+}
+
+static struct held *hold(struct emu_request *req, bool creating, struct function *f)
+{
+	struct held *h = xcalloc(1, sizeof(*h));
+
+	h->req = req;
+	h->creating = creating;
+	h->warm = f ? workers_alive(f) : 0;
+	h->gen = f ? f->generation : 0;
+	emu_request_on_abort(req, held_abort, h);
+	return h;
+}
+
+/* The code install is over: answer as the synchronous operation did. */
+static void code_settled(struct emulator *emu, struct function *f, const struct lk_error *err,
+                         void *user)
+{
+	struct held *h = user;
+
+	if (h->req)
+		emu_request_on_abort(h->req, NULL, NULL);
+	if (!err && !h->creating) {
+		workers_drain(emu, f);
+		/* a warm function stays warm: the next invoke finds a worker with the new code */
+		if (h->warm > 0 && f->generation != h->gen && !emu->stopping)
+			workers_prewarm(emu, f);
+	}
+	if (!err)
+		emu_log(emu, "%s %s (%s)", h->creating ? "created function" : "updated code of",
+		        f->name, f->runtime);
+	if (h->req) {
+		if (err)
+			respond_lk_error(h->req, err);
+		else
+			respond_json(h->req, h->creating ? 201 : 200, function_config_json(emu, f));
+	}
+	free(h);
+}
+
 static void op_create(struct emulator *emu, struct emu_request *req)
 {
 	cJSON *j = parse_body(req);
 	struct lk_error err = {0};
-	struct function *f;
+	struct held *h;
 
 	if (!j)
 		return;
-	f = functions_create(emu, j, &err);
-	cJSON_Delete(j);
-	if (!f) {
+	h = hold(req, true, NULL);
+	if (!functions_create(emu, j, code_settled, h, &err)) {
+		emu_request_on_abort(req, NULL, NULL);
+		free(h);
 		respond_lk_error(req, &err);
-		return;
 	}
-	emu_log(emu, "created function %s (%s)", f->name, f->runtime);
-	respond_json(req, 201, function_config_json(emu, f));
+	cJSON_Delete(j);
 }
 
 static void op_list(struct emulator *emu, struct emu_request *req)
@@ -167,8 +216,22 @@ static void op_update(struct emulator *emu, struct emu_request *req, struct func
 
 	if (!j)
 		return;
-	rc = code ? functions_update_code(emu, f, j, &err)
-	          : functions_update_config(emu, f, j, &err);
+	if (code) {
+		struct held *h = hold(req, false, f);
+
+		rc = functions_update_code(emu, f, j, code_settled, h, &err);
+		cJSON_Delete(j);
+		if (rc == 0)
+			return; /* answered by code_settled */
+		emu_request_on_abort(req, NULL, NULL);
+		free(h);
+		if (rc < 0)
+			respond_lk_error(req, &err);
+		else
+			respond_json(req, 200, function_config_json(emu, f)); /* DryRun */
+		return;
+	}
+	rc = functions_update_config(emu, f, j, &err);
 	cJSON_Delete(j);
 	if (rc < 0) {
 		respond_lk_error(req, &err);
@@ -178,18 +241,48 @@ static void op_update(struct emulator *emu, struct emu_request *req, struct func
 	/* a warm function stays warm: the next invoke finds a worker with the new code */
 	if (warm > 0 && f->generation != gen)
 		workers_prewarm(emu, f);
-	emu_log(emu, "updated %s of %s", code ? "code" : "configuration", f->name);
+	emu_log(emu, "updated configuration of %s", f->name);
 	respond_json(req, 200, function_config_json(emu, f));
 }
 
 static void op_delete(struct emulator *emu, struct emu_request *req, struct function *f)
 {
+	if (f->code_busy) {
+		struct lk_error err = {0};
+
+		functions_busy_error(emu, f, &err);
+		respond_lk_error(req, &err);
+		return;
+	}
 	emu_log(emu, "deleted function %s", f->name);
 	function_ref(f);
 	functions_delete(emu, f);
 	workers_drain(emu, f);
 	function_unref(f);
 	emu_respond(req, 204, NULL, NULL, NULL, 0);
+}
+
+int lambda_api_client_context(const struct emu_request *req, char **out)
+{
+	const char *cc = emu_request_header(req, "X-Amz-Client-Context");
+	unsigned char *raw;
+	size_t n;
+	cJSON *j;
+
+	*out = NULL;
+	if (!cc)
+		return 0;
+	if (strlen(cc) > 3583 || !(raw = util_base64_decode(cc, strlen(cc), &n)))
+		return -1;
+	j = cJSON_ParseWithLength((const char *)raw, n);
+	free(raw);
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		return -1;
+	}
+	*out = cJSON_PrintUnformatted(j); /* one line: it becomes a Runtime API header */
+	cJSON_Delete(j);
+	return 0;
 }
 
 static void op_invoke(struct emulator *emu, struct emu_request *req, struct function *f)
@@ -212,13 +305,24 @@ static void op_invoke(struct emulator *emu, struct emu_request *req, struct func
 		                  "InvocationType must be RequestResponse, Event or DryRun");
 		return;
 	}
+	{
+		char *cc;
+
+		if (lambda_api_client_context(req, &cc) < 0) {
+			emu_respond_error(
+			    req, 400, "InvalidRequestContentException",
+			    "Client context must be a valid Base64-encoded JSON object.");
+			return;
+		}
+		cJSON_free(cc);
+	}
 	if (log && strcmp(log, "Tail") && strcmp(log, "None")) {
 		emu_respond_error(req, 400, "InvalidParameterValueException",
 		                  "LogType must be None or Tail");
 		return;
 	}
 	if (len > (t == INVOKE_SYNC ? EMU_SYNC_PAYLOAD_MAX : EMU_EVENT_PAYLOAD_MAX)) {
-		emu_respond_error(req, 413, "RequestTooLargeException",
+		emu_respond_error(req, 413, "RequestEntityTooLargeException",
 		                  "Request must be smaller than %u bytes for the InvokeFunction "
 		                  "operation",
 		                  t == INVOKE_SYNC ? EMU_SYNC_PAYLOAD_MAX : EMU_EVENT_PAYLOAD_MAX);
@@ -238,68 +342,68 @@ static void op_invoke(struct emulator *emu, struct emu_request *req, struct func
 	workers_invoke(emu, f, req, t, t == INVOKE_SYNC && log && !strcmp(log, "Tail"));
 }
 
+void lambda_api_too_large(struct emu_request *req, size_t limit)
+{
+	struct emu_lambda_route r;
+	const char *op = "";
+
+	if (emu_lambda_route(emu_request_method(req), emu_request_raw_path(req), &r) == 0)
+		op = emu_lambda_op_name(r.op);
+	emu_lambda_route_free(&r);
+	if (*op)
+		emu_respond_error(req, 413, "RequestEntityTooLargeException",
+		                  "Request must be smaller than %zu bytes for the %s operation",
+		                  limit, op);
+	else
+		emu_respond_error(req, 413, "RequestEntityTooLargeException",
+		                  "Request must be smaller than %zu bytes", limit);
+}
+
 void lambda_api_handle(struct emulator *emu, struct emu_request *req)
 {
-	const char *method = emu_request_method(req);
-	const char *path = emu_request_path(req);
-	const char *rest;
-	char *name;
-	const char *sub;
-	struct function *f;
+	struct emu_lambda_route r;
+	struct function *f = NULL;
 
-	if (strncmp(path, PREFIX, strlen(PREFIX))) {
-		emu_respond_error(req, 404, "UnknownOperationException", "no such operation: %s %s",
-		                  method, path);
+	/* routed on the raw path: an encoded '/' or NUL in a name is part of the name */
+	if (emu_lambda_route(emu_request_method(req), emu_request_raw_path(req), &r) < 0) {
+		emu_respond_error(req, r.status, r.code, "%s", r.message);
 		return;
 	}
-	rest = path + strlen(PREFIX);
-	if (!*rest || !strcmp(rest, "/")) {
-		if (!strcmp(method, "POST"))
-			op_create(emu, req);
-		else if (!strcmp(method, "GET"))
-			op_list(emu, req);
-		else
-			emu_respond_error(req, 405, "UnknownOperationException",
-			                  "%s is not allowed on %s", method, path);
-		return;
+	if (r.ref) {
+		f = resolve(emu, req, r.ref);
+		if (!f) {
+			emu_lambda_route_free(&r);
+			return;
+		}
 	}
-	rest++; /* past '/' */
-	sub = strchr(rest, '/');
-	name = sub ? xstrndup(rest, (size_t)(sub - rest)) : xstrdup(rest);
-	if (!sub)
-		sub = "";
-	if (!*name) {
-		free(name);
-		emu_respond_error(req, 400, "InvalidParameterValueException",
-		                  "empty function name");
-		return;
-	}
-	f = resolve(emu, req, name);
-	free(name);
-	if (!f)
-		return;
-	if (!strcmp(sub, "") || !strcmp(sub, "/")) {
-		if (!strcmp(method, "GET"))
-			op_get(emu, req, f, true);
-		else if (!strcmp(method, "DELETE"))
-			op_delete(emu, req, f);
-		else
-			emu_respond_error(req, 405, "UnknownOperationException",
-			                  "%s is not allowed on %s", method, path);
-	} else if (!strcmp(sub, "/configuration")) {
-		if (!strcmp(method, "GET"))
-			op_get(emu, req, f, false);
-		else if (!strcmp(method, "PUT"))
-			op_update(emu, req, f, false);
-		else
-			emu_respond_error(req, 405, "UnknownOperationException",
-			                  "%s is not allowed on %s", method, path);
-	} else if (!strcmp(sub, "/code") && !strcmp(method, "PUT")) {
+	switch (r.op) {
+	case EMU_LAMBDA_CREATE:
+		op_create(emu, req);
+		break;
+	case EMU_LAMBDA_LIST:
+		op_list(emu, req);
+		break;
+	case EMU_LAMBDA_GET:
+		op_get(emu, req, f, true);
+		break;
+	case EMU_LAMBDA_DELETE:
+		op_delete(emu, req, f);
+		break;
+	case EMU_LAMBDA_GET_CONFIG:
+		op_get(emu, req, f, false);
+		break;
+	case EMU_LAMBDA_UPDATE_CONFIG:
+		op_update(emu, req, f, false);
+		break;
+	case EMU_LAMBDA_UPDATE_CODE:
 		op_update(emu, req, f, true);
-	} else if (!strcmp(sub, "/invocations") && !strcmp(method, "POST")) {
+		break;
+	case EMU_LAMBDA_INVOKE:
 		op_invoke(emu, req, f);
-	} else {
-		emu_respond_error(req, 404, "UnknownOperationException", "no such operation: %s %s",
-		                  method, path);
+		break;
+	case EMU_LAMBDA_NONE:
+		emu_respond_error(req, 404, "UnknownOperationException", "no such operation");
+		break;
 	}
+	emu_lambda_route_free(&r);
 }

@@ -1,6 +1,7 @@
 /* logstore.c - bounded, persisted CloudWatch Logs storage for the emulator (see logstore.h). */
 #include "backend/emulator/logstore.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,17 +10,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
 
-/* Journal layout: a header record then event records, all little-endian.
+/* Journal layout: each segment file is a header record then event records, little-endian.
  *   header: "LKLG" u32 version(1) i64 creation_time
  *   record: u32 magic "LKEV", u32 body_len, u32 crc32(body), body
- *   body:   u64 seq, i64 timestamp, i64 ingestion, u16 stream_len, u32 msg_len, stream, msg */
+ *   body:   u64 seq, i64 timestamp, i64 ingestion, u16 stream_len, u32 msg_len, stream, msg
+ * A group's segments are <hex>.journal (id 0) and <hex>.<id>.journal, in id order. */
 #define JOURNAL_HEADER_SIZE 16
 #define RECORD_MAGIC        0x56454b4cu /* "LKEV" */
 #define RECORD_PREFIX       12
 #define BODY_FIXED          30
+/* Events whose journal write failed keep their message in memory, up to this many bytes per
+ * group (older events are evicted beyond it). */
+#define MEMORY_ONLY_MAX ((uint64_t)8 << 20)
 
 struct ls_stream {
 	char *name;
@@ -29,13 +35,24 @@ struct ls_stream {
 	uint64_t bytes;
 };
 
+/* One event in the index; its message is read from its segment file when needed. */
 struct ls_event {
 	uint64_t seq;
 	int64_t timestamp;
 	int64_t ingestion;
 	struct ls_stream *stream;
-	char *message;
-	size_t len;
+	uint64_t off;  /* of the message in its segment file */
+	uint32_t seg;  /* segment id */
+	uint32_t len;  /* message bytes */
+	char *message; /* only for an event that could not be written to disk */
+};
+
+struct ls_segment {
+	uint32_t id;
+	char *path;
+	uint64_t size;  /* bytes in the file */
+	size_t records; /* records in the file */
+	size_t live;    /* indexed events stored in it */
 };
 
 struct ls_group {
@@ -47,10 +64,11 @@ struct ls_group {
 	/* events[start .. start+count) in seq order */
 	struct ls_event *events;
 	size_t start, count, cap;
-	uint64_t bytes;
-	char *journal_path;
-	int fd;
-	size_t journal_records;
+	uint64_t bytes;          /* message bytes of the indexed events */
+	uint64_t memory_bytes;   /* of those, held in memory (journal write failed) */
+	struct ls_segment *segs; /* in id order; the last one is appended to */
+	size_t n_segs, cap_segs;
+	int fd; /* append descriptor of the last segment, or -1 */
 	bool write_failed;
 };
 
@@ -64,6 +82,7 @@ struct ls_listener {
 struct logstore {
 	char *dir;
 	size_t max_events;
+	uint64_t max_bytes;
 	struct ls_group **groups; /* sorted by name */
 	size_t n_groups, cap_groups;
 	uint64_t last_seq;
@@ -200,12 +219,16 @@ static struct ls_group *find_group(const struct logstore *ls, const char *name)
 	return found ? ls->groups[i] : NULL;
 }
 
-static char *journal_path_for(const struct logstore *ls, const char *group)
+/* Path of segment id of a group: <hex of name>.journal for id 0, <hex>.<id>.journal after. */
+static char *segment_path(const struct logstore *ls, const char *group, uint32_t id)
 {
 	size_t n = strlen(group);
-	char *hex = xmalloc(2 * n + sizeof(".journal"));
+	char *hex = xmalloc(2 * n + 32);
 	util_hex((const unsigned char *)group, n, hex);
-	strcat(hex, ".journal");
+	if (id)
+		snprintf(hex + 2 * n, 32, ".%" PRIu32 ".journal", id);
+	else
+		strcpy(hex + 2 * n, ".journal");
 	char *p = util_path_join(ls->dir, hex);
 	free(hex);
 	return p;
@@ -218,7 +241,6 @@ static struct ls_group *group_new(struct logstore *ls, const char *name, int64_t
 	struct ls_group *g = xcalloc(1, sizeof(*g));
 	g->name = xstrdup(name);
 	g->creation_time = creation;
-	g->journal_path = journal_path_for(ls, name);
 	g->fd = -1;
 	if (ls->n_groups == ls->cap_groups) {
 		ls->cap_groups = ls->cap_groups ? ls->cap_groups * 2 : 8;
@@ -240,20 +262,64 @@ static void group_free(struct ls_group *g)
 	for (size_t i = 0; i < g->n_streams; i++)
 		stream_free(g->streams[i]);
 	free(g->streams);
+	for (size_t i = 0; i < g->n_segs; i++)
+		free(g->segs[i].path);
+	free(g->segs);
 	if (g->fd >= 0)
 		close(g->fd);
-	free(g->journal_path);
 	free(g->name);
 	free(g);
+}
+
+static struct ls_segment *group_segment(struct ls_group *g, uint32_t id)
+{
+	for (size_t i = g->n_segs; i-- > 0;)
+		if (g->segs[i].id == id)
+			return &g->segs[i];
+	return NULL;
+}
+
+static struct ls_segment *segment_add(struct logstore *ls, struct ls_group *g, uint32_t id)
+{
+	if (g->n_segs == g->cap_segs) {
+		g->cap_segs = g->cap_segs ? g->cap_segs * 2 : 4;
+		g->segs = xrealloc(g->segs, g->cap_segs * sizeof(*g->segs));
+	}
+	struct ls_segment *sg = &g->segs[g->n_segs++];
+	*sg = (struct ls_segment){.id = id, .path = segment_path(ls, g->name, id)};
+	return sg;
+}
+
+/* Deletes the oldest segments that no longer hold an indexed event (never the last one,
+ * which is appended to): the disk holds about the bound, never the whole history. */
+static void group_drop_dead_segments(struct ls_group *g)
+{
+	size_t dead = 0;
+	while (dead + 1 < g->n_segs && g->segs[dead].live == 0) {
+		if (unlink(g->segs[dead].path) != 0 && errno != ENOENT)
+			fprintf(stderr, "lambdeck emulator: logstore: cannot remove %s: %s\n",
+			        g->segs[dead].path, strerror(errno));
+		free(g->segs[dead].path);
+		dead++;
+	}
+	if (dead) {
+		memmove(g->segs, g->segs + dead, (g->n_segs - dead) * sizeof(*g->segs));
+		g->n_segs -= dead;
+	}
 }
 
 static void group_evict_oldest(struct ls_group *g)
 {
 	struct ls_event *e = &g->events[g->start];
 	struct ls_stream *st = e->stream;
+	struct ls_segment *sg = e->message ? NULL : group_segment(g, e->seg);
+	if (sg && sg->live)
+		sg->live--;
 	st->events--;
 	st->bytes -= e->len;
 	g->bytes -= e->len;
+	if (e->message)
+		g->memory_bytes -= e->len;
 	free(e->message);
 	g->start++;
 	g->count--;
@@ -268,19 +334,23 @@ static void group_evict_oldest(struct ls_group *g)
 			}
 		}
 	}
+	if (sg && sg->live == 0)
+		group_drop_dead_segments(g);
 }
 
-/* Evicts the oldest events so one more fits. Call BEFORE looking up the stream to append
- * to: eviction may free a stream whose last event goes. */
-static void group_make_room(const struct logstore *ls, struct ls_group *g)
+/* Evicts the oldest events so one more of len bytes fits the count and byte bounds. Call
+ * BEFORE looking up the stream to append to: eviction may free a stream whose last event
+ * goes. */
+static void group_make_room(const struct logstore *ls, struct ls_group *g, size_t len)
 {
-	while (g->count >= ls->max_events)
+	while (g->count > 0 && (g->count >= ls->max_events || g->bytes + len > ls->max_bytes))
 		group_evict_oldest(g);
 }
 
-/* Adds an event in memory (takes ownership of message); group_make_room first. */
-static struct ls_event *group_push(struct ls_group *g, struct ls_stream *st, uint64_t seq,
-                                   int64_t ts, int64_t ingestion, char *message, size_t len)
+/* Adds an event to the index; group_make_room first. message: NULL when the event is on
+ * disk at (seg, off), else an allocated copy the group takes. */
+static void group_push(struct ls_group *g, struct ls_stream *st, uint64_t seq, int64_t ts,
+                       int64_t ingestion, uint32_t seg, uint64_t off, char *message, size_t len)
 {
 	if (g->start + g->count == g->cap) {
 		if (g->start > g->cap / 2) {
@@ -296,8 +366,17 @@ static struct ls_event *group_push(struct ls_group *g, struct ls_stream *st, uin
 	                       .timestamp = ts,
 	                       .ingestion = ingestion,
 	                       .stream = st,
-	                       .message = message,
-	                       .len = len};
+	                       .off = off,
+	                       .seg = seg,
+	                       .len = (uint32_t)len,
+	                       .message = message};
+	if (message) {
+		g->memory_bytes += len;
+	} else {
+		struct ls_segment *sg = group_segment(g, seg);
+		if (sg)
+			sg->live++;
+	}
 	if (st->events == 0)
 		st->first_ts = st->last_ts = ts;
 	else if (ts > st->last_ts)
@@ -306,39 +385,33 @@ static struct ls_event *group_push(struct ls_group *g, struct ls_stream *st, uin
 	st->events++;
 	st->bytes += len;
 	g->bytes += len;
-	return e;
 }
 
-static void encode_record(struct buf *b, const struct ls_event *e)
+/* The record's fixed part (prefix + body fields) and CRC for one event. */
+static void encode_record_head(unsigned char pre[RECORD_PREFIX + BODY_FIXED], uint64_t seq,
+                               int64_t ts, int64_t ingestion, const char *stream, size_t sl,
+                               const char *msg, size_t len)
 {
-	size_t sl = strlen(e->stream->name);
-	size_t body = BODY_FIXED + sl + e->len;
-	unsigned char pre[RECORD_PREFIX + BODY_FIXED];
 	put_u32(pre, RECORD_MAGIC);
-	put_u32(pre + 4, (uint32_t)body);
+	put_u32(pre + 4, (uint32_t)(BODY_FIXED + sl + len));
 	unsigned char *f = pre + RECORD_PREFIX;
-	put_u64(f, e->seq);
-	put_u64(f + 8, (uint64_t)e->timestamp);
-	put_u64(f + 16, (uint64_t)e->ingestion);
+	put_u64(f, seq);
+	put_u64(f + 8, (uint64_t)ts);
+	put_u64(f + 16, (uint64_t)ingestion);
 	put_u16(f + 24, (uint16_t)sl);
-	put_u32(f + 26, (uint32_t)e->len);
+	put_u32(f + 26, (uint32_t)len);
 	uLong crc = crc32(0L, Z_NULL, 0);
 	crc = crc32(crc, f, BODY_FIXED);
-	crc = crc32(crc, (const Bytef *)e->stream->name, (uInt)sl);
-	crc = crc32(crc, (const Bytef *)e->message, (uInt)e->len);
+	crc = crc32(crc, (const Bytef *)stream, (uInt)sl);
+	crc = crc32(crc, (const Bytef *)msg, (uInt)len);
 	put_u32(pre + 8, (uint32_t)crc);
-	buf_append(b, pre, sizeof(pre));
-	buf_append(b, e->stream->name, sl);
-	buf_append(b, e->message, e->len);
 }
 
-static void encode_header(struct buf *b, int64_t creation)
+static void encode_header(unsigned char h[JOURNAL_HEADER_SIZE], int64_t creation)
 {
-	unsigned char h[JOURNAL_HEADER_SIZE];
 	memcpy(h, "LKLG", 4);
 	put_u32(h + 4, 1);
 	put_u64(h + 8, (uint64_t)creation);
-	buf_append(b, h, sizeof(h));
 }
 
 static int write_all(int fd, const void *data, size_t len)
@@ -357,155 +430,255 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-static void report_write_failure(struct ls_group *g, const char *what)
+static void report_write_failure(struct ls_group *g, const char *what, const char *path)
 {
 	if (g->write_failed)
 		return;
 	g->write_failed = true;
 	fprintf(stderr, "lambdeck emulator: logstore: %s %s: %s (events kept in memory only)\n",
-	        what, g->journal_path, strerror(errno));
+	        what, path, strerror(errno));
 }
 
-/* Rewrites the group's journal with exactly the events held in memory (temp + rename). */
-static int group_compact(struct ls_group *g)
+/* A segment holds about an eighth of the group's bounds, so dropping whole old segments
+ * keeps the disk near the bound without ever rewriting a file. */
+static bool segment_full(const struct logstore *ls, const struct ls_segment *sg)
 {
-	struct buf b = {0};
-	encode_header(&b, g->creation_time);
-	for (size_t i = 0; i < g->count; i++)
-		encode_record(&b, &g->events[g->start + i]);
-	struct lk_error err;
-	lk_error_clear(&err);
-	int rc = util_write_atomic(g->journal_path, b.data, b.len, 0600, &err);
-	buf_free(&b);
-	if (g->fd >= 0)
-		close(g->fd);
-	g->fd = -1;
-	if (rc != 0) {
-		if (!g->write_failed)
-			fprintf(stderr, "lambdeck emulator: logstore: %s\n", err.message);
-		g->write_failed = true;
-		return -1;
-	}
-	g->journal_records = g->count;
-	g->fd = open(g->journal_path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (g->fd < 0) {
-		report_write_failure(g, "cannot open");
-		return -1;
-	}
-	return 0;
+	uint64_t max_bytes = ls->max_bytes / 8 < 65536 ? 65536 : ls->max_bytes / 8;
+	size_t max_records = (ls->max_events + 7) / 8;
+	return sg->size >= max_bytes || sg->records >= max_records;
 }
 
-static int group_open_journal_for_append(struct ls_group *g)
+/* The segment to append to, opened (a new one is started when the last is full). */
+static struct ls_segment *group_append_segment(struct logstore *ls, struct ls_group *g)
 {
-	if (g->fd >= 0)
-		return 0;
-	g->fd = open(g->journal_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	struct ls_segment *sg = g->n_segs ? &g->segs[g->n_segs - 1] : NULL;
+	if (sg && g->fd >= 0 && !segment_full(ls, sg))
+		return sg;
+	if (!sg || segment_full(ls, sg)) {
+		if (g->fd >= 0)
+			close(g->fd);
+		g->fd = -1;
+		sg = segment_add(ls, g, sg ? sg->id + 1 : 0);
+		group_drop_dead_segments(g); /* the previous last one may be empty */
+		sg = &g->segs[g->n_segs - 1];
+	}
+	g->fd = open(sg->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (g->fd < 0) {
-		report_write_failure(g, "cannot open");
-		return -1;
+		report_write_failure(g, "cannot open", sg->path);
+		return NULL;
 	}
 	struct stat st;
-	if (fstat(g->fd, &st) == 0 && st.st_size == 0) {
-		struct buf b = {0};
-		encode_header(&b, g->creation_time);
-		if (write_all(g->fd, b.data, b.len) != 0)
-			report_write_failure(g, "cannot write");
-		buf_free(&b);
+	if (fstat(g->fd, &st) != 0) {
+		report_write_failure(g, "cannot stat", sg->path);
+		close(g->fd);
+		g->fd = -1;
+		return NULL;
 	}
+	if (st.st_size < JOURNAL_HEADER_SIZE) {
+		/* new, or its header was cut short (full disk): no record may follow a partial
+		 * header, so it is written again from the start */
+		unsigned char h[JOURNAL_HEADER_SIZE];
+		encode_header(h, g->creation_time);
+		if ((st.st_size > 0 && ftruncate(g->fd, 0) != 0) ||
+		    write_all(g->fd, h, sizeof(h)) != 0) {
+			report_write_failure(g, "cannot write", sg->path);
+			close(g->fd);
+			g->fd = -1;
+			return NULL;
+		}
+		st.st_size = JOURNAL_HEADER_SIZE;
+	}
+	sg->size = (uint64_t)st.st_size;
+	return sg;
+}
+
+/* Writes one event record; on success sets *seg and *off to where its message is. */
+static int group_write(struct logstore *ls, struct ls_group *g, uint64_t seq, int64_t ts,
+                       int64_t ingestion, const char *stream, const char *msg, size_t len,
+                       uint32_t *seg, uint64_t *off)
+{
+	struct ls_segment *sg = group_append_segment(ls, g);
+	if (!sg)
+		return -1;
+	size_t sl = strlen(stream);
+	unsigned char pre[RECORD_PREFIX + BODY_FIXED];
+	encode_record_head(pre, seq, ts, ingestion, stream, sl, msg, len);
+	struct iovec iov[3] = {{pre, sizeof(pre)}, {(void *)stream, sl}, {(void *)msg, len}};
+	size_t total = sizeof(pre) + sl + len;
+	ssize_t n;
+	do
+		n = writev(g->fd, iov, 3);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0 && (size_t)n < total) {
+		/* rare short write: finish it byte-exact */
+		struct buf rest = {0};
+		buf_append(&rest, pre, sizeof(pre));
+		buf_append(&rest, stream, sl);
+		buf_append(&rest, msg, len);
+		if (write_all(g->fd, rest.data + n, total - (size_t)n) != 0)
+			n = -1;
+		buf_free(&rest);
+	}
+	if (n < 0) {
+		report_write_failure(g, "cannot write", sg->path);
+		/* the file may end in a partial record: appends go to a fresh segment */
+		close(g->fd);
+		g->fd = -1;
+		sg->records = SIZE_MAX / 2;
+		return -1;
+	}
+	*seg = sg->id;
+	*off = sg->size + sizeof(pre) + sl;
+	sg->size += total;
+	sg->records++;
+	g->write_failed = false;
 	return 0;
 }
 
-/* Reads one journal into the store. Records after a torn or corrupt one are dropped and the
- * file is cut there, so the next append starts on a record boundary. */
-static void load_journal(struct logstore *ls, const char *path)
+/* Parses "<hex>.journal" or "<hex>.<id>.journal"; returns the group name (caller frees). */
+static char *parse_segment_name(const char *base, uint32_t *id)
 {
-	struct buf data = {0};
-	struct lk_error err;
-	lk_error_clear(&err);
-	if (util_read_file(path, &data, &err) != 0) {
-		fprintf(stderr, "lambdeck emulator: logstore: %s\n", err.message);
-		return;
+	size_t l = strlen(base);
+	if (l <= 8 || strcmp(base + l - 8, ".journal"))
+		return NULL;
+	size_t hexlen = strcspn(base, ".");
+	*id = 0;
+	if (hexlen != l - 8) {
+		const char *num = base + hexlen + 1;
+		char *end;
+		unsigned long v;
+		if (!isdigit((unsigned char)*num))
+			return NULL;
+		errno = 0;
+		v = strtoul(num, &end, 10);
+		if (errno || v == 0 || v > UINT32_MAX || strcmp(end, ".journal"))
+			return NULL;
+		*id = (uint32_t)v;
 	}
-	const unsigned char *p = (const unsigned char *)data.data;
-	if (data.len < JOURNAL_HEADER_SIZE || memcmp(p, "LKLG", 4) != 0 || get_u32(p + 4) != 1) {
-		fprintf(stderr, "lambdeck emulator: logstore: %s is not a journal; ignored\n",
-		        path);
-		buf_free(&data);
-		return;
-	}
-	/* the group name is the hex file name */
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	size_t hexlen = strlen(base) - strlen(".journal");
-	if (hexlen == 0 || hexlen % 2) {
-		buf_free(&data);
-		return;
-	}
+	if (hexlen == 0 || hexlen % 2)
+		return NULL;
 	char *name = xmalloc(hexlen / 2 + 1);
 	for (size_t i = 0; i < hexlen / 2; i++) {
 		unsigned v;
-		if (sscanf(base + 2 * i, "%2x", &v) != 1) {
+		if (!isxdigit((unsigned char)base[2 * i]) ||
+		    !isxdigit((unsigned char)base[2 * i + 1]) ||
+		    sscanf(base + 2 * i, "%2x", &v) != 1) {
 			free(name);
-			buf_free(&data);
-			return;
+			return NULL;
 		}
 		name[i] = (char)v;
 	}
 	name[hexlen / 2] = 0;
-	if (strlen(name) != hexlen / 2 || find_group(ls, name)) {
+	if (strlen(name) != hexlen / 2 || !*name) {
 		free(name);
-		buf_free(&data);
+		return NULL;
+	}
+	return name;
+}
+
+/* Reads one segment into the index (messages stay on disk). Records after a torn or corrupt
+ * one are dropped and the file is cut there, so the next append starts on a record
+ * boundary. */
+static void load_segment(struct logstore *ls, const char *path, const char *name, uint32_t id)
+{
+	FILE *f = fopen(path, "rbe");
+	if (!f) {
+		fprintf(stderr, "lambdeck emulator: logstore: cannot open %s: %s\n", path,
+		        strerror(errno));
 		return;
 	}
-	struct ls_group *g = group_new(ls, name, (int64_t)get_u64(p + 8));
-	free(name);
-	size_t off = JOURNAL_HEADER_SIZE;
+	unsigned char h[JOURNAL_HEADER_SIZE];
+	size_t got = fread(h, 1, sizeof(h), f);
+	if (got < sizeof(h) && (got == 0 || !memcmp(h, "LKLG", got < 4 ? got : 4))) {
+		/* created, but the header never made it (crash or full disk): nothing in it */
+		fclose(f);
+		unlink(path);
+		return;
+	}
+	if (got != sizeof(h) || memcmp(h, "LKLG", 4) != 0 || get_u32(h + 4) != 1) {
+		fprintf(stderr, "lambdeck emulator: logstore: %s is not a journal; ignored\n",
+		        path);
+		fclose(f);
+		return;
+	}
+	struct ls_group *g = find_group(ls, name);
+	if (!g)
+		g = group_new(ls, name, (int64_t)get_u64(h + 8));
+	else if (g->n_segs && g->segs[g->n_segs - 1].id >= id) {
+		fclose(f); /* cannot happen: segments are loaded in id order */
+		return;
+	}
+	struct ls_segment *sg = segment_add(ls, g, id);
+	uint32_t sid = sg->id;
+	uint64_t off = JOURNAL_HEADER_SIZE;
 	size_t records = 0;
-	while (off + RECORD_PREFIX <= data.len) {
-		const unsigned char *r = p + off;
-		uint32_t body = get_u32(r + 4);
-		if (get_u32(r) != RECORD_MAGIC || body < BODY_FIXED ||
-		    body > data.len - off - RECORD_PREFIX)
+	struct buf body = {0};
+	for (;;) {
+		unsigned char r[RECORD_PREFIX];
+		if (fread(r, 1, sizeof(r), f) != sizeof(r))
 			break;
-		const unsigned char *f = r + RECORD_PREFIX;
-		if ((uint32_t)crc32(crc32(0L, Z_NULL, 0), f, body) != get_u32(r + 8))
+		uint32_t blen = get_u32(r + 4);
+		if (get_u32(r) != RECORD_MAGIC || blen < BODY_FIXED ||
+		    blen > BODY_FIXED + UINT16_MAX + LOGSTORE_MAX_MESSAGE)
 			break;
-		uint16_t sl = get_u16(f + 24);
-		uint32_t ml = get_u32(f + 26);
-		if ((size_t)BODY_FIXED + sl + ml != body || sl == 0)
+		buf_reset(&body);
+		buf_reserve(&body, blen);
+		if (fread(body.data, 1, blen, f) != blen)
 			break;
-		uint64_t seq = get_u64(f);
-		int64_t ingestion = (int64_t)get_u64(f + 16);
-		group_make_room(ls, g);
+		const unsigned char *b = (const unsigned char *)body.data;
+		if ((uint32_t)crc32(crc32(0L, Z_NULL, 0), b, blen) != get_u32(r + 8))
+			break;
+		uint16_t sl = get_u16(b + 24);
+		uint32_t ml = get_u32(b + 26);
+		if ((size_t)BODY_FIXED + sl + ml != blen || sl == 0 || ml > LOGSTORE_MAX_MESSAGE)
+			break;
+		uint64_t seq = get_u64(b);
+		int64_t ingestion = (int64_t)get_u64(b + 16);
+		group_make_room(ls, g, ml);
 		struct ls_stream *st =
-		    group_stream(g, (const char *)f + BODY_FIXED, sl, ingestion, true);
+		    group_stream(g, (const char *)b + BODY_FIXED, sl, ingestion, true);
 		if (st->events == 0 && ingestion < st->creation_time)
 			st->creation_time = ingestion;
-		char *msg = xstrndup((const char *)f + BODY_FIXED + sl, ml);
-		group_push(g, st, seq, (int64_t)get_u64(f + 8), ingestion, msg, ml);
+		group_push(g, st, seq, (int64_t)get_u64(b + 8), ingestion, sid,
+		           off + RECORD_PREFIX + BODY_FIXED + sl, NULL, ml);
 		if (seq > ls->last_seq)
 			ls->last_seq = seq;
 		records++;
-		off += RECORD_PREFIX + body;
+		off += RECORD_PREFIX + blen;
 	}
-	g->journal_records = records;
-	if (off != data.len) {
-		fprintf(
-		    stderr,
-		    "lambdeck emulator: logstore: %s: dropped a torn/corrupt tail at byte %zu\n",
-		    path, off);
+	buf_free(&body);
+	fclose(f);
+	sg = group_segment(g, sid); /* eviction may have moved the array */
+	struct stat st;
+	if (stat(path, &st) == 0 && (uint64_t)st.st_size != off) {
+		fprintf(stderr,
+		        "lambdeck emulator: logstore: %s: dropped a torn/corrupt tail at byte "
+		        "%" PRIu64 "\n",
+		        path, off);
 		if (truncate(path, (off_t)off) != 0)
-			report_write_failure(g, "cannot truncate");
+			report_write_failure(g, "cannot truncate", path);
 	}
-	buf_free(&data);
+	if (sg) {
+		sg->size = off;
+		sg->records = records;
+	}
 }
 
-static int cmp_str(const void *a, const void *b)
+struct segment_file {
+	char *name; /* group */
+	uint32_t id;
+	char *file;
+};
+
+static int cmp_segment_file(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const struct segment_file *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : x->id < y->id ? -1 : x->id > y->id;
 }
 
-struct logstore *logstore_open(const char *dir, size_t max_events_per_group, struct lk_error *err)
+struct logstore *logstore_open(const char *dir, size_t max_events_per_group,
+                               uint64_t max_bytes_per_group, struct lk_error *err)
 {
 	if (!dir || !*dir) {
 		lk_error_set(err, "InvalidArgument", "logstore: no directory given");
@@ -521,31 +694,31 @@ struct logstore *logstore_open(const char *dir, size_t max_events_per_group, str
 	struct logstore *ls = xcalloc(1, sizeof(*ls));
 	ls->dir = xstrdup(dir);
 	ls->max_events = max_events_per_group ? max_events_per_group : LOGSTORE_DEFAULT_MAX_EVENTS;
+	ls->max_bytes = max_bytes_per_group ? max_bytes_per_group : LOGSTORE_DEFAULT_MAX_BYTES;
 	ls->next_handle = 1;
-	char **names = NULL;
+	struct segment_file *files = NULL;
 	size_t n = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		size_t l = strlen(de->d_name);
-		if (l > 8 && !strcmp(de->d_name + l - 8, ".journal")) {
-			names = xrealloc(names, (n + 1) * sizeof(*names));
-			names[n++] = xstrdup(de->d_name);
-		}
+		uint32_t id;
+		char *name = parse_segment_name(de->d_name, &id);
+		if (!name)
+			continue;
+		files = xrealloc(files, (n + 1) * sizeof(*files));
+		files[n++] =
+		    (struct segment_file){.name = name, .id = id, .file = xstrdup(de->d_name)};
 	}
 	closedir(d);
 	if (n)
-		qsort(names, n, sizeof(*names), cmp_str);
+		qsort(files, n, sizeof(*files), cmp_segment_file);
 	for (size_t i = 0; i < n; i++) {
-		char *p = util_path_join(dir, names[i]);
-		load_journal(ls, p);
+		char *p = util_path_join(dir, files[i].file);
+		load_segment(ls, p, files[i].name, files[i].id);
 		free(p);
-		free(names[i]);
+		free(files[i].name);
+		free(files[i].file);
 	}
-	free(names);
-	/* a journal much larger than the bound (e.g. the bound was lowered) is compacted now */
-	for (size_t i = 0; i < ls->n_groups; i++)
-		if (ls->groups[i]->journal_records > 2 * ls->max_events)
-			group_compact(ls->groups[i]);
+	free(files);
 	return ls;
 }
 
@@ -561,8 +734,8 @@ void logstore_close(struct logstore *ls)
 	free(ls);
 }
 
-static void fill_event(const struct ls_group *g, const struct ls_event *e, char *id, size_t idsz,
-                       struct log_event *out)
+static void fill_event(const struct ls_group *g, const struct ls_event *e, const char *message,
+                       char *id, size_t idsz, struct log_event *out)
 {
 	logstore_format_event_id(e->ingestion, e->seq, id, idsz);
 	*out = (struct log_event){.group = g->name,
@@ -570,7 +743,7 @@ static void fill_event(const struct ls_group *g, const struct ls_event *e, char 
 	                          .event_id = id,
 	                          .timestamp = e->timestamp,
 	                          .ingestion_time = e->ingestion,
-	                          .message = e->message,
+	                          .message = message,
 	                          .message_len = e->len,
 	                          .seq = e->seq};
 }
@@ -584,33 +757,33 @@ int logstore_append(struct logstore *ls, const char *group, const char *stream,
 		return -1;
 	if (len > LOGSTORE_MAX_MESSAGE)
 		len = LOGSTORE_MAX_MESSAGE;
+	if (!message)
+		message = "";
 	int64_t now = util_now_ms();
 	struct ls_group *g = find_group(ls, group);
 	if (!g)
 		g = group_new(ls, group, now);
-	group_make_room(ls, g);
+	group_make_room(ls, g, len);
 	struct ls_stream *st = group_stream(g, stream, strlen(stream), now, true);
-	char *msg = xmalloc(len + 1);
-	if (len)
-		memcpy(msg, message, len);
-	msg[len] = 0;
-	struct ls_event *e = group_push(g, st, ++ls->last_seq, timestamp_ms, now, msg, len);
-
-	if (group_open_journal_for_append(g) == 0) {
-		struct buf rec = {0};
-		encode_record(&rec, e);
-		if (write_all(g->fd, rec.data, rec.len) != 0)
-			report_write_failure(g, "cannot write");
-		buf_free(&rec);
-		g->journal_records++;
-		if (g->journal_records >= 2 * ls->max_events)
-			group_compact(g);
+	uint64_t seq = ++ls->last_seq;
+	uint32_t seg = 0;
+	uint64_t off = 0;
+	char *copy = NULL;
+	if (group_write(ls, g, seq, timestamp_ms, now, st->name, message, len, &seg, &off) != 0) {
+		copy = xmalloc(len + 1);
+		memcpy(copy, message, len);
+		copy[len] = 0;
 	}
+	group_push(g, st, seq, timestamp_ms, now, seg, off, copy, len);
+	/* memory-only events are bounded too; the new one (last) is never evicted here, so
+	 * its stream stays */
+	while (g->memory_bytes > MEMORY_ONLY_MAX && g->count > 1)
+		group_evict_oldest(g);
 
-	/* e stays valid: nothing below touches the group's array */
+	struct ls_event *e = &g->events[g->start + g->count - 1];
 	char id[48];
 	struct log_event ev;
-	fill_event(g, e, id, sizeof(id), &ev);
+	fill_event(g, e, message, id, sizeof(id), &ev);
 	ls->dispatching++;
 	size_t n = ls->n_listeners; /* listeners added during dispatch see the next event */
 	for (size_t i = 0; i < n; i++)
@@ -633,7 +806,7 @@ int logstore_create_group(struct logstore *ls, const char *group)
 	if (find_group(ls, group))
 		return 1;
 	struct ls_group *g = group_new(ls, group, util_now_ms());
-	group_open_journal_for_append(g);
+	group_append_segment(ls, g); /* the empty journal keeps the group across restarts */
 	return 0;
 }
 
@@ -737,6 +910,61 @@ static size_t upper_bound(const struct ls_group *g, uint64_t after)
 	return lo;
 }
 
+/* Reads events' messages back from their segments during one scan: one open file at a time
+ * and one buffer of at most the largest message. */
+struct scan_reader {
+	const struct ls_group *g;
+	uint32_t seg;
+	int fd;
+	struct buf msg;
+};
+
+/* The message of e, or NULL when its segment cannot be read (removed behind our back). */
+static const char *scan_message(struct scan_reader *r, const struct ls_event *e)
+{
+	if (e->message)
+		return e->message;
+	if (r->fd < 0 || r->seg != e->seg) {
+		if (r->fd >= 0)
+			close(r->fd);
+		r->fd = -1;
+		struct ls_segment *sg = group_segment((struct ls_group *)r->g, e->seg);
+		if (!sg)
+			return NULL;
+		r->fd = open(sg->path, O_RDONLY | O_CLOEXEC);
+		if (r->fd < 0)
+			return NULL;
+		r->seg = e->seg;
+	}
+	buf_reset(&r->msg);
+	buf_reserve(&r->msg, (size_t)e->len + 1);
+	size_t got = 0;
+	while (got < e->len) {
+		ssize_t n = pread(r->fd, r->msg.data + got, e->len - got, (off_t)(e->off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return NULL;
+		got += (size_t)n;
+	}
+	r->msg.len = got;
+	r->msg.data[got] = 0;
+	return r->msg.data;
+}
+
+/* Delivers one event of a scan; false stops the scan. */
+static bool scan_visit(struct scan_reader *r, const struct ls_event *e, logstore_visitor fn,
+                       void *user)
+{
+	char id[48];
+	struct log_event ev;
+	const char *msg = scan_message(r, e);
+	if (!msg)
+		return true; /* unreadable: skipped */
+	fill_event(r->g, e, msg, id, sizeof(id), &ev);
+	return fn(user, &ev);
+}
+
 int logstore_scan(struct logstore *ls, const char *group, const char *stream, uint64_t after_seq,
                   bool backwards, logstore_visitor fn, void *user)
 {
@@ -749,15 +977,13 @@ int logstore_scan(struct logstore *ls, const char *group, const char *stream, ui
 		if (!only)
 			return 0;
 	}
-	char id[48];
-	struct log_event ev;
+	struct scan_reader r = {.g = g, .fd = -1};
 	if (!backwards) {
 		for (size_t i = upper_bound(g, after_seq); i < g->count; i++) {
 			const struct ls_event *e = &g->events[g->start + i];
 			if (only && e->stream != only)
 				continue;
-			fill_event(g, e, id, sizeof(id), &ev);
-			if (!fn(user, &ev))
+			if (!scan_visit(&r, e, fn, user))
 				break;
 		}
 	} else {
@@ -767,11 +993,13 @@ int logstore_scan(struct logstore *ls, const char *group, const char *stream, ui
 			const struct ls_event *e = &g->events[g->start + i];
 			if (only && e->stream != only)
 				continue;
-			fill_event(g, e, id, sizeof(id), &ev);
-			if (!fn(user, &ev))
+			if (!scan_visit(&r, e, fn, user))
 				break;
 		}
 	}
+	if (r.fd >= 0)
+		close(r.fd);
+	buf_free(&r.msg);
 	return 0;
 }
 

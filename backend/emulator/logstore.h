@@ -3,10 +3,15 @@
  * the Logs API (DescribeLogGroups, FilterLogEvents, StartLiveTail...) reads and subscribes.
  * Single-threaded: call from the emulator's loop thread only.
  *
- * Persistence: one journal file per group under dir (<hex of group name>.journal), one
- * CRC-checked record per event appended with a single write(2); a torn tail (crash mid
- * write) is detected and cut off on the next open. When a journal holds twice the bound it
- * is compacted to the newest events through a temp file + rename.
+ * Bounds and persistence: a group keeps at most max_events events and max_bytes message
+ * bytes (the oldest go first). The journal on disk is the store: memory holds only a small
+ * index entry per event (about 64 bytes) and messages are read back from disk when a reader
+ * asks, so the emulator's memory does not grow with what is logged. A group's journal is a
+ * series of segment files under dir (<hex of group name>.journal, then <hex>.<n>.journal),
+ * each one CRC-checked record per event appended with a single write; a segment whose events
+ * have all been evicted is deleted, so the disk holds about the bound (plus one segment),
+ * and no file is ever rewritten. A torn tail (crash mid write) is detected and cut off on the
+ * next open.
  *
  * Ordering: every event gets a store-wide sequence number (seq) at append time; events of a
  * group are kept and returned in seq (= ingestion) order. The eventId is derived from the
@@ -36,18 +41,21 @@ struct log_event {
 };
 
 #define LOGSTORE_DEFAULT_MAX_EVENTS 100000
+#define LOGSTORE_DEFAULT_MAX_BYTES  ((uint64_t)256 << 20)
 /* CloudWatch's event size limit is 256 KiB including 26 bytes of overhead; longer messages
  * are truncated to this many bytes. */
 #define LOGSTORE_MAX_MESSAGE (256 * 1024 - 26)
 
-/* Opens (creating) the store under dir; max_events_per_group 0 means the default 100000.
- * Reads existing journals. */
-struct logstore *logstore_open(const char *dir, size_t max_events_per_group, struct lk_error *err);
+/* Opens (creating) the store under dir with per-group bounds; 0 means the default
+ * (LOGSTORE_DEFAULT_MAX_EVENTS, LOGSTORE_DEFAULT_MAX_BYTES). Indexes existing journals. */
+struct logstore *logstore_open(const char *dir, size_t max_events_per_group,
+                               uint64_t max_bytes_per_group, struct lk_error *err);
 void logstore_close(struct logstore *ls); /* flushes; accepts NULL */
 
 /* Creates group/stream on first use. One call per log line (no trailing newline needed).
  * Returns 0, or -1 on invalid arguments (empty names). A failed journal write is reported
- * once to stderr and the event is still kept in memory. */
+ * once to stderr and the event is kept in memory instead (at most 8 MB of such events per
+ * group). */
 int logstore_append(struct logstore *ls, const char *group, const char *stream,
                     int64_t timestamp_ms, const char *message, size_t len);
 

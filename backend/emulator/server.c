@@ -5,11 +5,19 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "backend/aws/sigv4.h"
 #include "backend/emulator/emu_internal.h"
+#include "backend/emulator/emu_parse.h"
+
+/* libmicrohttpd's per-connection memory: the request head must fit (it answers a larger one
+ * with an HTML page of its own), so it is well above the EMU_MAX_* limits answered in JSON. */
+#define SERVER_CONN_MEMORY ((size_t)256 * 1024)
 
 struct emu_server {
 	uv_loop_t *loop;
@@ -18,6 +26,12 @@ struct emu_server {
 	uv_timer_t *timer;
 	int port;
 	size_t max_body;
+	size_t drain_max; /* an over-size body is read and dropped up to this many bytes */
+	unsigned idle_timeout_s;
+	bool api;                /* AWS-facing: 413 via the handler, AWS error codes, redaction */
+	char *redact;            /* replaced by "<state>" in error messages (api only) */
+	emu_accept_fn accept_fn; /* may refuse a new connection before it is read */
+	void *accept_user;
 	emu_handler_fn fn;
 	void *user;
 	struct emu_request *requests; /* live requests, for shutdown */
@@ -36,13 +50,15 @@ struct emu_request {
 	char *raw_path;
 	char *path;
 	char *raw_query;
-	struct hdr *query;
+	struct emu_kv *query;
 	size_t n_query;
 	struct hdr *headers;
 	size_t n_headers;
 	const char *method;
 	struct buf body;
+	size_t dropped; /* body bytes read and dropped (too_large or rejected) */
 	bool too_large;
+	bool rejected; /* answered from the head (r->response set), body being dropped */
 	bool dispatched;
 	bool suspended;
 	bool answered;
@@ -119,63 +135,24 @@ static void server_kick(struct emu_server *s)
 		uv_timer_start(s->timer, on_timer_kick, 0, 0);
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decodes [s, s+n); plus_space turns '+' into ' ' (query strings). */
-static char *pct_decode(const char *s, size_t n, bool plus_space)
-{
-	char *out = xmalloc(n + 1);
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
-		    hexval((unsigned char)s[i + 2]) >= 0) {
-			out[o++] = (char)(hexval((unsigned char)s[i + 1]) * 16 +
-			                  hexval((unsigned char)s[i + 2]));
-			i += 2;
-		} else if (plus_space && s[i] == '+') {
-			out[o++] = ' ';
-		} else {
-			out[o++] = s[i];
-		}
-	}
-	out[o] = 0;
-	return out;
-}
-
-static void parse_uri(struct emu_request *r)
+/* Splits the raw URI into path (raw and decoded) and query pairs; false when a decoded
+ * query name or value would hold a NUL byte. The decoded path stops at an encoded NUL: the
+ * handlers that care (lambda_api.c) route on the raw path. */
+static bool parse_uri(struct emu_request *r)
 {
 	const char *u = r->raw_uri ? r->raw_uri : "/";
 	const char *q = strchr(u, '?');
 	size_t plen = q ? (size_t)(q - u) : strlen(u);
+	struct buf path = {0};
+	long n;
 
 	r->raw_path = xstrndup(u, plen);
-	r->path = pct_decode(u, plen, false);
+	sigv4_uri_decode(u, plen, false, &path);
+	r->path = buf_steal(&path);
 	r->raw_query = xstrdup(q ? q + 1 : "");
-	for (const char *p = r->raw_query; *p;) {
-		const char *amp = strchr(p, '&');
-		size_t len = amp ? (size_t)(amp - p) : strlen(p);
-		const char *eq = memchr(p, '=', len);
-
-		if (len) {
-			r->query = xrealloc(r->query, (r->n_query + 1) * sizeof(*r->query));
-			r->query[r->n_query].name =
-			    pct_decode(p, eq ? (size_t)(eq - p) : len, true);
-			r->query[r->n_query].value =
-			    eq ? pct_decode(eq + 1, len - (size_t)(eq + 1 - p), true) : xstrdup("");
-			r->n_query++;
-		}
-		p += len + (amp ? 1 : 0);
-	}
+	n = emu_query_parse(r->raw_query, &r->query);
+	r->n_query = n > 0 ? (size_t)n : 0;
+	return n >= 0;
 }
 
 static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -216,11 +193,9 @@ static void request_free(struct emu_request *r)
 		s->requests = r->next;
 	if (r->next)
 		r->next->prev = r->prev;
-	for (size_t i = 0; i < r->n_query; i++)
-		free(r->query[i].name), free(r->query[i].value);
+	emu_kv_free(r->query, r->n_query);
 	for (size_t i = 0; i < r->n_headers; i++)
 		free(r->headers[i].name), free(r->headers[i].value);
-	free(r->query);
 	free(r->headers);
 	free(r->raw_uri);
 	free(r->raw_path);
@@ -262,6 +237,47 @@ static enum MHD_Result queue(struct emu_request *r)
 	return ret;
 }
 
+/* A head the API refuses in AWS's JSON form (before libmicrohttpd's own limits): prepares
+ * the answer in r->response and returns true. */
+static bool reject_head(struct emu_request *r, bool query_ok)
+{
+	size_t head = 0;
+
+	if (strlen(r->raw_uri) > EMU_MAX_URI_BYTES) {
+		emu_respond_error(r, 414, "ValidationException",
+		                  "Request-URI is %zu bytes long; at most %d are accepted",
+		                  strlen(r->raw_uri), EMU_MAX_URI_BYTES);
+		return true;
+	}
+	for (size_t i = 0; i < r->n_headers; i++)
+		head += strlen(r->headers[i].name) + strlen(r->headers[i].value) + 4;
+	if (head > EMU_MAX_HEADER_BYTES) {
+		emu_respond_error(r, 431, "ValidationException",
+		                  "Request header fields total %zu bytes; at most %d are accepted",
+		                  head, EMU_MAX_HEADER_BYTES);
+		return true;
+	}
+	if (!query_ok) {
+		emu_respond_error(r, 400, "ValidationException",
+		                  "The query string holds an encoded NUL byte (%%00)");
+		return true;
+	}
+	return false;
+}
+
+/* Answers a request whose body went over max_body: a POST or PUT goes to the handler first
+ * (emu_request_too_large true, empty body), which answers at once (the API names the
+ * operation, the Runtime API fails the invocation); otherwise a generic 413. */
+static void answer_too_large(struct emu_server *s, struct emu_request *r)
+{
+	r->dispatched = true;
+	if (!strcmp(r->method, "POST") || !strcmp(r->method, "PUT"))
+		s->fn(s->user, r);
+	if (!r->response)
+		emu_respond_error(r, 413, "RequestEntityTooLargeException",
+		                  "Request must be smaller than %zu bytes", s->max_body);
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
@@ -275,27 +291,49 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	if (!r->method) {
 		const char *cl =
 		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
+		unsigned long long clen = cl ? strtoull(cl, NULL, 10) : 0;
+		bool query_ok;
 
 		r->method = method;
-		parse_uri(r);
+		query_ok = parse_uri(r);
 		MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, r);
-		if (cl && strtoull(cl, NULL, 10) > s->max_body) {
-			/* answer at once; MHD closes the connection instead of reading the body */
-			r->too_large = true;
+		if (s->api && reject_head(r, query_ok)) {
+			r->rejected = true;
 			r->dispatched = true;
-			emu_respond_error(r, 413, "RequestTooLargeException",
-			                  "Request must be smaller than %zu bytes", s->max_body);
+		} else if (!query_ok) {
+			r->rejected = true;
+			r->dispatched = true;
+			emu_respond_error(r, 400, "InvalidRequest", "encoded NUL in the query");
+		} else if (clen > s->max_body) {
+			r->too_large = true;
+		}
+		/* A refused request's body is read and dropped before the answer: a client that
+		 * is still sending (botocore, the AWS CLI) would see only a closed connection.
+		 * Not when the client waits for "100 Continue" (it then sends no body) nor for
+		 * absurd sizes. */
+		if ((r->rejected || r->too_large) &&
+		    ((expect && !strcasecmp(expect, "100-continue")) || clen > s->drain_max)) {
+			if (r->too_large && !r->rejected)
+				answer_too_large(s, r);
 			return queue(r);
 		}
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		if (!r->too_large && r->body.len + *upload_data_size > s->max_body) {
+		if (!r->too_large && !r->rejected &&
+		    r->body.len + *upload_data_size > s->max_body) {
 			r->too_large = true;
+			r->dropped = r->body.len;
 			buf_free(&r->body);
 		}
-		if (!r->too_large)
+		if (r->too_large || r->rejected) {
+			r->dropped += *upload_data_size;
+			if (r->dropped > s->drain_max)
+				return MHD_NO; /* close: not worth reading */
+		} else {
 			buf_append(&r->body, upload_data, *upload_data_size);
+		}
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -309,12 +347,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		MHD_suspend_connection(conn);
 		return MHD_YES;
 	}
-	r->dispatched = true;
 	if (r->too_large) {
-		emu_respond_error(r, 413, "RequestTooLargeException",
-		                  "Request must be smaller than %zu bytes", s->max_body);
+		answer_too_large(s, r);
 		return queue(r);
 	}
+	r->dispatched = true;
 	s->fn(s->user, r);
 	if (r->response)
 		return queue(r);
@@ -323,28 +360,55 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	return MHD_YES;
 }
 
-struct emu_server *emu_server_new(uv_loop_t *loop, const char *host, int port, size_t max_body,
-                                  emu_handler_fn fn, void *user, struct lk_error *err)
+/* MHD's accept policy: asks the owner's check, if any, about each new connection. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct emu_server *s = cls;
+
+	if (!s->accept_fn)
+		return MHD_YES;
+	return s->accept_fn(s->accept_user, addr, addrlen, s->port) ? MHD_YES : MHD_NO;
+}
+
+/* Starts a daemon on host (IPv4 or IPv6 literal):port; see emu_server_new(_api). */
+static struct emu_server *server_start(uv_loop_t *loop, const char *host, int port, size_t max_body,
+                                       const struct emu_server_api *api, emu_handler_fn fn,
+                                       void *user, struct lk_error *err)
 {
 	struct emu_server *s = xcalloc(1, sizeof(*s));
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
+	struct sockaddr *sa = (struct sockaddr *)&sin;
+	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
 	const union MHD_DaemonInfo *info;
 
-	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+	if (inet_pton(AF_INET6, host, &sin6.sin6_addr) == 1) {
+		sa = (struct sockaddr *)&sin6;
+		flags |= MHD_USE_IPv6;
+	} else if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
 		free(s);
-		lk_error_set(err, "InvalidHost", "'%s' is not an IPv4 address", host);
+		lk_error_set(err, "InvalidHost", "'%s' is not an IPv4 or IPv6 address", host);
 		return NULL;
 	}
 	s->loop = loop;
 	s->max_body = max_body;
+	/* reading and dropping an over-size body costs little on loopback: up to 4x the limit */
+	s->drain_max = max_body > SIZE_MAX / 4 ? SIZE_MAX : max_body * 4;
 	s->fn = fn;
 	s->user = user;
-	s->mhd = MHD_start_daemon(
-	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO, 0, NULL, NULL, on_access, s,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_URI_LOG_CALLBACK, on_uri_log,
-	    s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)32 * 1024, MHD_OPTION_LISTENING_ADDRESS_REUSE, 0, MHD_OPTION_END);
+	if (api) {
+		s->api = true;
+		s->idle_timeout_s = api->idle_timeout_s;
+		s->redact = api->redact && *api->redact ? xstrdup(api->redact) : NULL;
+	}
+	s->mhd = MHD_start_daemon(flags, 0, on_accept, s, on_access, s, MHD_OPTION_SOCK_ADDR, sa,
+	                          MHD_OPTION_URI_LOG_CALLBACK, on_uri_log, s,
+	                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+	                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, SERVER_CONN_MEMORY,
+	                          MHD_OPTION_CONNECTION_TIMEOUT, s->idle_timeout_s,
+	                          MHD_OPTION_LISTENING_ADDRESS_REUSE, 0, MHD_OPTION_END);
 	if (!s->mhd) {
+		free(s->redact);
 		free(s);
 		lk_error_set(err, "BindFailed", "cannot listen on %s:%d", host, port);
 		return NULL;
@@ -361,6 +425,7 @@ struct emu_server *emu_server_new(uv_loop_t *loop, const char *host, int port, s
 		MHD_stop_daemon(s->mhd);
 		uv_close((uv_handle_t *)s->timer, (uv_close_cb)free);
 		free(s->poll);
+		free(s->redact);
 		free(s);
 		lk_error_set(err, "ServerFailed",
 		             "cannot watch the HTTP server's epoll descriptor");
@@ -369,6 +434,30 @@ struct emu_server *emu_server_new(uv_loop_t *loop, const char *host, int port, s
 	uv_poll_start(s->poll, UV_READABLE, on_poll);
 	server_run(s);
 	return s;
+}
+
+struct emu_server *emu_server_new(uv_loop_t *loop, const char *host, int port, size_t max_body,
+                                  emu_handler_fn fn, void *user, struct lk_error *err)
+{
+	return server_start(loop, host, port, max_body, NULL, fn, user, err);
+}
+
+struct emu_server *emu_server_new_api(uv_loop_t *loop, const char *host, int port, size_t max_body,
+                                      const struct emu_server_api *api, emu_handler_fn fn,
+                                      void *user, struct lk_error *err)
+{
+	return server_start(loop, host, port, max_body, api, fn, user, err);
+}
+
+void emu_server_set_accept_check(struct emu_server *s, emu_accept_fn fn, void *user)
+{
+	s->accept_fn = fn;
+	s->accept_user = user;
+}
+
+void emu_server_dispatch_oversize(struct emu_server *s)
+{
+	s->drain_max = SIZE_MAX;
 }
 
 int emu_server_port(const struct emu_server *s)
@@ -406,6 +495,7 @@ void emu_server_free(struct emu_server *s)
 	 * hooks and frees the requests. */
 	MHD_stop_daemon(s->mhd);
 	s->mhd = NULL;
+	free(s->redact);
 	free(s);
 }
 
@@ -466,6 +556,11 @@ const char *emu_request_body(const struct emu_request *req, size_t *len)
 	return req->body.data ? req->body.data : "";
 }
 
+bool emu_request_too_large(const struct emu_request *req)
+{
+	return req->too_large;
+}
+
 void emu_request_on_abort(struct emu_request *req, void (*fn)(void *user), void *user)
 {
 	req->abort_fn = fn;
@@ -522,24 +617,95 @@ void emu_respond(struct emu_request *req, int status, const char *content_type,
 	}
 }
 
+/* Error types the API may answer with: Lambda's and CloudWatch Logs' own and the common
+ * ones (signature, throttling, validation). Anything else is a bug reported as
+ * ServiceException, never a host-side name such as IOError. */
+static bool aws_error_code(const char *code)
+{
+	static const char *const known[] = {
+	    "AccessDeniedException",
+	    "DataAlreadyAcceptedException",
+	    "IncompleteSignatureException",
+	    "InvalidOperationException",
+	    "InvalidParameterException",
+	    "InvalidParameterValueException",
+	    "InvalidRequestContentException",
+	    "InvalidRuntimeException",
+	    "InvalidSequenceTokenException",
+	    "InvalidSignatureException",
+	    "InvalidZipFileException",
+	    "LimitExceededException",
+	    "MalformedQueryException",
+	    "MissingAuthenticationTokenException",
+	    "OperationAbortedException",
+	    "PreconditionFailedException",
+	    "RequestEntityTooLargeException",
+	    "RequestTooLargeException",
+	    "ResourceAlreadyExistsException",
+	    "ResourceConflictException",
+	    "ResourceNotFoundException",
+	    "ResourceNotReadyException",
+	    "SerializationException",
+	    "ServiceException",
+	    "ServiceUnavailableException",
+	    "SessionStreamingException",
+	    "SessionTimeoutException",
+	    "ThrottlingException",
+	    "TooManyRequestsException",
+	    "UnknownOperationException",
+	    "UnrecognizedClientException",
+	    "UnsupportedMediaTypeException",
+	    "ValidationException",
+	};
+
+	for (size_t i = 0; code && i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(code, known[i]))
+			return true;
+	return false;
+}
+
 void emu_respond_error(struct emu_request *req, int status, const char *code, const char *fmt, ...)
 {
 	va_list ap;
-	struct buf msg = {0};
+	struct buf msg = {0}, clean = {0};
 	cJSON *o = cJSON_CreateObject();
 	char *body;
-	const char *hdrs[] = {"x-amzn-ErrorType", code, NULL};
+	const char *hdrs[] = {"x-amzn-ErrorType", NULL, NULL};
+	struct emu_server *s = req->srv;
 
 	va_start(ap, fmt);
 	buf_vprintf(&msg, fmt, ap);
 	va_end(ap);
+	if (s->api && !aws_error_code(code)) {
+		code = "ServiceException";
+		status = 500;
+	}
+	if (s->api && s->redact && msg.data) {
+		/* no host path in a message: the state dir becomes "<state>" */
+		struct buf out = {0};
+		size_t rl = strlen(s->redact);
+		const char *p = msg.data, *hit;
+
+		while ((hit = strstr(p, s->redact))) {
+			buf_append(&out, p, (size_t)(hit - p));
+			buf_puts(&out, "<state>");
+			p = hit + rl;
+		}
+		buf_puts(&out, p);
+		buf_free(&msg);
+		msg = out;
+	}
+	/* valid UTF-8 without control characters, whatever the message quotes */
+	util_sanitize(msg.data ? msg.data : "", msg.len, true, true, &clean);
+	hdrs[1] = code;
 	cJSON_AddStringToObject(o, "__type", code);
-	cJSON_AddStringToObject(o, "message", msg.data ? msg.data : "");
+	cJSON_AddStringToObject(o, "message", clean.data ? clean.data : "");
 	body = cJSON_PrintUnformatted(o);
 	emu_respond(req, status, "application/json", hdrs, body, strlen(body));
 	cJSON_free(body);
 	cJSON_Delete(o);
 	buf_free(&msg);
+	buf_free(&clean);
 }
 
 /* ---- streams ---- */

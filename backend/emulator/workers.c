@@ -4,8 +4,15 @@
  * poll is simply a suspended request. A worker takes one invocation at a time; a function
  * gets up to max_concurrency workers, then synchronous invokes get 429 and Event invokes
  * queue. Output lines and START/END/REPORT go to the logstore and to the invocation's tail. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +24,10 @@
 #include "backend/emulator/emu_internal.h"
 #include "backend/emulator/logstore.h"
 
-#define RUNTIME_PREFIX   "/2018-06-01/runtime/"
-#define INIT_TIMEOUT_MS  10000
-#define RUNTIME_MAX_BODY ((size_t)16 * 1024 * 1024)
+#define RUNTIME_PREFIX  "/2018-06-01/runtime/"
+#define INIT_TIMEOUT_MS 10000
+/* bodies above this are not buffered (answered 413 by runtime_handle) */
+#define RUNTIME_MAX_BODY ((size_t)EMU_RUNTIME_RESPONSE_MAX)
 
 struct invocation {
 	struct emulator *emu;
@@ -61,6 +69,7 @@ struct worker {
 	bool killed;
 	bool destroyed;
 	int open_handles;
+	unsigned refused; /* Runtime API connections refused (another uid) */
 	struct worker *next;
 };
 
@@ -82,7 +91,6 @@ static struct invocation *invocation_new(struct emulator *emu, struct function *
 	struct invocation *inv = xcalloc(1, sizeof(*inv));
 	size_t len;
 	const char *body = emu_request_body(req, &len);
-	const char *cc = emu_request_header(req, "X-Amz-Client-Context");
 
 	inv->emu = emu;
 	inv->fn = f;
@@ -91,7 +99,7 @@ static struct invocation *invocation_new(struct emulator *emu, struct function *
 	inv->type = type;
 	inv->tail = tail;
 	buf_append(&inv->payload, len ? body : "{}", len ? len : 2);
-	inv->client_context = cc ? xstrdup(cc) : NULL;
+	lambda_api_client_context(req, &inv->client_context); /* validated by lambda_api.c */
 	if (type == INVOKE_SYNC) {
 		inv->req = req;
 		emu_request_on_abort(req, on_client_abort, inv);
@@ -110,6 +118,57 @@ static void invocation_free(struct invocation *inv)
 	buf_free(&inv->log);
 	free(inv->client_context);
 	free(inv);
+}
+
+/* Bytes an Event invocation holds while it waits in a queue. */
+static size_t invocation_bytes(const struct invocation *inv)
+{
+	return sizeof(*inv) + inv->payload.len +
+	       (inv->client_context ? strlen(inv->client_context) : 0);
+}
+
+static void queue_push(struct function *f, struct invocation *inv)
+{
+	inv->next = NULL;
+	if (f->queue_tail)
+		f->queue_tail->next = inv;
+	else
+		f->queue_head = inv;
+	f->queue_tail = inv;
+	inv->emu->queued_bytes += invocation_bytes(inv);
+}
+
+/* Puts an invocation that could not be dispatched back at the head of the queue. */
+static void queue_push_front(struct function *f, struct invocation *inv)
+{
+	inv->next = f->queue_head;
+	f->queue_head = inv;
+	if (!f->queue_tail)
+		f->queue_tail = inv;
+	inv->emu->queued_bytes += invocation_bytes(inv);
+}
+
+static struct invocation *queue_pop(struct function *f)
+{
+	struct invocation *inv = f->queue_head;
+
+	if (!inv)
+		return NULL;
+	f->queue_head = inv->next;
+	if (!f->queue_head)
+		f->queue_tail = NULL;
+	inv->next = NULL;
+	inv->emu->queued_bytes -= invocation_bytes(inv);
+	return inv;
+}
+
+/* Drops every queued invocation of f (deleted function, shutdown). */
+static void queue_clear(struct function *f)
+{
+	struct invocation *inv;
+
+	while ((inv = queue_pop(f)))
+		invocation_free(inv);
 }
 
 static void tail_append(struct invocation *inv, const char *line, size_t len)
@@ -571,6 +630,140 @@ static void env_set(struct strv *e, const char *k, const char *v)
 
 static void runtime_handle(void *user, struct emu_request *req);
 
+/* The uid owning the TCP socket peer that is connected to local, and its inode: an exact
+ * NETLINK_SOCK_DIAG lookup of the 4-tuple (the client's side: source = peer, destination =
+ * local). -1 when it cannot be found (e.g. the client already closed). */
+static long tcp_peer_uid(const struct sockaddr_in *peer, const struct sockaddr_in *local,
+                         unsigned long *inode)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req;
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	union {
+		struct nlmsghdr nlh;
+		char buf[8192];
+	} resp;
+	long uid = -1;
+	ssize_t n;
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+
+	if (fd < 0)
+		return -1;
+	memset(&req, 0, sizeof(req));
+	req.nlh.nlmsg_len = sizeof(req);
+	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST;
+	req.r.sdiag_family = AF_INET;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_states = ~0u;
+	req.r.id.idiag_sport = peer->sin_port;
+	req.r.id.idiag_dport = local->sin_port;
+	req.r.id.idiag_src[0] = peer->sin_addr.s_addr;
+	req.r.id.idiag_dst[0] = local->sin_addr.s_addr;
+	req.r.id.idiag_cookie[0] = req.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+		close(fd);
+		return -1;
+	}
+	do
+		n = recv(fd, &resp, sizeof(resp), 0);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	for (struct nlmsghdr *h = &resp.nlh; n > 0 && NLMSG_OK(h, (size_t)n);
+	     h = NLMSG_NEXT(h, n)) {
+		if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+		    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
+			const struct inet_diag_msg *m = NLMSG_DATA(h);
+
+			if (m->id.idiag_sport == peer->sin_port &&
+			    m->id.idiag_dport == local->sin_port) {
+				uid = (long)m->idiag_uid;
+				*inode = m->idiag_inode;
+			}
+			break;
+		}
+		if (h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_DONE)
+			break;
+	}
+	return uid;
+}
+
+/* True when a process of process group pgid has the socket with this inode open (the
+ * worker is a group leader; its children, e.g. the curl of a provided bootstrap, inherit
+ * the group). Reads /proc: getpgid per process, then the fd links of the group's members. */
+static bool pgroup_holds_socket(pid_t pgid, unsigned long inode)
+{
+	char want[48], path[64], link[64];
+	DIR *proc = opendir("/proc");
+	struct dirent *de;
+	bool found = false;
+
+	if (!proc)
+		return false;
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	while (!found && (de = readdir(proc))) {
+		pid_t pid;
+		DIR *fds;
+		struct dirent *fe;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = (pid_t)strtol(de->d_name, NULL, 10);
+		if (pid != pgid && getpgid(pid) != pgid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+		fds = opendir(path);
+		while (fds && !found && (fe = readdir(fds))) {
+			ssize_t n = readlinkat(dirfd(fds), fe->d_name, link, sizeof(link) - 1);
+
+			if (n > 0) {
+				link[n] = 0;
+				found = !strcmp(link, want);
+			}
+		}
+		if (fds)
+			closedir(fds);
+	}
+	closedir(proc);
+	return found;
+}
+
+/* Accept check of a worker's Runtime API: only a socket of the emulator's own uid, held by a
+ * process of the worker's process group, may connect (the port is on loopback, where every
+ * local user, and every other program of this one, could otherwise take the invocation's
+ * event, post a forged result or kill the worker). Needs no client change. A refusal is
+ * logged once per worker, so a flood of attempts does not fill the log. */
+static bool runtime_accept(void *user, const struct sockaddr *peer, socklen_t len, int port)
+{
+	struct worker *w = user;
+	struct sockaddr_in local = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	unsigned long inode = 0;
+	long uid;
+
+	if (peer->sa_family != AF_INET || len < (socklen_t)sizeof(struct sockaddr_in) ||
+	    inet_pton(AF_INET, w->emu->runtime_host, &local.sin_addr) != 1)
+		return false;
+	uid = tcp_peer_uid((const struct sockaddr_in *)peer, &local, &inode);
+	if (uid == (long)geteuid() && w->spawned && !w->exited &&
+	    pgroup_holds_socket(w->proc->pid, inode))
+		return true;
+	if (w->refused++ > 0)
+		return false;
+	if (uid != (long)geteuid())
+		emu_log(
+		    w->emu,
+		    "refused a Runtime API connection to the worker of %s: peer uid %ld, not %ld",
+		    w->fn->name, uid, (long)geteuid());
+	else
+		emu_log(w->emu,
+		        "refused a Runtime API connection to the worker of %s: the peer is not in "
+		        "the worker's process group",
+		        w->fn->name);
+	return false;
+}
+
 /* Starts a worker process for f. Returns NULL with *why set when it cannot start. */
 static struct worker *worker_spawn(struct emulator *emu, struct function *f, char *why,
                                    size_t why_len)
@@ -618,6 +811,8 @@ static struct worker *worker_spawn(struct emulator *emu, struct function *f, cha
 		worker_destroy(w, why);
 		return NULL;
 	}
+	emu_server_dispatch_oversize(w->rt);
+	emu_server_set_accept_check(w->rt, runtime_accept, w);
 
 	/* argv by runtime */
 	if (!strncmp(f->runtime, "python", 6)) {
@@ -803,23 +998,15 @@ static bool dispatch(struct emulator *emu, struct invocation *inv)
 static void try_queue(struct emulator *emu, struct function *f)
 {
 	(void)emu;
-	while (f->queue_head) {
-		struct invocation *inv = f->queue_head;
+	struct invocation *inv;
 
-		if (f->deleted) {
-			f->queue_head = inv->next;
-			invocation_free(inv);
-			continue;
-		}
-		f->queue_head = inv->next;
-		if (!f->queue_head)
-			f->queue_tail = NULL;
-		inv->next = NULL;
+	if (f->deleted) {
+		queue_clear(f);
+		return;
+	}
+	while ((inv = queue_pop(f))) {
 		if (!dispatch(inv->emu, inv)) {
-			inv->next = f->queue_head;
-			f->queue_head = inv;
-			if (!f->queue_tail)
-				f->queue_tail = inv;
+			queue_push_front(f, inv);
 			return;
 		}
 	}
@@ -828,7 +1015,16 @@ static void try_queue(struct emulator *emu, struct function *f)
 void workers_invoke(struct emulator *emu, struct function *f, struct emu_request *req,
                     enum invoke_type type, bool tail)
 {
-	struct invocation *inv = invocation_new(emu, f, req, type, tail);
+	struct invocation *inv;
+
+	if (!f->code) { /* still being created (State Pending): AWS refuses too */
+		struct lk_error err = {0};
+
+		functions_busy_error(emu, f, &err);
+		emu_respond_error(req, err.status, err.code, "%s", err.message);
+		return;
+	}
+	inv = invocation_new(emu, f, req, type, tail);
 
 	if (type == INVOKE_EVENT) {
 		char id[37];
@@ -836,11 +1032,16 @@ void workers_invoke(struct emulator *emu, struct function *f, struct emu_request
 
 		memcpy(id, inv->id, sizeof(id));
 		if (f->queue_head || !dispatch(emu, inv)) {
-			if (f->queue_tail)
-				f->queue_tail->next = inv;
-			else
-				f->queue_head = inv;
-			f->queue_tail = inv;
+			if (emu->queued_bytes + invocation_bytes(inv) > EMU_EVENT_QUEUE_MAX) {
+				/* bounded memory: throttle as AWS does rather than grow */
+				invocation_free(inv);
+				emu_respond_error(req, 429, "TooManyRequestsException",
+				                  "Rate Exceeded. (%zu MB of Event invocations are "
+				                  "already waiting for a worker; retry later)",
+				                  (size_t)(EMU_EVENT_QUEUE_MAX >> 20));
+				return;
+			}
+			queue_push(f, inv);
 		}
 		emu_respond(req, 202, "application/json", hdrs, "", 0);
 		return;
@@ -889,13 +1090,7 @@ void workers_drain(struct emulator *emu, struct function *f)
 	if (f->deleted) {
 		for (struct worker *w = f->workers; w; w = w->next)
 			worker_kill(w);
-		while (f->queue_head) {
-			struct invocation *inv = f->queue_head;
-
-			f->queue_head = inv->next;
-			invocation_free(inv);
-		}
-		f->queue_tail = NULL;
+		queue_clear(f);
 	}
 }
 
@@ -904,13 +1099,7 @@ void workers_stop_all(struct emulator *emu)
 	for (struct function *f = emu->functions; f; f = f->next) {
 		for (struct worker *w = f->workers; w; w = w->next)
 			worker_kill(w);
-		while (f->queue_head) {
-			struct invocation *inv = f->queue_head;
-
-			f->queue_head = inv->next;
-			invocation_free(inv);
-		}
-		f->queue_tail = NULL;
+		queue_clear(f);
 	}
 }
 
@@ -1042,18 +1231,23 @@ static void runtime_handle(void *user, struct emu_request *req)
 			rt_error(req, 400, "InvalidRequestID", "Invalid request ID");
 			return;
 		}
-		rt_accepted(req);
-		if (!strcmp(slash, "/response")) {
-			if (len > EMU_SYNC_PAYLOAD_MAX) {
-				finish_error(
-				    w, "Function.ResponseSizeTooLarge",
-				    "Response payload size exceeded maximum allowed payload "
-				    "size (%u bytes).",
-				    (unsigned)EMU_SYNC_PAYLOAD_MAX);
-			} else {
-				finish(w, body, len, false);
-			}
+		if (emu_request_too_large(req) || len > EMU_RUNTIME_RESPONSE_MAX) {
+			/* as AWS: the runtime gets 413 and lives on, the caller gets the error */
+			char msg[96];
+
+			snprintf(msg, sizeof(msg),
+			         "Exceeded maximum allowed payload size (%u bytes).",
+			         (unsigned)EMU_RUNTIME_RESPONSE_MAX);
+			rt_error(req, 413, "RequestEntityTooLarge", msg);
+			finish_error(w, "Function.ResponseSizeTooLarge",
+			             "Response payload size exceeded maximum allowed payload "
+			             "size (%u bytes).",
+			             (unsigned)EMU_RUNTIME_RESPONSE_MAX);
+		} else if (!strcmp(slash, "/response")) {
+			rt_accepted(req);
+			finish(w, body, len, false);
 		} else {
+			rt_accepted(req);
 			char *e = error_body(req, body, len);
 
 			finish(w, e, strlen(e), true);

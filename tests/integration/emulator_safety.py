@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.environ["LAMBDECK_SRC"], "tests/lib"))
-from emu import Emulator, zip_bytes, zip_dir  # noqa: E402
+from emu import Emulator, http_request, zip_bytes, zip_dir  # noqa: E402
 
 import botocore.session  # noqa: E402
 from botocore.auth import SigV4Auth  # noqa: E402
@@ -45,18 +45,7 @@ def raw(emu, method, path, body=b"", headers=None, sign_with=None):
         req = AWSRequest(method=method, url=url, data=body, headers=headers)
         SigV4Auth(Credentials(*sign_with), "lambda", emu.region).add_auth(req)
         headers = dict(req.headers.items())
-    r = urllib.request.Request(url, data=body if method in ("POST", "PUT") else None,
-                               headers=headers, method=method)
-    try:
-        with urllib.request.urlopen(r, timeout=30) as resp:
-            status, hdrs, data = resp.status, resp.headers, resp.read()
-    except urllib.error.HTTPError as e:
-        status, hdrs, data = e.code, e.headers, e.read()
-    try:
-        data = json.loads(data) if data else None
-    except ValueError:
-        pass
-    return status, hdrs, data
+    return http_request(url, method, body, headers, timeout=30)
 
 
 def error_code(fn):
@@ -170,7 +159,9 @@ def test_validation(emu, lam):
     check(create(lam, "payload", z) == (None, None), "create for payload tests")
     big = b'"' + b"a" * (6 * 1024 * 1024) + b'"'
     s, h, b = raw(emu, "POST", "/2015-03-31/functions/payload/invocations", big, sign_with=creds)
-    check(s == 413 and b.get("__type") == "RequestTooLargeException", "payload > 6 MB -> 413 RequestTooLargeException")
+    check(s == 413 and b.get("__type") == "RequestEntityTooLargeException"
+          and b.get("message") == "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+          "payload > 6 MB -> 413 RequestEntityTooLargeException with AWS's message: %r" % b)
     mid = b'"' + b"a" * (2 * 1024 * 1024) + b'"'
     s, h, b = raw(emu, "POST", "/2015-03-31/functions/payload/invocations", mid,
                   headers={"X-Amz-Invocation-Type": "Event"}, sign_with=creds)
@@ -198,10 +189,12 @@ def test_garbage(emu):
         except OSError:
             pass
     with socket.create_connection((host, int(port)), timeout=10) as s:
-        s.sendall(b"PUT /2015-03-31/functions/x/code HTTP/1.1\r\nHost: x\r\nContent-Length: 200000000\r\n\r\n")
+        s.sendall(b"PUT /2015-03-31/functions/x/code HTTP/1.1\r\nHost: x\r\nContent-Length: 200000000\r\n"
+                  b"Expect: 100-continue\r\n\r\n")
         first = s.recv(4096)
-    check(first.startswith(b"HTTP/1.1 413") and b"RequestTooLargeException" in first,
-          "a body declared larger than any API limit is refused before it is read: %r" % first[:60])
+    check(first.startswith(b"HTTP/1.1 413") and b"RequestEntityTooLargeException" in first,
+          "a body declared larger than any API limit is refused before it is sent (Expect: 100-continue): %r"
+          % first[:60])
     s, h, b = raw(emu, "GET", "/2015-03-31/functions/", sign_with=emu.credentials())
     check(s == 200, "server still answers after garbage requests")
 

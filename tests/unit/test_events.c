@@ -615,6 +615,80 @@ static void test_resolve(void **state)
 	free(dir);
 }
 
+/* events/NAME.json at the root (the sam local invoke -e layout) is offered to every function;
+ * a function's own event of the same name wins; renames keep a shared event shared. */
+static void test_shared_root_events(void **state)
+{
+	char *dir = test_tmpdir("events"), *path, *label = NULL;
+	struct lk_error err = {0};
+	struct event_list l = {0};
+	struct buf b = {0};
+
+	(void)state;
+	path = xasprintf("%s/events", dir);
+	assert_int_equal(util_mkdir_p(path, 0777, &err), 0);
+	free(path);
+	path = xasprintf("%s/events/event.json", dir);
+	write_file(path, "{\"shared\": true}");
+	free(path);
+	path = xasprintf("%s/events/notes.txt", dir);
+	write_file(path, "not an event");
+	free(path);
+	assert_int_equal(events_save(dir, "Orders", "own", "{\"own\":1}", 9, false, &err), 0);
+
+	assert_int_equal(events_list(dir, "Orders", &l, &err), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.items[0].name, "event");
+	assert_true(l.items[0].shared);
+	assert_string_equal(l.items[1].name, "own");
+	assert_false(l.items[1].shared);
+	events_list_free(&l);
+	/* every function sees it, also one with no events directory */
+	assert_int_equal(events_list(dir, "Other", &l, &err), 0);
+	assert_int_equal(l.n, 1);
+	assert_true(l.items[0].shared);
+	events_list_free(&l);
+	assert_true(events_is_shared(dir, "Other", "event"));
+	assert_int_equal(events_read(dir, "Other", "event", &b, &err), 0);
+	assert_string_equal(b.data, "{\"shared\": true}");
+	buf_reset(&b);
+	assert_int_equal(events_resolve(dir, "Other", "event", &b, &label, &err), 0);
+	assert_string_equal(b.data, "{\"shared\": true}");
+	free(label);
+	buf_reset(&b);
+	/* errors name the file as the user has it */
+	path = xasprintf("%s/events/broken.json", dir);
+	write_file(path, "{");
+	free(path);
+	assert_int_equal(events_read(dir, "Orders", "broken", &b, &err), -1);
+	assert_non_null(strstr(err.message, "events/broken.json:1:"));
+	buf_reset(&b);
+
+	/* the function's own event of the same name wins */
+	assert_int_equal(events_save(dir, "Orders", "event", "{\"mine\":1}", 10, false, &err), -1);
+	assert_string_equal(err.code, "EventExists"); /* the shared one is there */
+	path = xasprintf("%s/events/Orders/event.json", dir);
+	write_file(path, "{\"mine\": 1}");
+	free(path);
+	assert_int_equal(events_read(dir, "Orders", "event", &b, &err), 0);
+	assert_string_equal(b.data, "{\"mine\": 1}");
+	buf_reset(&b);
+	assert_int_equal(events_list(dir, "Orders", &l, &err), 0);
+	assert_int_equal(l.n, 3); /* broken, event (own), own */
+	assert_false(l.items[1].shared);
+	events_list_free(&l);
+
+	/* a shared event renamed stays shared */
+	assert_int_equal(events_rename(dir, "Other", "event", "renamed", &err), 0);
+	path = xasprintf("%s/events/renamed.json", dir);
+	assert_true(util_is_file(path));
+	free(path);
+	assert_true(events_is_shared(dir, "Orders", "renamed"));
+	buf_free(&b);
+	test_rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -631,6 +705,7 @@ int main(void)
 	    cmocka_unit_test(test_pretty_keeps_numbers),
 	    cmocka_unit_test(test_saved_event_lifecycle),
 	    cmocka_unit_test(test_resolve),
+	    cmocka_unit_test(test_shared_root_events),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

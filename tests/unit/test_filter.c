@@ -120,6 +120,9 @@ static void test_rejections(void **state)
 	rejected("{ ($.a = 1 }", "expected ')'");
 	rejected("ERROR {x}", "whole pattern");
 	rejected("ab\"cd", "stray quote");
+	/* the quoted text read before the error is freed (LeakSanitizer checks) */
+	rejected("\"x\"y", "closing quote");
+	rejected("ok \"x\"y", "closing quote");
 	char deep[200];
 	memset(deep, '(', 100);
 	strcpy(deep + 100, "$.a = 1");

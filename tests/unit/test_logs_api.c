@@ -31,7 +31,7 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	struct lk_error err;
 	lk_error_clear(&err);
-	f->ls = logstore_open(f->dir, 0, &err);
+	f->ls = logstore_open(f->dir, 0, 0, &err);
 	assert_non_null(f->ls);
 	uv_loop_init(&f->loop);
 	f->ctx = (struct logs_api_ctx){

@@ -6,10 +6,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -63,7 +66,7 @@ static void test_order_and_ids(void **state)
 	char *dir = make_dir();
 	struct lk_error err;
 	lk_error_clear(&err);
-	struct logstore *ls = logstore_open(dir, 0, &err);
+	struct logstore *ls = logstore_open(dir, 0, 0, &err);
 	assert_non_null(ls);
 	/* timestamps out of order: ingestion order must be kept */
 	assert_int_equal(logstore_append(ls, "/aws/lambda/a", "s1", 3000, "one", 3), 0);
@@ -120,7 +123,7 @@ static void test_persist_and_bound(void **state)
 	char *dir = make_dir();
 	struct lk_error err;
 	lk_error_clear(&err);
-	struct logstore *ls = logstore_open(dir, 10, &err);
+	struct logstore *ls = logstore_open(dir, 10, 0, &err);
 	assert_non_null(ls);
 	char msg[32];
 	for (int i = 0; i < 45; i++) {
@@ -136,7 +139,7 @@ static void test_persist_and_bound(void **state)
 	uint64_t last = logstore_last_seq(ls);
 	logstore_close(ls);
 
-	ls = logstore_open(dir, 10, &err);
+	ls = logstore_open(dir, 10, 0, &err);
 	assert_non_null(ls);
 	struct collected after = {0};
 	logstore_scan(ls, "/g", NULL, 0, false, collect, &after);
@@ -151,8 +154,8 @@ static void test_persist_and_bound(void **state)
 	assert_true(logstore_last_seq(ls) > last);
 	logstore_close(ls);
 
-	/* streams whose events were all evicted are gone; the journal was compacted */
-	ls = logstore_open(dir, 10, &err);
+	/* streams whose events were all evicted are gone, after a restart too */
+	ls = logstore_open(dir, 10, 0, &err);
 	struct logstore_stream_info *si;
 	size_t n = logstore_list_streams(ls, "/g", &si);
 	assert_int_equal(n, 2);
@@ -169,7 +172,7 @@ static void test_torn_journal(void **state)
 	char *dir = make_dir();
 	struct lk_error err;
 	lk_error_clear(&err);
-	struct logstore *ls = logstore_open(dir, 0, &err);
+	struct logstore *ls = logstore_open(dir, 0, 0, &err);
 	logstore_append(ls, "/t", "s", 1, "first", 5);
 	logstore_append(ls, "/t", "s", 2, "second", 6);
 	logstore_close(ls);
@@ -179,7 +182,7 @@ static void test_torn_journal(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	/* cut the last record in the middle, as a crash during write would */
 	assert_int_equal(truncate(path, st.st_size - 3), 0);
-	ls = logstore_open(dir, 0, &err);
+	ls = logstore_open(dir, 0, 0, &err);
 	struct collected c = {0};
 	logstore_scan(ls, "/t", NULL, 0, false, collect, &c);
 	assert_int_equal(c.n, 1);
@@ -188,7 +191,7 @@ static void test_torn_journal(void **state)
 	logstore_append(ls, "/t", "s", 3, "third", 5);
 	logstore_close(ls);
 	/* flip a byte of the first record's message: CRC catches it, everything after dropped */
-	ls = logstore_open(dir, 0, &err);
+	ls = logstore_open(dir, 0, 0, &err);
 	memset(&c, 0, sizeof(c));
 	logstore_scan(ls, "/t", NULL, 0, false, collect, &c);
 	assert_int_equal(c.n, 2);
@@ -198,7 +201,7 @@ static void test_torn_journal(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(pwrite(fd, "X", 1, 16 + 12 + 30 + 1), 1);
 	close(fd);
-	ls = logstore_open(dir, 0, &err);
+	ls = logstore_open(dir, 0, 0, &err);
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(logstore_scan(ls, "/t", NULL, 0, false, collect, &c), 0);
 	assert_int_equal(c.n, 0);
@@ -206,7 +209,7 @@ static void test_torn_journal(void **state)
 	/* garbage file with the journal suffix is ignored, not a crash */
 	char *junk = util_path_join(dir, "zz.journal");
 	assert_int_equal(util_write_atomic(junk, "garbage", 7, 0600, &err), 0);
-	ls = logstore_open(dir, 0, &err);
+	ls = logstore_open(dir, 0, 0, &err);
 	assert_non_null(ls);
 	logstore_close(ls);
 	free(junk);
@@ -237,7 +240,7 @@ static void test_listeners(void **state)
 	char *dir = make_dir();
 	struct lk_error err;
 	lk_error_clear(&err);
-	struct logstore *ls = logstore_open(dir, 0, &err);
+	struct logstore *ls = logstore_open(dir, 0, 0, &err);
 	struct listen a = {.ls = ls}, b = {.ls = ls};
 	a.handle = logstore_subscribe(ls, on_event, &a);
 	b.handle = logstore_subscribe(ls, on_event, &b);
@@ -260,7 +263,7 @@ static void test_huge_message(void **state)
 	char *dir = make_dir();
 	struct lk_error err;
 	lk_error_clear(&err);
-	struct logstore *ls = logstore_open(dir, 0, &err);
+	struct logstore *ls = logstore_open(dir, 0, 0, &err);
 	size_t big = 1024 * 1024;
 	char *m = xmalloc(big);
 	memset(m, 'a', big);
@@ -275,12 +278,148 @@ static void test_huge_message(void **state)
 	remove_dir(dir);
 }
 
+struct checked {
+	int n;
+	int first;
+	bool ok;
+};
+
+/* Messages are "<index>:" followed by filler derived from the index. */
+static bool check_message(void *user, const struct log_event *ev)
+{
+	struct checked *c = user;
+	int idx = atoi(ev->message);
+	if (c->n == 0)
+		c->first = idx;
+	else if (idx != c->first + c->n)
+		c->ok = false;
+	for (size_t i = strcspn(ev->message, ":") + 1; i < ev->message_len; i++)
+		if (ev->message[i] != 'a' + idx % 26)
+			c->ok = false;
+	c->n++;
+	return true;
+}
+
+static uint64_t dir_bytes(const char *dir, int *files)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	uint64_t total = 0;
+	*files = 0;
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char *p = util_path_join(dir, de->d_name);
+		struct stat st;
+		if (stat(p, &st) == 0)
+			total += (uint64_t)st.st_size;
+		(*files)++;
+		free(p);
+	}
+	closedir(d);
+	return total;
+}
+
+/* Appends events numbered 0..total-1 of 4000 bytes ("<n>:" then a filler from n) to /g,
+ * alternating between two streams when two_streams. */
+static void append_numbered(struct logstore *ls, int total, bool two_streams)
+{
+	char *m = xmalloc(4000);
+	for (int i = 0; i < total; i++) {
+		int n = snprintf(m, 4000, "%d:", i);
+		memset(m + n, 'a' + i % 26, 4000 - (size_t)n);
+		assert_int_equal(
+		    logstore_append(ls, "/g", two_streams && i % 2 ? "s1" : "s2", i, m, 4000), 0);
+	}
+	free(m);
+}
+
+/* Asserts /g holds the newest events of append_numbered(total) with their exact content,
+ * stored_bytes within [min_bytes, max_bytes]; returns how many it holds. */
+static size_t check_newest(struct logstore *ls, int total, uint64_t min_bytes, uint64_t max_bytes)
+{
+	struct logstore_group_info *gi;
+	assert_int_equal(logstore_list_groups(ls, &gi), 1);
+	assert_true(gi[0].stored_bytes <= max_bytes);
+	assert_true(gi[0].stored_bytes >= min_bytes);
+	size_t kept = gi[0].stored_events;
+	free(gi);
+	struct checked c = {.ok = true};
+	logstore_scan(ls, "/g", NULL, 0, false, check_message, &c);
+	assert_int_equal((size_t)c.n, kept);
+	assert_int_equal(c.first + c.n, total);
+	assert_true(c.ok);
+	return kept;
+}
+
+/* The byte bound: a flood of large events keeps the newest that fit, readable (from disk)
+ * in order with their exact content, and the journal's old segments are deleted. */
+static void test_byte_bound(void **state)
+{
+	(void)state;
+	char *dir = make_dir();
+	struct lk_error err;
+	lk_error_clear(&err);
+	const uint64_t bound = 1 << 20;
+	struct logstore *ls = logstore_open(dir, 0, bound, &err);
+	assert_non_null(ls);
+	append_numbered(ls, 2000, true); /* ~8 MB logged */
+	size_t kept = check_newest(ls, 2000, bound - 8000, bound);
+	int files;
+	uint64_t disk = dir_bytes(dir, &files);
+	assert_true(disk <= bound + bound / 8 + 100000);
+	assert_true(files <= 10);
+	logstore_close(ls);
+
+	/* the same window after a restart */
+	ls = logstore_open(dir, 0, bound, &err);
+	assert_int_equal(check_newest(ls, 2000, bound - 8000, bound), kept);
+	logstore_close(ls);
+	remove_dir(dir);
+}
+
+/* A journal that cannot be written (here: the file size limit) keeps events in memory, but
+ * only a bounded amount: a flood on a full disk must not grow the emulator either. */
+static void test_write_failure_bounded(void **state)
+{
+	(void)state;
+	char *dir = make_dir();
+	struct lk_error err;
+	lk_error_clear(&err);
+	struct logstore *ls = logstore_open(dir, 0, 0, &err);
+	assert_non_null(ls);
+	struct rlimit old, small;
+	void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small = old;
+	small.rlim_cur = 0; /* every journal write fails (EFBIG), as on a full disk */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	append_numbered(ls, 8000, false); /* 32 MB */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, old_handler);
+	/* the newest events are there, held in memory within the store's 8 MB for this case */
+	check_newest(ls, 8000, (8u << 20) - 8000, 8u << 20);
+	/* once the disk takes writes again, new events go there */
+	assert_int_equal(logstore_append(ls, "/g", "s", 8000, "after", 5), 0);
+	logstore_close(ls);
+	ls = logstore_open(dir, 0, 0, &err);
+	struct collected last = {0};
+	last.limit = 1;
+	logstore_scan(ls, "/g", NULL, UINT64_MAX, true, collect, &last);
+	assert_int_equal(last.n, 1);
+	assert_string_equal(last.msgs[0], "after");
+	logstore_close(ls);
+	remove_dir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_order_and_ids), cmocka_unit_test(test_persist_and_bound),
-	    cmocka_unit_test(test_torn_journal),  cmocka_unit_test(test_listeners),
-	    cmocka_unit_test(test_huge_message),
+	    cmocka_unit_test(test_order_and_ids),         cmocka_unit_test(test_persist_and_bound),
+	    cmocka_unit_test(test_torn_journal),          cmocka_unit_test(test_listeners),
+	    cmocka_unit_test(test_huge_message),          cmocka_unit_test(test_byte_bound),
+	    cmocka_unit_test(test_write_failure_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,19 +144,24 @@ static void test_sam_intrinsics(void **state)
 	const struct project_function *f = fn(p, "Fn");
 	assert_string_equal(env(f, "STAGE", &expr), "beta"); /* parameter Default */
 	assert_null(expr);
-	assert_null(env(f, "TABLE", &expr)); /* parameter without Default */
+	/* No local value: a documented stand-in and a note, never a missing variable. */
+	assert_string_equal(env(f, "TABLE", &expr), "TableName"); /* parameter without Default */
 	assert_string_equal(expr, "!Ref TableName");
-	assert_null(env(f, "ARN", &expr));
+	assert_string_equal(env(f, "ARN", &expr), "Table.Arn"); /* no such resource */
 	assert_string_equal(expr, "!GetAtt Table.Arn");
+	assert_contains(f->notes, "TABLE is !Ref TableName: no local value, using the stand-in "
+	                          "'TableName'");
 	assert_string_equal(env(f, "PREFIX", NULL), "beta-orders-${Literal}");
-	assert_null(env(f, "REGION", &expr)); /* pseudo parameters are not guessed */
-	assert_string_equal(expr, "!Sub ${AWS::Region}");
-	assert_null(env(f, "LONG", &expr));
+	assert_non_null(env(f, "REGION", &expr)); /* AWS::Region: --region, AWS_REGION, us-east-1 */
+	assert_null(expr);
+	assert_string_equal(env(f, "LONG", &expr), "Table.StreamArn");
 	assert_string_equal(expr, "Fn::GetAtt [Table, StreamArn]");
-	assert_null(env(f, "CHOICE", &expr));
+	assert_string_equal(env(f, "CHOICE", &expr), ""); /* !If is not evaluated */
 	assert_string_equal(expr, "!If [IsProd, a, b]");
-	assert_null(env(f, "JOINED", &expr));
-	assert_string_equal(expr, "!Join [-, [!Ref Stage, x]]");
+	assert_contains(f->notes, "template.yml:28:19: CHOICE is !If [IsProd, a, b]: not "
+	                          "understood locally");
+	assert_string_equal(env(f, "JOINED", &expr), "beta-x");
+	assert_null(expr);
 	assert_string_equal(env(f, "SUBVARS", NULL), "beta-lit");
 	assert_int_equal(f->timeout, 7); /* !Ref Seconds, Default 7 */
 	assert_int_equal(f->memory, 128);
@@ -282,8 +287,9 @@ static void test_serverless_variables(void **state)
 	const struct project_function *f = fn(p, "invoice");
 	assert_string_equal(f->deployed_name, "acme-prod-invoice"); /* name: with variables */
 	assert_int_equal(f->memory, 256);                           /* ${self:custom.memory} */
-	assert_null(env(f, "SECRET", &expr));
-	assert_string_equal(expr, "${ssm:/billing/secret}");
+	assert_string_equal(env(f, "SECRET", &expr), "");           /* stand-in, with a note */
+	assert_string_equal(expr, "${ssm:/billing/secret} (${ssm:/billing/secret} needs AWS)");
+	assert_contains(f->notes, "SECRET is ${ssm:/billing/secret}");
 	assert_string_equal(env(f, "WITH_DEFAULT", NULL), "fallback");
 	assert_string_equal(env(f, "NESTED", NULL), "acme");
 	f = fn(p, "refund");

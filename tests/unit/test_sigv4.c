@@ -142,6 +142,7 @@ struct sent {
 	struct sigv4_header h[16];
 	size_t n;
 	struct sigv4_signature sig;
+	bool s3;
 };
 
 static void sign_into(struct sent *s, const char *method, const char *path, const char *query,
@@ -162,6 +163,7 @@ static void sign_into(struct sent *s, const char *method, const char *path, cons
 	struct lk_error err = {0};
 
 	assert_int_equal(sigv4_sign(&req, c, "us-east-1", "logs", when, &s->sig, &err), 0);
+	s->s3 = s3;
 	memcpy(s->h, base, sizeof(base));
 	s->n = 4;
 	for (size_t i = 0; i < s->sig.n_add; i++)
@@ -181,7 +183,8 @@ static int verify_sent(struct sent *s, const char *method, const char *path, con
 	                                .body = body,
 	                                .body_len = body ? strlen(body) : 0,
 	                                .secret_for = secret_of,
-	                                .now = now};
+	                                .now = now,
+	                                .s3 = s->s3};
 
 	return sigv4_verify(&in, who, err);
 }
@@ -377,6 +380,82 @@ static void test_verify_content_hash(void **state)
 	sigv4_signature_free(&s.sig);
 }
 
+/* Outside S3 the payload is always the body's hash: UNSIGNED-PAYLOAD (or any header value
+ * other than that hash) is refused, so the body cannot change after signing. */
+static void test_verify_unsigned_payload(void **state)
+{
+	struct sent s;
+	struct lk_error err = {0};
+	struct sigv4_header hdrs[] = {{"Host", "127.0.0.1:4566"},
+	                              {"X-Amz-Content-Sha256", SIGV4_UNSIGNED_PAYLOAD}};
+	struct sigv4_request req = {.method = "POST",
+	                            .path = "/",
+	                            .headers = hdrs,
+	                            .n_headers = 2,
+	                            .body = "{}",
+	                            .body_len = 2};
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(sigv4_sign(&req, &creds, "us-east-1", "logs", T0, &s.sig, &err), 0);
+	memcpy(s.h, hdrs, sizeof(hdrs));
+	s.n = 2;
+	for (size_t i = 0; i < s.sig.n_add; i++)
+		s.h[s.n++] = s.sig.add[i];
+	assert_int_equal(verify_sent(&s, "POST", "/", NULL, "{}", T0, NULL, &err), -1);
+	assert_string_equal(err.code, "InvalidSignatureException");
+	assert_int_equal(verify_sent(&s, "POST", "/", NULL, "{\"x\":1}", T0, NULL, &err), -1);
+	/* for S3 it stays what the client chose */
+	s.s3 = true;
+	assert_int_equal(verify_sent(&s, "POST", "/", NULL, "{}", T0, NULL, &err), 0);
+	sigv4_signature_free(&s.sig);
+}
+
+/* The credential scope must name the expected region and service; every x-amz-* header
+ * must be signed. */
+static void test_verify_scope_and_unsigned_headers(void **state)
+{
+	struct sent s;
+	struct lk_error err = {0};
+	const char *names[] = {"Host", "X-Amz-Date", "X-Amz-Target", "X-Amz-Invocation-Type"};
+	struct hdrtab t;
+	struct sigv4_verify_input in = {.method = "POST",
+	                                .path = "/",
+	                                .header = lookup,
+	                                .header_ctx = &t,
+	                                .body = "{}",
+	                                .body_len = 2,
+	                                .secret_for = secret_of,
+	                                .now = T0};
+
+	(void)state;
+	sign_into(&s, "POST", "/", NULL, "{}", &creds, T0, false); /* us-east-1 / logs */
+	t = (struct hdrtab){s.h, s.n};
+	assert_int_equal(sigv4_verify(&in, NULL, &err), 0);
+	in.region = "us-east-1";
+	in.service = "logs";
+	assert_int_equal(sigv4_verify(&in, NULL, &err), 0);
+	in.region = "eu-west-1";
+	assert_int_equal(sigv4_verify(&in, NULL, &err), -1);
+	assert_string_equal(err.code, "InvalidSignatureException");
+	assert_non_null(strstr(err.message, "valid region"));
+	in.region = "us-east-1";
+	in.service = "lambda";
+	assert_int_equal(sigv4_verify(&in, NULL, &err), -1);
+	assert_non_null(strstr(err.message, "correct service: 'lambda'"));
+	in.service = "logs";
+	in.header_names = names;
+	in.n_header_names = 3; /* all signed (x-amz-target is) */
+	assert_int_equal(sigv4_verify(&in, NULL, &err), 0);
+	in.n_header_names = 4; /* x-amz-invocation-type added after signing */
+	assert_int_equal(sigv4_verify(&in, NULL, &err), -1);
+	assert_string_equal(err.code, "InvalidSignatureException");
+	assert_non_null(strstr(err.message, "X-Amz-Invocation-Type"));
+	names[3] = "X-Amz-User-Agent"; /* the JS SDKs never sign it */
+	assert_int_equal(sigv4_verify(&in, NULL, &err), 0);
+	sigv4_signature_free(&s.sig);
+}
+
 /* Hostile Authorization headers: random mixes of the grammar's pieces and junk never crash,
  * never verify. */
 static void test_verify_hostile(void **state)
@@ -436,6 +515,8 @@ int main(void)
 	    cmocka_unit_test(test_verify_malformed),
 	    cmocka_unit_test(test_payload_variants),
 	    cmocka_unit_test(test_verify_content_hash),
+	    cmocka_unit_test(test_verify_unsigned_payload),
+	    cmocka_unit_test(test_verify_scope_and_unsigned_headers),
 	    cmocka_unit_test(test_verify_hostile),
 	};
 

@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -627,10 +626,10 @@ static char *function_dir(const struct emulator *emu, const char *name)
 }
 
 /* Where the unpacked copies of the functions' code live: outside the project, under the
- * user's cache, one directory per emulator process (<cache>/emulator-<sha256 of the state
- * dir>-<pid>: an emulator stopping never touches the copies of the next one on the same
- * state dir), so no test runner, bundler, linter or `git status` in the project ever sees
- * them. Only this process reads them (workers run as its user). NULL without a cache dir. */
+ * user's cache keyed by the state dir (<cache>/emulator-<sha256 of the state dir>), so no
+ * test runner, bundler, linter or `git status` in the project ever sees them; kept across
+ * restarts like code.zip. Only this process reads them (workers run as its user). NULL
+ * without a cache dir. */
 static char *code_cache(const struct emulator *emu)
 {
 	char *cache = emu->state_dir ? util_cache_dir() : NULL;
@@ -641,12 +640,14 @@ static char *code_cache(const struct emulator *emu)
 		return NULL;
 	util_sha256(emu->state_dir, strlen(emu->state_dir), digest);
 	util_hex(digest, 12, hex);
-	char *dir = xasprintf("%s/emulator-%s-%ld", cache, hex, (long)getpid());
+	char *dir = xasprintf("%s/emulator-%s", cache, hex);
 	free(cache);
 	return dir;
 }
 
-/* A function's code copies: <code_cache>/<name>; without a cache dir, beside config.json. */
+/* A function's code copies (<id>/ per code version, .tmp-<id>/ while one is being
+ * unpacked): <code_cache>/<name>; without a cache dir, beside config.json. The one place
+ * this path is computed. */
 static char *code_root(const struct emulator *emu, const char *name)
 {
 	char *cache = code_cache(emu);
@@ -660,30 +661,49 @@ static char *code_root(const struct emulator *emu, const char *name)
 	return root;
 }
 
-/* Drops the code caches of emulators that are gone (crashed or killed: a clean stop removes
- * its own). The copies are only a cache: code.zip is unpacked again when one is missing. */
-static void code_cache_gc(void)
+/* At start: records our state dir in our code cache ("state"), sweeps its trash left by a
+ * crash, and drops the code caches whose state dir is gone (deleted or temporary projects).
+ * The copies are only a cache: code.zip is unpacked again when one is missing. */
+static void code_cache_gc(const struct emulator *emu)
 {
-	char *cache = util_cache_dir();
-	DIR *d = cache ? opendir(cache) : NULL;
+	char *mine = code_cache(emu), *cache = util_cache_dir();
+	DIR *d;
 	struct dirent *de;
 
+	if (mine && util_mkdir_p(mine, 0700, NULL) == 0) {
+		char *st = util_path_join(mine, "state");
+		util_write_atomic(st, emu->state_dir, strlen(emu->state_dir), 0600, NULL);
+		free(st);
+		d = opendir(mine);
+		while (d && (de = readdir(d))) {
+			if (strncmp(de->d_name, TRASH_PREFIX, strlen(TRASH_PREFIX)))
+				continue;
+			char *p = util_path_join(mine, de->d_name);
+			emu_rm_rf(p);
+			free(p);
+		}
+		if (d)
+			closedir(d);
+	}
+	d = cache ? opendir(cache) : NULL;
 	while (d && (de = readdir(d))) {
-		const char *dash = strrchr(de->d_name, '-');
-		char *end;
-		long pid = dash ? strtol(dash + 1, &end, 10) : 0;
-		if (strncmp(de->d_name, "emulator-", 9) || !dash || dash == de->d_name + 8 ||
-		    *end || pid <= 0 || pid == (long)getpid())
+		if (strncmp(de->d_name, "emulator-", 9))
 			continue;
-		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-			continue; /* alive (or not ours to ask): its emulator may be using it */
-		char *dir = util_path_join(cache, de->d_name);
-		emu_rm_rf(dir);
+		char *dir = util_path_join(cache, de->d_name), *st = util_path_join(dir, "state");
+		struct buf b = {0};
+		if (util_read_file(st, &b, NULL) == 0 && b.len && b.data[0] == '/') {
+			buf_append(&b, "", 0);
+			if (!util_is_dir(b.data))
+				emu_rm_rf(dir);
+		}
+		buf_free(&b);
+		free(st);
 		free(dir);
 	}
 	if (d)
 		closedir(d);
 	free(cache);
+	free(mine);
 }
 
 /* Writes config.json atomically. */
@@ -1180,7 +1200,7 @@ int functions_load(struct emulator *emu, struct lk_error *err)
 	DIR *d = opendir(emu->functions_dir);
 	struct dirent *de;
 
-	code_cache_gc();
+	code_cache_gc(emu);
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
@@ -1207,15 +1227,10 @@ int functions_load(struct emulator *emu, struct lk_error *err)
 
 void functions_free_all(struct emulator *emu)
 {
-	char *cache = code_cache(emu);
-
 	while (emu->functions) {
 		struct function *f = emu->functions;
 
 		emu->functions = f->next;
 		function_unref(f);
 	}
-	if (cache) /* the copies are a cache: the next start unpacks code.zip again */
-		emu_rm_rf(cache);
-	free(cache);
 }

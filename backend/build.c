@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
+#include "backend/childguard.h"
 #include "backend/zipw.h"
 
 /* 3: scan_ms, for racy entries (2: no scan_ms; 1: zips by libzip): an older manifest means
@@ -1494,6 +1495,7 @@ static void spawn_child(struct build_job *j, char **argv, const char *cwd, char 
                         enum build_phase phase, void (*done)(struct build_job *),
                         const char *missing)
 {
+	char **gargv = childguard_argv(argv, cwd); /* the process group dies with lambdeck */
 	uv_stdio_container_t stdio[3];
 	uv_process_options_t o = {0};
 	char banner[1024];
@@ -1512,8 +1514,8 @@ static void spawn_child(struct build_job *j, char **argv, const char *cwd, char 
 	stdio[1].data.stream = (uv_stream_t *)&j->pipes[0];
 	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 	stdio[2].data.stream = (uv_stream_t *)&j->pipes[1];
-	o.file = argv[0];
-	o.args = argv;
+	o.file = gargv[0];
+	o.args = gargv;
 	o.cwd = cwd;
 	o.env = env;
 	o.stdio = stdio;
@@ -1529,6 +1531,7 @@ static void spawn_child(struct build_job *j, char **argv, const char *cwd, char 
 	if (j->progress)
 		j->progress(j->user, j->function, phase, 0, 0);
 	rc = uv_spawn(j->loop, &j->proc, &o);
+	childguard_argv_free(gargv);
 	if (rc < 0) {
 		if (rc == UV_ENOENT)
 			fail(j, "ToolNotFound", "%s: %s", j->function, missing);

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "backend/aws/aws.h"
+#include "backend/childguard.h"
 #include "backend/fswatch.h"
 
 #define DEFAULT_PARALLEL         4
@@ -1215,6 +1216,7 @@ deploy_full_start(uv_loop_t *loop, const struct project *p,
                   struct lk_error *err)
 {
 	char **argv = deploy_full_argv(p, err);
+	char **gargv;
 	struct deploy_full_job *f;
 	uv_stdio_container_t stdio[3];
 	uv_process_options_t o = {0};
@@ -1235,8 +1237,9 @@ deploy_full_start(uv_loop_t *loop, const struct project *p,
 	stdio[1].data.stream = (uv_stream_t *)&f->pipes[0];
 	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 	stdio[2].data.stream = (uv_stream_t *)&f->pipes[1];
-	o.file = argv[0];
-	o.args = argv;
+	gargv = childguard_argv(argv, p->dir); /* the group does not outlive lambdeck */
+	o.file = gargv[0];
+	o.args = gargv;
 	o.cwd = p->dir;
 	o.stdio = stdio;
 	o.stdio_count = 3;
@@ -1255,6 +1258,7 @@ deploy_full_start(uv_loop_t *loop, const struct project *p,
 		buf_free(&banner);
 	}
 	rc = uv_spawn(loop, &f->proc, &o);
+	childguard_argv_free(gargv);
 	if (rc < 0) {
 		if (rc == UV_ENOENT)
 			lk_error_set(err, "ToolNotFound", "%s: command not found in PATH: %s",

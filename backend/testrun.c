@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 
+#include "backend/childguard.h"
 #include "backend/fswatch.h"
 #include "backend/testrun_internal.h"
 
@@ -816,10 +817,12 @@ static int spawn_root(struct testrun *tr, char **why)
 	    {.flags = UV_INHERIT_FD, .data.fd = fds[1]},
 	};
 	char **env = child_env();
+	/* through the guard: the group does not outlive lambdeck (backend/childguard.h) */
+	char **args = childguard_argv(tr->argv, root->dir);
 	uv_process_options_t o = {
 	    .exit_cb = on_exit_cb,
-	    .file = tr->argv[0],
-	    .args = tr->argv,
+	    .file = args[0],
+	    .args = args,
 	    .env = env,
 	    .cwd = root->dir,
 	    .flags = UV_PROCESS_DETACHED, /* setsid: its own process group, no terminal */
@@ -829,6 +832,7 @@ static int spawn_root(struct testrun *tr, char **why)
 	c->proc.data = c;
 	rc = uv_spawn(tr->loop, &c->proc, &o);
 	free(env);
+	childguard_argv_free(args);
 	close(fds[1]);
 	c->proc_started = true;
 	c->open_handles++;

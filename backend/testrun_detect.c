@@ -118,19 +118,7 @@ static char *package_json_test(const char *dir)
 
 static bool in_path(const char *prog)
 {
-	const char *path = getenv("PATH");
-	if (!path)
-		return false;
-	char *copy = xstrdup(path);
-	bool found = false;
-	for (char *save, *d = strtok_r(copy, ":", &save); d && !found;
-	     d = strtok_r(NULL, ":", &save)) {
-		char *p = util_path_join(*d ? d : ".", prog);
-		found = access(p, X_OK) == 0 && util_is_file(p);
-		free(p);
-	}
-	free(copy);
-	return found;
+	return !strchr(prog, '/') && util_executable(prog, NULL);
 }
 
 /* --- what the tree holds ------------------------------------------------------------------- */

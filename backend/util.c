@@ -336,6 +336,34 @@ bool util_is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+bool util_executable(const char *prog, const char *cwd)
+{
+	bool ok = false;
+
+	if (!prog || !*prog)
+		return false;
+	if (strchr(prog, '/')) {
+		char *p = prog[0] == '/' || !cwd ? xstrdup(prog) : util_path_join(cwd, prog);
+
+		ok = access(p, X_OK) == 0 && util_is_file(p);
+		free(p);
+		return ok;
+	}
+	const char *path = getenv("PATH");
+	if (!path)
+		return false;
+	char *copy = xstrdup(path);
+	for (char *save, *d = strtok_r(copy, ":", &save); d && !ok;
+	     d = strtok_r(NULL, ":", &save)) {
+		char *p = util_path_join(*d ? d : ".", prog);
+
+		ok = access(p, X_OK) == 0 && util_is_file(p);
+		free(p);
+	}
+	free(copy);
+	return ok;
+}
+
 /* Writes the character at s (n >= 1 bytes left) in its JSON-safe form, except '"', '\\' and
  * C0 controls (the caller's): returns the bytes of s it covered. */
 static size_t json_char(struct buf *out, const unsigned char *s, size_t n, bool keep_invalid)

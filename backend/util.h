@@ -68,6 +68,9 @@ char *util_cache_dir(void);
 char *util_path_join(const char *a, const char *b); /* caller frees */
 bool util_is_dir(const char *path);
 bool util_is_file(const char *path);
+/* True when prog is an executable regular file as execvp would find it: a name with a '/'
+ * taken relative to cwd (NULL: ours), else searched in $PATH. */
+bool util_executable(const char *prog, const char *cwd);
 
 /* Terminal safety: copies text for display. Control characters become visible caret form
  * (ESC -> "^[", NUL -> "^@", DEL -> "^?"), tab kept as tab only when keep_tabs, newline

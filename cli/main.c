@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/childguard.h"
 #include "cli/commands.h"
 
 static const struct command commands[] = {
@@ -195,6 +196,10 @@ int main(int argc, char **argv)
 	int nrest = 0;
 	enum opt_switch low_bw = OPT_OFF, mouse = OPT_AUTO;
 
+	/* The guard of a child's process group (backend/childguard.h), not a command. */
+	if (argc > 1 && !strcmp(argv[1], CHILDGUARD_ARG))
+		return childguard_main(argc, argv);
+	childguard_enable();
 	setlocale(LC_ALL, "");
 	if (env_switch("LAMBDECK_LOW_BANDWIDTH", &low_bw) < 0 ||
 	    env_switch("LAMBDECK_MOUSE", &mouse) < 0)

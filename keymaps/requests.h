@@ -32,7 +32,8 @@
 	_(CANCEL_JOB, "cancel-job", "Cancel the most recent running job")                          \
 	_(COMMAND, "command", "Run a request by name (e.g. :zoom, :edit-keys)")                    \
 	_(EDIT_KEYS, "edit-keys", "Edit your key bindings file; reloaded when the editor exits")   \
-	_(MOUSE, "mouse", "Mouse on / off (off: plain drag selects text)")
+	_(MOUSE, "mouse", "Mouse on / off (off: plain drag selects text)")                         \
+	_(MESSAGES, "messages", "Show the recent status bar messages whole, newest first")
 
 /* Movement and common actions, sent to the focused pane (which may ignore them). */
 #define REQ_NAV(_)                                                                                 \

@@ -815,6 +815,8 @@ static void start_status(struct functions *st)
 {
 	struct status_job *job;
 
+	if (st->destroyed)
+		return; /* a deploy finishing after destroy: nobody would take the result */
 	if (st->status_job) {
 		st->status_pending = true;
 		return;
@@ -930,12 +932,14 @@ struct fdeploy {
 	struct deploy_full_job *d;
 	struct buf line; /* the output line being collected */
 	char last[200];  /* the last complete output line (sanitised) */
+	bool cancelled;  /* by the user (C-x) or on quit: its end is no failure */
 };
 
 static void full_cancel_cb(void *ud)
 {
 	struct fdeploy *fd = ud;
 
+	fd->cancelled = true;
 	if (fd->d)
 		deploy_full_cancel(fd->d);
 }
@@ -967,6 +971,10 @@ static void full_exit(void *user, int status, const struct lk_error *err)
 
 	if (status == 0)
 		app_job_finish(fd->job, true, "full deploy finished");
+	else if (fd->cancelled && status > 0)
+		app_job_finish(fd->job, true,
+		               "full deploy cancelled (the tool may have changed "
+		               "part of the stack: check it before deploying again)");
 	else if (status < 0)
 		app_job_finish(fd->job, false, "full deploy: %s",
 		               err ? err->message : "cannot start the deploy tool");
@@ -1061,7 +1069,7 @@ static void quick_function_done(void *user, const struct deploy_result *res)
 	struct functions *st = q->st;
 	bool ok = res->outcome != DEPLOY_FAILED && res->outcome != DEPLOY_CANCELLED;
 
-	if (st && !st->closing)
+	if (st && !st->destroyed) /* the badges are freed by destroy */
 		pane_functions_set_badge(st->p, res->function, FUNCTIONS_BADGE_DEPLOY,
 		                         ok ? theme_glyph(THEME_GLYPH_ARROW_UP)
 		                            : theme_glyph(THEME_GLYPH_CROSS),
@@ -1088,8 +1096,7 @@ static void quick_all_done(void *user, const struct deploy_result *results, size
 	buf_free(&b);
 	if (st) {
 		st->deploys_running--;
-		if (!st->closing)
-			start_status(st);
+		start_status(st); /* not after destroy (start_status checks) */
 		free_client_if_done(st);
 	}
 	free(q->name);

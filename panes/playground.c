@@ -314,10 +314,11 @@ static void line_diff(struct playground *st, const char *a, const char *b)
 		if (i < na && j < nb && !strcmp(la[i], lb[j])) {
 			textview_appendf(st->out, THEME_DIM, 0, "  %s", la[i]);
 			i++, j++;
-		} else if (j < nb && (i == na || T(i, j + 1) >= T(i + 1, j))) {
-			textview_appendf(st->out, THEME_OK, 0, "+ %s", lb[j++]);
-		} else {
+		} else if (i < na && (j == nb || T(i + 1, j) >= T(i, j + 1))) {
+			/* removals before additions where both keep the diff minimal, as diff(1) */
 			textview_appendf(st->out, THEME_FAIL, 0, "- %s", la[i++]);
+		} else {
+			textview_appendf(st->out, THEME_OK, 0, "+ %s", lb[j++]);
 		}
 	}
 #undef T

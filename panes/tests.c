@@ -25,6 +25,7 @@
 struct tests_pane {
 	struct pane *p;
 	struct testrun *tr;
+	struct app_job *job; /* while the command runs: q asks first, quitting cancels it */
 	struct textview *tv;
 	char *source;                  /* the rule(s) that chose the command, shown in the header */
 	struct detect_job *detect_job; /* detecting the test roots on the thread pool */
@@ -38,6 +39,7 @@ struct tests_pane {
 	struct invoke_ctx *ctx;
 	struct snapshot_run *snap_run;
 	bool snap_again;
+	bool ctx_stale; /* ctx borrows a project that was reloaded: drop it once no replay runs */
 	bool destroying;
 	bool has_snap;
 	struct testrun_result snap;
@@ -247,12 +249,35 @@ static void show_history(struct tests_pane *t)
 
 /* --- testrun callbacks ------------------------------------------------------------------- */
 
+static void cancel_run(void *ud)
+{
+	struct tests_pane *t = ud;
+
+	testrun_cancel(t->tr); /* on_finish ends the job */
+}
+
+/* A run is a job of the console (status bar, C-x, q asks, quitting cancels it). */
+static void run_job_begin(struct tests_pane *t, const char *trigger)
+{
+	if (!t->job)
+		t->job = app_job_start(t->p->app, "tests", cancel_run, t);
+	app_job_progress(t->job, trigger, 0, 0);
+}
+
+static void run_job_end(struct tests_pane *t)
+{
+	if (t->job)
+		app_job_finish(t->job, true, NULL); /* the result is in the pane */
+	t->job = NULL;
+}
+
 static void on_start(struct testrun *tr, const struct testrun_result *r, void *user)
 {
 	struct tests_pane *t = user;
 	(void)tr;
 	if (r->status != TESTRUN_RUNNING)
 		return;
+	run_job_begin(t, r->trigger);
 	t->shown = -1;
 	t->history_view = false;
 	textview_clear(t->tv);
@@ -279,6 +304,7 @@ static void on_finish(struct testrun *tr, const struct testrun_result *r, void *
 {
 	struct tests_pane *t = user;
 	(void)tr;
+	run_job_end(t);
 	if (r->status != TESTRUN_CANCELLED && testrun_has_snapshots(testrun_dir(t->tr)))
 		start_snapshots(t);
 	if (!t->history_view && t->shown < 0)
@@ -300,16 +326,22 @@ static void on_snapshots_done(const struct snapshot_report *rep, void *user)
 	t->has_snap = true;
 	if (!t->history_view && t->shown < 0 && !testrun_running(t->tr))
 		show_result(t, testrun_current(t->tr));
-	if (t->snap_again) /* a run finished meanwhile: replay again, outside this callback */
+	/* Replay again (a run finished meanwhile) or drop a stale context: outside this
+	 * callback, which runs inside one of the context's operations. */
+	if (t->snap_again || t->ctx_stale)
 		uv_timer_start(&t->snap_timer, on_snap_timer, 0, 0);
 	app_mark_dirty(t->p);
 }
+
+static void drop_ctx(struct tests_pane *t);
 
 static bool ensure_ctx(struct tests_pane *t)
 {
 	struct mode_options mo;
 	struct lk_error err = {0};
 
+	if (t->ctx_stale && !t->snap_run)
+		drop_ctx(t);
 	if (t->ctx)
 		return true;
 	app_mode_options(t->p->app, &mo);
@@ -338,9 +370,30 @@ static void start_snapshots(struct tests_pane *t)
 	app_mark_dirty(t->p);
 }
 
+/* The snapshot context borrows the project (backend/invoke.h) and must not outlive it: on a
+ * reload it is dropped at once, or, while a replay runs on it, cancelled and dropped when
+ * that replay has stopped; the next replay makes one for the reloaded project. */
+static void drop_ctx(struct tests_pane *t)
+{
+	if (t->snap_run) {
+		t->ctx_stale = true;
+		t->snap_again = true;             /* replay the reloaded project's snapshots */
+		snapshot_run_cancel(t->snap_run); /* on_snapshots_done: now or soon */
+		return;
+	}
+	invoke_ctx_free(t->ctx);
+	t->ctx = NULL;
+	t->ctx_stale = false;
+}
+
 static void on_snap_timer(uv_timer_t *timer)
 {
-	start_snapshots(timer->data);
+	struct tests_pane *t = timer->data;
+
+	if (t->ctx_stale)
+		drop_ctx(t);
+	if (t->snap_again)
+		start_snapshots(t);
 }
 
 static const struct testrun_callbacks callbacks = {
@@ -528,6 +581,7 @@ static void detect_done(uv_work_t *req, int status)
 		}
 	}
 	bool first = t->detect_first;
+	run_job_end(t);
 	testrun_free(t->tr);
 	t->tr = testrun_new_plan(app_loop(t->p->app), &j->plan, &o, &callbacks, t);
 	detect_job_free(j);
@@ -611,6 +665,7 @@ static void tests_destroy(struct pane *p)
 	if (t->detect_job)
 		t->detect_job->t = NULL; /* detect_done frees it */
 	free(t->foreign_running);
+	run_job_end(t);
 	testrun_free(t->tr); /* kills a running group; handles close on the next loop pass */
 	testrun_result_clear(&t->snap);
 	textview_free(t->tv);
@@ -906,6 +961,7 @@ static void tests_event(struct pane *p, enum app_event ev)
 {
 	struct tests_pane *t = state(p);
 	if (ev == APP_EVENT_PROJECT) {
+		drop_ctx(t);
 		make_runner(t, false);
 		app_mark_dirty(p);
 	} else if (ev == APP_EVENT_EDITOR_RETURN) {

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -27,6 +29,7 @@
 #define MSG_DIM_MS            1500
 #define PROMPT_MAX            1024
 #define STDIN_EMPTY_READS_EOF 64
+#define MSG_LOG_MAX           100 /* messages kept for the messages view */
 /* Button presses and the wheel; no releases, drags or motion (see mouse_start). */
 #define MOUSE_EVENTS (BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED)
 
@@ -44,14 +47,22 @@ struct app_job {
 
 struct help_line {
 	char *keys;
-	const char *help;
+	char *help; /* may be NULL */
 	bool header;
+	enum request req; /* the binding's request (on each of its wrapped lines), or REQ_NONE */
+};
+
+/* A message as shown in the messages view. */
+struct msg_entry {
+	char time[16]; /* HH:MM:SS, local time */
+	enum app_msg_level level;
+	char *text; /* sanitised, whole */
 };
 
 struct app {
 	uv_loop_t loop;
 	uv_poll_t stdin_poll;
-	uv_signal_t sig_winch, sig_term, sig_int, sig_hup;
+	uv_signal_t sig_winch, sig_term, sig_int, sig_hup, sig_quit;
 	uv_prepare_t prepare;
 	uv_timer_t frame_timer, fade_timer, close_guard;
 	uv_process_t editor_proc;
@@ -87,6 +98,9 @@ struct app {
 		uint64_t seq;
 	} msgs[2];
 	uint64_t msg_seq;
+	/* every message, the last MSG_LOG_MAX of them: a ring, log_n used, log_next written next */
+	struct msg_entry log[MSG_LOG_MAX];
+	size_t log_n, log_next;
 
 	struct app_job *jobs;
 
@@ -103,6 +117,7 @@ struct app {
 	int hint_x, hint_w; /* where the status bar shows "? help" (hint_w 0: not shown) */
 
 	bool help_open;
+	const char *help_title; /* " Help: keys " or " Messages " */
 	int help_scroll;
 	struct help_line *help_lines;
 	size_t n_help_lines;
@@ -298,6 +313,26 @@ static void fade_cb(uv_timer_t *t)
 	a->status_dirty = true;
 }
 
+/* Keeps a copy of a message for the messages view (the status bar shows it only a few
+ * seconds and cuts it at its width). */
+static void log_message(struct app *a, enum app_msg_level level, const char *text)
+{
+	struct msg_entry *e = &a->log[a->log_next];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	free(e->text);
+	e->text = xstrdup(text);
+	e->level = level;
+	if (localtime_r(&now, &tm))
+		strftime(e->time, sizeof(e->time), "%H:%M:%S", &tm);
+	else
+		e->time[0] = '\0';
+	a->log_next = (a->log_next + 1) % MSG_LOG_MAX;
+	if (a->log_n < MSG_LOG_MAX)
+		a->log_n++;
+}
+
 void app_vmessage(struct app *a, enum app_msg_level level, const char *fmt, va_list ap)
 {
 	struct buf raw = {0}, clean = {0};
@@ -309,6 +344,7 @@ void app_vmessage(struct app *a, enum app_msg_level level, const char *fmt, va_l
 	util_sanitize(raw.data ? raw.data : "", raw.len, false, false, &clean);
 	snprintf(a->msgs[slot].text, sizeof(a->msgs[slot].text), "%s",
 	         clean.data ? clean.data : "");
+	log_message(a, level, clean.data ? clean.data : "");
 	buf_free(&raw);
 	buf_free(&clean);
 	a->msgs[slot].level = level;
@@ -429,6 +465,22 @@ static void cancel_job(struct app_job *j)
 	j->app->status_dirty = true;
 	if (j->cancel)
 		j->cancel(j->ud);
+}
+
+/* Cancels every job. A cancel may finish its job (and others) synchronously, freeing them,
+ * or start new ones: after each cancel the walk starts again from the head, since no pointer
+ * into the list survives the call; each job is cancelled once (cancel_job marks it). */
+static void cancel_all_jobs(struct app *a)
+{
+	for (;;) {
+		struct app_job *j = a->jobs;
+
+		while (j && j->cancelled)
+			j = j->next;
+		if (!j)
+			return;
+		cancel_job(j);
+	}
 }
 
 void app_select_function(struct app *a, const char *name)
@@ -572,8 +624,7 @@ static void app_quit_now(struct app *a, int status)
 {
 	a->quitting = true;
 	a->exit_status = status;
-	for (struct app_job *j = a->jobs; j; j = j->next)
-		cancel_job(j);
+	cancel_all_jobs(a);
 	uv_stop(&a->loop);
 }
 
@@ -581,37 +632,93 @@ static void app_quit_now(struct app *a, int status)
 
 static void help_free(struct app *a)
 {
-	for (size_t i = 0; i < a->n_help_lines; i++)
+	for (size_t i = 0; i < a->n_help_lines; i++) {
 		free(a->help_lines[i].keys);
+		free(a->help_lines[i].help);
+	}
 	free(a->help_lines);
 	a->help_lines = NULL;
 	a->n_help_lines = 0;
 }
 
-static void help_add(struct app *a, const char *keys, const char *help, bool header)
+static void help_add_line(struct app *a, const char *keys, char *help, bool header,
+                          enum request req)
 {
 	a->help_lines = xrealloc(a->help_lines, (a->n_help_lines + 1) * sizeof(*a->help_lines));
-	a->help_lines[a->n_help_lines++] = (struct help_line){xstrdup(keys), help, header};
+	a->help_lines[a->n_help_lines++] = (struct help_line){xstrdup(keys), help, header, req};
 }
 
-/* Collects bindings, merging the keys of one request onto one line. */
+/* Width of the overlay's text column for the current screen (see help_draw). */
+static int help_text_width(struct app *a)
+{
+	int w = a->cols - 8;
+
+	if (w > 78)
+		w = 78;
+	return w - 22 > 10 ? w - 22 : 10;
+}
+
+/* Adds a line; a text wider than the overlay's text column is wrapped at blanks (long words
+ * are cut) onto continuation lines, so nothing is ever cut off. */
+static void help_add_req(struct app *a, const char *keys, const char *help, bool header,
+                         enum request req)
+{
+	int width = help_text_width(a);
+	const char *s = help;
+
+	if (!help || header) {
+		help_add_line(a, keys, NULL, header, req);
+		return;
+	}
+	do {
+		const char *p = s, *brk = NULL, *end;
+		int cols = 0;
+
+		while (*p && cols < width) {
+			if (*p == ' ')
+				brk = p;
+			p++;
+			while ((*p & 0xc0) == 0x80)
+				p++;
+			cols++;
+		}
+		end = !*p ? p : brk && brk > s ? brk : p;
+		help_add_line(a, s == help ? keys : "", xstrndup(s, (size_t)(end - s)), false, req);
+		s = end;
+		while (*s == ' ')
+			s++;
+	} while (*s);
+}
+
+static void help_add(struct app *a, const char *keys, const char *help, bool header)
+{
+	help_add_req(a, keys, help, header, REQ_NONE);
+}
+
+/* Collects bindings, merging the keys of one request onto one line (the first of its
+ * wrapped lines). */
 static void help_binding_cb(const struct keymap_binding *b, void *ud)
 {
 	struct app *a = ud;
-	struct help_line *last = a->n_help_lines ? &a->help_lines[a->n_help_lines - 1] : NULL;
+	size_t n = a->n_help_lines;
 
 	/* A global key the focused pane binds to something else does not apply here. */
 	if (!strcmp(b->scope, "global") &&
 	    keymap_bound(a->km, focused(a)->ops->name, b->keys) != REQ_NONE)
 		return;
-	if (last && !last->header && last->help == request_help(b->request)) {
-		char *keys = xasprintf("%s %s", last->keys, b->keys);
+	if (n && !a->help_lines[n - 1].header && a->help_lines[n - 1].req == b->request &&
+	    b->request != REQ_NONE) {
+		struct help_line *first = &a->help_lines[n - 1];
+		char *keys;
 
-		free(last->keys);
-		last->keys = keys;
+		while (first > a->help_lines && !first->keys[0] && first[-1].req == b->request)
+			first--;
+		keys = xasprintf("%s %s", first->keys, b->keys);
+		free(first->keys);
+		first->keys = keys;
 		return;
 	}
-	help_add(a, b->keys, request_help(b->request), false);
+	help_add_req(a, b->keys, request_help(b->request), false, b->request);
 }
 
 static void help_open(struct app *a)
@@ -642,6 +749,31 @@ static void help_open(struct app *a)
 		help_add(a, "", "The mouse request above turns it on (--mouse at start)", false);
 	}
 	a->help_open = true;
+	a->help_title = " Help: keys ";
+	a->help_scroll = 0;
+	a->chrome_dirty = true;
+}
+
+/* The messages view: every message kept (MSG_LOG_MAX), newest first, whole and wrapped, in
+ * the help overlay (tig's and vim's :messages). */
+static void messages_open(struct app *a)
+{
+	help_free(a);
+	if (!a->log_n)
+		help_add(a, "", "(no messages yet)", false);
+	for (size_t k = 0; k < a->log_n; k++) {
+		const struct msg_entry *e =
+		    &a->log[(a->log_next + MSG_LOG_MAX - 1 - k) % MSG_LOG_MAX];
+		char keys[48];
+
+		snprintf(keys, sizeof(keys), "%s %s", e->time,
+		         e->level == APP_MSG_ERROR  ? "error"
+		         : e->level == APP_MSG_WARN ? "warning"
+		                                    : "");
+		help_add(a, keys, e->text, false);
+	}
+	a->help_open = true;
+	a->help_title = " Messages (newest first) ";
 	a->help_scroll = 0;
 	a->chrome_dirty = true;
 }
@@ -698,7 +830,7 @@ static void help_draw(struct app *a)
 		}
 	}
 	wattrset(a->help_win, theme_attr(THEME_TITLE_FOCUS));
-	mvwaddstr(a->help_win, 0, 2, " Help: keys ");
+	mvwaddstr(a->help_win, 0, 2, a->help_title ? a->help_title : " Help: keys ");
 	for (int i = 0; i < body && a->help_scroll + i < (int)a->n_help_lines; i++) {
 		const struct help_line *l = &a->help_lines[a->help_scroll + i];
 
@@ -734,7 +866,8 @@ static void help_key(struct app *a, int ch)
 
 	if (r == KEYMAP_PENDING)
 		return;
-	if (ch == 27 || ch == 'q' || req == REQ_HELP || req == REQ_BACK || req == REQ_QUIT) {
+	if (ch == 27 || ch == 'q' || req == REQ_HELP || req == REQ_BACK || req == REQ_QUIT ||
+	    req == REQ_MESSAGES) {
 		help_close(a);
 		return;
 	}
@@ -977,6 +1110,10 @@ static void draw_status(struct app *a)
 			status_put(w, tmp, THEME_STATUS_JOB, &room);
 		}
 	}
+	const char *more_key = keymap_key_for(a->km, focused(a)->ops->name, REQ_MESSAGES);
+	char more[48];
+
+	snprintf(more, sizeof(more), "… %s: whole", more_key ? more_key : "");
 	for (int k = 0; k < 2; k++) {
 		int newest = a->msgs[1].seq > a->msgs[0].seq ? 1 : 0;
 		int i = k == 0 ? newest : 1 - newest;
@@ -989,7 +1126,16 @@ static void draw_status(struct app *a)
 		if (now_ms() >= a->msgs[i].dim_at)
 			role = THEME_DIM;
 		status_put(w, "  ", THEME_STATUS, &room);
-		status_put(w, a->msgs[i].text, role, &room);
+		/* A message cut at the width says how to read it whole. */
+		if (more_key && theme_text_width(a->msgs[i].text) > room &&
+		    room > theme_text_width(more) + 12) {
+			int keep = room - theme_text_width(more);
+
+			room -= status_put(w, a->msgs[i].text, role, &keep);
+			status_put(w, more, THEME_KEY, &room);
+		} else {
+			status_put(w, a->msgs[i].text, role, &room);
+		}
 		status_put(w, " ", THEME_STATUS, &room);
 	}
 	if (keymap_pending_text(a->km)[0]) {
@@ -1160,6 +1306,10 @@ static void dispatch_request(struct app *a, enum request req)
 	case REQ_HELP:
 		if (!a->layout.too_small)
 			help_open(a);
+		return;
+	case REQ_MESSAGES:
+		if (!a->layout.too_small)
+			messages_open(a);
 		return;
 	case REQ_FOCUS_NEXT:
 		set_focus(a, (a->focus + 1) % PANES_COUNT);
@@ -1387,8 +1537,8 @@ static void signal_cb(uv_signal_t *h, int signum)
 		app_resize(a, false);
 		return;
 	}
-	if (signum == SIGINT && a->editor_running)
-		return; /* Ctrl-C belongs to the editor */
+	if ((signum == SIGINT || signum == SIGQUIT) && a->editor_running)
+		return; /* Ctrl-C and Ctrl-\ belong to the editor */
 	app_quit_now(a, 128 + signum);
 }
 
@@ -1417,6 +1567,16 @@ static void editor_exit_cb(uv_process_t *proc, int64_t exit_status, int term_sig
 	int status = term_signal ? 128 + term_signal : (int)exit_status;
 
 	uv_close((uv_handle_t *)proc, editor_close_cb);
+	if (a->quitting) {
+		/* stopped by the teardown (editor_stop): no screen to hand back; the owner still
+		 * hears of it, so it can keep what was saved */
+		a->editor_running = false;
+		a->editor_cb = NULL;
+		a->editor_ud = NULL;
+		if (cb)
+			cb(ud, status, NULL);
+		return;
+	}
 	editor_return(a);
 	if (status != 0)
 		app_message(a, APP_MSG_WARN, "editor exited with status %d", status);
@@ -1476,6 +1636,43 @@ int app_edit_file(struct app *a, const char *path, int line, bool read_only, app
 }
 
 /* --- terminal setup and teardown ---------------------------------------------------------- */
+
+/* XON/XOFF flow control off (as raw mode would, keeping ISIG for Ctrl-C and Ctrl-\): Ctrl-S
+ * no longer freezes the screen and Ctrl-S / Ctrl-Q reach the keymap. Curses is told the new
+ * state (def_prog_mode), so it survives the editor's round trips; endwin brings the shell's
+ * own modes back. */
+static void flow_control_off(void)
+{
+	struct termios t;
+
+	if (tcgetattr(STDIN_FILENO, &t) != 0)
+		return;
+	t.c_iflag &= ~(tcflag_t)(IXON | IXOFF);
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0)
+		def_prog_mode();
+}
+
+static void editor_kill_cb(uv_timer_t *t)
+{
+	struct app *a = t->data;
+
+	if (a->editor_running)
+		uv_process_kill(&a->editor_proc, SIGKILL);
+}
+
+/* The console is going while an editor is open: the editor goes too rather than being left
+ * on the terminal (SIGTERM, which editors answer by preserving their files; SIGKILL after
+ * 3 s). Waits for it, with the loop running. */
+static void editor_stop(struct app *a)
+{
+	if (!a->editor_running)
+		return;
+	uv_process_kill(&a->editor_proc, SIGTERM);
+	uv_timer_start(&a->close_guard, editor_kill_cb, 3000, 0);
+	while (a->editor_running && uv_run(&a->loop, UV_RUN_ONCE))
+		;
+	uv_timer_stop(&a->close_guard);
+}
 
 static void restore_terminal(void)
 {
@@ -1761,16 +1958,17 @@ static void close_guard_cb(uv_timer_t *t)
 static void app_teardown(struct app *a)
 {
 	uv_handle_t *mine[] = {
-	    (uv_handle_t *)&a->stdin_poll,  (uv_handle_t *)&a->sig_winch,
-	    (uv_handle_t *)&a->sig_term,    (uv_handle_t *)&a->sig_int,
-	    (uv_handle_t *)&a->sig_hup,     (uv_handle_t *)&a->prepare,
-	    (uv_handle_t *)&a->frame_timer, (uv_handle_t *)&a->fade_timer,
+	    (uv_handle_t *)&a->stdin_poll, (uv_handle_t *)&a->sig_winch,
+	    (uv_handle_t *)&a->sig_term,   (uv_handle_t *)&a->sig_int,
+	    (uv_handle_t *)&a->sig_hup,    (uv_handle_t *)&a->sig_quit,
+	    (uv_handle_t *)&a->prepare,    (uv_handle_t *)&a->frame_timer,
+	    (uv_handle_t *)&a->fade_timer,
 	};
 
 	if (a->prompt.active)
 		prompt_finish(a, false, false);
-	for (struct app_job *j = a->jobs; j; j = j->next)
-		cancel_job(j);
+	cancel_all_jobs(a);
+	editor_stop(a);
 	a->panes_ready = false;
 	for (int i = 0; i < PANES_COUNT; i++) {
 		struct pane *p = &a->panes[i];
@@ -1856,18 +2054,24 @@ int console_main(const struct global_opts *g)
 	uv_signal_init(&a->loop, &a->sig_term);
 	uv_signal_init(&a->loop, &a->sig_int);
 	uv_signal_init(&a->loop, &a->sig_hup);
+	uv_signal_init(&a->loop, &a->sig_quit);
 	a->sig_winch.data = a->sig_term.data = a->sig_int.data = a->sig_hup.data = a;
+	a->sig_quit.data = a;
 	uv_signal_start(&a->sig_winch, signal_cb, SIGWINCH);
 	uv_signal_start(&a->sig_term, signal_cb, SIGTERM);
 	uv_signal_start(&a->sig_int, signal_cb, SIGINT);
 	uv_signal_start(&a->sig_hup, signal_cb, SIGHUP);
+	/* Ctrl-\ quits like Ctrl-C (status 131): the terminal and the jobs are cleaned up, no
+	 * core dump of a console the user merely wanted gone. */
+	uv_signal_start(&a->sig_quit, signal_cb, SIGQUIT);
 	install_fatal_handlers();
 
 	set_escdelay(25);
 	scr = newterm(NULL, stdout, stdin);
 	if (!scr) {
 		uv_handle_t *sigs[] = {(uv_handle_t *)&a->sig_winch, (uv_handle_t *)&a->sig_term,
-		                       (uv_handle_t *)&a->sig_int, (uv_handle_t *)&a->sig_hup};
+		                       (uv_handle_t *)&a->sig_int, (uv_handle_t *)&a->sig_hup,
+		                       (uv_handle_t *)&a->sig_quit};
 
 		fprintf(stderr, "lambdeck: cannot initialise the terminal (TERM=%s)\n",
 		        getenv("TERM") ? getenv("TERM") : "");
@@ -1884,6 +2088,7 @@ int console_main(const struct global_opts *g)
 	cbreak();
 	noecho();
 	nonl();
+	flow_control_off();
 	curs_set(0);
 	intrflush(stdscr, FALSE);
 	{
@@ -1940,6 +2145,8 @@ int console_main(const struct global_opts *g)
 	project_free(a->project);
 	buf_free(&a->prompt.text);
 	help_free(a);
+	for (size_t i = 0; i < MSG_LOG_MAX; i++)
+		free(a->log[i].text);
 	free(a->selected);
 	delscreen(scr);
 	fatal_app = NULL;

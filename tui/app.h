@@ -61,8 +61,9 @@ void app_focus(struct app *a, struct pane *p);
 /* --- status bar ------------------------------------------------------------------------- */
 
 enum app_msg_level { APP_MSG_INFO, APP_MSG_WARN, APP_MSG_ERROR };
-/* Shows a message in the status bar; it fades after a few seconds (errors stay longer).
- * The text is sanitised. */
+/* Shows a message in the status bar; it fades after a few seconds (errors stay longer) and
+ * is cut at the bar's width, but the messages view (request "messages", key m) keeps the
+ * last 100 whole. The text is sanitised. */
 void app_message(struct app *a, enum app_msg_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void app_vmessage(struct app *a, enum app_msg_level level, const char *fmt, va_list ap);
@@ -80,10 +81,12 @@ const struct mode_config *app_mode_config(struct app *a);
 
 /* --- jobs ------------------------------------------------------------------------------- */
 
-/* A job is a long-running operation shown in the status bar with a progress bar. The
- * caller owns the handle from app_job_start until it calls app_job_finish (which frees it).
- * cancel (may be NULL) is called when the user cancels the job or quits: it must make the
- * operation end soon; the owner still calls app_job_finish afterwards. */
+/* A job is a long-running operation shown in the status bar with a progress bar (builds,
+ * deploys, invocations, test runs); q asks before quitting while one runs. The caller owns
+ * the handle from app_job_start until it calls app_job_finish (which frees it). cancel (may
+ * be NULL) is called when the user cancels the job or quits: it must make the operation end
+ * soon; it may also call app_job_finish itself (synchronously); otherwise the owner calls it
+ * afterwards. */
 struct app_job;
 typedef void (*app_job_cancel_fn)(void *ud);
 struct app_job *app_job_start(struct app *a, const char *name, app_job_cancel_fn cancel, void *ud);

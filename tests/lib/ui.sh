@@ -263,8 +263,19 @@ ui_wait_exit() {
 	ui_wait_line "^icanon echo $tag"
 }
 
-# ui_quit : presses q and checks a clean exit.
+# ui_quit : presses q and checks a clean exit. When the only job is a test run (the console
+# runs the tests at start and on every save), q asks first: that question is answered y.
 ui_quit() {
+	local i screen
 	ui_keys q
+	for i in $(seq $((UI_TIMEOUT * 10))); do
+		screen=$(ui_screen)
+		grep -q "lambdeck-exit=" <<<"$screen" && break
+		if grep -qF "1 job running (tests). Quit anyway? [y/n]" <<<"$screen"; then
+			ui_keys y
+			break
+		fi
+		sleep 0.1
+	done
 	ui_wait_exit 0
 }

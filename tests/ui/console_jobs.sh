@@ -11,6 +11,7 @@ printf '{"test": ["python3", "-m", "unittest", "discover"], "deploy": ["sh", "-c
 	"$marker" >"$proj/lambdeck.json"
 UI_PROJECT=$proj
 ui_start
+ui_wait_for "4 Tests  ✓ 4 passed" # the run at start is a job too
 ui_wait_line "▸ HelloFunction +py3.12"
 ui_keys D
 ui_wait_for "Full deploy: run 'sh -c sleep 30"

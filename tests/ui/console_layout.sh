@@ -56,7 +56,9 @@ ui_wait_gone "Help: keys"
 ui_assert_contains "1 Functions"
 ui_pass "help overlay opens and closes"
 
-# Status bar messages fade: an info message goes away by itself after a few seconds.
+# Status bar messages fade: an info message goes away by itself after a few seconds. (The
+# test run at start is a job too: C-x would cancel it.)
+ui_wait_for "4 Tests  ✓ 4 passed"
 ui_keys C-x
 ui_wait_for "no job is running"
 ui_wait_gone "no job is running" 10

@@ -368,7 +368,7 @@ char *logline_resolve_source(const char *code_dir, const char *path)
 	if (code_dir) {
 		/* the longest tail of the path that exists under the code dir: the emulator (and
 		 * other local runners) execute a copy of the code elsewhere, e.g.
-		 * .lambdeck/emulator/functions/<fn>/code/<hash>/app.py -> <code_dir>/app.py */
+		 * ~/.cache/lambdeck/emulator-<key>/<fn>/<id>/app.py -> <code_dir>/app.py */
 		for (const char *p = path; p; p = strchr(p + 1, '/')) {
 			const char *rest = *p == '/' ? p + 1 : p;
 			if (!*rest)

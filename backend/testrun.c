@@ -23,7 +23,7 @@ extern char **environ;
 
 /* --- argv helpers ------------------------------------------------------------------------- */
 
-static char **argv_dup(char *const *argv)
+char **testrun_argv_dup(char *const *argv)
 {
 	size_t n = 0;
 	while (argv && argv[n])
@@ -34,14 +34,14 @@ static char **argv_dup(char *const *argv)
 	return out;
 }
 
-static char **argv_make(const char *a, ...)
+char **testrun_argv_make(const char *a, ...)
 {
 	va_list ap;
 	size_t n = 0;
-	char **out = xcalloc(8, sizeof(*out));
+	char **out = xcalloc(16, sizeof(*out));
 
 	va_start(ap, a);
-	for (const char *s = a; s && n < 7; s = va_arg(ap, const char *))
+	for (const char *s = a; s && n < 15; s = va_arg(ap, const char *))
 		out[n++] = xstrdup(s);
 	va_end(ap);
 	return out;
@@ -84,131 +84,6 @@ char *testrun_argv_join(char *const *argv)
 	buf_append(&clean, "", 0); /* util_sanitize leaves an empty buffer unterminated */
 	buf_free(&b);
 	return buf_steal(&clean);
-}
-
-/* --- detection ------------------------------------------------------------------------------ */
-
-static bool file_contains(const char *dir, const char *name, const char *needle)
-{
-	char *p = util_path_join(dir, name);
-	struct buf b = {0};
-	bool found = false;
-	if (util_read_file(p, &b, NULL) == 0 && b.data)
-		found = strstr(b.data, needle) != NULL;
-	buf_free(&b);
-	free(p);
-	return found;
-}
-
-static bool file_exists_in(const char *dir, const char *name)
-{
-	char *p = util_path_join(dir, name);
-	bool ok = util_is_file(p);
-	free(p);
-	return ok;
-}
-
-/* A Makefile rule line "test:" / "test: deps" / "check test:" (not "test := x"). */
-static bool makefile_has_test(const char *dir)
-{
-	static const char *const names[] = {"GNUmakefile", "makefile", "Makefile"};
-	for (size_t k = 0; k < 3; k++) {
-		char *p = util_path_join(dir, names[k]);
-		struct buf b = {0};
-		int rc = util_read_file(p, &b, NULL);
-		free(p);
-		if (rc != 0) {
-			buf_free(&b);
-			continue;
-		}
-		bool found = false;
-		for (char *l = b.data; l && *l && !found;) {
-			char *nl = strchr(l, '\n');
-			if (nl)
-				*nl = '\0';
-			if (*l != '\t' && *l != '#') {
-				char *colon = strchr(l, ':');
-				if (colon && colon[1] != '=' && !(colon > l && colon[-1] == '?')) {
-					/* targets before the colon, separated by blanks */
-					for (char *t = l; t < colon;) {
-						while (t < colon && (*t == ' ' || *t == '\t'))
-							t++;
-						char *e = t;
-						while (e < colon && *e != ' ' && *e != '\t')
-							e++;
-						if (e - t == 4 && !strncmp(t, "test", 4))
-							found = true;
-						t = e;
-					}
-				}
-			}
-			l = nl ? nl + 1 : NULL;
-		}
-		buf_free(&b);
-		return found; /* make reads only the first of these that exists */
-	}
-	return false;
-}
-
-static bool package_json_has_test(const char *dir)
-{
-	char *p = util_path_join(dir, "package.json");
-	struct buf b = {0};
-	bool ok = false;
-	if (util_read_file(p, &b, NULL) == 0 && b.data) {
-		cJSON *j = cJSON_ParseWithLength(b.data, b.len);
-		cJSON *scripts = cJSON_GetObjectItemCaseSensitive(j, "scripts");
-		cJSON *t = cJSON_GetObjectItemCaseSensitive(scripts, "test");
-		/* npm init's placeholder always fails: it is not a test command */
-		ok = cJSON_IsString(t) && t->valuestring[0] &&
-		     !strstr(t->valuestring, "no test specified");
-		cJSON_Delete(j);
-	}
-	buf_free(&b);
-	free(p);
-	return ok;
-}
-
-static bool in_path(const char *prog)
-{
-	return !strchr(prog, '/') && util_executable(prog, NULL);
-}
-
-static bool pytest_configured(const char *dir)
-{
-	return file_exists_in(dir, "pytest.ini") || file_exists_in(dir, "conftest.py") ||
-	       file_contains(dir, "pyproject.toml", "[tool.pytest") ||
-	       file_contains(dir, "setup.cfg", "[tool:pytest]") ||
-	       file_contains(dir, "tox.ini", "[pytest]");
-}
-
-char **testrun_detect(const char *dir, const struct project *project, const char **source)
-{
-	const char *why;
-	char **argv;
-
-	if (project && project->test_argv && project->test_argv[0]) {
-		why = "lambdeck.json";
-		argv = argv_dup(project->test_argv);
-	} else if (makefile_has_test(dir)) {
-		why = "Makefile";
-		argv = argv_make("make", "test", NULL);
-	} else if (package_json_has_test(dir)) {
-		why = "package.json";
-		argv = argv_make("npm", "test", NULL);
-	} else if (pytest_configured(dir) && (in_path("pytest") || in_path("pytest-3"))) {
-		why = "pytest";
-		argv = argv_make("python3", "-m", "pytest", NULL);
-	} else if (file_exists_in(dir, "go.mod")) {
-		why = "go.mod";
-		argv = argv_make("go", "test", "-v", "./...", NULL);
-	} else {
-		why = "default";
-		argv = argv_make("python3", "-m", "unittest", "discover", NULL);
-	}
-	if (source)
-		*source = why;
-	return argv;
 }
 
 /* --- resolving failure locations ------------------------------------------------------------- */
@@ -337,8 +212,12 @@ struct run_ctx {
 struct testrun {
 	uv_loop_t *loop;
 	char *dir;
-	char **argv;
+	char **argv; /* the current root's (roots[root_i].argv) */
 	char *command;
+	/* the suite: its roots run one after the other into one result */
+	struct testrun_root *roots;
+	size_t n_roots, root_i;
+	size_t root_first; /* lines[root_first..n) are the current root's output */
 	struct testrun_opts opts;
 	char *report_path; /* absolute, or NULL */
 	struct testrun_callbacks cbs;
@@ -367,6 +246,10 @@ struct testrun {
 	size_t n_history;
 
 	struct fswatch *watch;
+
+	/* the run ended but the cause of a root's "no tests ran" is being found on the thread
+	 * pool: still counts as running; open_timers counts the job so tr outlives it */
+	bool finishing;
 
 	char *share_as; /* opts.share_as copied; NULL: not shared */
 	int lock_fd;    /* run lock held for the current run, -1 when none */
@@ -399,6 +282,7 @@ static void store_line(const char *line, size_t len, void *ud)
 			memmove(tr->lines, tr->lines + tr->first,
 			        (tr->n - tr->first) * sizeof(*tr->lines));
 			tr->n -= tr->first;
+			tr->root_first -= tr->root_first > tr->first ? tr->first : tr->root_first;
 			tr->first = 0;
 		} else {
 			tr->cap = tr->cap ? tr->cap * 2 : 256;
@@ -412,6 +296,8 @@ static void store_line(const char *line, size_t len, void *ud)
 		free(tr->lines[tr->first++]);
 		tr->cur.dropped_lines++;
 	}
+	if (tr->root_first < tr->first)
+		tr->root_first = tr->first;
 	if (tr->cbs.on_line)
 		tr->cbs.on_line(tr, line, tr->user);
 }
@@ -420,7 +306,7 @@ static void lines_reset(struct testrun *tr)
 {
 	for (size_t i = tr->first; i < tr->n; i++)
 		free(tr->lines[i]);
-	tr->first = tr->n = 0;
+	tr->first = tr->n = tr->root_first = 0;
 	tr->bytes = 0;
 }
 
@@ -438,13 +324,14 @@ static void history_push(struct testrun *tr, const struct testrun_result *r)
 
 static int start_run(struct testrun *tr, const char *trigger, struct lk_error *err);
 
-/* Reads the JUnit report when it was written by this run; falls back to the output. */
-static void parse_results(struct testrun *tr)
+/* Reads the JUnit report when it was written by this run (single-root suites only); falls
+ * back to the output lines of the current root. Fills r (a scratch result). */
+static void parse_root(struct testrun *tr, struct testrun_result *r)
 {
-	struct testrun_result *r = &tr->cur;
 	bool done = false;
 
-	if (tr->report_path) {
+	r->started_ms = tr->cur.started_ms;
+	if (tr->report_path && tr->n_roots == 1) {
 		struct stat st;
 		if (stat(tr->report_path, &st) == 0 &&
 		    (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000 >=
@@ -464,12 +351,99 @@ static void parse_results(struct testrun *tr)
 		}
 	}
 	if (!done)
-		testrun_parse_lines(r->lines, r->n_lines, r);
+		testrun_parse_lines(tr->lines + tr->root_first, tr->n - tr->root_first, r);
+	const char *rdir = tr->roots[tr->root_i].dir;
 	for (size_t i = 0; i < r->n_failures; i++) {
 		struct testrun_failure *f = &r->failures[i];
 		if (f->file && !f->path)
+			f->path = testrun_resolve_file(rdir, f->file);
+		if (f->file && !f->path && strcmp(rdir, tr->dir))
 			f->path = testrun_resolve_file(tr->dir, f->file);
 	}
+}
+
+/* True when a root's output says its runner found nothing to run. */
+static bool says_no_tests(char *const *lines, size_t n)
+{
+	static const char *const phrases[] = {"No tests found", "NO TESTS RAN", "no tests ran",
+	                                      "collected 0 items", "Ran 0 tests"};
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < sizeof(phrases) / sizeof(phrases[0]); k++)
+			if (strstr(lines[i], phrases[k]))
+				return true;
+	return false;
+}
+
+/* The current root ended (its child exited, or it could not start: start_error set): its
+ * result goes into tr->cur.roots and its failures and counts into tr->cur. */
+static void root_done(struct testrun *tr, const char *start_error)
+{
+	struct testrun_result *r = &tr->cur, one = {0};
+	const struct testrun_root *root = &tr->roots[tr->root_i];
+
+	r->roots = xrealloc(r->roots, (r->n_roots + 1) * sizeof(*r->roots));
+	struct testrun_root_result *rr = &r->roots[r->n_roots++];
+	memset(rr, 0, sizeof(*rr));
+	rr->dir = xstrdup(root->rel);
+	rr->command = testrun_argv_join(root->argv);
+	rr->rule = xstrdup(root->rule);
+	rr->exit_status = -1;
+	if (start_error) {
+		rr->status = TESTRUN_ERROR;
+		rr->warning = xstrdup(start_error);
+		return;
+	}
+	line_splitter_finish(&tr->splitter);
+	parse_root(tr, &one);
+	rr->exit_status = r->exit_status;
+	rr->format = one.format;
+	rr->counts_known = one.counts_known;
+	rr->passed = one.passed;
+	rr->failed = one.failed;
+	rr->skipped = one.skipped;
+	rr->errors = one.errors;
+	int total = one.passed + one.failed + one.skipped + one.errors;
+	bool none_said = says_no_tests(tr->lines + tr->root_first, tr->n - tr->root_first);
+	if (tr->kill_reason != KILL_NONE)
+		rr->status = tr->kill_reason == KILL_TIMEOUT ? TESTRUN_TIMEOUT : TESTRUN_CANCELLED;
+	else if (((one.counts_known && total == 0) || (!one.counts_known && none_said)) &&
+	         (r->exit_status == 0 || r->exit_status == 5 || none_said))
+		rr->status = TESTRUN_NO_TESTS;
+	else if (r->exit_status == 0 && one.failed == 0 && one.errors == 0)
+		rr->status = TESTRUN_PASSED;
+	else
+		rr->status = TESTRUN_FAILED;
+	/* TESTRUN_NO_TESTS: its warning (the likely cause) is found when the suite ends */
+	/* the suite's totals */
+	if (r->n_roots == 1) {
+		r->format = one.format;
+		r->counts_known = one.counts_known;
+		if (one.duration_s > 0 && tr->n_roots == 1)
+			r->duration_s = one.duration_s;
+	} else {
+		if (r->format != one.format)
+			r->format = TESTRUN_FMT_MIXED;
+		r->counts_known = r->counts_known && one.counts_known;
+	}
+	r->passed += one.passed;
+	r->failed += one.failed;
+	r->skipped += one.skipped;
+	r->errors += one.errors;
+	for (size_t i = 0; i < one.n_failures; i++) {
+		const struct testrun_failure *f = &one.failures[i];
+		size_t before = r->n_failures;
+		testrun_add_failure(r, f->name, f->message, f->file, f->line, f->group);
+		if (r->n_failures > before)
+			r->failures[before].path = xstrdup(f->path);
+	}
+	r->failures_truncated = r->failures_truncated || one.failures_truncated;
+	if (one.note) {
+		char *n =
+		    xasprintf("%s%s%s", r->note ? r->note : "", r->note ? "; " : "", one.note);
+		free(r->note);
+		r->note = n;
+	}
+	testrun_result_clear(&one);
 }
 
 /* The run is over (any status): share it, then let the next runner have the lock. */
@@ -481,12 +455,176 @@ static void share_finished(struct testrun *tr, const struct testrun_result *r)
 	tr->lock_fd = -1;
 }
 
+static void suite_warning(struct testrun_result *r);
+
+/* The suite's status from its roots': cancelled/timeout as killed; else failed when a
+ * root failed or could not start (error when none started), no tests when a root ran
+ * none, else passed. The exit status is the first failing root's. */
+static void suite_status(struct testrun *tr, struct testrun_result *r)
+{
+	size_t failed = 0, errors = 0, none = 0;
+	const char *err = NULL;
+	r->exit_status = 0;
+	for (size_t i = 0; i < r->n_roots; i++) {
+		const struct testrun_root_result *rr = &r->roots[i];
+		if (rr->status == TESTRUN_FAILED || rr->status == TESTRUN_ERROR) {
+			if (rr->status == TESTRUN_ERROR) {
+				errors++;
+				err = err ? err : rr->warning;
+			} else {
+				failed++;
+			}
+			if (r->exit_status == 0)
+				r->exit_status = rr->exit_status;
+		} else if (rr->status == TESTRUN_NO_TESTS) {
+			none++;
+		}
+	}
+	if (r->n_roots == 1)
+		r->exit_status = r->roots[0].exit_status;
+	if (tr->kill_reason == KILL_TIMEOUT) {
+		r->status = TESTRUN_TIMEOUT;
+		free(r->error);
+		r->error = xasprintf("timed out after %.1f s", tr->opts.timeout_ms / 1000.0);
+	} else if (tr->kill_reason == KILL_CANCEL) {
+		r->status = TESTRUN_CANCELLED;
+	} else if (errors == r->n_roots) {
+		r->status = TESTRUN_ERROR;
+	} else if (failed || errors || r->failed || r->errors) {
+		r->status = TESTRUN_FAILED;
+	} else if (none) {
+		r->status = TESTRUN_NO_TESTS;
+	} else {
+		r->status = TESTRUN_PASSED;
+	}
+	if (err && !r->error) {
+		struct buf clean = {0};
+		util_sanitize(err, strlen(err), false, false, &clean);
+		buf_append(&clean, "", 0);
+		r->error = buf_steal(&clean);
+	}
+	suite_warning(r);
+}
+
+/* The suite's warning: each root that ran no tests and its likely cause. */
+static void suite_warning(struct testrun_result *r)
+{
+	if (r->status == TESTRUN_NO_TESTS) {
+		struct buf w = {0};
+		for (size_t i = 0; i < r->n_roots; i++)
+			if (r->roots[i].status == TESTRUN_NO_TESTS)
+				buf_printf(&w, "%s%s%s%s", w.len ? "; " : "",
+				           r->n_roots > 1 ? r->roots[i].dir : "",
+				           r->n_roots > 1 ? ": " : "", r->roots[i].warning);
+		buf_append(&w, "", 0);
+		free(r->warning);
+		r->warning = buf_steal(&w);
+	}
+}
+
+static int spawn_root(struct testrun *tr, char **why);
+static void complete_run(struct testrun *tr);
+static void testrun_release(struct testrun *tr);
+
+/* Why roots ran no tests: found on the thread pool (testrun_no_tests_cause walks the tree
+ * as it is now, after the run). */
+struct cause_job {
+	uv_work_t req;
+	struct testrun *tr;
+	size_t n;
+	size_t *idx; /* index in tr->cur.roots (== tr->roots) */
+	char **dir, **cmd, **why;
+	enum testrun_format *fmt;
+};
+
+static void cause_job_free(struct cause_job *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		free(j->dir[i]);
+		free(j->cmd[i]);
+		free(j->why[i]);
+	}
+	free(j->idx), free(j->dir), free(j->cmd), free(j->why), free(j->fmt);
+	free(j);
+}
+
+static void cause_work(uv_work_t *req)
+{
+	struct cause_job *j = req->data;
+	for (size_t i = 0; i < j->n; i++)
+		j->why[i] = testrun_no_tests_cause(j->dir[i], j->cmd[i], j->fmt[i]);
+}
+
+/* Fills the NO_TESTS roots' warnings (why[i], or a generic text when NULL). */
+static void causes_apply(struct testrun_result *r, struct cause_job *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		struct testrun_root_result *rr = &r->roots[j->idx[i]];
+		free(rr->warning);
+		rr->warning = j->why[i] ? j->why[i] : xstrdup("the runner reported no tests");
+		j->why[i] = NULL;
+	}
+	suite_warning(r);
+}
+
+static void cause_done(uv_work_t *req, int status)
+{
+	struct cause_job *j = req->data;
+	struct testrun *tr = j->tr;
+
+	(void)status;
+	tr->finishing = false;
+	causes_apply(&tr->cur, j);
+	cause_job_free(j);
+	tr->open_timers--;
+	if (tr->freed) { /* freed meanwhile (its lock was let go then): nothing to report */
+		if (tr->open_timers == 0)
+			testrun_release(tr);
+		return;
+	}
+	complete_run(tr);
+}
+
+/* Starts finding the causes when a root ran no tests; false when none did (or the job
+ * cannot be queued: the generic text then). */
+static bool find_causes(struct testrun *tr)
+{
+	struct testrun_result *r = &tr->cur;
+	struct cause_job *j = xcalloc(1, sizeof(*j));
+	size_t n = r->n_roots ? r->n_roots : 1;
+
+	j->idx = xcalloc(n, sizeof(*j->idx));
+	j->dir = xcalloc(n, sizeof(*j->dir));
+	j->cmd = xcalloc(n, sizeof(*j->cmd));
+	j->why = xcalloc(n, sizeof(*j->why));
+	j->fmt = xcalloc(n, sizeof(*j->fmt));
+	for (size_t i = 0; i < r->n_roots && i < tr->n_roots; i++) {
+		if (r->roots[i].status != TESTRUN_NO_TESTS)
+			continue;
+		j->idx[j->n] = i;
+		j->dir[j->n] = xstrdup(tr->roots[i].dir);
+		j->cmd[j->n] = xstrdup(r->roots[i].command);
+		j->fmt[j->n] = r->roots[i].format;
+		j->n++;
+	}
+	j->tr = tr;
+	j->req.data = j;
+	if (j->n && uv_queue_work(tr->loop, &j->req, cause_work, cause_done) == 0) {
+		tr->finishing = true;
+		tr->open_timers++;
+		return true;
+	}
+	if (j->n)
+		causes_apply(r, j);
+	cause_job_free(j);
+	return false;
+}
+
 static void finish_run(struct testrun *tr)
 {
 	struct run_ctx *c = tr->ctx;
 	struct testrun_result *r = &tr->cur;
 
-	uv_timer_stop(&tr->timeout_timer);
 	uv_timer_stop(&tr->kill_timer);
 	uv_timer_stop(&tr->drain_timer);
 	if (c) {
@@ -497,7 +635,19 @@ static void finish_run(struct testrun *tr)
 		ctx_close(c);
 		tr->ctx = NULL;
 	}
-	line_splitter_finish(&tr->splitter);
+	root_done(tr, NULL);
+	tr->root_first = tr->n;
+	/* the next root, unless the suite was cancelled or timed out */
+	while (tr->kill_reason == KILL_NONE && !tr->freed && tr->root_i + 1 < tr->n_roots) {
+		char *why = NULL;
+		tr->root_i++;
+		if (spawn_root(tr, &why) == 0)
+			return;
+		root_done(tr, why);
+		free(why);
+		tr->root_first = tr->n;
+	}
+	uv_timer_stop(&tr->timeout_timer);
 	/* move the kept lines into the result */
 	r->n_lines = tr->n - tr->first;
 	r->lines = xcalloc(r->n_lines ? r->n_lines : 1, sizeof(*r->lines));
@@ -506,19 +656,9 @@ static void finish_run(struct testrun *tr)
 	tr->first = tr->n = 0;
 	tr->bytes = 0;
 	r->wall_ms = (int64_t)((util_monotonic_ns() - tr->start_ns) / 1000000);
-	r->duration_s = r->wall_ms / 1000.0;
-	parse_results(tr);
-	if (tr->kill_reason == KILL_TIMEOUT) {
-		r->status = TESTRUN_TIMEOUT;
-		free(r->error);
-		r->error = xasprintf("timed out after %.1f s", tr->opts.timeout_ms / 1000.0);
-	} else if (tr->kill_reason == KILL_CANCEL) {
-		r->status = TESTRUN_CANCELLED;
-	} else if (r->exit_status == 0 && r->failed == 0 && r->errors == 0) {
-		r->status = TESTRUN_PASSED;
-	} else {
-		r->status = TESTRUN_FAILED;
-	}
+	if (!(r->duration_s > 0))
+		r->duration_s = r->wall_ms / 1000.0;
+	suite_status(tr, r);
 	if (r->dropped_lines) {
 		char *n = xasprintf("%s%soutput bounded: %llu earlier line%s dropped",
 		                    r->note ? r->note : "", r->note ? "; " : "",
@@ -528,6 +668,16 @@ static void finish_run(struct testrun *tr)
 		r->note = n;
 	}
 	tr->kill_reason = KILL_NONE;
+	if (find_causes(tr))
+		return; /* complete_run() when the causes are known */
+	complete_run(tr);
+}
+
+/* The run is final: shared, kept in the history, reported; a queued rerun starts. */
+static void complete_run(struct testrun *tr)
+{
+	struct testrun_result *r = &tr->cur;
+
 	share_finished(tr, r);
 	history_push(tr, r);
 	if (tr->cbs.on_finish)
@@ -637,6 +787,81 @@ static char **child_env(void)
 	return env;
 }
 
+/* Starts the current root's command (tr->roots[tr->root_i]) in its directory, in its own
+ * process group, with a header line naming the root when the suite has several. Returns 0,
+ * or -1 with *why (caller frees) when it could not start. */
+static int spawn_root(struct testrun *tr, char **why)
+{
+	const struct testrun_root *root = &tr->roots[tr->root_i];
+
+	tr->argv = root->argv;
+	if (tr->n_roots > 1) {
+		char *cmd = testrun_argv_join(root->argv);
+		char *h = xasprintf("== %s: %s ==", root->rel, cmd);
+		store_line(h, strlen(h), tr);
+		free(h);
+		free(cmd);
+		tr->root_first = tr->n;
+	}
+	struct run_ctx *c = xcalloc(1, sizeof(*c));
+	c->tr = tr;
+	uv_file fds[2];
+	int rc = uv_pipe(fds, 0, 0);
+	if (rc < 0) {
+		free(c);
+		*why = xasprintf("cannot create a pipe: %s", uv_strerror(rc));
+		return -1;
+	}
+	uv_stdio_container_t stdio[3] = {
+	    {.flags = UV_IGNORE},
+	    {.flags = UV_INHERIT_FD, .data.fd = fds[1]},
+	    {.flags = UV_INHERIT_FD, .data.fd = fds[1]},
+	};
+	char **env = child_env();
+	/* through the guard: the group does not outlive lambdeck (backend/childguard.h) */
+	char **args = childguard_argv(tr->argv, root->dir);
+	uv_process_options_t o = {
+	    .exit_cb = on_exit_cb,
+	    .file = args[0],
+	    .args = args,
+	    .env = env,
+	    .cwd = root->dir,
+	    .flags = UV_PROCESS_DETACHED, /* setsid: its own process group, no terminal */
+	    .stdio_count = 3,
+	    .stdio = stdio,
+	};
+	c->proc.data = c;
+	rc = uv_spawn(tr->loop, &c->proc, &o);
+	free(env);
+	childguard_argv_free(args);
+	close(fds[1]);
+	c->proc_started = true;
+	c->open_handles++;
+	if (rc < 0) {
+		close(fds[0]);
+		c->tr = NULL;
+		ctx_close(c);
+		if (rc == UV_ENOENT)
+			*why = xasprintf("command not found: %s", tr->argv[0]);
+		else if (rc == UV_EACCES)
+			*why = xasprintf("permission denied: %s", tr->argv[0]);
+		else
+			*why = xasprintf("cannot start %s: %s", tr->argv[0], uv_strerror(rc));
+		return -1;
+	}
+	c->pgid = c->proc.pid;
+	uv_pipe_init(tr->loop, &c->pipe, 0);
+	c->pipe.data = c;
+	c->pipe_started = true;
+	c->open_handles++;
+	uv_pipe_open(&c->pipe, fds[0]);
+	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+	tr->ctx = c;
+	tr->cur.exit_status = -1;
+	tr->cur.term_signal = 0;
+	return 0;
+}
+
 static int start_run(struct testrun *tr, const char *trigger, struct lk_error *err)
 {
 	struct testrun_result *r = &tr->cur;
@@ -660,66 +885,28 @@ static int start_run(struct testrun *tr, const char *trigger, struct lk_error *e
 	r->trigger = xstrdup(trigger ? trigger : "manual");
 	r->command = xstrdup(tr->command);
 	r->exit_status = -1;
+	r->counts_known = true; /* until a root's are not */
 	r->started_ms = util_now_ms();
 	tr->start_ns = util_monotonic_ns();
 	tr->kill_reason = KILL_NONE;
 
-	struct run_ctx *c = xcalloc(1, sizeof(*c));
-	c->tr = tr;
-	uv_file fds[2];
-	int rc = uv_pipe(fds, 0, 0);
-	if (rc < 0) {
-		free(c);
+	char *why = NULL;
+	for (tr->root_i = 0; tr->root_i < tr->n_roots; tr->root_i++) {
+		if (spawn_root(tr, &why) == 0)
+			break;
+		root_done(tr, why);
+		tr->root_first = tr->n;
+		if (tr->root_i + 1 < tr->n_roots) {
+			free(why);
+			why = NULL;
+		}
+	}
+	if (tr->root_i == tr->n_roots) { /* none started: the run is an error */
 		r->status = TESTRUN_ERROR;
-		r->error = xasprintf("cannot create a pipe: %s", uv_strerror(rc));
+		r->counts_known = false;
 		goto failed;
 	}
-	uv_stdio_container_t stdio[3] = {
-	    {.flags = UV_IGNORE},
-	    {.flags = UV_INHERIT_FD, .data.fd = fds[1]},
-	    {.flags = UV_INHERIT_FD, .data.fd = fds[1]},
-	};
-	char **env = child_env();
-	/* through the guard: the group does not outlive lambdeck (backend/childguard.h) */
-	char **args = childguard_argv(tr->argv, tr->dir);
-	uv_process_options_t o = {
-	    .exit_cb = on_exit_cb,
-	    .file = args[0],
-	    .args = args,
-	    .env = env,
-	    .cwd = tr->dir,
-	    .flags = UV_PROCESS_DETACHED, /* setsid: its own process group, no terminal */
-	    .stdio_count = 3,
-	    .stdio = stdio,
-	};
-	c->proc.data = c;
-	rc = uv_spawn(tr->loop, &c->proc, &o);
-	free(env);
-	childguard_argv_free(args);
-	close(fds[1]);
-	c->proc_started = true;
-	c->open_handles++;
-	if (rc < 0) {
-		close(fds[0]);
-		c->tr = NULL;
-		ctx_close(c);
-		r->status = TESTRUN_ERROR;
-		if (rc == UV_ENOENT)
-			r->error = xasprintf("command not found: %s", tr->argv[0]);
-		else if (rc == UV_EACCES)
-			r->error = xasprintf("permission denied: %s", tr->argv[0]);
-		else
-			r->error = xasprintf("cannot start %s: %s", tr->argv[0], uv_strerror(rc));
-		goto failed;
-	}
-	c->pgid = c->proc.pid;
-	uv_pipe_init(tr->loop, &c->pipe, 0);
-	c->pipe.data = c;
-	c->pipe_started = true;
-	c->open_handles++;
-	uv_pipe_open(&c->pipe, fds[0]);
-	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
-	tr->ctx = c;
+	free(why);
 	if (tr->lock_fd >= 0)
 		testrun_share_started(tr->dir, tr->share_as, r);
 	if (tr->opts.timeout_ms)
@@ -730,12 +917,18 @@ static int start_run(struct testrun *tr, const char *trigger, struct lk_error *e
 
 failed : {
 	struct buf clean = {0};
-	util_sanitize(r->error, strlen(r->error), false, false, &clean);
+	util_sanitize(why, strlen(why), false, false, &clean);
 	buf_append(&clean, "", 0); /* util_sanitize leaves an empty buffer unterminated */
-	free(r->error);
+	free(why);
 	r->error = buf_steal(&clean);
 	lk_error_set(err, "TestCommandError", "%s", r->error);
-	r->lines = xcalloc(1, sizeof(*r->lines));
+	/* the header lines of multi-root suites stay; a single root has none */
+	r->n_lines = tr->n - tr->first;
+	r->lines = xcalloc(r->n_lines ? r->n_lines : 1, sizeof(*r->lines));
+	if (r->n_lines)
+		memcpy(r->lines, tr->lines + tr->first, r->n_lines * sizeof(*r->lines));
+	tr->first = tr->n = tr->root_first = 0;
+	tr->bytes = 0;
 	share_finished(tr, r);
 	history_push(tr, r);
 	if (tr->cbs.on_start)
@@ -746,21 +939,40 @@ failed : {
 }
 }
 
-struct testrun *testrun_new(uv_loop_t *loop, const char *dir, char *const *argv,
-                            const struct testrun_opts *opts, const struct testrun_callbacks *cbs,
-                            void *user)
+char *testrun_plan_command(const struct testrun_plan *pl)
+{
+	if (pl->n == 1)
+		return testrun_argv_join(pl->roots[0].argv);
+	struct buf b = {0};
+	for (size_t i = 0; i < pl->n; i++) {
+		char *c = testrun_argv_join(pl->roots[i].argv);
+		buf_printf(&b, "%s%s (in %s)", i ? " + " : "", c, pl->roots[i].rel);
+		free(c);
+	}
+	buf_append(&b, "", 0);
+	return buf_steal(&b);
+}
+
+/* The runner of a suite of roots (taken over: roots[] and its strings are owned). */
+static struct testrun *runner_new(uv_loop_t *loop, const char *dir, struct testrun_root *roots,
+                                  size_t n_roots, const struct testrun_opts *opts,
+                                  const struct testrun_callbacks *cbs, void *user)
 {
 	struct testrun *tr = xcalloc(1, sizeof(*tr));
 	char buf[PATH_MAX];
 
 	tr->loop = loop;
 	tr->dir = xstrdup(realpath(dir, buf) ? buf : dir);
-	tr->argv = argv_dup(argv);
-	if (!tr->argv[0]) { /* an empty argv cannot run: make that visible */
-		testrun_argv_free(tr->argv);
-		tr->argv = argv_make("(empty test command)", NULL);
+	tr->roots = roots;
+	tr->n_roots = n_roots;
+	for (size_t i = 0; i < n_roots; i++) {
+		if (!roots[i].argv || !roots[i].argv[0]) { /* an empty argv cannot run: show it */
+			testrun_argv_free(roots[i].argv);
+			roots[i].argv = testrun_argv_make("(empty test command)", NULL);
+		}
 	}
-	tr->command = testrun_argv_join(tr->argv);
+	tr->argv = roots[0].argv;
+	tr->command = testrun_plan_command(&(struct testrun_plan){.roots = roots, .n = n_roots});
 	if (opts)
 		tr->opts = *opts;
 	tr->opts.report_path = NULL;
@@ -801,11 +1013,52 @@ struct testrun *testrun_new(uv_loop_t *loop, const char *dir, char *const *argv,
 	return tr;
 }
 
+struct testrun *testrun_new(uv_loop_t *loop, const char *dir, char *const *argv,
+                            const struct testrun_opts *opts, const struct testrun_callbacks *cbs,
+                            void *user)
+{
+	struct testrun_root *root = xcalloc(1, sizeof(*root));
+	char buf[PATH_MAX];
+	root->dir = xstrdup(realpath(dir, buf) ? buf : dir);
+	root->rel = xstrdup(".");
+	root->argv = testrun_argv_dup(argv);
+	root->rule = xstrdup("the given command");
+	return runner_new(loop, dir, root, 1, opts, cbs, user);
+}
+
+struct testrun *testrun_new_plan(uv_loop_t *loop, const struct testrun_plan *plan,
+                                 const struct testrun_opts *opts,
+                                 const struct testrun_callbacks *cbs, void *user)
+{
+	size_t n = plan->n ? plan->n : 1;
+	struct testrun_root *roots = xcalloc(n, sizeof(*roots));
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct testrun_root *p = &plan->roots[i];
+		roots[i] = (struct testrun_root){
+		    .dir = xstrdup(p->dir),
+		    .rel = xstrdup(p->rel),
+		    .argv = testrun_argv_dup(p->argv),
+		    .rule = xstrdup(p->rule),
+		};
+	}
+	if (!plan->n) {
+		roots[0] = (struct testrun_root){.dir = xstrdup(plan->dir),
+		                                 .rel = xstrdup("."),
+		                                 .rule = xstrdup("no test command")};
+	}
+	return runner_new(loop, plan->dir, roots, n, opts, cbs, user);
+}
+
 static void timer_closed(uv_handle_t *h)
 {
 	struct testrun *tr = h->data;
-	if (--tr->open_timers)
-		return;
+	if (--tr->open_timers == 0)
+		testrun_release(tr);
+}
+
+/* Frees tr once nothing refers to it any more (timers closed, no cause job pending). */
+static void testrun_release(struct testrun *tr)
+{
 	testrun_result_clear(&tr->cur);
 	for (size_t i = 0; i < tr->n_history; i++)
 		testrun_result_clear(&tr->history[i]);
@@ -813,7 +1066,9 @@ static void timer_closed(uv_handle_t *h)
 	lines_reset(tr);
 	free(tr->lines);
 	line_splitter_free(&tr->splitter);
-	testrun_argv_free(tr->argv);
+	for (size_t i = 0; i < tr->n_roots; i++)
+		testrun_root_clear(&tr->roots[i]);
+	free(tr->roots);
 	free(tr->command);
 	free(tr->report_path);
 	free(tr->queued_trigger);
@@ -829,7 +1084,7 @@ void testrun_free(struct testrun *tr)
 	tr->freed = true;
 	fswatch_free(tr->watch);
 	tr->watch = NULL;
-	if (tr->ctx) {
+	if (tr->ctx || tr->finishing) {
 		if (tr->lock_fd >= 0) { /* killed mid-run: no result to share, just let go */
 			char *d = testrun_share_dir(tr->dir),
 			     *run = util_path_join(d, "running.json");
@@ -839,6 +1094,8 @@ void testrun_free(struct testrun *tr)
 			close(tr->lock_fd);
 			tr->lock_fd = -1;
 		}
+	}
+	if (tr->ctx) {
 		if (tr->ctx->pgid > 0)
 			kill(-tr->ctx->pgid, SIGKILL);
 		tr->ctx->tr = NULL;
@@ -852,7 +1109,7 @@ void testrun_free(struct testrun *tr)
 
 int testrun_start(struct testrun *tr, const char *trigger, struct lk_error *err)
 {
-	if (tr->ctx) {
+	if (tr->ctx || tr->finishing) {
 		tr->queued = true;
 		free(tr->queued_trigger);
 		tr->queued_trigger = xstrdup(trigger);
@@ -915,7 +1172,7 @@ void testrun_adopt(struct testrun *tr, const struct testrun_shared *s)
 
 bool testrun_running(const struct testrun *tr)
 {
-	return tr && tr->ctx;
+	return tr && (tr->ctx || tr->finishing);
 }
 
 bool testrun_rerun_queued(const struct testrun *tr)

@@ -38,6 +38,8 @@ enum testrun_status {
 	TESTRUN_ERROR,     /* could not start (command not found...) */
 	TESTRUN_TIMEOUT,   /* killed after the timeout */
 	TESTRUN_CANCELLED, /* cancelled by the user */
+	TESTRUN_NO_TESTS,  /* nothing failed but no tests ran (or the runner collected none):
+	                      a warning, never a pass; result->warning names the likely cause */
 };
 const char *testrun_status_name(enum testrun_status s); /* "passed", "failed"... */
 
@@ -52,6 +54,9 @@ enum testrun_format {
 	TESTRUN_FMT_NODE, /* node --test spec reporter ("ℹ tests 3"); its TAP output is TAP */
 	TESTRUN_FMT_JEST,
 	TESTRUN_FMT_SNAPSHOT,
+	TESTRUN_FMT_MOCHA, /* spec, dot and JSON reporters */
+	TESTRUN_FMT_VITEST,
+	TESTRUN_FMT_MIXED, /* several roots, read by different parsers */
 };
 const char *testrun_format_name(enum testrun_format f); /* "junit", "tap", "pytest"... */
 
@@ -65,6 +70,20 @@ struct testrun_failure {
 };
 
 #define TESTRUN_MAX_FAILURES 500
+
+/* One test root of a run (a project can have several: its directory and each function's
+ * code directory with its own package.json): what ran there and what it reported. */
+struct testrun_root_result {
+	char *dir;     /* relative to the project ("." for itself) */
+	char *command; /* argv joined */
+	char *rule;    /* why this command ("package.json scripts.test (mocha tests/unit/)") */
+	enum testrun_status status;
+	enum testrun_format format;
+	int exit_status; /* -1 when not exited normally or not run */
+	bool counts_known;
+	int passed, failed, skipped, errors;
+	char *warning; /* TESTRUN_NO_TESTS: the likely cause, else NULL */
+};
 
 /* One finished (or running) run. Strings are owned by the result. */
 struct testrun_result {
@@ -82,9 +101,12 @@ struct testrun_result {
 	int64_t wall_ms;
 	struct testrun_failure *failures;
 	size_t n_failures;
-	bool failures_truncated; /* more than TESTRUN_MAX_FAILURES */
-	char *note;  /* why parsing fell back ("junit.xml:3:7: ... (report ignored)"), or NULL */
-	char *error; /* TESTRUN_ERROR/TIMEOUT message ("command not found: pytest"), or NULL */
+	bool failures_truncated;           /* more than TESTRUN_MAX_FAILURES */
+	struct testrun_root_result *roots; /* one per root, in run order (>= 1 once run) */
+	size_t n_roots;
+	char *warning; /* TESTRUN_NO_TESTS: which root ran none and the likely cause */
+	char *note;    /* why parsing fell back ("junit.xml:3:7: ... (report ignored)"), or NULL */
+	char *error;   /* TESTRUN_ERROR/TIMEOUT message ("command not found: pytest"), or NULL */
 	/* Output: sanitised lines (ANSI colours stripped, controls in caret form, invalid UTF-8
 	 * replaced), bounded: when more than max_output_bytes arrived, the oldest lines are
 	 * dropped and dropped_lines counts them. Each line is NUL-terminated, no '\n'. */
@@ -99,6 +121,8 @@ void testrun_result_clear(struct testrun_result *r);
 void testrun_result_copy(struct testrun_result *dst, const struct testrun_result *src);
 /* One-line summary: "✗ 1 failed, 41 passed, 2 skipped  0.80 s" (ascii: "FAIL ..."). */
 void testrun_result_summary(const struct testrun_result *r, bool ascii, struct buf *out);
+/* The same for one root of a suite, without a duration: "✗ 1 failed, 3 passed". */
+void testrun_root_summary(const struct testrun_root_result *x, bool ascii, struct buf *out);
 /* JSON object (cJSON printed, unformatted): status, counts, duration, command, failures,
  * exit status; with output lines when with_output. */
 char *testrun_result_json(const struct testrun_result *r, bool with_output);
@@ -140,18 +164,57 @@ void testrun_from_snapshots(const struct snapshot_report *rep, const char *proje
 /* True when the project has at least one events/<Function>/<name>.snapshot.json. */
 bool testrun_has_snapshots(const char *project_dir);
 
-/* --- choosing the command ------------------------------------------------------------------ */
+/* --- choosing the commands ----------------------------------------------------------------- */
 
-/* The argv to run for project dir: project->test_argv when set (lambdeck.json "test"), else
- * detection in this order: Makefile with a "test:" target -> make test; package.json with
- * scripts.test -> npm test; pytest configured (pytest.ini, [tool.pytest...] in
- * pyproject.toml, [tool:pytest] in setup.cfg, tox.ini [pytest], conftest.py) and importable
- * by python3 -> python3 -m pytest; go.mod -> go test -v ./...; else python3 -m unittest
- * discover. project may be NULL. Returns a NULL-terminated argv (caller frees with
- * testrun_argv_free) and sets *source to a static text saying why ("lambdeck.json",
- * "Makefile", "package.json", "pytest", "go.mod", "default"). */
+/* A test root: a directory, the command run there, and the rule that chose it. */
+struct testrun_root {
+	char *dir;   /* absolute */
+	char *rel;   /* relative to the project directory, "." for it */
+	char **argv; /* NULL-terminated */
+	char *rule;  /* "pytest: tests/requirements.txt names pytest; the .venv interpreter..." */
+};
+
+/* What `lambdeck test` runs: one or more roots, run one after the other as one suite. */
+struct testrun_plan {
+	char *dir; /* the project directory */
+	struct testrun_root *roots;
+	size_t n;
+};
+
+/* Detects the plan of project directory dir (project may be NULL). lambdeck.json "test"
+ * wins and runs alone in dir. Else each root - dir first, then each function's code
+ * directory - takes the first rule that matches:
+ *   1. a Makefile with a test target                 -> make test
+ *   2. package.json scripts.test (not npm's placeholder) -> npm test
+ *   3. pytest used: pytest.ini, [tool.pytest] in pyproject.toml, [tool:pytest] in
+ *      setup.cfg, [pytest] in tox.ini, a conftest.py, pytest in a requirements file, or a
+ *      test file importing pytest -> <python> -m pytest with the first interpreter that
+ *      imports it ($VIRTUAL_ENV, .venv, venv, then python3), else a pytest executable
+ *   4. go.mod                                        -> go test -v ./...
+ *   5. unittest                                      -> <python> -m unittest discover
+ *      (with -s tests when tests/ has no __init__.py: discovery would skip it)
+ * A function's directory is a root only when rule 1 or 2 matches, or it has Python tests
+ * and is not already walked by the project directory's pytest/unittest/go test; the
+ * project directory falls back to rule 5 only when no function directory is a root.
+ * Blocking (reads the tree, probes interpreters by running them): call it off the loop
+ * thread in the console. Clear with testrun_plan_clear. */
+void testrun_plan_detect(const char *dir, const struct project *project, struct testrun_plan *out);
+void testrun_plan_clear(struct testrun_plan *pl);
+void testrun_root_clear(struct testrun_root *r);
+/* "ROOT: COMMAND\n    chosen by: RULE\n" per root (for --explain and the pane). */
+void testrun_plan_explain(const struct testrun_plan *pl, struct buf *out);
+/* The suite's command for display: the root's argv joined, or "npm test (in a) + npm test
+ * (in b)" for several (what testrun_command() of a runner made from the plan says). */
+char *testrun_plan_command(const struct testrun_plan *pl);
+/* The first root's argv of testrun_plan_detect (caller frees with testrun_argv_free) and
+ * *source: "lambdeck.json", "Makefile", "package.json", "pytest", "go.mod", "unittest". */
 char **testrun_detect(const char *dir, const struct project *project, const char **source);
+/* The likely reason a run in dir of command (format fmt) ran no tests, from what the tree
+ * holds ("tests/ has test_*.py files (tests/unit/test_x.py) but unittest discovered none:
+ * no __init__.py..."). Blocking (bounded tree walk). Caller frees. */
+char *testrun_no_tests_cause(const char *dir, const char *command, enum testrun_format fmt);
 void testrun_argv_free(char **argv);
+char **testrun_argv_dup(char *const *argv); /* deep copy of a NULL-terminated argv */
 char *testrun_argv_join(char *const *argv); /* for display, shell-quoted where needed */
 
 /* --- running -------------------------------------------------------------------------------- */
@@ -191,6 +254,12 @@ struct testrun_opts {
 struct testrun *testrun_new(uv_loop_t *loop, const char *dir, char *const *argv,
                             const struct testrun_opts *opts, const struct testrun_callbacks *cbs,
                             void *user);
+/* Creates a runner for every root of plan (copied; run in order, one result: counts
+ * summed, known only when every root's are, status the worst, each root's own result in
+ * result->roots; a header line names each root in the output when there are several). */
+struct testrun *testrun_new_plan(uv_loop_t *loop, const struct testrun_plan *plan,
+                                 const struct testrun_opts *opts,
+                                 const struct testrun_callbacks *cbs, void *user);
 void testrun_free(struct testrun *tr);
 
 /* Starts a run now. When a run is going it does not start another: it queues exactly one

@@ -21,8 +21,17 @@ void line_splitter_feed(struct line_splitter *s, const char *data, size_t len);
 void line_splitter_finish(struct line_splitter *s); /* emits a last unterminated line */
 void line_splitter_free(struct line_splitter *s);
 
+/* argv helper (testrun.c): one from up to 15 strings ending with NULL. */
+char **testrun_argv_make(const char *a, ...);
+
 /* Parses already-split, sanitised lines (what a run keeps) into r. */
 bool testrun_parse_lines(char *const *lines, size_t n, struct testrun_result *r);
+
+/* The JavaScript runners' parsers (testrun_parse_js.c), used by testrun_parse_lines: a
+ * mocha/jest JSON report, mocha's spec/dot output, vitest's output. */
+bool testrun_parse_json_report(char *const *lines, size_t n, struct testrun_result *r);
+bool testrun_parse_mocha(char *const *lines, size_t n, struct testrun_result *r);
+bool testrun_parse_vitest(char *const *lines, size_t n, struct testrun_result *r);
 
 void testrun_add_failure(struct testrun_result *r, const char *name, const char *message,
                          const char *file, int line, const char *group);

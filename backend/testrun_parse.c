@@ -19,7 +19,7 @@ const char *testrun_status_name(enum testrun_status s)
 	    [TESTRUN_IDLE] = "idle",           [TESTRUN_RUNNING] = "running",
 	    [TESTRUN_PASSED] = "passed",       [TESTRUN_FAILED] = "failed",
 	    [TESTRUN_ERROR] = "error",         [TESTRUN_TIMEOUT] = "timeout",
-	    [TESTRUN_CANCELLED] = "cancelled",
+	    [TESTRUN_CANCELLED] = "cancelled", [TESTRUN_NO_TESTS] = "notests",
 	};
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
@@ -36,6 +36,9 @@ const char *testrun_format_name(enum testrun_format f)
 	    [TESTRUN_FMT_NODE] = "node --test",
 	    [TESTRUN_FMT_JEST] = "jest",
 	    [TESTRUN_FMT_SNAPSHOT] = "snapshots",
+	    [TESTRUN_FMT_MOCHA] = "mocha",
+	    [TESTRUN_FMT_VITEST] = "vitest",
+	    [TESTRUN_FMT_MIXED] = "mixed",
 	};
 	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "unknown";
 }
@@ -73,11 +76,27 @@ static void failures_clear(struct testrun_result *r)
 	r->failures_truncated = false;
 }
 
+static void roots_clear(struct testrun_result *r)
+{
+	for (size_t i = 0; i < r->n_roots; i++) {
+		struct testrun_root_result *x = &r->roots[i];
+		free(x->dir);
+		free(x->command);
+		free(x->rule);
+		free(x->warning);
+	}
+	free(r->roots);
+	r->roots = NULL;
+	r->n_roots = 0;
+}
+
 void testrun_result_clear(struct testrun_result *r)
 {
 	if (!r)
 		return;
 	failures_clear(r);
+	roots_clear(r);
+	free(r->warning);
 	free(r->trigger);
 	free(r->command);
 	free(r->note);
@@ -95,6 +114,18 @@ void testrun_result_copy(struct testrun_result *dst, const struct testrun_result
 	dst->command = xstrdup(src->command);
 	dst->note = xstrdup(src->note);
 	dst->error = xstrdup(src->error);
+	dst->warning = xstrdup(src->warning);
+	dst->roots = NULL;
+	if (src->n_roots) {
+		dst->roots = xcalloc(src->n_roots, sizeof(*dst->roots));
+		for (size_t i = 0; i < src->n_roots; i++) {
+			dst->roots[i] = src->roots[i];
+			dst->roots[i].dir = xstrdup(src->roots[i].dir);
+			dst->roots[i].command = xstrdup(src->roots[i].command);
+			dst->roots[i].rule = xstrdup(src->roots[i].rule);
+			dst->roots[i].warning = xstrdup(src->roots[i].warning);
+		}
+	}
 	dst->failures = NULL;
 	dst->n_failures = 0;
 	if (src->n_failures) {
@@ -151,7 +182,30 @@ void testrun_add_failure(struct testrun_result *r, const char *name, const char 
 	};
 }
 
+static void summary(const struct testrun_result *r, bool ascii, bool duration, struct buf *out);
+
 void testrun_result_summary(const struct testrun_result *r, bool ascii, struct buf *out)
+{
+	summary(r, ascii, true, out);
+}
+
+void testrun_root_summary(const struct testrun_root_result *x, bool ascii, struct buf *out)
+{
+	struct testrun_result one = {
+	    .status = x->status,
+	    .counts_known = x->counts_known,
+	    .passed = x->passed,
+	    .failed = x->failed,
+	    .skipped = x->skipped,
+	    .errors = x->errors,
+	    .exit_status = x->exit_status,
+	    .error = x->warning,
+	};
+	summary(&one, ascii, false, out);
+}
+
+/* The one-line summary; with the duration when duration. */
+static void summary(const struct testrun_result *r, bool ascii, bool duration, struct buf *out)
 {
 	switch (r->status) {
 	case TESTRUN_IDLE:
@@ -166,10 +220,11 @@ void testrun_result_summary(const struct testrun_result *r, bool ascii, struct b
 	default:
 		break;
 	}
-	const char *mark = r->status == TESTRUN_PASSED    ? (ascii ? "PASS" : "✓")
-	                   : r->status == TESTRUN_FAILED  ? (ascii ? "FAIL" : "✗")
-	                   : r->status == TESTRUN_TIMEOUT ? (ascii ? "TIMEOUT" : "⏱")
-	                                                  : (ascii ? "CANCELLED" : "⊘");
+	const char *mark = r->status == TESTRUN_PASSED     ? (ascii ? "PASS" : "✓")
+	                   : r->status == TESTRUN_FAILED   ? (ascii ? "FAIL" : "✗")
+	                   : r->status == TESTRUN_TIMEOUT  ? (ascii ? "TIMEOUT" : "⏱")
+	                   : r->status == TESTRUN_NO_TESTS ? (ascii ? "WARN" : "⚠")
+	                                                   : (ascii ? "CANCELLED" : "⊘");
 	buf_puts(out, mark);
 	if (r->status == TESTRUN_TIMEOUT)
 		buf_puts(out, " timed out");
@@ -190,12 +245,15 @@ void testrun_result_summary(const struct testrun_result *r, bool ascii, struct b
 		buf_printf(out, "%s%d passed", sep, r->passed);
 		if (r->skipped)
 			buf_printf(out, ", %d skipped", r->skipped);
+	} else if (r->status == TESTRUN_NO_TESTS) {
+		buf_puts(out, " no tests ran");
 	} else if (r->status == TESTRUN_PASSED || r->status == TESTRUN_FAILED) {
-		buf_printf(out, " exit %d", r->exit_status);
+		buf_printf(out, " exit %d, counts unknown", r->exit_status);
 	}
 	if (r->term_signal && r->status != TESTRUN_PASSED)
 		buf_printf(out, " (signal %d)", r->term_signal);
-	buf_printf(out, "  %.2f s", r->duration_s);
+	if (duration)
+		buf_printf(out, "  %.2f s", r->duration_s);
 }
 
 char *testrun_result_json(const struct testrun_result *r, bool with_output)
@@ -228,6 +286,30 @@ char *testrun_result_json(const struct testrun_result *r, bool with_output)
 		cJSON_AddStringToObject(o, "error", r->error);
 	if (r->note)
 		cJSON_AddStringToObject(o, "note", r->note);
+	if (r->warning)
+		cJSON_AddStringToObject(o, "warning", r->warning);
+	cJSON *ra = cJSON_AddArrayToObject(o, "roots");
+	for (size_t i = 0; i < r->n_roots; i++) {
+		const struct testrun_root_result *x = &r->roots[i];
+		cJSON *y = cJSON_CreateObject();
+		cJSON_AddStringToObject(y, "dir", x->dir ? x->dir : "");
+		cJSON_AddStringToObject(y, "command", x->command ? x->command : "");
+		cJSON_AddStringToObject(y, "rule", x->rule ? x->rule : "");
+		cJSON_AddStringToObject(y, "status", testrun_status_name(x->status));
+		cJSON_AddStringToObject(y, "format", testrun_format_name(x->format));
+		if (x->exit_status >= 0)
+			cJSON_AddNumberToObject(y, "exitStatus", x->exit_status);
+		else
+			cJSON_AddNullToObject(y, "exitStatus");
+		cJSON_AddBoolToObject(y, "countsKnown", x->counts_known);
+		cJSON_AddNumberToObject(y, "passed", x->passed);
+		cJSON_AddNumberToObject(y, "failed", x->failed);
+		cJSON_AddNumberToObject(y, "skipped", x->skipped);
+		cJSON_AddNumberToObject(y, "errors", x->errors);
+		if (x->warning)
+			cJSON_AddStringToObject(y, "warning", x->warning);
+		cJSON_AddItemToArray(ra, y);
+	}
 	cJSON *fa = cJSON_AddArrayToObject(o, "failures");
 	for (size_t i = 0; i < r->n_failures; i++) {
 		const struct testrun_failure *f = &r->failures[i];
@@ -670,12 +752,16 @@ static bool parse_pytest(char *const *lines, size_t n, struct testrun_result *r)
 		bool matched = false;
 		for (size_t k = first; k < r->n_failures; k++) {
 			struct testrun_failure *f = &r->failures[k];
-			const char *nm = f->name;
-			if (starts(nm, "ERROR at setup of ") || starts(nm, "ERROR at teardown of "))
+			const char *nm = f->name, *phase = NULL;
+			if (starts(nm, "ERROR at setup of ") ||
+			    starts(nm, "ERROR at teardown of ")) {
+				phase = starts(nm, "ERROR at setup") ? "setup" : "teardown";
 				nm = strstr(nm, " of ") + 4;
+			}
 			if (key.data && !strcmp(nm, key.data)) {
 				free(f->name);
-				f->name = xstrdup(full);
+				/* a fixture's error, not the test's own failure: say which */
+				f->name = phase ? xasprintf("%s (%s)", full, phase) : xstrdup(full);
 				if ((!f->message || !*f->message) && dash) {
 					free(f->message);
 					f->message = xstrdup(dash + 3);
@@ -805,6 +891,9 @@ static bool parse_unittest(char *const *lines, size_t n, struct testrun_result *
 		char *file = NULL, *msg = NULL;
 		int line = 0;
 		size_t j = i + 1;
+		/* a test with a docstring: its first line comes before the rule */
+		if (j + 1 < n && !is_rule_line(lines[j], '-') && is_rule_line(lines[j + 1], '-'))
+			j++;
 		if (j < n && is_rule_line(lines[j], '-'))
 			j++;
 		bool after_frames = false;
@@ -1329,21 +1418,34 @@ static bool parse_jest(char *const *lines, size_t n, struct testrun_result *r)
 		if (starts(nm, "Console"))
 			continue;
 		size_t ind = indent_of(lines[i]);
-		char *msg = NULL, *file = NULL;
+		char *msg = NULL, *file = NULL, *suite = NULL;
 		int line = 0;
+		/* "FAIL tests/x.test.ts" + "● Test suite failed to run" (a compile error, a
+		 * missing module): an error of that file, located at the first file:line given */
+		if (starts(nm, "Test suite failed to run")) {
+			for (size_t k = i; k-- > 0 && !suite;)
+				if (starts(lines[k], "FAIL "))
+					suite = xstrndup(lines[k] + 5, strcspn(lines[k] + 5, " "));
+		}
 		for (size_t j = i + 1; j < n; j++) {
 			const char *t = skip_ws(lines[j]);
 			if (*t && indent_of(lines[j]) <= ind)
 				break;
 			if (!*t)
 				continue;
-			if (!msg)
+			if (!msg) {
 				msg = xstrdup(t);
-			else if (starts(t, "at ") && find_location(t, &file, &line))
+				if (suite && find_location(t, &file, &line))
+					break;
+			} else if ((starts(t, "at ") || suite) && find_location(t, &file, &line)) {
 				break;
+			}
 		}
 		/* "cart › sums items" keeps jest's own separator */
-		testrun_add_failure(r, nm, msg ? msg : "", file, line, NULL);
+		testrun_add_failure(r, suite ? suite : nm, msg ? msg : "", file, line, NULL);
+		if (suite)
+			r->errors++;
+		free(suite);
 		free(msg);
 		free(file);
 	}
@@ -1355,7 +1457,15 @@ static bool parse_jest(char *const *lines, size_t n, struct testrun_result *r)
 bool testrun_parse_lines(char *const *lines, size_t n, struct testrun_result *r)
 {
 	static bool (*const parsers[])(char *const *, size_t, struct testrun_result *) = {
-	    parse_tap, parse_jest, parse_pytest, parse_unittest, parse_gotest, parse_node_spec,
+	    testrun_parse_json_report,
+	    parse_tap,
+	    parse_jest,
+	    parse_pytest,
+	    parse_unittest,
+	    parse_gotest,
+	    parse_node_spec,
+	    testrun_parse_mocha,
+	    testrun_parse_vitest,
 	};
 	for (size_t i = 0; i < sizeof(parsers) / sizeof(parsers[0]); i++) {
 		struct testrun_result tmp = {0};

@@ -194,13 +194,13 @@ static int result_from(const cJSON *o, struct testrun_result *r)
 
 	memset(r, 0, sizeof(*r));
 	s = jstr(o, "status");
-	e = enum_of(s, status_name, TESTRUN_CANCELLED + 1);
+	e = enum_of(s, status_name, TESTRUN_NO_TESTS + 1);
 	free(s);
 	if (e < 0)
 		return -1;
 	r->status = (enum testrun_status)e;
 	s = jstr(o, "format");
-	e = enum_of(s, format_name, TESTRUN_FMT_SNAPSHOT + 1);
+	e = enum_of(s, format_name, TESTRUN_FMT_MIXED + 1);
 	free(s);
 	r->format = e < 0 ? TESTRUN_FMT_NONE : (enum testrun_format)e;
 	r->command = jstr(o, "command");
@@ -217,6 +217,30 @@ static int result_from(const cJSON *o, struct testrun_result *r)
 	r->started_ms = util_double_to_int64(jnum(o, "startedMs", 0));
 	r->error = jstr(o, "error");
 	r->note = jstr(o, "note");
+	r->warning = clean_dup(o, "warning");
+	v = cJSON_GetObjectItemCaseSensitive(o, "roots");
+	r->roots = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(*r->roots));
+	cJSON_ArrayForEach(it, v)
+	{
+		struct testrun_root_result *x = &r->roots[r->n_roots++];
+		char *st = jstr(it, "status"), *fm = jstr(it, "format");
+		int se = enum_of(st, status_name, TESTRUN_NO_TESTS + 1);
+		int fe = enum_of(fm, format_name, TESTRUN_FMT_MIXED + 1);
+		free(st);
+		free(fm);
+		x->dir = clean_dup(it, "dir");
+		x->command = clean_dup(it, "command");
+		x->rule = clean_dup(it, "rule");
+		x->warning = clean_dup(it, "warning");
+		x->status = se < 0 ? TESTRUN_IDLE : (enum testrun_status)se;
+		x->format = fe < 0 ? TESTRUN_FMT_NONE : (enum testrun_format)fe;
+		x->exit_status = util_double_to_int(jnum(it, "exitStatus", -1));
+		x->counts_known = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "countsKnown"));
+		x->passed = util_double_to_int(jnum(it, "passed", 0));
+		x->failed = util_double_to_int(jnum(it, "failed", 0));
+		x->skipped = util_double_to_int(jnum(it, "skipped", 0));
+		x->errors = util_double_to_int(jnum(it, "errors", 0));
+	}
 	r->failures_truncated =
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "failuresTruncated"));
 	v = cJSON_GetObjectItemCaseSensitive(o, "failures");

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,6 +261,20 @@ fail:
 	return -1;
 }
 
+/* A project's .lambdeck/ ignores itself for git: writes .lambdeck/.gitignore ("*") once,
+ * whoever creates (or first uses) the directory. Best effort. */
+static void lambdeck_ignore(const char *dir)
+{
+	const char *base = strrchr(dir, '/');
+	base = base ? base + 1 : dir;
+	if (strcmp(base, ".lambdeck"))
+		return;
+	char *gi = util_path_join(dir, ".gitignore");
+	if (access(gi, F_OK) != 0 && errno == ENOENT)
+		util_write_atomic(gi, "*\n", 2, 0644, NULL);
+	free(gi);
+}
+
 int util_mkdir_p(const char *path, mode_t mode, struct lk_error *err)
 {
 	char *p = xstrdup(path);
@@ -270,16 +285,31 @@ int util_mkdir_p(const char *path, mode_t mode, struct lk_error *err)
 		*s = '\0';
 		if (mkdir(p, mode) < 0 && errno != EEXIST)
 			goto fail;
+		lambdeck_ignore(p);
 		*s = '/';
 	}
 	if (mkdir(p, mode) < 0 && errno != EEXIST)
 		goto fail;
+	lambdeck_ignore(p);
 	free(p);
 	return 0;
 fail:
 	lk_error_set(err, "IOError", "cannot create %s: %s", p, strerror(errno));
 	free(p);
 	return -1;
+}
+
+char *util_cache_dir(void)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	if (xdg && xdg[0] == '/')
+		return util_path_join(xdg, "lambdeck");
+	const char *home = getenv("HOME");
+	if (!home || home[0] != '/') {
+		struct passwd *pw = getpwuid(geteuid());
+		home = pw && pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir : NULL;
+	}
+	return home ? xasprintf("%s/.cache/lambdeck", home) : NULL;
 }
 
 char *util_path_join(const char *a, const char *b)

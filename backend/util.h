@@ -59,7 +59,12 @@ int util_read_file(const char *path, struct buf *out, struct lk_error *err);
  * or the new content, never a torn one; on failure the old file is untouched. */
 int util_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
                       struct lk_error *err);
+/* mkdir -p. A ".lambdeck" directory on the way gets a .gitignore of "*" (written once), so a
+ * project's .lambdeck/ ignores itself for git whoever creates it. */
 int util_mkdir_p(const char *path, mode_t mode, struct lk_error *err);
+/* The user's cache directory for lambdeck: $XDG_CACHE_HOME/lambdeck (when absolute), else
+ * ~/.cache/lambdeck; NULL when there is no home directory. Not created here. Caller frees. */
+char *util_cache_dir(void);
 char *util_path_join(const char *a, const char *b); /* caller frees */
 bool util_is_dir(const char *path);
 bool util_is_file(const char *path);

@@ -1,8 +1,10 @@
-/* cmd_test.c - 'lambdeck test [--watch] [--json] [--snapshots] [--timeout S] [--junit PATH]
- * [--debounce MS] [--quiet] [-- COMMAND ARGS...]': runs the project's test command (from
- * lambdeck.json "test" or detected, see testrun.h), streams its sanitised output, prints the
- * counts and the failures with file:line, and exits 0 only if everything passed. --watch
- * re-runs on save until Ctrl-C. --json prints one JSON object per run (JSON Lines). */
+/* cmd_test.c - 'lambdeck test [--watch] [--json] [--explain] [--snapshots] [--timeout S]
+ * [--junit PATH] [--debounce MS] [--quiet] [-- COMMAND ARGS...]': runs the project's test
+ * roots (lambdeck.json "test" or detected, see testrun.h testrun_plan_detect) as one suite,
+ * streams their sanitised output, prints each root's result, the counts and the failures
+ * with file:line; exits 0 only if everything passed, 5 when no tests ran. --watch re-runs
+ * on save until Ctrl-C. --json prints one JSON object per run (JSON Lines). --explain
+ * prints which rule chose each root's command and exits. */
 #include <langinfo.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,11 +43,16 @@ struct cli_test {
 
 static void usage(FILE *out)
 {
-	fputs("usage: lambdeck test [--watch] [--json] [--snapshots] [--timeout SECONDS]\n"
+	fputs("usage: lambdeck test [--watch] [--json] [--explain] [--snapshots] [--timeout "
+	      "SECONDS]\n"
 	      "                     [--junit PATH] [--debounce MS] [--quiet] [-- COMMAND ARGS...]\n"
 	      "\n"
-	      "Runs the project's tests: lambdeck.json \"test\", else detected (Makefile test\n"
-	      "target, package.json scripts.test, pytest, go.mod, python3 -m unittest discover).\n"
+	      "Runs the project's tests: lambdeck.json \"test\", else detected per test root (the\n"
+	      "project and each function's code directory), first rule wins: Makefile test\n"
+	      "target, package.json scripts.test, pytest (when the project uses it, with the\n"
+	      "interpreter that has it: .venv/venv/$VIRTUAL_ENV first), go.mod, unittest. Several\n"
+	      "roots run as one suite.\n"
+	      "  --explain        print each root, its command and the rule that chose it; exit\n"
 	      "  --watch          re-run on every save (debounced) until Ctrl-C\n"
 	      "  --json           one JSON object per run on stdout (no streamed output)\n"
 	      "  --snapshots      also replay the snapshot tests (events/F/NAME.snapshot.json)\n"
@@ -56,7 +63,8 @@ static void usage(FILE *out)
 	      "  --debounce MS    delay after the last save before a re-run (default 200)\n"
 	      "  --quiet          do not stream the command's output\n"
 	      "  -- COMMAND ...   run this command instead\n"
-	      "Exit status: 0 when every test passed, 1 otherwise, 2 on a usage error.\n",
+	      "Exit status: 0 when every test passed, 1 when a test failed or the command could\n"
+	      "not run, 2 on a usage error, 5 when no tests ran (a warning, not a pass).\n",
 	      out);
 }
 
@@ -141,6 +149,24 @@ static void print_result(struct cli_test *c, const struct testrun_result *r,
 	if (r->failures_truncated)
 		printf("(more than %d failures; the rest are in the output)\n",
 		       TESTRUN_MAX_FAILURES);
+	for (size_t i = 0; r->n_roots > 1 && i < r->n_roots; i++) {
+		const struct testrun_root_result *x = &r->roots[i];
+		buf_reset(&b);
+		testrun_root_summary(x, c->ascii, &b);
+		fputs("  ", stdout);
+		print_sanitised(stdout, x->dir);
+		fputs(": ", stdout);
+		print_sanitised(stdout, b.data ? b.data : "");
+		fputs("  (", stdout);
+		print_sanitised(stdout, x->command);
+		fputs(")\n", stdout);
+	}
+	if (r->warning) {
+		fputs(c->ascii ? "warning: " : "⚠ warning: ", stdout);
+		print_sanitised(stdout, r->warning);
+		fputc('\n', stdout);
+	}
+	buf_reset(&b);
 	testrun_result_summary(r, c->ascii, &b);
 	printf("%s%s\n", snap ? "tests: " : "", b.data ? b.data : "");
 	buf_free(&b);
@@ -159,6 +185,12 @@ static void print_result(struct cli_test *c, const struct testrun_result *r,
 		buf_free(&b);
 	}
 	fflush(stdout);
+}
+
+/* The documented exit status of a run: 0 passed, 5 no tests ran, 1 otherwise. */
+static int exit_of(const struct testrun_result *r)
+{
+	return r->status == TESTRUN_PASSED ? 0 : r->status == TESTRUN_NO_TESTS ? 5 : 1;
 }
 
 static void stop_loop(struct cli_test *c)
@@ -204,8 +236,9 @@ static void on_snapshots_done(const struct snapshot_report *rep, void *user)
 	}
 	testrun_from_snapshots(rep, c->dir, &snap);
 	print_result(c, &c->pending, &snap);
-	c->last_status =
-	    c->pending.status == TESTRUN_PASSED && snap.status == TESTRUN_PASSED ? 0 : 1;
+	c->last_status = exit_of(&c->pending);
+	if (c->last_status != 1 && snap.status != TESTRUN_PASSED)
+		c->last_status = 1;
 	testrun_result_clear(&snap);
 	testrun_result_clear(&c->pending);
 	/* the run (and the invoke ctx it uses) must not be freed from inside its callback */
@@ -217,7 +250,7 @@ static void on_finish(struct testrun *tr, const struct testrun_result *r, void *
 	struct cli_test *c = user;
 	struct lk_error err = {0};
 	(void)tr;
-	c->last_status = r->status == TESTRUN_PASSED ? 0 : 1;
+	c->last_status = exit_of(r);
 	if (c->snapshots && c->ctx && !c->interrupted) {
 		if (c->snap_run) {
 			print_result(c, r, NULL);
@@ -260,7 +293,7 @@ int cmd_test(int argc, char **argv, const struct global_opts *g)
 	struct cli_test c = {.last_status = 1};
 	struct testrun_opts o = {.timeout_ms = 600000};
 	char **custom = NULL;
-	bool snapshots = false;
+	bool snapshots = false, explain = false;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -272,6 +305,8 @@ int cmd_test(int argc, char **argv, const struct global_opts *g)
 			c.quiet = true;
 		else if (!strcmp(a, "--snapshots"))
 			snapshots = true;
+		else if (!strcmp(a, "--explain"))
+			explain = true;
 		else if ((!strcmp(a, "--timeout") || !strcmp(a, "--debounce") ||
 		          !strcmp(a, "--junit")) &&
 		         i + 1 < argc) {
@@ -325,9 +360,28 @@ int cmd_test(int argc, char **argv, const struct global_opts *g)
 	}
 	c.project = p;
 	c.snapshots = snapshots;
-	const char *source = "command line";
-	char **cmd = custom ? NULL : testrun_detect(p->dir, p, &source);
+	struct testrun_plan plan = {0};
+	if (!custom)
+		testrun_plan_detect(p->dir, p, &plan);
 	c.dir = p->dir;
+	if (explain) {
+		struct buf b = {0};
+		if (custom) {
+			char *j = testrun_argv_join(custom);
+			buf_printf(&b, ".: %s\n    chosen by: the command line (-- COMMAND)\n", j);
+			free(j);
+		} else {
+			testrun_plan_explain(&plan, &b);
+		}
+		struct buf clean = {0};
+		util_sanitize(b.data ? b.data : "", b.len, true, false, &clean);
+		fwrite(clean.data ? clean.data : "", 1, clean.len, stdout);
+		buf_free(&clean);
+		buf_free(&b);
+		testrun_plan_clear(&plan);
+		project_free(p);
+		return 0;
+	}
 
 	uv_loop_t loop;
 	uv_loop_init(&loop);
@@ -342,13 +396,21 @@ int cmd_test(int argc, char **argv, const struct global_opts *g)
 		o.wait_for_lock = !c.watch; /* one-shot: wait for their run; watch: skip a save
 		                              another process already runs the suite for */
 	}
-	c.tr = testrun_new(&loop, p->dir, custom ? custom : cmd, &o, &cbs, &c);
-	testrun_argv_free(cmd);
+	c.tr = custom ? testrun_new(&loop, p->dir, custom, &o, &cbs, &c)
+	              : testrun_new_plan(&loop, &plan, &o, &cbs, &c);
 	if (!c.json) {
-		fprintf(stderr, "test command (%s): ", source);
-		print_sanitised(stderr, testrun_command(c.tr));
-		fputc('\n', stderr);
+		for (size_t i = 0; i < (custom ? 1 : plan.n); i++) {
+			fprintf(stderr, "test command%s%s (", plan.n > 1 ? " in " : "",
+			        plan.n > 1 ? plan.roots[i].rel : "");
+			print_sanitised(stderr, custom ? "command line" : plan.roots[i].rule);
+			fputs("): ", stderr);
+			char *j = testrun_argv_join(custom ? custom : plan.roots[i].argv);
+			print_sanitised(stderr, j);
+			free(j);
+			fputc('\n', stderr);
+		}
 	}
+	testrun_plan_clear(&plan);
 	if (snapshots) {
 		struct mode_options mo;
 		cli_mode_options(g, p, &mo);

@@ -139,7 +139,7 @@ _lambdeck()
 		$(_lambdeck_functions)" ;;
 	replay) opts="--list --function --json --no-update --limit --diff" ;;
 	logs) opts="-f --follow --since --filter --json --poll $(_lambdeck_functions)" ;;
-	test) opts="--watch --json --snapshots --timeout --junit --debounce --quiet" ;;
+	test) opts="--watch --json --explain --snapshots --timeout --junit --debounce --quiet" ;;
 	emulate) opts="--host --port --state-dir --region --any-credentials --allow-remote --share-with-group
 		--max-concurrency --idle-timeout --quiet --exit-when-unused --exit-with-parent --env" ;;
 	services) opts="list env logs start stop restart reset --json -n --wait $(_lambdeck_services)" ;;

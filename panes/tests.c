@@ -1,4 +1,5 @@
-/* tests.c - the Tests pane: the project's test command (lambdeck.json "test" or detected),
+/* tests.c - the Tests pane: the project's test roots (lambdeck.json "test" or detected on
+ * the thread pool, see testrun_plan_detect; the header says which rule chose them),
  * re-run on save, counts and failures, Enter on a failure (or on any output line naming a
  * file:line) opens the editor there, the output with scrollback, the last runs.
  *
@@ -26,7 +27,10 @@ struct tests_pane {
 	struct testrun *tr;
 	struct app_job *job; /* while the command runs: q asks first, quitting cancels it */
 	struct textview *tv;
-	char *source; /* where the command came from ("lambdeck.json", "Makefile"...) */
+	char *source;                  /* the rule(s) that chose the command, shown in the header */
+	struct detect_job *detect_job; /* detecting the test roots on the thread pool */
+	bool detect_again;             /* the project changed again while detecting */
+	bool detect_first;
 	bool want_watch;
 	bool history_view;
 	long shown; /* history index shown in the view (-1: the current run) */
@@ -43,6 +47,13 @@ struct tests_pane {
 	bool share_again;            /* changed again while reading */
 	char *foreign_running;       /* "console pid 123: on save: app.py" while it runs */
 	int64_t adopted_ms;          /* finishedMs of the last adopted run */
+};
+
+struct detect_job {
+	uv_work_t req;
+	struct tests_pane *t; /* NULL once the pane is gone */
+	struct project proj;  /* the parts detection reads, copied */
+	struct testrun_plan plan;
 };
 
 struct share_job {
@@ -69,6 +80,8 @@ static const struct testrun_result *shown_result(struct tests_pane *t)
 /* Path shown for a failure: relative to the project when inside it. */
 static const char *display_path(struct tests_pane *t, const struct testrun_failure *f)
 {
+	if (!t->tr)
+		return f->path ? f->path : f->file;
 	const char *dir = testrun_dir(t->tr);
 	size_t dl = strlen(dir);
 	if (f->path && !strncmp(f->path, dir, dl) && f->path[dl] == '/')
@@ -89,6 +102,31 @@ static const char *short_name(const char *name)
 		return name;
 	const char *dot = strrchr(name, '.');
 	return dot && dot[1] ? dot + 1 : name;
+}
+
+/* The warning of a run that ran no tests, in short lines (the view does not wrap): a new
+ * line at each "; " and before " but ". */
+static void show_warning(struct tests_pane *t, const char *w)
+{
+	const char *prefix = "warning: ";
+	while (*w) {
+		const char *semi = strstr(w, "; "), *but = strstr(w, " but ");
+		const char *cut = semi && (!but || semi < but) ? semi : but;
+		size_t n = cut ? (size_t)(cut - w) : strlen(w);
+		textview_appendf(t->tv, THEME_WARN, 0, "%s%.*s", prefix, (int)n, w);
+		prefix = "  ";
+		w += n;
+		if (cut == semi && cut)
+			w += 2;
+		else if (cut)
+			w += 1; /* keep "but ..." */
+	}
+}
+
+/* The colour of a result: green passed, yellow no tests ran, red otherwise. */
+static enum theme_role status_role(enum testrun_status s)
+{
+	return s == TESTRUN_PASSED ? THEME_OK : s == TESTRUN_NO_TESTS ? THEME_WARN : THEME_FAIL;
 }
 
 /* Fills the view with a finished run: failures first, then its output (the last lines that
@@ -121,6 +159,16 @@ static void show_result(struct tests_pane *t, const struct testrun_result *r)
 		                 TESTRUN_MAX_FAILURES);
 	if (r->error)
 		textview_appendf(t->tv, THEME_FAIL, 0, "%s", r->error);
+	for (size_t i = 0; r->n_roots > 1 && i < r->n_roots; i++) {
+		const struct testrun_root_result *x = &r->roots[i];
+		struct buf b = {0};
+		testrun_root_summary(x, theme_ascii(), &b);
+		textview_appendf(t->tv, status_role(x->status), 0, "%s: %s  (%s)", x->dir,
+		                 b.data ? b.data : "", x->command ? x->command : "");
+		buf_free(&b);
+	}
+	if (r->warning)
+		show_warning(t, r->warning);
 	if (r->note)
 		textview_appendf(t->tv, THEME_WARN, 0, "note: %s", r->note);
 	if (t->shown < 0 && (t->has_snap || t->snap_run)) {
@@ -152,6 +200,8 @@ static void show_result(struct tests_pane *t, const struct testrun_result *r)
 	textview_appendf(t->tv, THEME_HEADER, 0, "%s output of run #%u: %s (%s) %s",
 	                 theme_glyph(THEME_GLYPH_HLINE), r->id, r->command ? r->command : "", how,
 	                 theme_glyph(THEME_GLYPH_HLINE));
+	if (t->source)
+		textview_appendf(t->tv, THEME_DIM, 0, "chosen by: %s", t->source);
 	size_t room = TESTS_VIEW_LINES - textview_count(t->tv) - 1;
 	size_t from = r->n_lines > room ? r->n_lines - room : 0;
 	if (from || r->dropped_lines)
@@ -186,7 +236,7 @@ static void show_history(struct tests_pane *t)
 		if (localtime_r(&sec, &tm))
 			strftime(when, sizeof(when), "%H:%M:%S", &tm);
 		testrun_result_summary(r, theme_ascii(), &b);
-		enum theme_role role = r->status == TESTRUN_PASSED ? THEME_OK : THEME_FAIL;
+		enum theme_role role = status_role(r->status);
 		textview_appendf(t->tv, role, TAG_HISTORY_BASE + (int64_t)i, "#%-3u %s  %s  %s",
 		                 r->id, when, b.data ? b.data : "", r->trigger ? r->trigger : "");
 		buf_free(&b);
@@ -230,6 +280,8 @@ static void on_start(struct testrun *tr, const struct testrun_result *r, void *u
 	textview_clear(t->tv);
 	textview_appendf(t->tv, THEME_HEADER, 0, "%s run #%u (%s): %s",
 	                 theme_glyph(THEME_GLYPH_PLAY), r->id, r->trigger, r->command);
+	if (t->source)
+		textview_appendf(t->tv, THEME_DIM, 0, "chosen by: %s", t->source);
 	app_mark_dirty(t->p);
 }
 
@@ -419,40 +471,125 @@ static void share_watch(struct tests_pane *t)
 	share_start(t);
 }
 
-static void make_runner(struct tests_pane *t, bool first)
+static void make_runner(struct tests_pane *t, bool first);
+
+static void detect_work(uv_work_t *req)
 {
-	struct project *proj = app_project(t->p->app);
-	const char *source = "default";
-	char **argv = testrun_detect(proj->dir, proj, &source);
+	struct detect_job *j = req->data;
+	testrun_plan_detect(j->proj.dir, &j->proj, &j->plan);
+}
+
+static void detect_job_free(struct detect_job *j)
+{
+	testrun_plan_clear(&j->plan);
+	free(j->proj.dir);
+	testrun_argv_free(j->proj.test_argv);
+	for (size_t i = 0; i < j->proj.n_functions; i++)
+		free(j->proj.functions[i].code_dir);
+	free(j->proj.functions);
+	free(j);
+}
+
+/* The rules that chose the plan, for the header: "pytest: ..." or "2 roots: a (rule); ...". */
+static char *plan_source(const struct testrun_plan *pl)
+{
+	struct buf b = {0};
+	if (pl->n == 1)
+		buf_puts(&b, pl->roots[0].rule);
+	else if (pl->n > 1)
+		buf_printf(&b, "%zu roots:", pl->n);
+	for (size_t i = 0; pl->n > 1 && i < pl->n; i++)
+		buf_printf(&b, "%s %s (%s)", i ? ";" : "", pl->roots[i].rel, pl->roots[i].rule);
+	buf_append(&b, "", 0);
+	struct buf clean = {0};
+	util_sanitize(b.data, strlen(b.data), false, false, &clean);
+	buf_append(&clean, "", 0);
+	buf_free(&b);
+	return buf_steal(&clean);
+}
+
+/* The plan arrived: (re)creates the runner unless it is the same; keeps the watch setting. */
+static void detect_done(uv_work_t *req, int status)
+{
+	struct detect_job *j = req->data;
+	struct tests_pane *t = j->t;
+	struct project *proj;
 	struct testrun_opts o = {.timeout_ms = 600000, .share_as = "console"};
 
-	if (t->tr && !first) {
-		char *cmd = testrun_argv_join(argv);
+	if (!t || status != 0) {
+		detect_job_free(j);
+		return;
+	}
+	t->detect_job = NULL;
+	if (t->detect_again) { /* the project changed meanwhile: this plan is stale */
+		t->detect_again = false;
+		detect_job_free(j);
+		make_runner(t, t->detect_first);
+		return;
+	}
+	proj = app_project(t->p->app);
+	char *src = plan_source(&j->plan);
+	if (t->tr && !t->detect_first) {
+		char *cmd = testrun_plan_command(&j->plan);
 		bool same =
 		    !strcmp(cmd, testrun_command(t->tr)) && !strcmp(testrun_dir(t->tr), proj->dir);
 		free(cmd);
 		if (same) {
-			testrun_argv_free(argv);
+			free(t->source);
+			t->source = src;
+			detect_job_free(j);
+			app_mark_dirty(t->p);
 			return;
 		}
 	}
+	bool first = t->detect_first;
 	run_job_end(t);
 	testrun_free(t->tr);
-	t->tr = testrun_new(app_loop(t->p->app), proj->dir, argv, &o, &callbacks, t);
-	testrun_argv_free(argv);
+	t->tr = testrun_new_plan(app_loop(t->p->app), &j->plan, &o, &callbacks, t);
+	detect_job_free(j);
 	free(t->source);
-	t->source = xstrdup(source);
+	t->source = src;
 	t->shown = -1;
 	t->history_view = false;
 	textview_clear(t->tv);
 	t->adopted_ms = 0;
 	share_watch(t);
+	app_mark_dirty(t->p);
 	if (app_read_only(t->p->app)) {
 		textview_appendf(t->tv, THEME_DIM, 0, "read-only: test runs are disabled.");
 		return;
 	}
 	set_watch(t, t->want_watch);
 	testrun_start(t->tr, first ? "console start" : "project reloaded", NULL);
+}
+
+/* Detects the project's test roots on the thread pool (it reads the tree and probes
+ * interpreters); the runner is made when the plan arrives. */
+static void make_runner(struct tests_pane *t, bool first)
+{
+	struct project *proj = app_project(t->p->app);
+
+	if (t->detect_job) {
+		t->detect_again = true;
+		t->detect_first = t->detect_first || first;
+		return;
+	}
+	struct detect_job *j = xcalloc(1, sizeof(*j));
+	j->t = t;
+	j->req.data = j;
+	j->proj.dir = xstrdup(proj->dir);
+	j->proj.test_argv = proj->test_argv ? testrun_argv_dup(proj->test_argv) : NULL;
+	j->proj.functions = xcalloc(proj->n_functions + 1, sizeof(*j->proj.functions));
+	for (size_t i = 0; i < proj->n_functions; i++)
+		j->proj.functions[i].code_dir = xstrdup(proj->functions[i].code_dir);
+	j->proj.n_functions = proj->n_functions;
+	t->detect_first = first;
+	if (uv_queue_work(app_loop(t->p->app), &j->req, detect_work, detect_done) < 0) {
+		detect_job_free(j);
+		app_message(t->p->app, APP_MSG_ERROR, "tests: cannot detect the test command");
+		return;
+	}
+	t->detect_job = j;
 }
 
 static int tests_init(struct pane *p, struct lk_error *err)
@@ -485,6 +622,8 @@ static void tests_destroy(struct pane *p)
 	fswatch_free(t->share_watch);
 	if (t->share_job)
 		t->share_job->t = NULL; /* share_done frees it */
+	if (t->detect_job)
+		t->detect_job->t = NULL; /* detect_done frees it */
 	free(t->foreign_running);
 	run_job_end(t);
 	testrun_free(t->tr); /* kills a running group; handles close on the next loop pass */
@@ -517,7 +656,10 @@ static void tests_draw(struct pane *p)
 		role = THEME_WARN;
 	} else if (r) {
 		testrun_result_summary(r, theme_ascii(), &b);
-		role = r->status == TESTRUN_PASSED ? THEME_OK : THEME_FAIL;
+		role = status_role(r->status);
+	} else if (!t->tr) {
+		buf_puts(&b, theme_ascii() ? "detecting the test command..."
+		                           : "detecting the test command…");
 	} else {
 		buf_puts(&b, app_read_only(p->app) ? "read-only" : "not run yet");
 	}
@@ -539,6 +681,8 @@ static void tests_draw(struct pane *p)
 		buf_printf(&b, "  %s", r->trigger);
 	if (t->shown >= 0 && r)
 		buf_printf(&b, "  [run #%u from history]", r->id);
+	if (t->source && !t->history_view) /* which rule chose the command, in short */
+		buf_printf(&b, "  via %.*s", (int)strcspn(t->source, ";"), t->source);
 	/* the watch state is always visible at the right; the summary gets the rest */
 	const char *mode = t->history_view           ? "history"
 	                   : testrun_watching(t->tr) ? "watch on"
@@ -688,6 +832,12 @@ static void jump_failure(struct tests_pane *t, int dir)
 static int tests_request(struct pane *p, enum request req)
 {
 	struct tests_pane *t = state(p);
+
+	if (!t->tr && (req == REQ_TESTS_RUN || req == REQ_REFRESH || req == REQ_TESTS_WATCH ||
+	               req == REQ_TESTS_CANCEL || req == REQ_ENTER || req == REQ_EDIT)) {
+		app_message(p->app, APP_MSG_INFO, "tests: still detecting the test command");
+		return PANE_HANDLED;
+	}
 
 	switch (req) {
 	case REQ_TESTS_RUN:

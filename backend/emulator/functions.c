@@ -621,6 +621,87 @@ static char *function_dir(const struct emulator *emu, const char *name)
 	return util_path_join(emu->functions_dir, name);
 }
 
+/* Where the unpacked copies of the functions' code live: outside the project, under the
+ * user's cache keyed by the state dir (<cache>/emulator-<sha256 of the state dir>), so no
+ * test runner, bundler, linter or `git status` in the project ever sees them; kept across
+ * restarts like code.zip. Only this process reads them (workers run as its user). NULL
+ * without a cache dir. */
+static char *code_cache(const struct emulator *emu)
+{
+	char *cache = emu->state_dir ? util_cache_dir() : NULL;
+	unsigned char digest[32];
+	char hex[65];
+
+	if (!cache)
+		return NULL;
+	util_sha256(emu->state_dir, strlen(emu->state_dir), digest);
+	util_hex(digest, 12, hex);
+	char *dir = xasprintf("%s/emulator-%s", cache, hex);
+	free(cache);
+	return dir;
+}
+
+/* A function's code copies (<id>/ per code version, .tmp-<id>/ while one is being
+ * unpacked): <code_cache>/<name>; without a cache dir, beside config.json. The one place
+ * this path is computed. */
+static char *code_root(const struct emulator *emu, const char *name)
+{
+	char *cache = code_cache(emu);
+	if (!cache) {
+		char *dir = function_dir(emu, name), *codes = util_path_join(dir, "code");
+		free(dir);
+		return codes;
+	}
+	char *root = util_path_join(cache, name);
+	free(cache);
+	return root;
+}
+
+/* At start: records our state dir in our code cache ("state"), sweeps its trash left by a
+ * crash, and drops the code caches whose state dir is gone (deleted or temporary projects).
+ * The copies are only a cache: code.zip is unpacked again when one is missing. */
+static void code_cache_gc(const struct emulator *emu)
+{
+	char *mine = code_cache(emu), *cache = util_cache_dir();
+	DIR *d;
+	struct dirent *de;
+
+	if (mine && util_mkdir_p(mine, 0700, NULL) == 0) {
+		char *st = util_path_join(mine, "state");
+		util_write_atomic(st, emu->state_dir, strlen(emu->state_dir), 0600, NULL);
+		free(st);
+		d = opendir(mine);
+		while (d && (de = readdir(d))) {
+			if (strncmp(de->d_name, TRASH_PREFIX, strlen(TRASH_PREFIX)))
+				continue;
+			char *p = util_path_join(mine, de->d_name);
+			emu_rm_rf(p);
+			free(p);
+		}
+		if (d)
+			closedir(d);
+	}
+	d = cache ? opendir(cache) : NULL;
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, "emulator-", 9))
+			continue;
+		char *dir = util_path_join(cache, de->d_name), *st = util_path_join(dir, "state");
+		struct buf b = {0};
+		if (util_read_file(st, &b, NULL) == 0 && b.len && b.data[0] == '/') {
+			buf_append(&b, "", 0);
+			if (!util_is_dir(b.data))
+				emu_rm_rf(dir);
+		}
+		buf_free(&b);
+		free(st);
+		free(dir);
+	}
+	if (d)
+		closedir(d);
+	free(cache);
+	free(mine);
+}
+
 /* Writes config.json atomically. */
 static int save_config(const struct emulator *emu, const struct function *f, struct lk_error *err)
 {
@@ -639,16 +720,6 @@ static int save_config(const struct emulator *emu, const struct function *f, str
 	free(path);
 	free(dir);
 	return rc;
-}
-
-/* Where the unpacked copies of a function's code live (<id>/ per code version, .tmp-<id>/
- * while one is being unpacked). The one place this path is computed. */
-static char *code_root(const struct emulator *emu, const char *name)
-{
-	char *dir = function_dir(emu, name), *codes = util_path_join(dir, "code");
-
-	free(dir);
-	return codes;
 }
 
 /* A code install running on the thread pool: decode, unpack into a temp dir, rename it into
@@ -701,7 +772,11 @@ static void code_job_work(uv_work_t *w)
 		free(zip);
 		return;
 	}
-	if (util_mkdir_p(j->codes, 0700, &j->err) < 0) {
+	/* code.zip's directory too: the unpacked code lives elsewhere (code_root) */
+	char *fdir = xstrndup(j->zpath, (size_t)(strrchr(j->zpath, '/') - j->zpath));
+	int mk = util_mkdir_p(fdir, 0700, &j->err) < 0 || util_mkdir_p(j->codes, 0700, &j->err) < 0;
+	free(fdir);
+	if (mk) {
 		j->err.status = 500;
 		free(zip);
 		return;
@@ -1122,11 +1197,14 @@ static int load_one(struct emulator *emu, const char *name, struct lk_error *err
 	f->name = xstrdup(name);
 	v = cJSON_GetObjectItemCaseSensitive(j, "LambdeckCodeDir");
 	{
-		char *codes = code_root(emu, name);
+		char *codes = code_root(emu, name), *old = util_path_join(dir, "code");
 		char *cd = cJSON_IsString(v) && !strchr(v->valuestring, '/')
 		               ? util_path_join(codes, v->valuestring)
 		               : NULL;
 
+		if (strcmp(old, codes)) /* older versions unpacked into the project */
+			emu_rm_rf(old);
+		free(old);
 		/* drop older code dirs and unpacks (.tmp-*) cut short by a crash */
 		DIR *d = opendir(codes);
 		struct dirent *de;
@@ -1216,6 +1294,7 @@ int functions_load(struct emulator *emu, struct lk_error *err)
 	DIR *d = opendir(emu->functions_dir);
 	struct dirent *de;
 
+	code_cache_gc(emu);
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {

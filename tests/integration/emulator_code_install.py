@@ -7,8 +7,10 @@ off the loop too."""
 import glob
 import json
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 
@@ -19,6 +21,7 @@ import botocore.exceptions  # noqa: E402
 
 ROLE = "arn:aws:iam::000000000000:role/lambda"
 SLOW = 200  # generous bound for a loaded sanitizer build
+fns = None  # the emulator's functions dir (state)
 
 
 def big_zip(version):
@@ -94,6 +97,26 @@ def kill9_and_restart(emu):
 
 def main():
     v1, v2, v3 = big_zip("v1"), big_zip("v2"), big_zip("v3")
+    # the unpacked code copies live in the user's cache, not the state dir: a private one
+    cache = tempfile.mkdtemp(prefix="lkcache.")
+    os.environ["XDG_CACHE_HOME"] = cache
+
+    def codes(name):  # the function's code copies: <cache>/lambdeck/emulator-<key>/<name>
+        found = glob.glob(os.path.join(cache, "lambdeck", "emulator-*", name))
+        return found[0] if found else os.path.join(cache, "none", name)
+
+    def trash():  # trees being deleted off the loop, beside the state and the code copies
+        return glob.glob(os.path.join(fns, ".trash-*")) + \
+            glob.glob(os.path.join(cache, "lambdeck", "emulator-*", ".trash-*"))
+
+    try:
+        run(v1, v2, v3, codes, trash)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def run(v1, v2, v3, codes, trash):
+    global fns
     with Emulator() as emu:
         lam = emu.client("lambda", retries=False, read_timeout=SLOW)
         fns = os.path.join(emu.state_dir, "functions")
@@ -152,7 +175,7 @@ def main():
             FunctionName="doomed", Runtime="python3.12", Handler="app.handler", Role=ROLE,
             Code={"ZipFile": v1}))
         wait_for("the create's temp unpack dir",
-                 lambda: glob.glob(os.path.join(fns, "doomed", "code", ".tmp-*")))
+                 lambda: glob.glob(os.path.join(codes("doomed"), ".tmp-*")))
         kill9_and_restart(emu)
         doomed.join()
         assert doomed.error is not None, "the create cannot have succeeded"
@@ -163,11 +186,11 @@ def main():
         # -- kill -9 during an update: the temp dir is swept, the previous code still serves
         upd = Background(lambda: lam.update_function_code(FunctionName="huge", ZipFile=v3))
         wait_for("the update's temp unpack dir",
-                 lambda: glob.glob(os.path.join(fns, "huge", "code", ".tmp-*")))
+                 lambda: glob.glob(os.path.join(codes("huge"), ".tmp-*")))
         kill9_and_restart(emu)
         upd.join()
         lam = emu.client("lambda", retries=False, read_timeout=SLOW)
-        left = os.listdir(os.path.join(fns, "huge", "code"))
+        left = os.listdir(codes("huge"))
         assert len(left) == 1 and not left[0].startswith("."), left
         assert invoke(lam, "huge") == "v2"
         print("ok: kill -9 mid-create and mid-update leave no partial code dir")
@@ -181,13 +204,12 @@ def main():
                             Role=ROLE, Code={"ZipFile": zip_bytes(many)})
         assert invoke(lam, "many") == "many"
         lam.delete_function(FunctionName="many")
-        trash = glob.glob(os.path.join(fns, ".trash-*"))
-        assert trash, "DeleteFunction returned after removing the whole tree on the loop"
+        assert trash(), "DeleteFunction returned after removing the whole tree on the loop"
         assert not os.path.exists(os.path.join(fns, "many"))
         lam.create_function(FunctionName="many", Runtime="python3.12", Handler="app.handler",
                             Role=ROLE, Code={"ZipFile": zip_bytes({"app.py": many["app.py"]})})
         assert invoke(lam, "many") == "many"
-        wait_for("the deleted tree to go", lambda: not glob.glob(os.path.join(fns, ".trash-*")))
+        wait_for("the deleted tree to go", lambda: not trash())
         print("ok: delete of a 10 000-file function is done off the loop")
 
 

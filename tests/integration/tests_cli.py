@@ -95,6 +95,28 @@ def main():
                 p.kill()
                 p.wait()
         print("ok: --watch re-runs on save, Ctrl-C stops")
+
+        # pytest-style tests, nothing naming pytest, tests/ without __init__.py: unittest
+        # (-s tests, or discovery would skip tests/) finds none. Not a pass: exit 5 and the
+        # likely cause.
+        bare = os.path.join(tmp, "bare")
+        os.makedirs(os.path.join(bare, "tests"))
+        with open(os.path.join(bare, "tests/test_cart.py"), "w") as f:
+            f.write("def test_total():\n    assert 1 + 2 == 3\n")
+        rc, out, err = run(["test", "--explain"], bare)
+        if rc != 0 or "python3 -m unittest discover -s tests\n" not in out or \
+                "tests/ has no __init__.py" not in out:
+            fail("--explain: unittest -s tests", out + err)
+        rc, out, err = run(["test"], bare)
+        if rc != 5 or "no tests ran" not in out or \
+                "tests/ has test_*.py files (tests/test_cart.py) but unittest discovered none" \
+                not in out:
+            fail(f"no tests ran: exit {rc} (want 5) and the cause", out + err)
+        rc, out, err = run(["test", "--json"], bare)
+        doc = json.loads(out)
+        if rc != 5 or doc["status"] != "notests" or "unittest discovered none" not in doc["warning"]:
+            fail("no tests ran: --json", out)
+        print("ok: no tests ran -> exit 5 with the likely cause")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

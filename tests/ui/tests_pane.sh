@@ -19,7 +19,8 @@ ui_wait_line "Tests +. [0-9]+ passed" 30
 ui_wait_for "console start"
 ui_wait_for "watch on"
 ui_assert_contains "python3 -m unittest discover"
-ui_pass "first run at start, result and command in the title"
+ui_assert_contains 'chosen by: lambdeck.json "test"'
+ui_pass "first run at start, result and command in the title, the rule that chose it"
 
 # Save a failing test: the watcher starts a run by itself.
 cat >"$UI_PROJ/tests/test_refund.py" <<'EOF'
@@ -97,7 +98,19 @@ if [ -d "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null
 fi
 ui_pass "cancel"
 
-# History: both runs listed, Esc back.
+# Only pytest-style tests left: unittest runs none. A warning with the cause, not a pass.
+mkdir -p "$UI_DIR/parked"
+mv "$UI_PROJ"/tests/test_*.py "$UI_DIR/parked/"
+printf 'def test_plain():\n    assert 1 + 1 == 2\n' >"$UI_PROJ/tests/test_plain.py"
+rm -rf "$UI_PROJ/tests/__pycache__"
+ui_keys r
+ui_wait_for "no tests ran" 30
+ui_wait_for "unittest discovered none"
+ui_assert_contains "(tests/test_plain.py)" # the tree as it is after the run
+ui_assert_not_contains "✓"
+ui_pass "no tests ran: a warning naming the likely cause"
+
+# History: the runs listed, Esc back.
 ui_keys H
 ui_wait_line "#[0-9]+ +[0-9:]+ +.*manual"
 ui_keys Escape

@@ -237,6 +237,9 @@ static void test_resolve(void **state)
 	                           "/somewhere/.lambdeck/emulator/functions/f/code/ab12/app.py");
 	assert_string_equal(p, f); /* the emulator's copy maps back to the source */
 	free(p);
+	p = logline_resolve_source(dir, "/home/u/.cache/lambdeck/emulator-0a1b/f/ab12/app.py");
+	assert_string_equal(p, f); /* so does its copy under the user's cache */
+	free(p);
 	assert_null(logline_resolve_source(dir, "/var/task/missing.py"));
 	assert_null(logline_resolve_source(dir, "/var/task/../../etc/passwd"));
 	assert_null(logline_resolve_source(NULL, "app.py"));

@@ -175,19 +175,22 @@ static void test_detect(void **state)
 {
 	(void)state;
 	char *old_path = strdup(getenv("PATH"));
+	char *old_venv = getenv("VIRTUAL_ENV") ? strdup(getenv("VIRTUAL_ENV")) : NULL;
 	char bin[300];
 	snprintf(bin, sizeof(bin), "%s/bin", g_dir);
-	setenv("PATH", bin, 1); /* no pytest unless we put one there */
+	setenv("PATH", bin, 1); /* no python3, no pytest unless we put one there */
+	unsetenv("VIRTUAL_ENV");
 
-	expect_detect(NULL, "python3 -m unittest discover", "default");
+	expect_detect(NULL, "python3 -m unittest discover", "unittest");
 	put("go.mod", "module example.com/x\n");
 	expect_detect(NULL, "go test -v ./...", "go.mod");
-	put("pytest.ini", "[pytest]\n");
-	expect_detect(NULL, "go test -v ./...", "go.mod"); /* configured but not installed */
-	put("bin/pytest", "#!/bin/sh\n");
-	chmod(bin, 0755);
+	put("bin/pytest", "#!/bin/sh\nexit 0\n");
 	snprintf(bin, sizeof(bin), "%s/bin/pytest", g_dir);
 	chmod(bin, 0755);
+	put("pytest.ini", "[pytest]\n");
+	/* python3 cannot import it (not on PATH): the pytest executable that works */
+	expect_detect(NULL, "pytest", "pytest");
+	put("bin/pytest", "#!/bin/sh\nexit 1\n"); /* a broken one is not chosen */
 	expect_detect(NULL, "python3 -m pytest", "pytest");
 	put("package.json",
 	    "{\"scripts\": {\"test\": \"echo \\\"Error: no test specified\\\" && exit 1\"}}");
@@ -204,6 +207,82 @@ static void test_detect(void **state)
 	expect_detect(&p, "python3 -m pytest -k 'not slow'", "lambdeck.json");
 	setenv("PATH", old_path, 1);
 	free(old_path);
+	if (old_venv)
+		setenv("VIRTUAL_ENV", old_venv, 1);
+	free(old_venv);
+}
+
+static void plan_expect(const struct testrun_plan *pl, size_t i, const char *rel, const char *cmd,
+                        const char *rule_prefix)
+{
+	assert_true(i < pl->n);
+	char *c = testrun_argv_join(pl->roots[i].argv);
+	assert_string_equal(pl->roots[i].rel, rel);
+	assert_string_equal(c, cmd);
+	if (strncmp(pl->roots[i].rule, rule_prefix, strlen(rule_prefix)))
+		fail_msg("rule %s does not start with %s", pl->roots[i].rule, rule_prefix);
+	free(c);
+}
+
+/* SAM's layout: no test command at the project root, package.json with scripts.test in
+ * each function's code directory: each is a root; a Python project's pytest (named only in
+ * tests/requirements.txt) with the interpreter of its virtualenv, which has pytest. */
+static void test_detect_roots(void **state)
+{
+	(void)state;
+	char a[300], b[300];
+	snprintf(a, sizeof(a), "%s/hello-world", g_dir);
+	snprintf(b, sizeof(b), "%s/other", g_dir);
+	put("hello-world/package.json", "{\"scripts\": {\"test\": \"mocha tests/unit/\"}}");
+	put("other/package.json", "{\"scripts\": {\"test\": \"jest\"}}");
+	struct project_function fns[3] = {{.code_dir = a}, {.code_dir = b}, {.code_dir = a}};
+	struct project p = {.dir = g_dir, .functions = fns, .n_functions = 3};
+	struct testrun_plan pl;
+	testrun_plan_detect(g_dir, &p, &pl);
+	assert_int_equal(pl.n, 2); /* no unittest default at the root, a shared dir once */
+	plan_expect(&pl, 0, "hello-world", "npm test", "package.json scripts.test (mocha");
+	plan_expect(&pl, 1, "other", "npm test", "package.json scripts.test (jest)");
+	struct buf ex = {0};
+	testrun_plan_explain(&pl, &ex);
+	assert_non_null(strstr(ex.data, "hello-world: npm test\n    chosen by: package.json"));
+	assert_non_null(strstr(ex.data, "2 roots run one after the other"));
+	buf_free(&ex);
+	testrun_plan_clear(&pl);
+
+	/* Python: tests/ without __init__.py, pytest named in tests/requirements.txt */
+	put("hello_world/app.py", "def lambda_handler(e, c):\n    return 1\n");
+	put("tests/unit/test_handler.py", "from hello_world import app\n\n\ndef test_x():\n"
+	                                  "    assert app.lambda_handler(1, 2) == 1\n");
+	snprintf(a, sizeof(a), "%s/hello_world", g_dir);
+	struct project_function pf = {.code_dir = a};
+	struct project pp = {.dir = g_dir, .functions = &pf, .n_functions = 1};
+	testrun_plan_detect(g_dir, &pp, &pl);
+	assert_int_equal(pl.n, 1);
+	plan_expect(&pl, 0, ".", "python3 -m unittest discover -s tests", "unittest");
+	testrun_plan_clear(&pl);
+	put("tests/requirements.txt", "boto3\npytest\nrequests\n");
+	testrun_plan_detect(g_dir, &pp, &pl);
+	assert_int_equal(pl.n, 1); /* hello_world/ is walked by the root's pytest */
+	plan_expect(&pl, 0, ".", "python3 -m pytest", "pytest: pytest in tests/requirements.txt");
+	testrun_plan_clear(&pl);
+
+	/* a virtualenv with pytest (system site packages, as a user would make it) wins */
+	char venv[300];
+	snprintf(venv, sizeof(venv), "%s/.venv", g_dir);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl("/usr/bin/python3", "python3", "-m", "venv", "--system-site-packages",
+		      "--without-pip", venv, (char *)NULL);
+		_exit(127);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	testrun_plan_detect(g_dir, &pp, &pl);
+	char want[400];
+	snprintf(want, sizeof(want), "%s/bin/python -m pytest", venv);
+	plan_expect(&pl, 0, ".", want, "pytest: pytest in tests/requirements.txt; the .venv");
+	testrun_plan_clear(&pl);
 }
 
 /* --- real runs ------------------------------------------------------------------------------ */
@@ -284,6 +363,97 @@ static void test_real_node_test_run(void **state)
 	assert_int_equal(f->line, 5);
 	assert_non_null(f->path);
 	assert_non_null(strstr(f->path, "/test/cart.test.js"));
+	close_run(tr);
+	events_clear(&e);
+}
+
+/* Two roots (each function's own package.json) run as one suite: one summary with the
+ * counts summed, each root's own result, the failure located in its root's file. */
+static void test_suite_of_roots(void **state)
+{
+	(void)state;
+	struct events e = {.stop_on_finish = true};
+	char a[300], b[300];
+	snprintf(a, sizeof(a), "%s/fa", g_dir);
+	snprintf(b, sizeof(b), "%s/fb", g_dir);
+	put("fa/package.json", "{\"scripts\": {\"test\": \"node --test\"}}");
+	put("fa/test/a.test.js", "const test = require('node:test');\n"
+	                         "test('a one', () => {});\ntest('a two', () => {});\n");
+	put("fb/package.json", "{\"scripts\": {\"test\": \"node --test\"}}");
+	put("fb/test/b.test.js", "const test = require('node:test');\n"
+	                         "const assert = require('node:assert');\n"
+	                         "test('b ok', () => {});\n"
+	                         "test('b bad', () => {\n  assert.strictEqual(1, 2);\n});\n");
+	struct project_function fns[2] = {{.code_dir = a}, {.code_dir = b}};
+	struct project p = {.dir = g_dir, .functions = fns, .n_functions = 2};
+	struct testrun_plan pl;
+	testrun_plan_detect(g_dir, &p, &pl);
+	assert_int_equal(pl.n, 2);
+	struct testrun *tr = testrun_new_plan(g_loop, &pl, NULL, &cbs, &e);
+	testrun_plan_clear(&pl);
+	assert_string_equal(testrun_command(tr), "npm test (in fa) + npm test (in fb)");
+	assert_int_equal(testrun_start(tr, "manual", NULL), 0);
+	assert_false(run_for(60000));
+	assert_int_equal(e.starts, 1);
+	assert_int_equal(e.finishes, 1);
+	assert_int_equal(e.last.status, TESTRUN_FAILED);
+	assert_true(e.last.counts_known);
+	assert_int_equal(e.last.passed, 3);
+	assert_int_equal(e.last.failed, 1);
+	assert_int_equal(e.last.n_roots, 2);
+	assert_string_equal(e.last.roots[0].dir, "fa");
+	assert_int_equal(e.last.roots[0].status, TESTRUN_PASSED);
+	assert_int_equal(e.last.roots[0].passed, 2);
+	assert_string_equal(e.last.roots[1].dir, "fb");
+	assert_int_equal(e.last.roots[1].status, TESTRUN_FAILED);
+	assert_int_equal(e.last.roots[1].failed, 1);
+	assert_true(e.last.exit_status != 0);
+	const struct testrun_failure *f = find(&e.last, "b bad");
+	assert_int_equal(f->line, 5);
+	assert_non_null(f->path);
+	assert_non_null(strstr(f->path, "/fb/test/b.test.js"));
+	bool header = false;
+	for (size_t i = 0; i < e.last.n_lines; i++)
+		header = header || !strcmp(e.last.lines[i], "== fb: npm test ==");
+	assert_true(header);
+	char *j = testrun_result_json(&e.last, false);
+	struct testrun_result back;
+	assert_int_equal(testrun_result_from_json(j, strlen(j), &back), 0);
+	assert_int_equal(back.n_roots, 2);
+	assert_int_equal(back.roots[1].failed, 1);
+	assert_string_equal(back.roots[1].command, "npm test");
+	testrun_result_clear(&back);
+	free(j);
+	close_run(tr);
+	events_clear(&e);
+}
+
+/* pytest-style tests in tests/ without __init__.py: unittest discovers none. That is not a
+ * pass: NO_TESTS with the likely cause named. */
+static void test_no_tests_is_a_warning(void **state)
+{
+	(void)state;
+	struct events e = {.stop_on_finish = true};
+	put("tests/test_fn.py", "def test_fn():\n    assert 1 == 1\n");
+	char *argv[] = {"python3", "-m", "unittest", "discover", NULL};
+	struct testrun_plan pl = {.dir = g_dir};
+	testrun_plan_detect(g_dir, NULL, &pl);
+	assert_int_equal(pl.n, 1);
+	/* whatever was detected, run plain discovery: it finds nothing here */
+	testrun_argv_free(pl.roots[0].argv);
+	pl.roots[0].argv = testrun_argv_dup(argv);
+	struct testrun *tr = testrun_new_plan(g_loop, &pl, NULL, &cbs, &e);
+	testrun_plan_clear(&pl);
+	assert_int_equal(testrun_start(tr, "manual", NULL), 0);
+	assert_false(run_for(30000));
+	assert_int_equal(e.last.status, TESTRUN_NO_TESTS);
+	assert_non_null(e.last.warning);
+	assert_non_null(strstr(e.last.warning, "tests/ has test_*.py files (tests/test_fn.py) but "
+	                                       "unittest discovered none"));
+	struct buf b = {0};
+	testrun_result_summary(&e.last, true, &b);
+	assert_non_null(strstr(b.data, "WARN no tests ran"));
+	buf_free(&b);
 	close_run(tr);
 	events_clear(&e);
 }
@@ -544,6 +714,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_detect, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_detect_roots, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_suite_of_roots, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_tests_is_a_warning, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_real_unittest_run, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_real_node_test_run, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_command_not_found, setup, teardown),

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "backend/util.h"
+#include "tests/lib/unit_tmp.h"
 
 static void test_buf_grows(void **state)
 {
@@ -81,6 +82,49 @@ static void test_atomic_write(void **state)
 	buf_free(&b);
 }
 
+/* A project's .lambdeck/ ignores itself for git whoever creates it; an existing one without
+ * the file gets it on the next use; a user's own .gitignore there is kept. */
+static void test_lambdeck_gitignore(void **state)
+{
+	(void)state;
+	char *dir = test_tmpdir("util-gi");
+	char *deep = util_path_join(dir, ".lambdeck/build/fn");
+	char *gi = util_path_join(dir, ".lambdeck/.gitignore");
+	struct lk_error err = {0};
+	struct buf b = {0};
+
+	assert_int_equal(util_mkdir_p(deep, 0755, &err), 0);
+	assert_int_equal(util_read_file(gi, &b, &err), 0);
+	assert_int_equal(b.len, 2);
+	assert_memory_equal(b.data, "*\n", 2);
+	assert_int_equal(unlink(gi), 0);
+	assert_int_equal(util_mkdir_p(deep, 0755, &err), 0); /* exists: written again */
+	assert_true(util_is_file(gi));
+	assert_int_equal(util_write_atomic(gi, "mine\n", 5, 0644, &err), 0);
+	char *other = util_path_join(dir, ".lambdeck/tests");
+	assert_int_equal(util_mkdir_p(other, 0755, &err), 0);
+	buf_reset(&b);
+	assert_int_equal(util_read_file(gi, &b, &err), 0);
+	assert_int_equal(b.len, 5); /* kept */
+	char *plain = util_path_join(dir, "lambdeck/x"),
+	     *pgi = util_path_join(dir, "lambdeck/.gitignore");
+	assert_int_equal(util_mkdir_p(plain, 0755, &err), 0);
+	assert_false(util_is_file(pgi)); /* only .lambdeck */
+
+	setenv("XDG_CACHE_HOME", "/x/cache", 1);
+	char *c = util_cache_dir();
+	assert_string_equal(c, "/x/cache/lambdeck");
+	free(c);
+	setenv("XDG_CACHE_HOME", "relative", 1); /* not absolute: ignored, as the spec says */
+	setenv("HOME", "/home/u", 1);
+	c = util_cache_dir();
+	assert_string_equal(c, "/home/u/.cache/lambdeck");
+	free(c);
+	buf_free(&b);
+	test_rm_rf(dir);
+	free(plain), free(pgi), free(other), free(gi), free(deep), free(dir);
+}
+
 static void test_base64_roundtrip(void **state)
 {
 	size_t n;
@@ -99,10 +143,9 @@ static void test_base64_roundtrip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_buf_grows),
-	    cmocka_unit_test(test_sanitize_hostile),
-	    cmocka_unit_test(test_atomic_write),
-	    cmocka_unit_test(test_base64_roundtrip),
+	    cmocka_unit_test(test_buf_grows),          cmocka_unit_test(test_sanitize_hostile),
+	    cmocka_unit_test(test_atomic_write),       cmocka_unit_test(test_base64_roundtrip),
+	    cmocka_unit_test(test_lambdeck_gitignore),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,6 +28,11 @@
  * bookkeeping); beyond it Event invokes are throttled (429) as AWS throttles. */
 #define EMU_EVENT_QUEUE_MAX ((size_t)32 * 1024 * 1024)
 
+/* Sets err (when not NULL) to an API error: HTTP status, AWS error code, message; returns -1
+ * so callers can `return emu_set_error(...)`. */
+int emu_set_error(struct lk_error *err, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* ---- server.c: one libmicrohttpd daemon driven from the uv loop ---- */
 struct emu_server;
 typedef void (*emu_handler_fn)(void *user, struct emu_request *req);

@@ -18,9 +18,7 @@
 #include "backend/emulator/emu_internal.h"
 #include "backend/runtimes.h"
 
-static int set_err(struct lk_error *err, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int set_err(struct lk_error *err, int status, const char *code, const char *fmt, ...)
+int emu_set_error(struct lk_error *err, int status, const char *code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -35,7 +33,7 @@ static int set_err(struct lk_error *err, int status, const char *code, const cha
 	return -1;
 }
 
-#define INVALID(err, ...) set_err(err, 400, "InvalidParameterValueException", __VA_ARGS__)
+#define INVALID(err, ...) emu_set_error(err, 400, "InvalidParameterValueException", __VA_ARGS__)
 
 /* ---- code directories ---- */
 
@@ -347,8 +345,8 @@ int emu_unzip(const void *data, size_t len, const char *dir, struct lk_error *er
 					INVALID(err, "Unzipped size must be smaller than %u bytes",
 					        (unsigned)EMU_UNZIPPED_MAX);
 				else
-					set_err(err, 500, "ServiceException", "write %s: %s",
-					        st.name, strerror(errno));
+					emu_set_error(err, 500, "ServiceException", "write %s: %s",
+					              st.name, strerror(errno));
 				close(fd);
 				zip_fclose(zf);
 				free(path);
@@ -767,8 +765,8 @@ static void code_job_work(uv_work_t *w)
 		return;
 	}
 	if (zlen > (j->zip_len ? EMU_S3_ZIP_MAX : EMU_ZIP_MAX)) {
-		set_err(&j->err, 413, "RequestEntityTooLargeException",
-		        "Zipped size must be smaller than %u bytes", (unsigned)EMU_ZIP_MAX);
+		emu_set_error(&j->err, 413, "RequestEntityTooLargeException",
+		              "Zipped size must be smaller than %u bytes", (unsigned)EMU_ZIP_MAX);
 		free(zip);
 		return;
 	}
@@ -789,8 +787,8 @@ static void code_job_work(uv_work_t *w)
 		return;
 	}
 	if (rename(j->tmp, j->final) < 0) {
-		set_err(&j->err, 500, "ServiceException", "cannot move the unpacked code: %s",
-		        strerror(errno));
+		emu_set_error(&j->err, 500, "ServiceException", "cannot move the unpacked code: %s",
+		              strerror(errno));
 		emu_rm_rf(j->tmp);
 		free(zip);
 		return;
@@ -831,7 +829,7 @@ static void code_job_done(uv_work_t *w, int status)
 
 	f->code_busy = false;
 	if (status != 0 && j->rc == 0)
-		set_err(&j->err, 500, "ServiceException", "the code install was cancelled");
+		emu_set_error(&j->err, 500, "ServiceException", "the code install was cancelled");
 	if (ok) {
 		struct codedir *old = f->code;
 
@@ -870,14 +868,16 @@ int functions_busy_error(const struct emulator *emu, const struct function *f, s
 	char *arn = function_arn(emu, f->name);
 
 	if (!f->code)
-		set_err(err, 409, "ResourceConflictException",
-		        "The operation cannot be performed at this time. The function is currently "
-		        "in the following state: Pending");
+		emu_set_error(
+		    err, 409, "ResourceConflictException",
+		    "The operation cannot be performed at this time. The function is currently "
+		    "in the following state: Pending");
 	else
-		set_err(err, 409, "ResourceConflictException",
-		        "The operation cannot be performed at this time. An update is in progress "
-		        "for resource: %s",
-		        arn);
+		emu_set_error(
+		    err, 409, "ResourceConflictException",
+		    "The operation cannot be performed at this time. An update is in progress "
+		    "for resource: %s",
+		    arn);
 	free(arn);
 	return -1;
 }
@@ -897,8 +897,9 @@ static int start_code_job(struct emulator *emu, struct function *f, const cJSON 
 	if (!*zipfile->valuestring)
 		return INVALID(err, "Uploaded file must be a non-empty zip");
 	if (strlen(zipfile->valuestring) > (size_t)EMU_ZIP_MAX * 4 / 3 + 4)
-		return set_err(err, 413, "RequestEntityTooLargeException",
-		               "Zipped size must be smaller than %u bytes", (unsigned)EMU_ZIP_MAX);
+		return emu_set_error(err, 413, "RequestEntityTooLargeException",
+		                     "Zipped size must be smaller than %u bytes",
+		                     (unsigned)EMU_ZIP_MAX);
 	j = code_job_new(emu, f, creating, done, user);
 	j->b64_len = strlen(zipfile->valuestring);
 	j->b64 = xstrndup(zipfile->valuestring, j->b64_len);
@@ -906,8 +907,8 @@ static int start_code_job(struct emulator *emu, struct function *f, const cJSON 
 	if (rc != 0) {
 		function_unref(f);
 		code_job_free(j);
-		return set_err(err, 500, "ServiceException", "cannot start the code install: %s",
-		               uv_strerror(rc));
+		return emu_set_error(err, 500, "ServiceException",
+		                     "cannot start the code install: %s", uv_strerror(rc));
 	}
 	f->code_busy = true;
 	return 0;
@@ -1006,8 +1007,8 @@ struct function *functions_create(struct emulator *emu, const cJSON *req, functi
 		return NULL;
 	}
 	if (functions_find(emu, name->valuestring)) {
-		set_err(err, 409, "ResourceConflictException", "Function already exist: %s",
-		        name->valuestring);
+		emu_set_error(err, 409, "ResourceConflictException", "Function already exist: %s",
+		              name->valuestring);
 		return NULL;
 	}
 	if (cJSON_IsString(pkg) && strcmp(pkg->valuestring, "Zip")) {

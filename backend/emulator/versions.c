@@ -31,21 +31,6 @@ struct fn_extra {
 	cJSON *policy;            /* array of statements, never NULL */
 };
 
-static int fail(struct lk_error *err, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(struct lk_error *err, int status, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-
-	lk_error_clear(err);
-	snprintf(err->code, sizeof(err->code), "%s", code);
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-	err->status = status;
-	return -1;
-}
-
 const char *function_version(const struct function *f)
 {
 	return f->version ? f->version : "$LATEST";
@@ -175,7 +160,7 @@ static int save_extra(const struct emulator *emu, struct function *f, struct lk_
 	s = cJSON_Print(j);
 	rc = util_write_atomic(path, s, strlen(s), 0600, err);
 	if (rc < 0)
-		fail(err, 500, "ServiceException", "cannot store %s's settings", f->name);
+		emu_set_error(err, 500, "ServiceException", "cannot store %s's settings", f->name);
 	cJSON_free(s);
 	cJSON_Delete(j);
 	free(path);
@@ -359,16 +344,18 @@ struct function *versions_publish(struct emulator *emu, struct function *f, cons
 		return NULL;
 	}
 	if (cJSON_IsString(sha) && strcmp(sha->valuestring, f->code_sha256)) {
-		fail(err, 400, "InvalidParameterValueException",
-		     "CodeSHA256 (%.64s) is different from current CodeSHA256 in $LATEST (%s). "
-		     "Please try again.",
-		     sha->valuestring, f->code_sha256);
+		emu_set_error(
+		    err, 400, "InvalidParameterValueException",
+		    "CodeSHA256 (%.64s) is different from current CodeSHA256 in $LATEST (%s). "
+		    "Please try again.",
+		    sha->valuestring, f->code_sha256);
 		return NULL;
 	}
 	if (cJSON_IsString(rid) && strcmp(rid->valuestring, f->revision_id)) {
-		fail(err, 412, "PreconditionFailedException",
-		     "The Revision Id provided does not match the latest Revision Id. Call the "
-		     "GetFunction/GetAlias API to retrieve the latest Revision Id");
+		emu_set_error(
+		    err, 412, "PreconditionFailedException",
+		    "The Revision Id provided does not match the latest Revision Id. Call the "
+		    "GetFunction/GetAlias API to retrieve the latest Revision Id");
 		return NULL;
 	}
 	while (newest && newest->next)
@@ -409,7 +396,8 @@ struct function *versions_publish(struct emulator *emu, struct function *f, cons
 	s = cJSON_Print(cfg);
 	if (util_mkdir_p(vdir, 0700, err) < 0 || (link(zsrc, zdst) < 0 && errno != EEXIST) ||
 	    util_write_atomic(path, s, strlen(s), 0600, err) < 0) {
-		fail(err, 500, "ServiceException", "cannot store version %s of %s", num, f->name);
+		emu_set_error(err, 500, "ServiceException", "cannot store version %s of %s", num,
+		              f->name);
 		emu_rm_rf(vdir);
 		function_unref(v);
 		v = NULL;
@@ -460,7 +448,7 @@ struct function *versions_resolve(struct emulator *emu, struct function *f, cons
 	if ((v = find_version(f, n)))
 		return v;
 	arn = function_arn_q(emu, f->name, qual);
-	fail(err, 404, "ResourceNotFoundException", "Function not found: %s", arn);
+	emu_set_error(err, 404, "ResourceNotFoundException", "Function not found: %s", arn);
 	free(arn);
 	return NULL;
 }
@@ -519,7 +507,7 @@ int versions_delete(struct emulator *emu, struct function *f, const char *versio
 	if (!v) {
 		char *arn = function_arn_q(emu, f->name, version);
 
-		fail(err, 404, "ResourceNotFoundException", "Function not found: %s", arn);
+		emu_set_error(err, 404, "ResourceNotFoundException", "Function not found: %s", arn);
 		free(arn);
 		return -1;
 	}
@@ -534,9 +522,10 @@ int versions_delete(struct emulator *emu, struct function *f, const char *versio
 			buf_printf(&users, "%s%s", users.len ? ", " : "", a->name);
 	}
 	if (users.len) {
-		fail(err, 409, "ResourceConflictException",
-		     "Unable to delete version because the following aliases reference it: [%s]",
-		     users.data);
+		emu_set_error(
+		    err, 409, "ResourceConflictException",
+		    "Unable to delete version because the following aliases reference it: [%s]",
+		    users.data);
 		buf_free(&users);
 		return -1;
 	}
@@ -586,25 +575,25 @@ static int check_alias_target(struct emulator *emu, struct function *f, const ch
 	if (strcmp(version, "$LATEST") && !find_version(f, version)) {
 		char *arn = function_arn_q(emu, f->name, version);
 
-		fail(err, 404, "ResourceNotFoundException", "Function not found: %s", arn);
+		emu_set_error(err, 404, "ResourceNotFoundException", "Function not found: %s", arn);
 		free(arn);
 		return -1;
 	}
 	if (!routing || cJSON_IsNull(routing) || !w || cJSON_GetArraySize(w) == 0)
 		return 0;
 	if (!cJSON_IsObject(w) || cJSON_GetArraySize(w) > 1)
-		return fail(
+		return emu_set_error(
 		    err, 400, "InvalidParameterValueException",
 		    "Number of items in AdditionalVersionWeights must be less than or equal "
 		    "to 1");
 	if (!strcmp(version, "$LATEST"))
-		return fail(
+		return emu_set_error(
 		    err, 400, "InvalidParameterValueException",
 		    "$LATEST is not supported for an alias pointing to more than 1 version");
 	cJSON_ArrayForEach(e, w)
 	{
 		if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble > 1)
-			return fail(
+			return emu_set_error(
 			    err, 400, "ValidationException",
 			    "1 validation error detected: Value at "
 			    "'routingConfig.additionalVersionWeights' failed to satisfy "
@@ -612,14 +601,16 @@ static int check_alias_target(struct emulator *emu, struct function *f, const ch
 			    "value less than or equal to 1.0, Member must have value greater "
 			    "than or equal to 0.0]");
 		if (!strcmp(e->string, version))
-			return fail(err, 400, "InvalidParameterValueException",
-			            "Invalid function version %s. Function version %s is already "
-			            "included in routing configuration.",
-			            version, version);
+			return emu_set_error(
+			    err, 400, "InvalidParameterValueException",
+			    "Invalid function version %s. Function version %s is already "
+			    "included in routing configuration.",
+			    version, version);
 		if (!find_version(f, e->string)) {
 			char *arn = function_arn_q(emu, f->name, e->string);
 
-			fail(err, 404, "ResourceNotFoundException", "Function not found: %s", arn);
+			emu_set_error(err, 404, "ResourceNotFoundException",
+			              "Function not found: %s", arn);
 			free(arn);
 			return -1;
 		}
@@ -662,18 +653,21 @@ static void op_create_alias(struct emulator *emu, struct emu_request *req, struc
 	desc = cJSON_GetObjectItemCaseSensitive(j, "Description");
 	routing = cJSON_GetObjectItemCaseSensitive(j, "RoutingConfig");
 	if (!cJSON_IsString(name) || !valid_alias_name(name->valuestring)) {
-		fail(&err, 400, "ValidationException",
-		     "1 validation error detected: Value at 'name' failed to satisfy constraint: "
-		     "Member must satisfy regular expression pattern: "
-		     "(?!^[0-9]+$)([a-zA-Z0-9-_]+)");
+		emu_set_error(
+		    &err, 400, "ValidationException",
+		    "1 validation error detected: Value at 'name' failed to satisfy constraint: "
+		    "Member must satisfy regular expression pattern: "
+		    "(?!^[0-9]+$)([a-zA-Z0-9-_]+)");
 	} else if (!cJSON_IsString(ver)) {
-		fail(&err, 400, "ValidationException",
-		     "1 validation error detected: Value null at 'functionVersion' failed to "
-		     "satisfy constraint: Member must not be null");
+		emu_set_error(
+		    &err, 400, "ValidationException",
+		    "1 validation error detected: Value null at 'functionVersion' failed to "
+		    "satisfy constraint: Member must not be null");
 	} else if (find_alias(f, name->valuestring)) {
 		char *arn = function_arn_q(emu, f->name, name->valuestring);
 
-		fail(&err, 409, "ResourceConflictException", "Alias already exists: %s", arn);
+		emu_set_error(&err, 409, "ResourceConflictException", "Alias already exists: %s",
+		              arn);
 		free(arn);
 	} else if (check_alias_target(emu, f, ver->valuestring, routing, &err) == 0) {
 		a = xcalloc(1, sizeof(*a));
@@ -726,9 +720,10 @@ static void op_update_alias(struct emulator *emu, struct emu_request *req, struc
 	routing = cJSON_GetObjectItemCaseSensitive(j, "RoutingConfig");
 	rid = cJSON_GetObjectItemCaseSensitive(j, "RevisionId");
 	if (cJSON_IsString(rid) && strcmp(rid->valuestring, a->revision_id))
-		fail(&err, 412, "PreconditionFailedException",
-		     "The Revision Id provided does not match the latest Revision Id. Call the "
-		     "GetFunction/GetAlias API to retrieve the latest Revision Id");
+		emu_set_error(
+		    &err, 412, "PreconditionFailedException",
+		    "The Revision Id provided does not match the latest Revision Id. Call the "
+		    "GetFunction/GetAlias API to retrieve the latest Revision Id");
 	else if (check_alias_target(emu, f, cJSON_IsString(ver) ? ver->valuestring : a->version,
 	                            routing ? routing : a->routing, &err) == 0) {
 		if (cJSON_IsString(ver)) {

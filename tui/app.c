@@ -347,15 +347,6 @@ void app_vmessage(struct app *a, enum app_msg_level level, const char *fmt, va_l
 
 	buf_vprintf(&raw, fmt, ap);
 	util_sanitize(raw.data ? raw.data : "", raw.len, false, false, &clean);
-	/* A warning never takes the slot of an error still shown at full strength: the error
-	 * would vanish the moment it appeared; the warning is in the message log (m). */
-	if (level == APP_MSG_WARN && a->msgs[1].text[0] && a->msgs[1].level == APP_MSG_ERROR &&
-	    now < a->msgs[1].dim_at) {
-		log_message(a, level, clean.data ? clean.data : "");
-		buf_free(&raw);
-		buf_free(&clean);
-		return;
-	}
 	snprintf(a->msgs[slot].text, sizeof(a->msgs[slot].text), "%s",
 	         clean.data ? clean.data : "");
 	log_message(a, level, clean.data ? clean.data : "");
@@ -1129,11 +1120,8 @@ static void draw_status(struct app *a)
 
 	snprintf(more, sizeof(more), "… %s: whole", more_key ? more_key : "");
 	for (int k = 0; k < 2; k++) {
-		/* Newest first, except that a warning or error still at full strength comes
-		 * before a newer info message, which could otherwise fill the bar and hide it. */
-		bool alert = a->msgs[1].text[0] && now_ms() < a->msgs[1].dim_at;
-		int first = alert || a->msgs[1].seq > a->msgs[0].seq ? 1 : 0;
-		int i = k == 0 ? first : 1 - first;
+		int newest = a->msgs[1].seq > a->msgs[0].seq ? 1 : 0;
+		int i = k == 0 ? newest : 1 - newest;
 		enum theme_role role = a->msgs[i].level == APP_MSG_ERROR  ? THEME_MSG_ERROR
 		                       : a->msgs[i].level == APP_MSG_WARN ? THEME_MSG_WARN
 		                                                          : THEME_MSG_INFO;

@@ -86,16 +86,14 @@ static char *emulate_project_dir(const char *state_dir, const char *given)
 	return xstrdup(".");
 }
 
-/* Appends s to stdout in single quotes for a POSIX shell. */
-static void shell_quote(const char *s)
+/* Prints v single-quoted for a POSIX shell. */
+static void put_quoted(const char *v)
 {
-	putchar('\'');
-	for (; *s; s++)
-		if (*s == '\'')
-			fputs("'\\''", stdout);
-		else
-			putchar(*s);
-	putchar('\'');
+	struct buf b = {0};
+
+	cli_shell_quote(&b, v);
+	fwrite(b.data, 1, b.len, stdout);
+	buf_free(&b);
 }
 
 /* --env: the client settings of the project's emulator, attached to or started (and then
@@ -127,15 +125,15 @@ static int print_env(const struct global_opts *g)
 		char *cred = realpath(cfg->credentials_file, NULL);
 
 		fputs("export AWS_ENDPOINT_URL=", stdout);
-		shell_quote(cfg->endpoint);
+		put_quoted(cfg->endpoint);
 		fputs("\nexport AWS_REGION=", stdout);
-		shell_quote(cfg->region);
+		put_quoted(cfg->region);
 		fputs(" AWS_DEFAULT_REGION=", stdout);
-		shell_quote(cfg->region);
+		put_quoted(cfg->region);
 		fputs("\nexport AWS_SHARED_CREDENTIALS_FILE=", stdout);
-		shell_quote(cred ? cred : cfg->credentials_file);
+		put_quoted(cred ? cred : cfg->credentials_file);
 		fputs(" AWS_PROFILE=", stdout);
-		shell_quote(cfg->profile);
+		put_quoted(cfg->profile);
 		fputs("\nunset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN\n",
 		      stdout);
 		printf("# %s; AWS CLI before 2.13: aws --endpoint-url \"$AWS_ENDPOINT_URL\" ...\n",

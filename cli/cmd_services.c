@@ -169,19 +169,6 @@ static int do_list(const struct ctx *c, bool json)
 	return 0;
 }
 
-/* value in single quotes for a POSIX shell */
-static void shell_quote(struct buf *b, const char *v)
-{
-	buf_putc(b, '\'');
-	for (; *v; v++) {
-		if (*v == '\'')
-			buf_puts(b, "'\\''");
-		else
-			buf_putc(b, *v);
-	}
-	buf_putc(b, '\'');
-}
-
 static int do_env(const struct ctx *c, bool json)
 {
 	cJSON *all = cJSON_CreateObject();
@@ -213,7 +200,7 @@ static int do_env(const struct ctx *c, bool json)
 		cJSON_ArrayForEach(e, all)
 		{
 			buf_printf(&out, "export %s=", e->string);
-			shell_quote(&out, e->valuestring);
+			cli_shell_quote(&out, e->valuestring);
 			buf_putc(&out, '\n');
 		}
 		fputs(out.data ? out.data : "", stdout);

@@ -194,3 +194,15 @@ const char *cli_plural(size_t n, const char *one, const char *many)
 {
 	return n == 1 ? one : many;
 }
+
+void cli_shell_quote(struct buf *b, const char *v)
+{
+	buf_putc(b, '\'');
+	for (; *v; v++) {
+		if (*v == '\'')
+			buf_puts(b, "'\\''");
+		else
+			buf_putc(b, *v);
+	}
+	buf_putc(b, '\'');
+}

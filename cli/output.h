@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "backend/project.h"
+#include "backend/util.h"
 
 enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
 
@@ -54,5 +55,8 @@ int cli_unknown_option(const char *cmd, const char *arg, const char *const *opti
 
 /* "file" or "files" for n: printf("%zu %s", n, cli_plural(n, "file", "files")). */
 const char *cli_plural(size_t n, const char *one, const char *many);
+
+/* Appends v to b in single quotes for a POSIX shell (for `eval "$(lambdeck ...)"` output). */
+void cli_shell_quote(struct buf *b, const char *v);
 
 #endif

@@ -75,16 +75,16 @@ const inCache = (pkg) => fs.existsSync(path.join(SDK_DIR, "node_modules", pkg, "
 function sdkImportsNotShipped() {
   const found = new Set();
   const re = /(?:from\s*|import\s*\(\s*|require\s*\(\s*|import\s+)["'](@aws-sdk\/[a-z0-9._-]+)(?:\/[^"']*)?["']/g;
-  const todo = [TASK_ROOT];
+  const pending = [TASK_ROOT];
   let files = 0;
-  while (todo.length && files < 2000) {
-    const dir = todo.pop();
+  while (pending.length && files < 2000) {
+    const dir = pending.pop();
     let entries = [];
     try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { continue; }
     for (const e of entries) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) {
-        if (e.name !== "node_modules" && !e.name.startsWith(".")) todo.push(p);
+        if (e.name !== "node_modules" && !e.name.startsWith(".")) pending.push(p);
       } else if (/\.(m|c)?js$/.test(e.name) && files++ < 2000) {
         try {
           if (fs.statSync(p).size > 1 << 20) continue;
